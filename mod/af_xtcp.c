@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the AF_XTCP family, its proto_ops and its struct proto.
+ *
+ * This is the only file that touches socket-layer registration.  A socket
+ * created here is, inside the kernel, an IPv4 socket (sk_family AF_INET,
+ * sk_protocol IPPROTO_TCP) whose operations and protocol are xtcp's own:
+ * the IP layer, routing, netfilter and the ip_*sockopt helpers treat it
+ * as what it is on the wire, while every TCP step is done by this module.
+ * Mirrors inet_create(), inet_release() and inet_shutdown() in
+ * net/ipv4/af_inet.c.
+ */
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <net/inet_common.h>
+#include <net/ip.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "uapi/linux/xtcp.h"
+#include "xtcp.h"
+
+int xtcp_family = AF_XTCP;
+module_param_named(family, xtcp_family, int, 0444);
+MODULE_PARM_DESC(family, "address family number to register (default "
+		 __stringify(AF_XTCP) ")");
+
+/* Initial per-socket state; the TCP-level fields come with the handshake. */
+static int xtcp_init_sock(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	inet_csk(sk)->icsk_rto = TCP_TIMEOUT_INIT;
+	sk->sk_state = TCP_CLOSE;
+	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
+	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(net->ipv4.sysctl_tcp_wmem[1]));
+	WRITE_ONCE(sk->sk_rcvbuf, READ_ONCE(net->ipv4.sysctl_tcp_rmem[1]));
+	return 0;
+}
+
+/*
+ * The one (type, protocol) pair xtcp answers, looked up as inet_create()
+ * walks inetsw[]: a type with no entry gets ESOCKTNOSUPPORT, a known type
+ * with a protocol it does not carry gets EPROTONOSUPPORT, exactly what
+ * AF_INET answers for SOCK_SEQPACKET without SCTP or SOCK_STREAM+UDP.
+ */
+static int xtcp_check_type(const struct socket *sock, int protocol)
+{
+	if (sock->type != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol != IPPROTO_IP && protocol != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+static const struct proto_ops xtcp_stream_ops;
+
+static int xtcp_create(struct net *net, struct socket *sock, int protocol,
+		       int kern)
+{
+	struct sock *sk;
+	int err;
+
+	err = xtcp_check_type(sock, protocol);
+	if (err)
+		return err;
+
+	sock->state = SS_UNCONNECTED;
+	sock->ops = &xtcp_stream_ops;
+
+	sk = sk_alloc(net, PF_INET, GFP_KERNEL, &xtcp_prot, kern);
+	if (!sk)
+		return -ENOMEM;
+
+	inet_init_csk_locks(sk);
+	xtcp_compat_inet_init(sk);
+	inet_sk(sk)->pmtudisc = READ_ONCE(net->ipv4.sysctl_ip_no_pmtu_disc) ?
+				IP_PMTUDISC_DONT : IP_PMTUDISC_WANT;
+	atomic_set(&inet_sk(sk)->inet_id, 0);
+
+	sock_init_data(sock, sk);
+	sk->sk_destruct = inet_sock_destruct;
+	sk->sk_protocol = IPPROTO_TCP;
+	sk->sk_backlog_rcv = sk->sk_prot->backlog_rcv;
+	sk->sk_txrehash = READ_ONCE(net->core.sysctl_txrehash);
+
+	err = sk->sk_prot->init(sk);
+	if (err) {
+		sk_common_release(sk);
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * Tear down whatever the socket is.  Today that is a closed or listening
+ * socket: the port goes back at once (a listener leaves no TIME_WAIT), in
+ * our table first and then in stock TCP's, before close() returns.
+ */
+static void xtcp_close(struct sock *sk, long timeout)
+{
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	if (sk->sk_state == TCP_LISTEN)
+		xtcp_csk_listen_stop(sk);
+	inet_sk_set_state(sk, TCP_CLOSE);
+	xtcp_put_port(sk);
+	xtcp_fence_release(sk);
+	release_sock(sk);
+
+	sock_orphan(sk);
+	sock_put(sk);
+}
+
+/*
+ * disconnect(): what shutdown(SHUT_RD) and connect(AF_UNSPEC) do to a
+ * listener.  As tcp_disconnect(), the socket leaves the listening state
+ * and keeps its port only if bind() chose it explicitly.
+ */
+static int xtcp_disconnect(struct sock *sk, int flags)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	if (sk->sk_state == TCP_LISTEN)
+		xtcp_csk_listen_stop(sk);
+	inet_sk_set_state(sk, TCP_CLOSE);
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
+		inet->inet_saddr = inet->inet_rcv_saddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+		xtcp_put_port(sk);
+		xtcp_fence_release(sk);
+		inet->inet_sport = 0;
+	}
+	inet->inet_dport = 0;
+	inet->inet_daddr = 0;
+	WRITE_ONCE(sk->sk_shutdown, 0);
+	sk->sk_err = ECONNRESET;
+	sk_error_report(sk);
+	return 0;
+}
+
+static int xtcp_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	long timeout = 0;
+
+	if (!sk)
+		return 0;
+	/* No ip_mc_drop_socket(): is_icsk sockets cannot join groups. */
+	if (sock_flag(sk, SOCK_LINGER) && !(current->flags & PF_EXITING))
+		timeout = sk->sk_lingertime;
+	sk->sk_prot->close(sk, timeout);
+	sock->sk = NULL;
+	return 0;
+}
+
+/* Active open is a later step; the errors before it are stock's. */
+static int xtcp_stream_connect(struct socket *sock, struct sockaddr *uaddr,
+			       int addr_len, int flags)
+{
+	struct sock *sk = sock->sk;
+	int err;
+
+	if (addr_len < (int)sizeof(uaddr->sa_family))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (uaddr->sa_family == AF_UNSPEC) {
+		err = sk->sk_prot->disconnect(sk, flags);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+	} else if (sk->sk_state != TCP_CLOSE) {
+		err = -EISCONN;
+	} else {
+		err = -EOPNOTSUPP;
+	}
+	release_sock(sk);
+	return err;
+}
+
+static int xtcp_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	how++;	/* 0->1 (RCV_SHUTDOWN), 1->2 (SEND_SHUTDOWN), 2->3 (both) */
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		err = -ENOTCONN;
+		fallthrough;
+	default:
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		break;
+	case TCP_LISTEN:
+		if (!(how & RCV_SHUTDOWN))
+			break;
+		err = sk->sk_prot->disconnect(sk, O_NONBLOCK);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		break;
+	}
+	/* Wake up anyone sleeping in poll or accept. */
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
+}
+
+static __poll_t xtcp_poll(struct file *file, struct socket *sock,
+			  poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	__poll_t mask = 0;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+
+	state = inet_sk_state_load(sk);
+	if (state == TCP_LISTEN)
+		return xtcp_listen_poll(sk);
+
+	/* An unconnected socket, as tcp_poll() reports it. */
+	if (sk->sk_shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (!(sk->sk_shutdown & SEND_SHUTDOWN) && sk_stream_is_writeable(sk))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (sk->sk_err || !skb_queue_empty_lockless(&sk->sk_error_queue))
+		mask |= EPOLLERR;
+	return mask;
+}
+
+/* No connected sockets yet: stock's answers for an unconnected socket. */
+static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	if (!(msg->msg_flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return -EPIPE;
+}
+
+static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+			int flags)
+{
+	return -ENOTCONN;
+}
+
+static int xtcp_setsockopt(struct socket *sock, int level, int optname,
+			   sockptr_t optval, unsigned int optlen)
+{
+	if (level == SOL_IP)
+		return ip_setsockopt(sock->sk, level, optname, optval, optlen);
+	return -ENOPROTOOPT;
+}
+
+static int xtcp_getsockopt(struct socket *sock, int level, int optname,
+			   char __user *optval, int __user *optlen)
+{
+	if (level == SOL_IP)
+		return ip_getsockopt(sock->sk, level, optname, optval, optlen);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * .family is PF_INET, not the AF_XTCP number: it describes the sockets'
+ * addressing, and the number we register under is a module parameter.
+ */
+static const struct proto_ops xtcp_stream_ops = {
+	.family		= PF_INET,
+	.owner		= THIS_MODULE,
+	.release	= xtcp_release,
+	.bind		= xtcp_bind,
+	.connect	= xtcp_stream_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= xtcp_accept,
+	.getname	= inet_getname,
+	.poll		= xtcp_poll,
+	.ioctl		= inet_ioctl,
+	.listen		= xtcp_listen,
+	.shutdown	= xtcp_shutdown,
+	.setsockopt	= xtcp_setsockopt,
+	.getsockopt	= xtcp_getsockopt,
+	.sendmsg	= xtcp_sendmsg,
+	.recvmsg	= xtcp_recvmsg,
+	.mmap		= sock_no_mmap,
+};
+
+struct proto xtcp_prot = {
+	.name		= "XTCP",
+	.owner		= THIS_MODULE,
+	.init		= xtcp_init_sock,
+	.close		= xtcp_close,
+	.disconnect	= xtcp_disconnect,
+	.hash		= xtcp_hash,
+	.unhash		= xtcp_unhash,
+	.get_port	= xtcp_csk_get_port,
+	.obj_size	= sizeof(struct xtcp_sock),
+	/* Lookups are lockless: a socket may be reused under a reader. */
+	.slab_flags	= SLAB_TYPESAFE_BY_RCU,
+};
+
+static const struct net_proto_family xtcp_family_ops = {
+	.family	= AF_XTCP,	/* overwritten by the module parameter */
+	.create	= xtcp_create,
+	.owner	= THIS_MODULE,
+};
+
+static struct net_proto_family xtcp_family_reg;
+
+int xtcp_family_init(void)
+{
+	int err;
+
+	if (xtcp_family <= 0 || xtcp_family >= NPROTO) {
+		pr_err("xtcp: family=%d is out of range (1..%d)\n",
+		       xtcp_family, NPROTO - 1);
+		return -EINVAL;
+	}
+	xtcp_family_reg = xtcp_family_ops;
+	xtcp_family_reg.family = xtcp_family;
+	err = sock_register(&xtcp_family_reg);
+	if (err == -EEXIST)
+		pr_err("xtcp: address family %d is taken by another protocol; load with family=<free number>\n",
+		       xtcp_family);
+	else if (err)
+		pr_err("xtcp: sock_register(%d) failed: %d\n", xtcp_family, err);
+	return err;
+}
+
+void xtcp_family_exit(void)
+{
+	sock_unregister(xtcp_family);
+}

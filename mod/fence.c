@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: holding xtcp's ports in stock TCP's bind table.
+ *
+ * xtcp and stock TCP share one port space per namespace: a port either
+ * stack owns must look taken to the other.  For every socket that owns a
+ * port through bind() or autobind, xtcp binds a kernel TCP socket, the
+ * fence, to the same address and port, with the same SO_REUSEADDR,
+ * SO_REUSEPORT, owner uid and bound device.  Stock TCP's own bind()
+ * then refuses the port when it would have refused an xtcp socket, its
+ * ephemeral connect() skips it (a bucket created by bind() is never used
+ * for connect()), and an xtcp bind() to a port stock TCP holds fails here
+ * with stock's EADDRINUSE.
+ *
+ * Stock TCP lets a SO_REUSEADDR socket join a port whose SO_REUSEADDR
+ * owners do not listen.  The fence never listens, so when its xtcp socket
+ * starts listening the fence is replaced by one without SO_REUSEADDR,
+ * which conflicts with exactly what a listener conflicts with.
+ *
+ * The fence is a kernel socket: it holds no reference on the namespace,
+ * and is always released by its owner before the owner, which holds one.
+ */
+#include <linux/net.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/sock.h>
+#include <net/tcp_states.h>
+
+#include "xtcp.h"
+
+/* A listener conflicts like a socket without SO_REUSEADDR. */
+static bool xtcp_fence_wants_reuse(const struct sock *sk)
+{
+	return sk->sk_reuse && sk->sk_state != TCP_LISTEN;
+}
+
+static int xtcp_fence_bind(struct sock *sk, struct socket **fencep)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct sockaddr_in sin = {
+		.sin_family	 = AF_INET,
+		.sin_port	 = htons(inet->inet_num),
+		.sin_addr.s_addr = inet->inet_rcv_saddr,
+	};
+	struct socket *fence;
+	struct sock *fsk;
+	int err;
+
+	err = sock_create_kern(sock_net(sk), AF_INET, SOCK_STREAM,
+			       IPPROTO_TCP, &fence);
+	if (err)
+		return err;
+	fsk = fence->sk;
+	if (xtcp_fence_wants_reuse(sk))
+		sock_set_reuseaddr(fsk);
+	if (sk->sk_reuseport)
+		sock_set_reuseport(fsk);
+	fsk->sk_uid = sk->sk_uid;
+	if (sk->sk_bound_dev_if) {
+		err = sock_bindtoindex(fsk, sk->sk_bound_dev_if, true);
+		if (err)
+			goto out_release;
+	}
+	/* xtcp_bind() has judged the address already, as stock would. */
+	ip_sock_set_freebind(fsk);
+
+	err = kernel_bind(fence, (struct sockaddr *)&sin, sizeof(sin));
+	if (err)
+		goto out_release;
+	*fencep = fence;
+	return 0;
+
+out_release:
+	sock_release(fence);
+	return err;
+}
+
+/**
+ * xtcp_fence_acquire - hold @sk's address and port in stock TCP's table
+ * @sk: a socket that owns a port in xtcp's table, locked by the caller
+ *
+ * Context: process context; sleeps.
+ * Return: 0, or -EADDRINUSE when stock TCP holds the port.
+ */
+int xtcp_fence_acquire(struct sock *sk)
+{
+	might_sleep();
+	if (WARN_ON_ONCE(xtcp_sk(sk)->xs_fence))
+		return 0;
+	return xtcp_fence_bind(sk, &xtcp_sk(sk)->xs_fence);
+}
+
+/**
+ * xtcp_fence_refresh - make the fence conflict as @sk now does
+ * @sk: a socket whose state (listening or not) may have changed
+ *
+ * The old fence goes before the new one binds: with SO_REUSEADDR gone
+ * the two would conflict.  A stock socket that binds in between makes
+ * this fail, as its bind would have made listen() fail in stock TCP.
+ *
+ * Context: process context; sleeps.
+ * Return: 0 or -EADDRINUSE.
+ */
+int xtcp_fence_refresh(struct sock *sk)
+{
+	struct socket *old = xtcp_sk(sk)->xs_fence;
+	int err;
+
+	might_sleep();
+	if (!old || !!old->sk->sk_reuse == xtcp_fence_wants_reuse(sk))
+		return 0;
+	xtcp_sk(sk)->xs_fence = NULL;
+	sock_release(old);
+	err = xtcp_fence_acquire(sk);
+	if (err)
+		pr_debug("xtcp: fence for port %u lost: %d\n",
+			 inet_sk(sk)->inet_num, err);
+	return err;
+}
+
+/**
+ * xtcp_fence_release - let stock TCP have @sk's port again
+ * @sk: the socket; may have no fence
+ *
+ * Context: process context; sleeps.
+ */
+void xtcp_fence_release(struct sock *sk)
+{
+	struct socket *fence = xtcp_sk(sk)->xs_fence;
+
+	might_sleep();
+	if (!fence)
+		return;
+	xtcp_sk(sk)->xs_fence = NULL;
+	sock_release(fence);
+}

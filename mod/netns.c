@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: per network namespace state.
+ *
+ * Every table lives in struct xtcp_net, so namespaces never see each
+ * other's ports or sockets, and a namespace's tables go away with it.
+ * An xtcp socket holds a reference on its namespace, so by the time
+ * xtcp_net_exit() runs every socket of the namespace is gone.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <net/netns/generic.h>
+
+#include "xtcp.h"
+
+static unsigned int xtcp_net_id __read_mostly;
+
+struct xtcp_net *xtcp_pernet(const struct net *net)
+{
+	return net_generic(net, xtcp_net_id);
+}
+
+static int xtcp_tables_alloc(struct xtcp_net *xn)
+{
+	unsigned int i;
+
+	xn->bhash = kvmalloc_array(XTCP_BHASH_SIZE, sizeof(*xn->bhash),
+				   GFP_KERNEL);
+	xn->lhash = kvmalloc_array(XTCP_LHASH_SIZE, sizeof(*xn->lhash),
+				   GFP_KERNEL);
+	if (!xn->bhash || !xn->lhash) {
+		kvfree(xn->lhash);
+		kvfree(xn->bhash);
+		return -ENOMEM;
+	}
+	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
+		spin_lock_init(&xn->bhash[i].lock);
+		INIT_HLIST_HEAD(&xn->bhash[i].chain);
+	}
+	for (i = 0; i < XTCP_LHASH_SIZE; i++) {
+		spin_lock_init(&xn->lhash[i].lock);
+		INIT_HLIST_NULLS_HEAD(&xn->lhash[i].nulls_head, i);
+	}
+	return 0;
+}
+
+static void xtcp_tables_free(struct xtcp_net *xn)
+{
+	unsigned int i;
+
+	for (i = 0; i < XTCP_BHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_empty(&xn->bhash[i].chain));
+	for (i = 0; i < XTCP_LHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_nulls_empty(&xn->lhash[i].nulls_head));
+	kvfree(xn->lhash);
+	kvfree(xn->bhash);
+}
+
+static int __net_init xtcp_net_init(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	int ret;
+
+	xn->net = net;
+	ret = xtcp_tables_alloc(xn);
+	if (ret)
+		return ret;
+	ret = xtcp_sysctl_net_init(xn);
+	if (ret)
+		xtcp_tables_free(xn);
+	return ret;
+}
+
+static void __net_exit xtcp_net_exit(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+
+	xtcp_sysctl_net_exit(xn);
+	xtcp_tables_free(xn);
+}
+
+static struct pernet_operations xtcp_net_ops = {
+	.init = xtcp_net_init,
+	.exit = xtcp_net_exit,
+	.id   = &xtcp_net_id,
+	.size = sizeof(struct xtcp_net),
+};
+
+int xtcp_netns_init(void)
+{
+	return register_pernet_subsys(&xtcp_net_ops);
+}
+
+void xtcp_netns_exit(void)
+{
+	unregister_pernet_subsys(&xtcp_net_ops);
+}

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: net.xtcp.* sysctls, one set per network namespace.
+ *
+ * Each knob is the twin of a net.ipv4.tcp_* one, with the same meaning
+ * and range, and starts at the value its twin has in the namespace when
+ * the namespace (or the module) comes up.  They are separate so that an
+ * experiment on xtcp never changes stock TCP beside it.
+ */
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+
+#include "xtcp.h"
+
+static int xtcp_two = 2;
+static int xtcp_synack_retries_max = 255;
+
+#define XTCP_KNOB(name, field, min, max) {				\
+	.procname	= name,						\
+	.data		= &((struct xtcp_sysctl *)0)->field,		\
+	.maxlen		= sizeof(int),					\
+	.mode		= 0644,						\
+	.proc_handler	= proc_dointvec_minmax,				\
+	.extra1		= min,						\
+	.extra2		= max,						\
+}
+
+/* .data holds offsets into struct xtcp_sysctl until a netns copy is made. */
+static struct ctl_table xtcp_sysctl_template[] = {
+	XTCP_KNOB("syncookies", syncookies, SYSCTL_ZERO, &xtcp_two),
+	XTCP_KNOB("max_syn_backlog", max_syn_backlog, SYSCTL_ONE, SYSCTL_INT_MAX),
+	XTCP_KNOB("synack_retries", synack_retries, SYSCTL_ZERO,
+		  &xtcp_synack_retries_max),
+	XTCP_KNOB("abort_on_overflow", abort_on_overflow, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB("ecn", ecn, SYSCTL_ZERO, &xtcp_two),
+	XTCP_KNOB("timestamps", timestamps, SYSCTL_ZERO, &xtcp_two),
+	XTCP_KNOB("window_scaling", window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB("sack", sack, SYSCTL_ZERO, SYSCTL_ONE),
+	{ }
+};
+
+/* Start from stock TCP's values in this namespace. */
+static void xtcp_sysctl_defaults(struct xtcp_sysctl *s, const struct net *net)
+{
+	s->syncookies = READ_ONCE(net->ipv4.sysctl_tcp_syncookies);
+	s->max_syn_backlog = READ_ONCE(net->ipv4.sysctl_max_syn_backlog);
+	s->synack_retries = READ_ONCE(net->ipv4.sysctl_tcp_synack_retries);
+	s->abort_on_overflow = READ_ONCE(net->ipv4.sysctl_tcp_abort_on_overflow);
+	s->ecn = READ_ONCE(net->ipv4.sysctl_tcp_ecn);
+	s->timestamps = READ_ONCE(net->ipv4.sysctl_tcp_timestamps);
+	s->window_scaling = READ_ONCE(net->ipv4.sysctl_tcp_window_scaling);
+	s->sack = READ_ONCE(net->ipv4.sysctl_tcp_sack);
+}
+
+int xtcp_sysctl_net_init(struct xtcp_net *xn)
+{
+	struct ctl_table *table;
+	size_t i, n = ARRAY_SIZE(xtcp_sysctl_template) - 1;
+
+	xtcp_sysctl_defaults(&xn->sysctl, xn->net);
+
+	table = kmemdup(xtcp_sysctl_template, sizeof(xtcp_sysctl_template),
+			GFP_KERNEL);
+	if (!table)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		table[i].data = (char *)&xn->sysctl + (uintptr_t)table[i].data;
+
+	xn->sysctl_hdr = xtcp_register_net_sysctl(xn->net, XTCP_SYSCTL_DIR,
+						  table, n);
+	if (!xn->sysctl_hdr) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xtcp_sysctl_net_exit(struct xtcp_net *xn)
+{
+	const struct ctl_table *table = xn->sysctl_hdr->ctl_table_arg;
+
+	unregister_net_sysctl_table(xn->sysctl_hdr);
+	kfree(table);
+}
