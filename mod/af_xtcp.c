@@ -125,8 +125,10 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 	if (sk->sk_state == TCP_LISTEN)
 		xtcp_csk_listen_stop(sk);
 	inet_sk_set_state(sk, TCP_CLOSE);
-	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
-		inet->inet_saddr = inet->inet_rcv_saddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		inet->inet_rcv_saddr = 0;
+	}
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
 		xtcp_put_port(sk);
 		xtcp_fence_release(sk);
@@ -274,7 +276,7 @@ static const struct proto_ops xtcp_stream_ops = {
 	.bind		= xtcp_bind,
 	.connect	= xtcp_stream_connect,
 	.socketpair	= sock_no_socketpair,
-	.accept		= xtcp_accept,
+	.accept		= xtcp_accept_op,
 	.getname	= inet_getname,
 	.poll		= xtcp_poll,
 	.ioctl		= inet_ioctl,

@@ -155,84 +155,6 @@ static bool xtcp_csk_bind_conflict(const struct sock *sk,
 	return false;
 }
 
-/*
- * inet_csk_find_open_port(): pick a port from ip_local_port_range for
- * bind(port 0) or listen() on an unbound socket.  Start at a random odd
- * offset (connect() favours even ports; leave those to it), scan one
- * parity then the other; SO_REUSEADDR sockets try the lower half of the
- * range first.  Returns with the chosen port's head locked, or NULL.
- */
-static struct xtcp_bind_hashbucket *
-xtcp_csk_find_open_port(const struct sock *sk, struct xtcp_bind_bucket **tb_ret,
-			int *port_ret)
-{
-	int i, low, high, attempt_half, port, l3mdev;
-	struct xtcp_bind_hashbucket *head;
-	struct net *net = sock_net(sk);
-	struct xtcp_bind_bucket *tb;
-	u32 remaining, offset;
-	bool relax = false;
-
-	l3mdev = inet_sk_bound_l3mdev(sk);
-ports_exhausted:
-	attempt_half = (sk->sk_reuse == SK_CAN_REUSE) ? 1 : 0;
-other_half_scan:
-	inet_sk_get_local_port_range(sk, &low, &high);
-	high++; /* [32768, 60999] -> [32768, 61000[ */
-	if (high - low < 4)
-		attempt_half = 0;
-	if (attempt_half) {
-		int half = low + (((high - low) >> 2) << 1);
-
-		if (attempt_half == 1)
-			high = half;
-		else
-			low = half;
-	}
-	remaining = high - low;
-	if (likely(remaining > 1))
-		remaining &= ~1U;
-
-	offset = get_random_u32_below(remaining);
-	offset |= 1U;
-
-other_parity_scan:
-	port = low + offset;
-	for (i = 0; i < remaining; i += 2, port += 2) {
-		if (unlikely(port >= high))
-			port -= remaining;
-		if (inet_is_local_reserved_port(net, port))
-			continue;
-		head = xtcp_bhash(sk, port);
-		spin_lock_bh(&head->lock);
-		tb = xtcp_bind_bucket_find(head, port, l3mdev);
-		if (!tb || !xtcp_csk_bind_conflict(sk, tb, relax, false)) {
-			*port_ret = port;
-			*tb_ret = tb;
-			return head;
-		}
-		spin_unlock_bh(&head->lock);
-		cond_resched();
-	}
-
-	offset--;
-	if (!(offset & 1))
-		goto other_parity_scan;
-
-	if (attempt_half == 1) {
-		/* Now the upper half of the range. */
-		attempt_half = 2;
-		goto other_half_scan;
-	}
-
-	if (READ_ONCE(net->ipv4.sysctl_ip_autobind_reuse) && !relax) {
-		/* Sharing may still work for different destinations. */
-		relax = true;
-		goto ports_exhausted;
-	}
-	return NULL;
-}
-
 /* sk_reuseport_match(): may @sk join @tb on the SO_REUSEPORT fast path? */
 static bool xtcp_reuseport_match(const struct xtcp_bind_bucket *tb,
 				 struct sock *sk)
@@ -282,6 +204,118 @@ static void xtcp_csk_update_fastreuse(struct xtcp_bind_bucket *tb,
 	}
 }
 
+/*
+ * The body of inet_csk_get_port() for one port, under that port's head
+ * lock: find or create the bucket (goto tb_found / tb_not_found), check
+ * for conflicts, and make @sk an owner.  An explicit port may take the
+ * SO_REUSEADDR and SO_REUSEPORT fast paths; autobind scans the owners
+ * with @relax as inet_csk_find_open_port() does.
+ */
+static int xtcp_csk_take_port(struct sock *sk, unsigned short port,
+			      bool autobind, bool relax)
+{
+	bool reuse = sk->sk_reuse && sk->sk_state != TCP_LISTEN;
+	int l3mdev = inet_sk_bound_l3mdev(sk);
+	struct xtcp_bind_hashbucket *head;
+	struct xtcp_bind_bucket *tb;
+	int ret = -EADDRINUSE;
+
+	head = xtcp_bhash(sk, port);
+	spin_lock_bh(&head->lock);
+	tb = xtcp_bind_bucket_find(head, port, l3mdev);
+	if (!tb) {
+		tb = xtcp_bind_bucket_create(head, port, l3mdev);
+		if (!tb) {
+			ret = -ENOMEM;
+			goto unlock;
+		}
+	} else if (autobind) {
+		if (xtcp_csk_bind_conflict(sk, tb, relax, false))
+			goto unlock;
+	} else if (!hlist_empty(&tb->owners) &&
+		   sk->sk_reuse != SK_FORCE_REUSE &&
+		   !(tb->fastreuse > 0 && reuse) &&
+		   !xtcp_reuseport_match(tb, sk) &&
+		   xtcp_csk_bind_conflict(sk, tb, true, true)) {
+		goto unlock;
+	}
+
+	xtcp_csk_update_fastreuse(tb, sk);
+	if (!xtcp_sk(sk)->xs_bind_hash)
+		xtcp_bind_hash(sk, tb, port);
+	WARN_ON(xtcp_sk(sk)->xs_bind_hash != tb);
+	ret = 0;
+unlock:
+	spin_unlock_bh(&head->lock);
+	return ret;
+}
+
+/*
+ * inet_csk_find_open_port(): take a port from ip_local_port_range for
+ * bind(port 0) or listen() on an unbound socket.  Start at a random odd
+ * offset (connect() favours even ports; leave those to it), scan one
+ * parity then the other; SO_REUSEADDR sockets try the lower half of the
+ * range first.
+ */
+static int xtcp_csk_find_open_port(struct sock *sk)
+{
+	int i, low, high, attempt_half, port;
+	struct net *net = sock_net(sk);
+	u32 remaining, offset;
+	bool relax = false;
+
+ports_exhausted:
+	attempt_half = (sk->sk_reuse == SK_CAN_REUSE) ? 1 : 0;
+other_half_scan:
+	inet_sk_get_local_port_range(sk, &low, &high);
+	high++; /* [32768, 60999] -> [32768, 61000[ */
+	if (high - low < 4)
+		attempt_half = 0;
+	if (attempt_half) {
+		int half = low + (((high - low) >> 2) << 1);
+
+		if (attempt_half == 1)
+			high = half;
+		else
+			low = half;
+	}
+	remaining = high - low;
+	if (likely(remaining > 1))
+		remaining &= ~1U;
+
+	offset = get_random_u32_below(remaining);
+	offset |= 1U;
+
+other_parity_scan:
+	port = low + offset;
+	for (i = 0; i < remaining; i += 2, port += 2) {
+		if (unlikely(port >= high))
+			port -= remaining;
+		if (inet_is_local_reserved_port(net, port))
+			continue;
+		if (!xtcp_csk_take_port(sk, port, true, relax))
+			return 0;
+		cond_resched();
+	}
+
+	offset--;
+	if (!(offset & 1))
+		goto other_parity_scan;
+
+	if (attempt_half == 1) {
+		/* Now the upper half of the range. */
+		attempt_half = 2;
+		goto other_half_scan;
+	}
+
+	if (READ_ONCE(net->ipv4.sysctl_ip_autobind_reuse) && !relax) {
+		/* Sharing may still work for different destinations. */
+		relax = true;
+		goto ports_exhausted;
+	}
+	return -EADDRINUSE;
+}
+
 /**
  * xtcp_csk_get_port - take local port @snum for @sk, or any if 0
  * @sk:   the socket, locked by the caller
@@ -294,55 +328,9 @@ static void xtcp_csk_update_fastreuse(struct xtcp_bind_bucket *tb,
  */
 int xtcp_csk_get_port(struct sock *sk, unsigned short snum)
 {
-	bool reuse = sk->sk_reuse && sk->sk_state != TCP_LISTEN;
-	struct xtcp_bind_hashbucket *head;
-	struct xtcp_bind_bucket *tb = NULL;
-	int port = snum, l3mdev;
-	int ret = -EADDRINUSE;
-
-	l3mdev = inet_sk_bound_l3mdev(sk);
-
-	if (!port) {
-		head = xtcp_csk_find_open_port(sk, &tb, &port);
-		if (!head)
-			return ret;
-		if (!tb)
-			goto tb_not_found;
-		goto success;
-	}
-	head = xtcp_bhash(sk, port);
-	spin_lock_bh(&head->lock);
-	tb = xtcp_bind_bucket_find(head, port, l3mdev);
-	if (!tb)
-		goto tb_not_found;
-
-	/* tb_found: the fast paths first, then a scan of the owners. */
-	if (!hlist_empty(&tb->owners)) {
-		if (sk->sk_reuse == SK_FORCE_REUSE ||
-		    (tb->fastreuse > 0 && reuse) ||
-		    xtcp_reuseport_match(tb, sk))
-			goto success;
-		if (xtcp_csk_bind_conflict(sk, tb, true, true))
-			goto fail_unlock;
-	}
-	goto success;
-
-tb_not_found:
-	tb = xtcp_bind_bucket_create(head, port, l3mdev);
-	if (!tb) {
-		ret = -ENOMEM;
-		goto fail_unlock;
-	}
-success:
-	xtcp_csk_update_fastreuse(tb, sk);
-	if (!xtcp_sk(sk)->xs_bind_hash)
-		xtcp_bind_hash(sk, tb, port);
-	WARN_ON(xtcp_sk(sk)->xs_bind_hash != tb);
-	ret = 0;
-
-fail_unlock:
-	spin_unlock_bh(&head->lock);
-	return ret;
+	if (!snum)
+		return xtcp_csk_find_open_port(sk);
+	return xtcp_csk_take_port(sk, snum, false, true);
 }
 
 /**

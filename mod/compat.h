@@ -9,25 +9,44 @@
 #define _XTCP_COMPAT_H
 
 #include <linux/version.h>
+
+/* The one comparison with LINUX_VERSION_CODE; scripts/checkpatch knows. */
+#define XTCP_KERNEL_AT_LEAST(major, minor) \
+	(LINUX_VERSION_CODE >= KERNEL_VERSION(major, minor, 0))
 #include <linux/net.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if XTCP_KERNEL_AT_LEAST(6, 9)
 #include <net/rps.h>	/* sock_rps_record_flow() left net/sock.h in 6.9 */
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-/* 6.10 turned accept()'s flags/kern/err into struct proto_accept_arg. */
-#define XTCP_ACCEPT_ARGS	struct socket *sock, struct socket *newsock, \
-				struct proto_accept_arg *arg
-#define XTCP_ACCEPT_FLAGS	(arg->flags)
-#define XTCP_ACCEPT_KERN	(arg->kern)
+/*
+ * 6.10 turned accept()'s flags, kern and error into struct
+ * proto_accept_arg.  xtcp_accept() takes that struct on every kernel;
+ * before 6.10 a shim builds it from the old arguments.
+ */
+#if XTCP_KERNEL_AT_LEAST(6, 10)
+int xtcp_accept(struct socket *sock, struct socket *newsock,
+		struct proto_accept_arg *arg);
+#define xtcp_accept_op xtcp_accept
 #else
-#define XTCP_ACCEPT_ARGS	struct socket *sock, struct socket *newsock, \
-				int flags, bool kern
-#define XTCP_ACCEPT_FLAGS	(flags)
-#define XTCP_ACCEPT_KERN	(kern)
+struct proto_accept_arg {
+	int flags;
+	int err;
+	bool kern;
+};
+
+int xtcp_accept(struct socket *sock, struct socket *newsock,
+		struct proto_accept_arg *arg);
+
+static inline int xtcp_accept_op(struct socket *sock, struct socket *newsock,
+				 int flags, bool kern)
+{
+	struct proto_accept_arg arg = { .flags = flags, .kern = kern };
+
+	return xtcp_accept(sock, newsock, &arg);
+}
 #endif
 
 /* 6.6 moved the inet_sock booleans into inet->inet_flags bits. */
@@ -35,7 +54,7 @@ static inline void xtcp_compat_inet_init(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#if XTCP_KERNEL_AT_LEAST(6, 6)
 	inet_set_bit(IS_ICSK, sk);
 	inet_clear_bit(NODEFRAG, sk);
 	inet_set_bit(MC_LOOP, sk);
@@ -55,7 +74,7 @@ static inline void xtcp_compat_inet_init(struct sock *sk)
 
 static inline bool xtcp_compat_freebind(const struct sock *sk)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#if XTCP_KERNEL_AT_LEAST(6, 6)
 	return inet_test_bit(FREEBIND, sk);
 #else
 	return inet_sk(sk)->freebind;
@@ -71,7 +90,7 @@ static inline struct ctl_table_header *
 xtcp_register_net_sysctl(struct net *net, const char *path,
 			 struct ctl_table *table, size_t n)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#if XTCP_KERNEL_AT_LEAST(6, 5)
 	return register_net_sysctl_sz(net, path, table, n);
 #else
 	return register_net_sysctl(net, path, table);

@@ -289,20 +289,21 @@ out_err:
 }
 
 /*
- * xtcp_accept - accept() for AF_XTCP sockets (inet_accept()); the
- * arguments differ between kernels, see XTCP_ACCEPT_ARGS.
+ * xtcp_accept - accept() for AF_XTCP sockets (inet_accept()); before
+ * 6.10 it is reached through xtcp_accept_op() in compat.h.
  *
  * Return: 0 with @newsock grafted to the connection, or the errno stock
  * TCP gives: -EINVAL (not listening), -EAGAIN, -EINTR/-ERESTARTSYS.
  */
-int xtcp_accept(XTCP_ACCEPT_ARGS)
+int xtcp_accept(struct socket *sock, struct socket *newsock,
+		struct proto_accept_arg *arg)
 {
 	struct sock *sk1 = sock->sk, *sk2;
-	int err = -EINVAL;
 
-	sk2 = xtcp_csk_accept(sk1, XTCP_ACCEPT_FLAGS, &err);
+	arg->err = -EINVAL;
+	sk2 = xtcp_csk_accept(sk1, arg->flags, &arg->err);
 	if (!sk2)
-		return err;
+		return arg->err;
 
 	lock_sock(sk2);
 	sock_rps_record_flow(sk2);

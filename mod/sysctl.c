@@ -18,7 +18,7 @@ static int xtcp_synack_retries_max = 255;
 
 #define XTCP_KNOB(name, field, min, max) {				\
 	.procname	= name,						\
-	.data		= &((struct xtcp_sysctl *)0)->field,		\
+	.data		= (void *)offsetof(struct xtcp_sysctl, field),	\
 	.maxlen		= sizeof(int),					\
 	.mode		= 0644,						\
 	.proc_handler	= proc_dointvec_minmax,				\

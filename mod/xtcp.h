@@ -70,7 +70,7 @@ struct xtcp_bind_bucket {
 
 /* One chain of the bind hash; the lock is taken with BHs off. */
 struct xtcp_bind_hashbucket {
-	spinlock_t		lock;
+	spinlock_t		lock;	/* guards chain and its buckets */
 	struct hlist_head	chain;
 };
 
@@ -80,7 +80,7 @@ struct xtcp_bind_hashbucket {
  * because listeners are SOCK_RCU_FREE (see xtcp_hash()).
  */
 struct xtcp_listen_hashbucket {
-	spinlock_t		lock;
+	spinlock_t		lock;	/* serialises writers of nulls_head */
 	struct hlist_nulls_head	nulls_head;
 };
 
@@ -138,7 +138,6 @@ void xtcp_fence_release(struct sock *sk);
 
 /* listen.c: listen(), the listening hash and accept() */
 int xtcp_listen(struct socket *sock, int backlog);
-int xtcp_accept(XTCP_ACCEPT_ARGS);
 int xtcp_hash(struct sock *sk);
 void xtcp_unhash(struct sock *sk);
 void xtcp_csk_listen_stop(struct sock *sk);
