@@ -1,0 +1,1881 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bind_listen: the passive-open socket API of AF_XTCP against stock TCP.
+ *
+ * Every TEST() runs one scenario twice in the same process: once with
+ * socket(AF_INET, ...) (stock TCP, the reference) and once with
+ * socket(AF_XTCP, ...).  Nothing else differs.  A scenario records the
+ * return value or -errno of each step, plus derived facts such as "the
+ * port bind(0) chose lies in ip_local_port_range", into a struct run;
+ * the test then asserts that both records are identical and prints both
+ * side by side when they are not.
+ *
+ * Each run gets a fresh network namespace (so sysctls changed by a
+ * scenario, and xtcp's per-netns tables, start clean every time) and its
+ * own port block, so the two runs could not collide through the port
+ * space xtcp shares with stock TCP even if they shared a namespace.  The
+ * cross_* tests are the exception: they mix both stacks in one namespace
+ * on purpose and compare against the pure-stock version of the scenario.
+ *
+ * Key steps also carry the result stock TCP must give (want()), read from
+ * net/ipv4/af_inet.c and inet_connection_sock.c of 6.1/6.12.  If stock
+ * TCP disagrees the scenario itself is wrong and the test fails saying so,
+ * whatever xtcp did: a scenario that errs the same way on both stacks
+ * would otherwise pass without testing anything.
+ *
+ * Without the xtcp module (socket() gives EAFNOSUPPORT) the whole program
+ * exits 4 (skip).  BIND_LISTEN_FAMILY=2 replaces AF_XTCP with AF_INET, to
+ * check the scenarios themselves on a kernel without xtcp.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <linux/xtcp.h>
+
+/* The 6.1 harness has an unused signal-handler parameter. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#ifndef IP_FREEBIND
+#define IP_FREEBIND		15
+#endif
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT	24
+#endif
+#ifndef IPPROTO_SCTP
+#define IPPROTO_SCTP		132
+#endif
+#ifndef IPPROTO_UDPLITE
+#define IPPROTO_UDPLITE		136
+#endif
+
+#define MAX_STEPS	40
+#define MAX_FDS		32
+#define MAX_SAVED	6
+#define PORT_SPAN	100	/* ports per run in the unprivileged block */
+#define PPORT_SPAN	50	/* ports per run in the privileged block */
+#define NOBODY		65534
+
+/* Host-order IPv4 addresses used by the scenarios. */
+#define LOOPBACK	0x7f000001u	/* 127.0.0.1 */
+#define LOOPBACK2	0x7f000002u	/* 127.0.0.2, also local via lo */
+#define ANY		0x00000000u
+#define NONLOCAL	0xc6336407u	/* 198.51.100.7, TEST-NET-2 */
+#define MCAST		0xe0000001u	/* 224.0.0.1 */
+#define BCAST		0xffffffffu	/* 255.255.255.255 */
+
+static int xtcp_family = AF_XTCP;
+
+struct step {
+	const char *what;
+	long val;		/* >= 0: result or value; < 0: -errno */
+};
+
+struct saved_sysctl {
+	char path[96];
+	char old[64];
+};
+
+struct run {
+	const char *label;
+	int fam[2];		/* family of the first / second socket kind */
+	unsigned short base;	/* unprivileged port block of this run */
+	unsigned short pbase;	/* privileged (< 1024) port block */
+	int nsteps;
+	struct step s[MAX_STEPS];
+	int fds[MAX_FDS];
+	int nfds;
+	struct saved_sysctl saved[MAX_SAVED];
+	int nsaved;
+	int orig_ns;		/* netns to return to; -1 when not entered */
+	char bad[512];		/* stock results that contradict want() */
+	char skip[160];		/* reason the scenario cannot be compared */
+};
+
+#define P(r, n)		((unsigned short)((r)->base + (n)))
+#define PP(r, n)	((unsigned short)((r)->pbase + (n)))
+
+static bool is_ref(const struct run *r)
+{
+	return r->fam[0] == AF_INET && r->fam[1] == AF_INET;
+}
+
+/* ---- recording ---------------------------------------------------- */
+
+static long rec(struct run *r, const char *what, long val)
+{
+	if (r->nsteps < MAX_STEPS) {
+		r->s[r->nsteps].what = what;
+		r->s[r->nsteps].val = val;
+	}
+	r->nsteps++;
+	return val;
+}
+
+/* Record a syscall's outcome: its return value, or -errno on failure. */
+static long sys(struct run *r, const char *what, long ret)
+{
+	return rec(r, what, ret == -1 ? -errno : ret);
+}
+
+static const char *fmt_val(long v, char *buf, size_t len)
+{
+	const char *name;
+
+	if (v >= 0) {
+		snprintf(buf, len, "%ld", v);
+		return buf;
+	}
+	name = strerrorname_np(-v);
+	if (name)
+		snprintf(buf, len, "-%s", name);
+	else
+		snprintf(buf, len, "%ld", v);
+	return buf;
+}
+
+/* Like fmt_val(), but addresses (host order) as dotted quads. */
+static const char *fmt_step(const struct step *s, char *buf, size_t len)
+{
+	struct in_addr a = { .s_addr = htonl(s->val) };
+
+	if (strcmp(s->what, "name.addr") || s->val < 0)
+		return fmt_val(s->val, buf, len);
+	return inet_ntop(AF_INET, &a, buf, len);
+}
+
+/*
+ * The stock result of the step just recorded must be @want; see the top
+ * comment.  Only checked on the pure AF_INET reference run.
+ */
+static void want(struct run *r, long want)
+{
+	struct step *s;
+	char a[32], b[32];
+	size_t n;
+
+	if (!is_ref(r) || !r->nsteps || r->nsteps > MAX_STEPS)
+		return;
+	s = &r->s[r->nsteps - 1];
+	if (s->val == want)
+		return;
+	n = strlen(r->bad);
+	snprintf(r->bad + n, sizeof(r->bad) - n, " [step %d %s: %s, want %s]",
+		 r->nsteps - 1, s->what, fmt_val(s->val, a, sizeof(a)),
+		 fmt_val(want, b, sizeof(b)));
+}
+
+static int track(struct run *r, int fd)
+{
+	if (fd >= 0 && r->nfds < MAX_FDS)
+		r->fds[r->nfds++] = fd;
+	return fd;
+}
+
+/* Close one of the run's fds now (the port it holds is released). */
+static void drop(struct run *r, int fd)
+{
+	int i;
+
+	for (i = 0; i < r->nfds; i++) {
+		if (r->fds[i] != fd)
+			continue;
+		r->fds[i] = r->fds[--r->nfds];
+		break;
+	}
+	close(fd);
+}
+
+/* ---- namespace, sysctl and credential plumbing ------------------------ */
+
+static int lo_up(void)
+{
+	struct ifreq ifr = {};
+	int fd, ret;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	strcpy(ifr.ifr_name, "lo");
+	ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (!ret) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return ret;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* Set a sysctl for this run; run_end() puts the old value back. */
+static long sysctl_set(struct run *r, const char *name, const char *val)
+{
+	struct saved_sysctl *sv = &r->saved[r->nsaved];
+	char path[96];
+	long ret;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	if (r->nsaved >= MAX_SAVED || read_file(path, sv->old, sizeof(sv->old))) {
+		ret = rec(r, "sysctl", -(errno ?: ENOSPC));
+	} else {
+		ret = sys(r, "sysctl", write_file(path, val));
+		if (!ret) {
+			strcpy(sv->path, path);
+			r->nsaved++;
+		}
+	}
+	want(r, 0);
+	return ret;
+}
+
+static void local_range(int *lo, int *hi)
+{
+	char buf[64];
+
+	*lo = *hi = -1;
+	if (!read_file("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf)))
+		sscanf(buf, "%d %d", lo, hi);
+}
+
+static void set_range(struct run *r, int lo, int hi)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d %d", lo, hi);
+	sysctl_set(r, "net/ipv4/ip_local_port_range", buf);
+}
+
+/*
+ * Run the following socket calls with effective uid @uid.  seteuid()
+ * also sets the fsuid, which becomes the socket inode's owner that
+ * SO_REUSEPORT compares (sock_i_uid()), and a non-zero euid drops the
+ * effective capabilities (CAP_NET_BIND_SERVICE) until seteuid(0).
+ */
+static void as_uid(struct run *r, uid_t uid)
+{
+	sys(r, "seteuid", seteuid(uid));
+	want(r, 0);
+}
+
+static void run_begin(struct run *r, int idx)
+{
+	r->base = 20000 + 1000 * idx;
+	r->pbase = 400 + PPORT_SPAN * idx;
+	r->orig_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (r->orig_ns < 0) {
+		snprintf(r->bad, sizeof(r->bad), "open netns: %m");
+		return;
+	}
+	if (unshare(CLONE_NEWNET) || lo_up())
+		snprintf(r->bad, sizeof(r->bad), "new netns with lo up: %m");
+}
+
+static void run_end(struct run *r)
+{
+	if (geteuid() != 0 && seteuid(0))
+		abort();
+	while (r->nfds > 0)
+		close(r->fds[--r->nfds]);
+	while (r->nsaved > 0) {
+		struct saved_sysctl *sv = &r->saved[--r->nsaved];
+
+		write_file(sv->path, sv->old);
+	}
+	if (r->orig_ns >= 0) {
+		if (setns(r->orig_ns, CLONE_NEWNET))
+			abort();
+		close(r->orig_ns);
+		r->orig_ns = -1;
+	}
+}
+
+/* ---- socket helpers: each records exactly the steps it names ---------- */
+
+static struct sockaddr_in sin4(uint32_t addr, unsigned short port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(addr),
+	};
+
+	return sin;
+}
+
+static int sock_full(struct run *r, int which, int type, int proto)
+{
+	int fd = socket(r->fam[which], type, proto);
+
+	sys(r, "socket", fd < 0 ? -1 : 0);
+	return track(r, fd);
+}
+
+/* A stream socket of the first (which 0) or second (1) kind of the run. */
+static int sock_of(struct run *r, int which)
+{
+	int fd = sock_full(r, which, SOCK_STREAM, 0);
+
+	want(r, 0);
+	return fd;
+}
+
+static int tsock(struct run *r)
+{
+	return sock_of(r, 0);
+}
+
+static long bind_at(struct run *r, int fd, uint32_t addr, unsigned short port)
+{
+	struct sockaddr_in sin = sin4(addr, port);
+
+	return sys(r, "bind", bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+}
+
+static long listen_on(struct run *r, int fd, int backlog)
+{
+	return sys(r, "listen", listen(fd, backlog));
+}
+
+static long set_int(struct run *r, int fd, int level, int opt, int val)
+{
+	return sys(r, "setsockopt", setsockopt(fd, level, opt, &val, sizeof(val)));
+}
+
+static long get_int(struct run *r, int fd, int level, int opt)
+{
+	socklen_t len = sizeof(int);
+	int val = -1;
+
+	if (getsockopt(fd, level, opt, &val, &len))
+		return rec(r, "getsockopt", -errno);
+	return rec(r, "getsockopt", val);
+}
+
+/* Port as seen by the run: relative to the run's own port blocks. */
+static long rel_port(struct run *r, unsigned short port)
+{
+	if (port == 0)
+		return 0;
+	if (port >= r->base && port < r->base + PORT_SPAN)
+		return 1 + port - r->base;
+	if (port >= r->pbase && port < r->pbase + PPORT_SPAN)
+		return 1001 + port - r->pbase;
+	return 100000 + port;	/* outside the run's blocks: never equal */
+}
+
+static int sockname(int fd, struct sockaddr_in *sin)
+{
+	socklen_t len = sizeof(*sin);
+
+	memset(sin, 0xa5, sizeof(*sin));
+	return getsockname(fd, (struct sockaddr *)sin, &len);
+}
+
+/* getsockname(): records the call, the family, the address and the port. */
+static void name_of(struct run *r, int fd)
+{
+	struct sockaddr_in sin;
+
+	if (sys(r, "getsockname", sockname(fd, &sin)))
+		return;
+	rec(r, "name.family", sin.sin_family);
+	want(r, AF_INET);
+	rec(r, "name.addr", ntohl(sin.sin_addr.s_addr));
+	rec(r, "name.port", rel_port(r, ntohs(sin.sin_port)));
+}
+
+/*
+ * Classify a port the kernel chose.  inet_csk_find_open_port() scans
+ * ip_local_port_range starting at an odd offset from its low end
+ * ("offset |= 1U": connect() gets the even ones), and with SO_REUSEADDR
+ * set tries the lower half of the range first (attempt_half).
+ */
+static void chosen_port(struct run *r, int fd, bool half)
+{
+	struct sockaddr_in sin;
+	int lo, hi, port;
+
+	if (sys(r, "getsockname", sockname(fd, &sin)))
+		return;
+	port = ntohs(sin.sin_port);
+	local_range(&lo, &hi);
+	rec(r, "port.in_range", port >= lo && port <= hi);
+	want(r, 1);
+	rec(r, "port.odd_offset", (port - lo) & 1);
+	if (half) {
+		rec(r, "port.lower_half", port < lo + (((hi + 1 - lo) >> 2) << 1));
+		want(r, 1);
+	}
+}
+
+/*
+ * A stock AF_INET client connects to 127.0.0.1:@port.  Returns 1 once
+ * established, 0 if the handshake did not finish within @ms (e.g. the
+ * SYN was dropped because the accept queue is full), or -errno.
+ */
+static int client(struct run *r, unsigned short port, int ms)
+{
+	struct sockaddr_in sin = sin4(LOOPBACK, port);
+	struct pollfd pfd = { .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int fd, err = 0;
+
+	fd = track(r, socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		return 1;
+	if (errno != EINPROGRESS)
+		return -errno;
+	pfd.fd = fd;
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return -errno;
+	return err ? -err : 1;
+}
+
+/*
+ * How many connections to @port complete their handshake, one after the
+ * other.  A listener with backlog B holds B + 1 of them in its accept
+ * queue: tcp_conn_request() drops a SYN once sk_acceptq_is_full(), i.e.
+ * sk_ack_backlog > sk_max_ack_backlog.  The pause lets the final ACK of
+ * one handshake reach the listener before the next SYN does.
+ */
+static long queue_room(struct run *r, unsigned short port, int max)
+{
+	int n = 0, c;
+
+	while (n < max) {
+		c = client(r, port, 300);
+		if (c < 0)
+			return rec(r, "established", c);
+		if (c == 0)
+			break;
+		n++;
+		usleep(30 * 1000);
+	}
+	return rec(r, "established", n);
+}
+
+/* accept4() after waiting up to @ms for a connection; -ETIMEDOUT if none. */
+static int accept_wait(struct run *r, int lfd, int flags, int ms)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	int fd;
+
+	if (poll(&pfd, 1, ms) != 1) {
+		rec(r, "accept", -ETIMEDOUT);
+		return -1;
+	}
+	fd = accept4(lfd, NULL, NULL, flags);
+	sys(r, "accept", fd < 0 ? -1 : 0);
+	return track(r, fd);
+}
+
+/* A listener on 127.0.0.1:@port of the run's first kind. */
+static int listener(struct run *r, unsigned short port, int backlog)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, LOOPBACK, port);
+	want(r, 0);
+	listen_on(r, fd, backlog);
+	want(r, 0);
+	return fd;
+}
+
+/* ---- the test driver ----------------------------------------------- */
+
+typedef void (*scenario_fn)(struct run *r);
+
+FIXTURE(bl) {
+	struct run *cur;	/* run in progress, for the teardown */
+};
+
+FIXTURE_SETUP(bl)
+{
+	self->cur = NULL;
+}
+
+FIXTURE_TEARDOWN(bl)
+{
+	/* Only reached mid-run if the test died half way. */
+	if (self->cur)
+		run_end(self->cur);
+}
+
+static void do_run(FIXTURE_DATA(bl) *self, struct run *r, int idx,
+		   scenario_fn fn)
+{
+	r->orig_ns = -1;
+	self->cur = r;
+	run_begin(r, idx);
+	if (!r->bad[0])
+		fn(r);
+	run_end(r);
+	self->cur = NULL;
+}
+
+static bool same_steps(const struct run *a, const struct run *b)
+{
+	int i;
+
+	if (a->nsteps != b->nsteps)
+		return false;
+	for (i = 0; i < a->nsteps && i < MAX_STEPS; i++)
+		if (a->s[i].val != b->s[i].val || strcmp(a->s[i].what, b->s[i].what))
+			return false;
+	return true;
+}
+
+static void log_steps(struct __test_metadata *_metadata,
+		      const struct run *a, const struct run *b)
+{
+	char x[32], y[32];
+	int i, n = a->nsteps > b->nsteps ? a->nsteps : b->nsteps;
+
+	TH_LOG("step %-18s %-16s %-16s", "", a->label, b->label);
+	for (i = 0; i < n && i < MAX_STEPS; i++) {
+		bool ina = i < a->nsteps, inb = i < b->nsteps;
+		bool diff = !ina || !inb || a->s[i].val != b->s[i].val;
+
+		TH_LOG("%c%3d %-18s %-16s %-16s", diff ? '!' : ' ', i,
+		       ina ? a->s[i].what : b->s[i].what,
+		       ina ? fmt_step(&a->s[i], x, sizeof(x)) : "-",
+		       inb ? fmt_step(&b->s[i], y, sizeof(y)) : "-");
+	}
+}
+
+/*
+ * Run @fn once per entry of @runs (the first is the pure-stock
+ * reference) and assert that every run recorded what the reference did.
+ */
+static void compare_runs(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(bl) *self, struct run *runs, int n,
+			 scenario_fn fn)
+{
+	bool ok = true;
+	int i;
+
+	for (i = 0; i < n; i++)
+		do_run(self, &runs[i], i, fn);
+
+	for (i = 0; i < n; i++)
+		if (runs[i].bad[0] && !is_ref(&runs[i]))
+			TH_LOG("%s run failed to start:%s", runs[i].label,
+			       runs[i].bad);
+	if (runs[0].bad[0])
+		TH_LOG("stock %s does not do what the scenario assumes:%s",
+		       runs[0].label, runs[0].bad);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(runs[i].bad[0], '\0');
+	if (runs[0].skip[0])
+		SKIP(return, "%s", runs[0].skip);
+
+	for (i = 1; i < n; i++) {
+		if (same_steps(&runs[0], &runs[i]))
+			continue;
+		TH_LOG("%s differs from the %s reference:", runs[i].label,
+		       runs[0].label);
+		log_steps(_metadata, &runs[0], &runs[i]);
+		ok = false;
+	}
+	ASSERT_TRUE(ok);
+}
+
+static void run_pair(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(bl) *self, scenario_fn fn)
+{
+	struct run runs[2] = {
+		{ .label = "AF_INET", .fam = { AF_INET, AF_INET } },
+		{ .label = "AF_XTCP", .fam = { xtcp_family, xtcp_family } },
+	};
+
+	compare_runs(_metadata, self, runs, 2, fn);
+}
+
+/* Both mixes of the two stacks against stock-then-stock. */
+static void run_cross(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(bl) *self, scenario_fn fn)
+{
+	struct run runs[3] = {
+		{ .label = "INET,INET", .fam = { AF_INET, AF_INET } },
+		{ .label = "INET,XTCP", .fam = { AF_INET, xtcp_family } },
+		{ .label = "XTCP,INET", .fam = { xtcp_family, AF_INET } },
+	};
+
+	compare_runs(_metadata, self, runs, 3, fn);
+}
+
+#define PAIR_TEST(name)						\
+	static void sc_##name(struct run *r);			\
+	TEST_F(bl, name)					\
+	{							\
+		run_pair(_metadata, self, sc_##name);		\
+	}							\
+	static void sc_##name(struct run *r)
+
+#define CROSS_TEST(name)					\
+	static void sc_##name(struct run *r);			\
+	TEST_F(bl, name)					\
+	{							\
+		run_cross(_metadata, self, sc_##name);		\
+	}							\
+	static void sc_##name(struct run *r)
+
+/* ==== socket() ======================================================= */
+
+static void socket_case(struct run *r, int type, int proto, long stock)
+{
+	sock_full(r, 0, type, proto);
+	want(r, stock);
+}
+
+PAIR_TEST(socket_stream_default)
+{
+	int fd = tsock(r);
+
+	get_int(r, fd, SOL_SOCKET, SO_TYPE);
+	want(r, SOCK_STREAM);
+	get_int(r, fd, SOL_SOCKET, SO_PROTOCOL);
+	want(r, IPPROTO_TCP);
+}
+
+PAIR_TEST(socket_stream_tcp)
+{
+	int fd = sock_full(r, 0, SOCK_STREAM, IPPROTO_TCP);
+
+	want(r, 0);
+	get_int(r, fd, SOL_SOCKET, SO_PROTOCOL);
+	want(r, IPPROTO_TCP);
+}
+
+/*
+ * inet_create(): a protocol that no entry of inetsw[SOCK_STREAM] claims
+ * ends the lookup loop with -EPROTONOSUPPORT (after request_module()).
+ */
+PAIR_TEST(socket_stream_udp)
+{
+	socket_case(r, SOCK_STREAM, IPPROTO_UDP, -EPROTONOSUPPORT);
+}
+
+PAIR_TEST(socket_stream_udplite)
+{
+	socket_case(r, SOCK_STREAM, IPPROTO_UDPLITE, -EPROTONOSUPPORT);
+}
+
+PAIR_TEST(socket_stream_icmp)
+{
+	socket_case(r, SOCK_STREAM, IPPROTO_ICMP, -EPROTONOSUPPORT);
+}
+
+PAIR_TEST(socket_stream_raw_proto)
+{
+	socket_case(r, SOCK_STREAM, IPPROTO_RAW, -EPROTONOSUPPORT);
+}
+
+/*
+ * Same, unless sctp.ko is loadable: then request_module() brings in a
+ * SOCK_STREAM/IPPROTO_SCTP protosw and stock AF_INET serves the socket
+ * with SCTP, which is no TCP behaviour for xtcp to match.
+ */
+PAIR_TEST(socket_stream_sctp)
+{
+	long ret = sock_full(r, 0, SOCK_STREAM, IPPROTO_SCTP);
+
+	if (r->fam[0] == AF_INET && ret >= 0)
+		snprintf(r->skip, sizeof(r->skip),
+			 "sctp is available: AF_INET serves STREAM/SCTP with SCTP, not TCP");
+	want(r, -EPROTONOSUPPORT);
+}
+
+/* inet_create() rejects protocol < 0 or >= IPPROTO_MAX before lookup. */
+PAIR_TEST(socket_proto_negative)
+{
+	socket_case(r, SOCK_STREAM, -1, -EINVAL);
+}
+
+PAIR_TEST(socket_proto_out_of_range)
+{
+	socket_case(r, SOCK_STREAM, 1000, -EINVAL);
+}
+
+/*
+ * AF_INET serves SOCK_DGRAM (UDP) and SOCK_RAW through other inetsw
+ * entries; a TCP-only family has none for them.  The stock answer for a
+ * type with an empty inetsw[] list is -ESOCKTNOSUPPORT (SOCK_SEQPACKET:
+ * err is preset before the list walk), so that is the reference.
+ */
+static int unserved_type(struct run *r, int type)
+{
+	return r->fam[0] == AF_INET ? SOCK_SEQPACKET : type;
+}
+
+PAIR_TEST(socket_dgram)
+{
+	socket_case(r, unserved_type(r, SOCK_DGRAM), 0, -ESOCKTNOSUPPORT);
+}
+
+PAIR_TEST(socket_raw)
+{
+	socket_case(r, unserved_type(r, SOCK_RAW), IPPROTO_TCP, -ESOCKTNOSUPPORT);
+}
+
+PAIR_TEST(socket_seqpacket)
+{
+	socket_case(r, SOCK_SEQPACKET, 0, -ESOCKTNOSUPPORT);
+}
+
+PAIR_TEST(socket_rdm)
+{
+	socket_case(r, SOCK_RDM, 0, -ESOCKTNOSUPPORT);
+}
+
+/* __sock_create(): type >= SOCK_MAX is -EINVAL before any family code. */
+PAIR_TEST(socket_bad_type)
+{
+	socket_case(r, 42, 0, -EINVAL);
+}
+
+/* __sys_socket(): flag bits other than SOCK_CLOEXEC|SOCK_NONBLOCK. */
+PAIR_TEST(socket_bad_flags)
+{
+	socket_case(r, SOCK_STREAM | 0x10000, 0, -EINVAL);
+}
+
+PAIR_TEST(socket_nonblock_cloexec)
+{
+	int fd = sock_full(r, 0, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	want(r, 0);
+	rec(r, "O_NONBLOCK", !!(fcntl(fd, F_GETFL) & O_NONBLOCK));
+	want(r, 1);
+	rec(r, "FD_CLOEXEC", !!(fcntl(fd, F_GETFD) & FD_CLOEXEC));
+	want(r, 1);
+	get_int(r, fd, SOL_SOCKET, SO_TYPE);
+	want(r, SOCK_STREAM);
+}
+
+/* ==== bind() ========================================================= */
+
+PAIR_TEST(bind_loopback)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+PAIR_TEST(bind_any)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, ANY, P(r, 1));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+PAIR_TEST(bind_second_loopback_addr)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, LOOPBACK2, P(r, 1));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+/* Port 0: inet_csk_get_port() -> inet_csk_find_open_port(). */
+PAIR_TEST(bind_port0)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, LOOPBACK, 0);
+	want(r, 0);
+	chosen_port(r, fd, false);
+}
+
+PAIR_TEST(bind_port0_any)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, ANY, 0);
+	want(r, 0);
+	chosen_port(r, fd, false);
+}
+
+PAIR_TEST(bind_port0_narrow_range)
+{
+	int fd = tsock(r);
+
+	/* four ports: P+10 + (random | 1), i.e. P+11 or P+13 */
+	set_range(r, P(r, 10), P(r, 13));
+	bind_at(r, fd, LOOPBACK, 0);
+	want(r, 0);
+	chosen_port(r, fd, false);
+	want(r, 1);
+}
+
+/* A one-port range: the second bind(0) finds nothing, -EADDRINUSE. */
+PAIR_TEST(bind_port0_exhausted)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_range(r, P(r, 10), P(r, 10));
+	bind_at(r, a, LOOPBACK, 0);
+	want(r, 0);
+	name_of(r, a);
+	bind_at(r, b, LOOPBACK, 0);
+	want(r, -EADDRINUSE);
+	/* another specific address does not conflict: it gets the port */
+	bind_at(r, b, LOOPBACK2, 0);
+	want(r, 0);
+	name_of(r, b);
+}
+
+PAIR_TEST(bind_port0_reuseaddr)
+{
+	int fd = tsock(r);
+
+	set_int(r, fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_at(r, fd, LOOPBACK, 0);
+	want(r, 0);
+	chosen_port(r, fd, true);
+}
+
+/* IP_BIND_ADDRESS_NO_PORT: bind(0) defers the port; listen() picks it. */
+PAIR_TEST(bind_address_no_port)
+{
+	int fd = tsock(r);
+
+	set_int(r, fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
+	want(r, 0);
+	bind_at(r, fd, LOOPBACK, 0);
+	want(r, 0);
+	name_of(r, fd);
+	listen_on(r, fd, 8);
+	want(r, 0);
+	chosen_port(r, fd, false);
+}
+
+static long bind_len(struct run *r, int fd, const void *addr, socklen_t len)
+{
+	return sys(r, "bind", bind(fd, addr, len));
+}
+
+/* inet_bind(): addr_len < sizeof(struct sockaddr_in) is -EINVAL. */
+PAIR_TEST(bind_addrlen_short)
+{
+	struct sockaddr_in sin = sin4(LOOPBACK, P(r, 1));
+	int fd = tsock(r);
+
+	bind_len(r, fd, &sin, sizeof(sin) - 1);
+	want(r, -EINVAL);
+	bind_len(r, fd, &sin, offsetof(struct sockaddr_in, sin_zero));
+	want(r, -EINVAL);
+	name_of(r, fd);
+}
+
+PAIR_TEST(bind_addrlen_zero)
+{
+	struct sockaddr_in sin = sin4(LOOPBACK, P(r, 1));
+	int fd = tsock(r);
+
+	bind_len(r, fd, &sin, 0);
+	want(r, -EINVAL);
+}
+
+/* Longer is fine up to sockaddr_storage; beyond, move_addr_to_kernel(). */
+PAIR_TEST(bind_addrlen_long)
+{
+	struct sockaddr_storage ss = {};
+	struct sockaddr_in sin = sin4(LOOPBACK, P(r, 1));
+	int fd = tsock(r);
+
+	memcpy(&ss, &sin, sizeof(sin));
+	bind_len(r, fd, &ss, sizeof(ss) + 1);
+	want(r, -EINVAL);
+	bind_len(r, fd, &ss, sizeof(ss));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+/* __inet_bind(): AF_UNSPEC is mapped to AF_INET only for INADDR_ANY. */
+PAIR_TEST(bind_unspec_any)
+{
+	struct sockaddr_in sin = sin4(ANY, P(r, 1));
+	int fd = tsock(r);
+
+	sin.sin_family = AF_UNSPEC;
+	bind_len(r, fd, &sin, sizeof(sin));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+PAIR_TEST(bind_unspec_loopback)
+{
+	struct sockaddr_in sin = sin4(LOOPBACK, P(r, 1));
+	int fd = tsock(r);
+
+	sin.sin_family = AF_UNSPEC;
+	bind_len(r, fd, &sin, sizeof(sin));
+	want(r, -EAFNOSUPPORT);
+	name_of(r, fd);
+}
+
+PAIR_TEST(bind_inet6_family)
+{
+	struct sockaddr_in sin = sin4(ANY, P(r, 1));
+	int fd = tsock(r);
+
+	sin.sin_family = AF_INET6;
+	bind_len(r, fd, &sin, sizeof(sin));
+	want(r, -EAFNOSUPPORT);
+}
+
+/* Each family accepts its own number in sin_family (AF_INET for stock). */
+PAIR_TEST(bind_own_family)
+{
+	struct sockaddr_in sin = sin4(LOOPBACK, P(r, 1));
+	int fd = tsock(r);
+
+	sin.sin_family = r->fam[0];
+	bind_len(r, fd, &sin, sizeof(sin));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+/* move_addr_to_kernel() faults before the family sees the call. */
+PAIR_TEST(bind_null_addr)
+{
+	int fd = tsock(r);
+
+	bind_len(r, fd, NULL, sizeof(struct sockaddr_in));
+	want(r, -EFAULT);
+}
+
+/* __inet_bind(): inet_num already set -> -EINVAL, even for a new port. */
+PAIR_TEST(bind_twice)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	want(r, -EINVAL);
+	bind_at(r, fd, LOOPBACK, P(r, 2));
+	want(r, -EINVAL);
+	name_of(r, fd);
+}
+
+PAIR_TEST(bind_same_port)
+{
+	int a = tsock(r), b = tsock(r);
+
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+	name_of(r, b);
+}
+
+/* The wildcard conflicts with every specific address, in either order. */
+PAIR_TEST(bind_any_then_loopback)
+{
+	int a = tsock(r), b = tsock(r);
+
+	bind_at(r, a, ANY, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+PAIR_TEST(bind_loopback_then_any)
+{
+	int a = tsock(r), b = tsock(r);
+
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, ANY, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+/* Two distinct specific addresses do not conflict. */
+PAIR_TEST(bind_two_addrs_same_port)
+{
+	int a = tsock(r), b = tsock(r);
+
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK2, P(r, 1));
+	want(r, 0);
+	listen_on(r, a, 8);
+	want(r, 0);
+	listen_on(r, b, 8);
+	want(r, 0);
+}
+
+/* A failed bind leaves the socket unbound: a later bind can succeed. */
+PAIR_TEST(bind_after_failed_bind)
+{
+	int a = tsock(r), b = tsock(r);
+
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+	bind_at(r, b, LOOPBACK, P(r, 2));
+	want(r, 0);
+	name_of(r, b);
+}
+
+/* ==== SO_REUSEADDR / SO_REUSEPORT ===================================== */
+
+/*
+ * inet_csk_bind_conflict(): two sk_reuse sockets share a port as long as
+ * neither is listening; "reuse" is computed with sk_state != TCP_LISTEN.
+ */
+PAIR_TEST(reuseaddr_both)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEADDR, 1);
+	set_int(r, b, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+	listen_on(r, a, 8);
+	want(r, 0);
+	/* inet_csk_listen_start() re-runs get_port(): now a conflict. */
+	listen_on(r, b, 8);
+	want(r, -EADDRINUSE);
+}
+
+PAIR_TEST(reuseaddr_first_listening)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEADDR, 1);
+	set_int(r, b, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	listen_on(r, a, 8);
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+PAIR_TEST(reuseaddr_first_only)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+PAIR_TEST(reuseaddr_second_only)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_int(r, b, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+/* Wildcard and specific with SO_REUSEADDR on both: fine until listen. */
+PAIR_TEST(reuseaddr_any_and_loopback)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEADDR, 1);
+	set_int(r, b, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_at(r, a, ANY, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+	listen_on(r, b, 8);
+	want(r, 0);
+	listen_on(r, a, 8);
+	want(r, -EADDRINUSE);
+}
+
+PAIR_TEST(reuseport_both)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEPORT, 1);
+	set_int(r, b, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+	listen_on(r, a, 8);
+	want(r, 0);
+	listen_on(r, b, 8);
+	want(r, 0);
+	get_int(r, b, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 1);
+}
+
+/* Unlike SO_REUSEADDR, SO_REUSEPORT lets a socket join a listening group. */
+PAIR_TEST(reuseport_join_listener)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEPORT, 1);
+	set_int(r, b, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	listen_on(r, a, 8);
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+	listen_on(r, b, 8);
+	want(r, 0);
+}
+
+PAIR_TEST(reuseport_first_only)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+/* The group needs the same owner: sk_reuseport_match() / uid_eq(). */
+PAIR_TEST(reuseport_other_uid)
+{
+	int a = tsock(r), b;
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	as_uid(r, NOBODY);
+	b = tsock(r);
+	set_int(r, b, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+	as_uid(r, 0);
+}
+
+/* ==== privileged ports, non-local and special addresses =============== */
+
+/*
+ * __inet_bind(): snum < ip_unprivileged_port_start needs
+ * CAP_NET_BIND_SERVICE, checked before the socket lock and the port table.
+ */
+PAIR_TEST(priv_port_unprivileged)
+{
+	int fd;
+
+	as_uid(r, NOBODY);
+	fd = tsock(r);
+	bind_at(r, fd, LOOPBACK, PP(r, 1));
+	want(r, -EACCES);
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	want(r, 0);
+	as_uid(r, 0);
+}
+
+PAIR_TEST(priv_port_start_lowered)
+{
+	int fd;
+
+	sysctl_set(r, "net/ipv4/ip_unprivileged_port_start", "300");
+	as_uid(r, NOBODY);
+	fd = tsock(r);
+	bind_at(r, fd, LOOPBACK, PP(r, 1));
+	want(r, 0);
+	listen_on(r, fd, 8);
+	want(r, 0);
+	as_uid(r, 0);
+	name_of(r, fd);
+}
+
+PAIR_TEST(priv_port_root)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, LOOPBACK, PP(r, 1));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+/* inet_addr_valid_or_nonlocal(): not local, no freebind -> EADDRNOTAVAIL. */
+PAIR_TEST(bind_nonlocal)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, NONLOCAL, P(r, 1));
+	want(r, -EADDRNOTAVAIL);
+	name_of(r, fd);
+}
+
+PAIR_TEST(bind_nonlocal_freebind)
+{
+	int fd = tsock(r);
+
+	set_int(r, fd, IPPROTO_IP, IP_FREEBIND, 1);
+	want(r, 0);
+	get_int(r, fd, IPPROTO_IP, IP_FREEBIND);
+	want(r, 1);
+	bind_at(r, fd, NONLOCAL, P(r, 1));
+	want(r, 0);
+	name_of(r, fd);
+	listen_on(r, fd, 8);
+	want(r, 0);
+}
+
+PAIR_TEST(bind_nonlocal_transparent)
+{
+	int fd = tsock(r);
+
+	set_int(r, fd, IPPROTO_IP, IP_TRANSPARENT, 1);
+	want(r, 0);
+	bind_at(r, fd, NONLOCAL, P(r, 1));
+	want(r, 0);
+}
+
+PAIR_TEST(bind_nonlocal_sysctl)
+{
+	int fd = tsock(r);
+
+	sysctl_set(r, "net/ipv4/ip_nonlocal_bind", "1");
+	bind_at(r, fd, NONLOCAL, P(r, 1));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+/*
+ * Multicast and broadcast destinations are accepted as bind addresses by
+ * inet_addr_valid_or_nonlocal() (RTN_MULTICAST / RTN_BROADCAST) and TCP
+ * does not refuse them later either: bind and listen succeed.
+ */
+PAIR_TEST(bind_multicast)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, MCAST, P(r, 1));
+	want(r, 0);
+	name_of(r, fd);
+	listen_on(r, fd, 8);
+	want(r, 0);
+}
+
+PAIR_TEST(bind_broadcast)
+{
+	int fd = tsock(r);
+
+	bind_at(r, fd, BCAST, P(r, 1));
+	want(r, 0);
+	name_of(r, fd);
+}
+
+/* ==== getsockname() / getpeername() =================================== */
+
+PAIR_TEST(getsockname_unbound)
+{
+	name_of(r, tsock(r));
+	/* inet_getname() fills in AF_INET, 0.0.0.0 and port 0. */
+	want(r, 0);
+}
+
+PAIR_TEST(getsockname_short_len)
+{
+	struct sockaddr_in sin;
+	socklen_t len = 4;
+	int fd = tsock(r);
+
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	memset(&sin, 0, sizeof(sin));
+	sys(r, "getsockname", getsockname(fd, (struct sockaddr *)&sin, &len));
+	want(r, 0);
+	rec(r, "addrlen", len);		/* full length, truncated copy */
+	want(r, sizeof(sin));
+	rec(r, "name.family", sin.sin_family);
+	rec(r, "name.port", rel_port(r, ntohs(sin.sin_port)));
+	rec(r, "name.addr", ntohl(sin.sin_addr.s_addr));
+	want(r, 0);
+}
+
+PAIR_TEST(getpeername_listener)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = listener(r, P(r, 1), 8);
+
+	sys(r, "getpeername", getpeername(fd, (struct sockaddr *)&sin, &len));
+	want(r, -ENOTCONN);
+}
+
+/* ==== listen() ======================================================= */
+
+/* inet_csk_listen_start() -> get_port(sk, 0) picks a port like bind(0). */
+PAIR_TEST(listen_autobind)
+{
+	int fd = tsock(r);
+
+	listen_on(r, fd, 8);
+	want(r, 0);
+	chosen_port(r, fd, false);
+	get_int(r, fd, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 1);
+}
+
+PAIR_TEST(listen_autobind_narrow)
+{
+	int fd = tsock(r);
+
+	set_range(r, P(r, 20), P(r, 20));
+	listen_on(r, fd, 8);
+	want(r, 0);
+	name_of(r, fd);
+}
+
+PAIR_TEST(listen_autobind_exhausted)
+{
+	int a = tsock(r), b = tsock(r);
+
+	set_range(r, P(r, 20), P(r, 20));
+	listen_on(r, a, 8);
+	want(r, 0);
+	listen_on(r, b, 8);
+	want(r, -EADDRINUSE);
+	name_of(r, b);
+	get_int(r, b, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 0);
+}
+
+PAIR_TEST(listen_backlog_zero)
+{
+	int fd = listener(r, P(r, 1), 0);
+
+	queue_room(r, P(r, 1), 4);
+	want(r, 1);
+	(void)fd;
+}
+
+/* __sys_listen() clamps (unsigned)backlog to net.core.somaxconn. */
+PAIR_TEST(listen_backlog_over_somaxconn)
+{
+	sysctl_set(r, "net/core/somaxconn", "2");
+	listener(r, P(r, 1), 1000);
+	queue_room(r, P(r, 1), 6);
+	want(r, 3);
+}
+
+PAIR_TEST(listen_backlog_negative)
+{
+	sysctl_set(r, "net/core/somaxconn", "1");
+	listener(r, P(r, 1), -1);
+	queue_room(r, P(r, 1), 6);
+	want(r, 2);
+}
+
+PAIR_TEST(listen_twice)
+{
+	int fd = listener(r, P(r, 1), 8);
+
+	listen_on(r, fd, 8);
+	want(r, 0);
+	name_of(r, fd);
+	get_int(r, fd, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 1);
+}
+
+/* inet_listen() on a listener only updates sk_max_ack_backlog. */
+PAIR_TEST(listen_backlog_change)
+{
+	int fd = listener(r, P(r, 1), 0);
+
+	queue_room(r, P(r, 1), 4);
+	want(r, 1);
+	listen_on(r, fd, 2);
+	want(r, 0);
+	queue_room(r, P(r, 1), 4);
+	want(r, 2);
+}
+
+PAIR_TEST(listen_then_bind)
+{
+	int fd = tsock(r);
+
+	listen_on(r, fd, 8);
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	want(r, -EINVAL);
+}
+
+PAIR_TEST(bind_listen_then_bind)
+{
+	int fd = listener(r, P(r, 1), 8);
+
+	bind_at(r, fd, LOOPBACK, P(r, 2));
+	want(r, -EINVAL);
+	name_of(r, fd);
+}
+
+/* A listener leaves no TIME_WAIT behind: the port is free at once. */
+PAIR_TEST(listen_close_rebind)
+{
+	int a = listener(r, P(r, 1), 8), b;
+
+	drop(r, a);
+	b = tsock(r);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+	listen_on(r, b, 8);
+	want(r, 0);
+}
+
+PAIR_TEST(bind_close_rebind)
+{
+	int a = tsock(r), b;
+
+	bind_at(r, a, ANY, P(r, 1));
+	want(r, 0);
+	drop(r, a);
+	b = tsock(r);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+}
+
+/*
+ * The listener's accepted child closes first, so it goes through
+ * TIME_WAIT, which keeps the port bound after the listener is gone:
+ * only a SO_REUSEADDR socket may bind it (the timewait sock inherited
+ * sk_reuse from the listener).
+ */
+PAIR_TEST(listen_timewait_rebind)
+{
+	int l = tsock(r), c, a, b;
+
+	set_int(r, l, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_at(r, l, LOOPBACK, P(r, 1));
+	listen_on(r, l, 8);
+	want(r, 0);
+	rec(r, "client", client(r, P(r, 1), 2000));
+	want(r, 1);
+	c = r->fds[r->nfds - 1];
+	a = accept_wait(r, l, 0, 2000);
+	want(r, 0);
+	drop(r, a);		/* server closes first: it gets TIME_WAIT */
+	usleep(50 * 1000);
+	drop(r, c);
+	usleep(50 * 1000);
+	drop(r, l);
+	b = tsock(r);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+	set_int(r, b, SOL_SOCKET, SO_REUSEADDR, 1);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+}
+
+/* ==== accept(), connect(), shutdown(), poll() on a listener ============ */
+
+/* inet_csk_accept(): not TCP_LISTEN -> -EINVAL. */
+PAIR_TEST(accept_not_listening)
+{
+	int fd = tsock(r);
+
+	sys(r, "accept", accept(fd, NULL, NULL));
+	want(r, -EINVAL);
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	sys(r, "accept", accept(fd, NULL, NULL));
+	want(r, -EINVAL);
+}
+
+PAIR_TEST(accept_nonblock_empty)
+{
+	int fd = listener(r, P(r, 1), 8);
+
+	sys(r, "fcntl", fcntl(fd, F_SETFL, O_NONBLOCK));
+	want(r, 0);
+	sys(r, "accept", accept(fd, NULL, NULL));
+	want(r, -EAGAIN);
+	sys(r, "accept4", accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC));
+	want(r, -EAGAIN);
+}
+
+PAIR_TEST(accept_connection)
+{
+	struct sockaddr_in cli, peer;
+	socklen_t len = sizeof(peer);
+	int l = listener(r, P(r, 1), 8), c, a;
+	char buf[8] = "";
+
+	rec(r, "client", client(r, P(r, 1), 2000));
+	want(r, 1);
+	c = r->fds[r->nfds - 1];
+	a = accept_wait(r, l, 0, 2000);
+	want(r, 0);
+	if (a < 0)
+		return;
+	name_of(r, a);
+	sys(r, "getpeername", getpeername(a, (struct sockaddr *)&peer, &len));
+	want(r, 0);
+	sockname(c, &cli);
+	rec(r, "peer.family", peer.sin_family);
+	want(r, AF_INET);
+	rec(r, "peer==client", peer.sin_port == cli.sin_port &&
+				peer.sin_addr.s_addr == cli.sin_addr.s_addr);
+	want(r, 1);
+	get_int(r, a, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 0);
+	sys(r, "send", send(c, "ping", 4, 0));
+	want(r, 4);
+	sys(r, "recv", recv(a, buf, sizeof(buf), 0));
+	want(r, 4);
+	rec(r, "data", !memcmp(buf, "ping", 4));
+	want(r, 1);
+}
+
+PAIR_TEST(accept4_flags)
+{
+	int l = listener(r, P(r, 1), 8), a;
+
+	rec(r, "client", client(r, P(r, 1), 2000));
+	want(r, 1);
+	a = accept_wait(r, l, SOCK_NONBLOCK | SOCK_CLOEXEC, 2000);
+	want(r, 0);
+	rec(r, "O_NONBLOCK", a >= 0 && (fcntl(a, F_GETFL) & O_NONBLOCK));
+	want(r, 1);
+	rec(r, "FD_CLOEXEC", a >= 0 && (fcntl(a, F_GETFD) & FD_CLOEXEC));
+	want(r, 1);
+	sys(r, "accept4", accept4(l, NULL, NULL, 0x4000000));
+	want(r, -EINVAL);
+}
+
+PAIR_TEST(poll_listener)
+{
+	struct pollfd pfd = { .events = POLLIN | POLLOUT };
+	int l = listener(r, P(r, 1), 8);
+
+	pfd.fd = l;
+	sys(r, "poll", poll(&pfd, 1, 0));
+	want(r, 0);
+	rec(r, "client", client(r, P(r, 1), 2000));
+	want(r, 1);
+	sys(r, "poll", poll(&pfd, 1, 2000));
+	want(r, 1);
+	rec(r, "revents", pfd.revents);
+	want(r, POLLIN);
+}
+
+/* __inet_stream_connect(): SS_UNCONNECTED but not TCP_CLOSE -> -EISCONN. */
+PAIR_TEST(connect_on_listener)
+{
+	struct sockaddr_in sin = sin4(LOOPBACK, P(r, 2));
+	int l = listener(r, P(r, 1), 8);
+
+	sys(r, "connect", connect(l, (struct sockaddr *)&sin, sizeof(sin)));
+	want(r, -EISCONN);
+	get_int(r, l, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 1);
+}
+
+/* connect(AF_UNSPEC) disconnects: tcp_disconnect() stops the listener. */
+PAIR_TEST(connect_unspec_on_listener)
+{
+	struct sockaddr_in sin = sin4(ANY, 0);
+	int l = listener(r, P(r, 1), 8);
+
+	sin.sin_family = AF_UNSPEC;
+	sys(r, "connect", connect(l, (struct sockaddr *)&sin, sizeof(sin)));
+	want(r, 0);
+	get_int(r, l, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 0);
+	sys(r, "accept", accept(l, NULL, NULL));
+	want(r, -EINVAL);
+	name_of(r, l);
+	listen_on(r, l, 8);
+	want(r, 0);
+}
+
+/* inet_shutdown() on TCP_CLOSE: -ENOTCONN. */
+PAIR_TEST(shutdown_unconnected)
+{
+	int fd = tsock(r);
+
+	sys(r, "shutdown", shutdown(fd, SHUT_RDWR));
+	want(r, -ENOTCONN);
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	sys(r, "shutdown", shutdown(fd, SHUT_RD));
+	want(r, -ENOTCONN);
+}
+
+/* On TCP_LISTEN, a shutdown with RCV_SHUTDOWN disconnects the listener. */
+PAIR_TEST(shutdown_rd_listener)
+{
+	int l = listener(r, P(r, 1), 8);
+
+	sys(r, "shutdown", shutdown(l, SHUT_RD));
+	want(r, 0);
+	get_int(r, l, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 0);
+	sys(r, "accept", accept(l, NULL, NULL));
+	want(r, -EINVAL);
+}
+
+/* ... and SHUT_WR alone leaves it listening. */
+PAIR_TEST(shutdown_wr_listener)
+{
+	int l = listener(r, P(r, 1), 8);
+
+	sys(r, "shutdown", shutdown(l, SHUT_WR));
+	want(r, 0);
+	get_int(r, l, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 1);
+	rec(r, "client", client(r, P(r, 1), 2000));
+	want(r, 1);
+}
+
+PAIR_TEST(shutdown_bad_how)
+{
+	int l = listener(r, P(r, 1), 8);
+
+	sys(r, "shutdown", shutdown(l, 3));
+	want(r, -EINVAL);
+	sys(r, "shutdown", shutdown(l, -1));
+	want(r, -EINVAL);
+}
+
+/* ==== socket options ================================================= */
+
+PAIR_TEST(sockopt_reuseaddr)
+{
+	int fd = tsock(r);
+
+	/* tcp's inetsw entry has no INET_PROTOSW_REUSE: 0 by default. */
+	get_int(r, fd, SOL_SOCKET, SO_REUSEADDR);
+	want(r, 0);
+	set_int(r, fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	get_int(r, fd, SOL_SOCKET, SO_REUSEADDR);
+	want(r, 1);
+	set_int(r, fd, SOL_SOCKET, SO_REUSEADDR, 0);
+	get_int(r, fd, SOL_SOCKET, SO_REUSEADDR);
+	want(r, 0);
+}
+
+PAIR_TEST(sockopt_reuseport)
+{
+	int fd = tsock(r);
+
+	get_int(r, fd, SOL_SOCKET, SO_REUSEPORT);
+	want(r, 0);
+	set_int(r, fd, SOL_SOCKET, SO_REUSEPORT, 1);
+	want(r, 0);
+	get_int(r, fd, SOL_SOCKET, SO_REUSEPORT);
+	want(r, 1);
+}
+
+PAIR_TEST(sockopt_acceptconn)
+{
+	int fd = tsock(r);
+
+	get_int(r, fd, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 0);
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	get_int(r, fd, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 0);
+	listen_on(r, fd, 8);
+	get_int(r, fd, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 1);
+	get_int(r, fd, SOL_SOCKET, SO_TYPE);
+	want(r, SOCK_STREAM);
+	get_int(r, fd, SOL_SOCKET, SO_PROTOCOL);
+	want(r, IPPROTO_TCP);
+	get_int(r, fd, SOL_SOCKET, SO_ERROR);
+	want(r, 0);
+}
+
+/* ==== cross-stack: both stacks share one port space per netns ========== */
+
+CROSS_TEST(cross_bind_same_port)
+{
+	int a = sock_of(r, 0), b = sock_of(r, 1);
+
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+	bind_at(r, b, LOOPBACK, P(r, 2));
+	want(r, 0);
+}
+
+CROSS_TEST(cross_any_then_loopback)
+{
+	int a = sock_of(r, 0), b = sock_of(r, 1);
+
+	bind_at(r, a, ANY, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+CROSS_TEST(cross_loopback_then_any)
+{
+	int a = sock_of(r, 0), b = sock_of(r, 1);
+
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	bind_at(r, b, ANY, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+CROSS_TEST(cross_listener_then_bind)
+{
+	int a = sock_of(r, 0), b = sock_of(r, 1);
+
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	listen_on(r, a, 8);
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+/* Closing the holder releases the port for the other stack too. */
+CROSS_TEST(cross_close_then_bind)
+{
+	int a = sock_of(r, 0), b;
+
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	listen_on(r, a, 8);
+	want(r, 0);
+	drop(r, a);
+	b = sock_of(r, 1);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+	listen_on(r, b, 8);
+	want(r, 0);
+}
+
+/* bind(0) in a one-port range whose port the other stack holds. */
+CROSS_TEST(cross_port0_exhausted)
+{
+	int a = sock_of(r, 0), b = sock_of(r, 1);
+
+	set_range(r, P(r, 10), P(r, 10));
+	bind_at(r, a, LOOPBACK, P(r, 10));
+	want(r, 0);
+	bind_at(r, b, LOOPBACK, 0);
+	want(r, -EADDRINUSE);
+	listen_on(r, b, 8);
+	want(r, -EADDRINUSE);
+}
+
+/*
+ * An ephemeral connect() must not pick a port the other stack holds:
+ * __inet_hash_connect() skips bind()-owned buckets, so with the only
+ * port of the range held it fails with -EADDRNOTAVAIL.  The connecting
+ * socket is always stock TCP (xtcp has no active open); the holder is
+ * the run's first kind, and the target a stock listener outside the range.
+ */
+PAIR_TEST(cross_connect_skips_port)
+{
+	struct sockaddr_in dst = sin4(LOOPBACK, P(r, 30));
+	int t, h, c;
+
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	track(r, t);
+	bind_at(r, t, LOOPBACK, P(r, 30));
+	listen_on(r, t, 8);
+	want(r, 0);
+	h = tsock(r);
+	bind_at(r, h, LOOPBACK, P(r, 10));
+	listen_on(r, h, 8);
+	want(r, 0);
+	set_range(r, P(r, 10), P(r, 10));
+	c = track(r, socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	sys(r, "connect", connect(c, (struct sockaddr *)&dst, sizeof(dst)));
+	want(r, -EADDRNOTAVAIL);
+	/* and with the holder gone the same connect gets that port */
+	drop(r, h);
+	c = track(r, socket(AF_INET, SOCK_STREAM, 0));
+	sys(r, "connect", connect(c, (struct sockaddr *)&dst, sizeof(dst)));
+	want(r, 0);
+	chosen_port(r, c, false);
+}
+
+/* ==== main =========================================================== */
+
+static int read_family(void)
+{
+	const char *env = getenv("BIND_LISTEN_FAMILY");
+	char buf[32];
+
+	if (env && *env)
+		return atoi(env);
+	if (!read_file("/sys/module/xtcp/parameters/family", buf, sizeof(buf)))
+		return atoi(buf);
+	return AF_XTCP;
+}
+
+int main(int argc, char **argv)
+{
+	int fd;
+
+	xtcp_family = read_family();
+	fd = socket(xtcp_family, SOCK_STREAM, 0);
+	if (fd < 0 && errno == EAFNOSUPPORT)
+		ksft_exit_skip("AF_XTCP (family %d) is not available: socket(): %s; is xtcp.ko loaded?\n",
+			       xtcp_family, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return test_harness_run(argc, argv);
+}
