@@ -87,7 +87,6 @@ probe() {
 # Start the holder in the background (in a fresh netns if $1 = netns)
 # and wait for its "ready" line.
 hold_start() {
-	local i
 	: >"$TMP/ready"
 	if [ "$1" = netns ]; then
 		# shellcheck disable=SC2016 # expanded by that sh
@@ -97,7 +96,7 @@ hold_start() {
 		"$HOLD" -f "$FAMILY" -n 3 -c >"$TMP/ready" 2>"$TMP/err" &
 	fi
 	HOLDER=$!
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q '^ready' "$TMP/ready" && return 0
 		kill -0 "$HOLDER" 2>/dev/null || break
 		sleep 0.1
