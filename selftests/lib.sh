@@ -1,0 +1,166 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lib.sh: helpers shared by the xtcp selftests and run_tests.  Source it;
+# it runs inside the scripts/vm guest only (never on the host: tests load,
+# unload and poke the module).
+#
+# Topology: the guest's two virtio NICs hang off one private qemu hub, so
+# traffic between the namespaces goes through real NIC drivers and never
+# leaves the guest.  Addresses are from the RFC 2544 benchmarking range.
+#
+#     netns xsrv                             netns xcli
+#   +------------------------+             +------------------------+
+#   | srv0 198.18.0.1/24     |--- hub 0 ---| cli0 198.18.0.2/24     |
+#   | mac 52:54:00:00:00:01  |             | mac 52:54:00:00:00:02  |
+#   +------------------------+             +------------------------+
+#
+#   nics_up / nics_down      build / remove that (idempotent)
+#   in_srv CMD / in_cli CMD  run CMD in a namespace
+#   ksft_skip / ksft_fail    exit like a kselftest (4 / 1) with a reason
+
+# shellcheck disable=SC2034 # for the scripts that source this
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+XSRV=xsrv
+XCLI=xcli
+SRV_IP=198.18.0.1
+CLI_IP=198.18.0.2
+NET_PLEN=24
+SRV_DEV=srv0
+CLI_DEV=cli0
+SRV_MAC=52:54:00:00:00:01
+CLI_MAC=52:54:00:00:00:02
+
+# Debian's python3 has scapy; the `python3` of a developer's PATH may not.
+# shellcheck disable=SC2034
+PYTHON=/usr/bin/python3
+
+log() {
+	printf '%s\n' "$*"
+}
+
+ksft_skip() {
+	log "SKIP: $*"
+	exit "$KSFT_SKIP"
+}
+
+ksft_fail() {
+	log "FAIL: $*"
+	exit "$KSFT_FAIL"
+}
+
+in_srv() {
+	ip netns exec "$XSRV" "$@"
+}
+
+in_cli() {
+	ip netns exec "$XCLI" "$@"
+}
+
+# Tests change the kernel under them: refuse to run anywhere else.
+require_vm() {
+	if [ -z "${XTCP_KVER:-}" ] || [ "$(uname -r)" != "$XTCP_KVER" ]; then
+		ksft_skip "not in the xtcp test VM: run it with scripts/vm"
+	fi
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || ksft_skip "$c not installed"
+	done
+}
+
+require_xtcp() {
+	[ -d /sys/module/xtcp ] || ksft_skip "xtcp module not loaded"
+}
+
+# The family number the loaded module registered (module parameter
+# "family", 25 by default).
+xtcp_family() {
+	cat /sys/module/xtcp/parameters/family 2>/dev/null || echo 25
+}
+
+# Interface name of the NIC with MAC $1 in namespace $2 (default: init).
+nic_by_mac() {
+	local mac=$1 ns=${2:-} f
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" bash -c "$(declare -f nic_by_mac); nic_by_mac $mac"
+		return
+	fi
+	for f in /sys/class/net/*/address; do
+		[ "$(cat "$f")" = "$mac" ] && { f=${f%/address}; echo "${f##*/}"; return 0; }
+	done
+	return 1
+}
+
+# After a namespace is deleted the kernel moves its NICs back to the
+# initial namespace asynchronously: wait for them.
+wait_nics_home() {
+	local i
+	for i in $(seq 100); do
+		nic_by_mac "$SRV_MAC" >/dev/null && nic_by_mac "$CLI_MAC" >/dev/null &&
+			return 0
+		sleep 0.1
+	done
+	log "lib.sh: NICs did not come back after ${i}0 ms" >&2
+	return 1
+}
+
+# Kill every process still in namespace $1, then delete it.
+netns_del() {
+	local ns=$1 pids
+	ip netns list | grep -qw "^$ns" || return 0
+	pids=$(ip netns pids "$ns" 2>/dev/null)
+	# shellcheck disable=SC2086 # a list of pids
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+	ip netns del "$ns"
+}
+
+# Move NIC $1 into namespace $2 as $3 with address $4; wire-exact packets
+# (no GRO/GSO/TSO), so that captures show what went over the wire.
+nic_setup() {
+	local mac=$1 ns=$2 dev=$3 addr=$4 cur
+	cur=$(nic_by_mac "$mac") || { log "lib.sh: no NIC with MAC $mac" >&2; return 1; }
+	ip link set dev "$cur" down
+	ip link set dev "$cur" netns "$ns"
+	ip -n "$ns" link set dev "$cur" name "$dev"
+	ip netns exec "$ns" ethtool -K "$dev" gro off gso off tso off \
+		>/dev/null 2>&1 || true
+	ip -n "$ns" addr add "$addr/$NET_PLEN" dev "$dev"
+	ip -n "$ns" link set dev "$dev" up
+	ip -n "$ns" link set dev lo up
+}
+
+# No IPv6 chatter (DAD, router solicitations) in captures; a client that
+# does not run out of ports or sit in TIME_WAIT (ANCHORS.md).
+netns_sysctls() {
+	local ns
+	for ns in "$XSRV" "$XCLI"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip netns exec "$XCLI" sysctl -qw net.ipv4.ip_local_port_range="10000 65000" \
+		net.ipv4.tcp_tw_reuse=1
+}
+
+nics_down() {
+	netns_del "$XSRV"
+	netns_del "$XCLI"
+	wait_nics_home
+}
+
+nics_up() {
+	nics_down || return 1
+	ip netns add "$XSRV"
+	ip netns add "$XCLI"
+	netns_sysctls
+	nic_setup "$SRV_MAC" "$XSRV" "$SRV_DEV" "$SRV_IP" &&
+		nic_setup "$CLI_MAC" "$XCLI" "$CLI_DEV" "$CLI_IP" || return 1
+	# virtio-net has carrier at once, but ARP must not race the first SYN.
+	in_srv ping -q -c 1 -W 5 "$CLI_IP" >/dev/null ||
+		{ log "lib.sh: $SRV_IP cannot reach $CLI_IP" >&2; return 1; }
+}
