@@ -7,9 +7,8 @@
 #   1. insmod $XTCP_KO if it is not loaded (with $XTCP_MODPARAMS, as the
 #      harness did) and check socket(AF_XTCP) works;
 #   2. build/xtcp_hold opens three xtcp listeners, a bound and an unbound
-#      xtcp socket and one accepted connection from a stock client (odd
-#      cycles in the initial netns, even ones in a fresh netns, so that
-#      the per-netns init/exit paths run with sockets too);
+#      xtcp socket (odd cycles in the initial netns, even ones in a fresh
+#      netns, so that the per-netns init/exit paths run with sockets too);
 #   3. rmmod xtcp must fail while they are open, and leave the module
 #      loaded and working;
 #   4. the holder closes everything and exits; rmmod must then succeed
@@ -17,6 +16,10 @@
 #   5. no xtcp slab cache may survive, and socket(AF_XTCP) must fail
 #      with EAFNOSUPPORT again;
 #   6. insmod again.
+#
+# Then RELOAD_CONN_CYCLES (4) more cycles where the holder also keeps an
+# accepted xtcp connection from a stock client open: they need xtcp's
+# passive open, so they are reported apart from the 20 plain ones.
 #
 # Only in the scripts/vm guest (it unloads the module under test), which
 # loads the module and exports XTCP_KO; ends with the module loaded.
@@ -26,6 +29,7 @@ set -u
 
 DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 CYCLES=${RELOAD_CYCLES:-20}
+CONN_CYCLES=${RELOAD_CONN_CYCLES:-4}
 HOLD=$DIR/build/xtcp_hold
 MOD=xtcp
 
@@ -84,16 +88,19 @@ probe() {
 	"$HOLD" -f "$FAMILY" -p
 }
 
-# Start the holder in the background (in a fresh netns if $1 = netns)
-# and wait for its "ready" line.
+# Start the holder in the background (in a fresh netns if $1 = netns;
+# holding an accepted connection too if $2 = conn) and wait for its
+# "ready" line.
 hold_start() {
+	local args=(-f "$FAMILY" -n 3)
+	[ "$2" = conn ] && args+=(-c)
 	: >"$TMP/ready"
 	if [ "$1" = netns ]; then
 		# shellcheck disable=SC2016 # expanded by that sh
 		unshare -n sh -c 'ip link set lo up && exec "$0" "$@"' \
-			"$HOLD" -f "$FAMILY" -n 3 -c >"$TMP/ready" 2>"$TMP/err" &
+			"$HOLD" "${args[@]}" >"$TMP/ready" 2>"$TMP/err" &
 	else
-		"$HOLD" -f "$FAMILY" -n 3 -c >"$TMP/ready" 2>"$TMP/err" &
+		"$HOLD" "${args[@]}" >"$TMP/ready" 2>"$TMP/err" &
 	fi
 	HOLDER=$!
 	for _ in $(seq 100); do
@@ -138,15 +145,16 @@ leftover_slabs() {
 	} | sort -u | tr '\n' ' '
 }
 
-# One cycle; prints the reason and returns 1 on the first failure.
+# One cycle ($2: plain or conn); prints the reason and returns 1 on the
+# first failure.
 cycle() {
-	local n=$1 where=init refcnt slabs rc
-	[ $((n % 2)) = 0 ] && where=netns
+	local n=$1 what=$2 where=init refcnt slabs rc
+	[ $((n % 2)) = 0 ] && where=fresh
 
 	load || return 1
 	probe || { echo "socket(AF_XTCP) fails after insmod (probe $?)"; return 1; }
 
-	hold_start "$where" || return 1
+	hold_start "${where/fresh/netns}" "$what" || return 1
 	refcnt=$(cat /sys/module/$MOD/refcnt 2>/dev/null)
 	if rmmod $MOD 2>/dev/null; then
 		hold_stop >/dev/null
@@ -170,20 +178,28 @@ cycle() {
 }
 
 echo "TAP version 13"
-echo "1..$CYCLES"
+echo "1..$((CYCLES + CONN_CYCLES))"
 fails=0
-for n in $(seq "$CYCLES"); do
-	msg=$(cycle "$n" 2>&1)
-	rc=$?
-	if [ "$rc" = 0 ]; then
-		echo "ok $n reload cycle $n # $msg"
-	else
-		echo "not ok $n reload cycle $n # $msg"
-		fails=$((fails + 1))
-	fi
-	# Every cycle starts, and the test ends, with the module loaded.
-	loaded || load >/dev/null || bail "cannot insmod $XTCP_KO again"
+t=0
+for what in plain conn; do
+	count=$CYCLES
+	[ "$what" = conn ] && count=$CONN_CYCLES
+	for n in $(seq "$count"); do
+		t=$((t + 1))
+		name="reload cycle $n"
+		[ "$what" = conn ] && name="reload with a connection, cycle $n"
+		msg=$(cycle "$n" "$what" 2>&1)
+		rc=$?
+		if [ "$rc" = 0 ]; then
+			echo "ok $t $name # $msg"
+		else
+			echo "not ok $t $name # $msg"
+			fails=$((fails + 1))
+		fi
+		# Every cycle starts, and the test ends, with the module loaded.
+		loaded || load >/dev/null || bail "cannot insmod $XTCP_KO again"
+	done
 done
 
-echo "# $((CYCLES - fails)) passed, $fails failed"
+echo "# $((t - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
