@@ -64,6 +64,7 @@ struct worker {
 	struct bench *b;
 	struct hist h;
 	uint64_t conns;
+	uint64_t resets;
 	uint64_t errors;
 	int first_err;
 };
@@ -93,8 +94,10 @@ static void usage(FILE *f)
 		"                        fin: plain close (client TIME_WAIT)\n"
 		"  --connect-timeout-ms MS  give up on one connect() (default 3000)\n"
 		"  --json                print JSON instead of key=value\n"
-		"Prints: threads conns errors seconds hps p50_us p90_us p99_us\n"
-		"max_us mean_us first_error close.\n");
+		"Prints: threads conns resets errors seconds hps p50_us p90_us\n"
+		"p99_us max_us mean_us first_error close.  conns counts every\n"
+		"completed handshake, resets those of them whose connect() saw\n"
+		"the server's RST already (ECONNRESET).\n");
 }
 
 static void die_usage(const char *what)
@@ -365,6 +368,17 @@ static void one_connect(struct worker *w)
 	t0 = now_ns();
 	rc = connect(fd, (const struct sockaddr *)&o->dst, sizeof(o->dst));
 	t1 = now_ns();
+	/*
+	 * ECONNRESET, unlike ECONNREFUSED, means the handshake completed:
+	 * the server's close overtook our return from connect().
+	 */
+	if (rc < 0 && errno == ECONNRESET) {
+		hist_add(&w->h, t1 - t0);
+		w->conns++;
+		w->resets++;
+		close(fd);
+		return;
+	}
 	if (rc < 0) {
 		note_error(w, errno == EINPROGRESS ? ETIMEDOUT : errno);
 		close(fd);
@@ -394,7 +408,7 @@ static const char *err_name(int err)
 
 struct result {
 	int threads;
-	uint64_t conns, errors;
+	uint64_t conns, resets, errors;
 	double seconds;
 	struct hist h;
 	int first_err;
@@ -403,16 +417,18 @@ struct result {
 static void print_result(const struct opts *o, const struct result *r)
 {
 	const char *fmt = o->json ?
-		"{\"threads\": %d, \"conns\": %llu, \"errors\": %llu, "
+		"{\"threads\": %d, \"conns\": %llu, \"resets\": %llu, "
+		"\"errors\": %llu, "
 		"\"seconds\": %.3f, \"hps\": %.1f, \"p50_us\": %u, "
 		"\"p90_us\": %u, \"p99_us\": %u, \"max_us\": %u, "
 		"\"mean_us\": %.1f, \"first_error\": \"%s\", \"close\": \"%s\"}\n" :
-		"threads=%d conns=%llu errors=%llu seconds=%.3f hps=%.1f "
+		"threads=%d conns=%llu resets=%llu errors=%llu seconds=%.3f "
+		"hps=%.1f "
 		"p50_us=%u p90_us=%u p99_us=%u max_us=%u mean_us=%.1f "
 		"first_error=%s close=%s\n";
 
 	printf(fmt, r->threads, (unsigned long long)r->conns,
-	       (unsigned long long)r->errors, r->seconds,
+	       (unsigned long long)r->resets, (unsigned long long)r->errors, r->seconds,
 	       r->seconds > 0 ? r->conns / r->seconds : 0.0,
 	       hist_pct(&r->h, 50), hist_pct(&r->h, 90), hist_pct(&r->h, 99),
 	       r->h.max_us, r->h.n ? (double)r->h.sum_us / r->h.n : 0.0,
@@ -429,6 +445,7 @@ static void collect(struct bench *b, struct result *r, double end)
 
 		hist_merge(&r->h, &w->h);
 		r->conns += w->conns;
+		r->resets += w->resets;
 		r->errors += w->errors;
 		if (!r->first_err)
 			r->first_err = w->first_err;
