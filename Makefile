@@ -65,6 +65,9 @@ check:
 demo:
 	$(ROOT)/scripts/demo
 
+bench:
+	$(ROOT)/scripts/bench
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(ROOT) clean 2>/dev/null || true
 	rm -rf $(ROOT)/build
