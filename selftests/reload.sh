@@ -58,6 +58,15 @@ TMP=$(mktemp -d)
 HOLDER=
 trap 'cleanup' EXIT
 
+# Reload the very module the harness loaded, not whatever a concurrent
+# rebuild leaves at $XTCP_KO meanwhile.
+cp "$XTCP_KO" "$TMP/xtcp.ko" || bail "cannot copy $XTCP_KO"
+KO=$TMP/xtcp.ko
+if [ -r /sys/module/$MOD/srcversion ]; then
+	[ "$(cat /sys/module/$MOD/srcversion)" = "$(modinfo -F srcversion "$KO" 2>/dev/null)" ] ||
+		bail "$XTCP_KO is not the loaded module any more (rebuilt meanwhile?)"
+fi
+
 cleanup() {
 	if [ -n "$HOLDER" ]; then
 		kill "$HOLDER" 2>/dev/null
@@ -74,7 +83,7 @@ load() {
 	local err
 	loaded && return 0
 	# shellcheck disable=SC2086 # XTCP_MODPARAMS is a word list
-	err=$(insmod "$XTCP_KO" ${XTCP_MODPARAMS:-} 2>&1) || {
+	err=$(insmod "$KO" ${XTCP_MODPARAMS:-} 2>&1) || {
 		echo "insmod: $err"
 		return 1
 	}
@@ -197,7 +206,7 @@ for what in plain conn; do
 			fails=$((fails + 1))
 		fi
 		# Every cycle starts, and the test ends, with the module loaded.
-		loaded || load >/dev/null || bail "cannot insmod $XTCP_KO again"
+		loaded || load >/dev/null || bail "cannot insmod $KO again"
 	done
 done
 
