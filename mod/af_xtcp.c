@@ -94,9 +94,10 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 }
 
 /*
- * Tear down whatever the socket is.  Today that is a closed or listening
- * socket: the port goes back at once (a listener leaves no TIME_WAIT), in
- * our table first and then in stock TCP's, before close() returns.
+ * Tear down whatever the socket is.  A listener's port goes back at once
+ * (it leaves no TIME_WAIT), in our table first and then in stock TCP's,
+ * before close() returns; its queues are reset and freed.  A connection
+ * is aborted with a RST until the data path brings the orderly FIN.
  */
 static void xtcp_close(struct sock *sk, long timeout)
 {
@@ -104,8 +105,9 @@ static void xtcp_close(struct sock *sk, long timeout)
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (sk->sk_state == TCP_LISTEN)
 		xtcp_csk_listen_stop(sk);
-	inet_sk_set_state(sk, TCP_CLOSE);
-	xtcp_put_port(sk);
+	else if (sk->sk_state != TCP_CLOSE)
+		xtcp_send_active_reset(sk);
+	xtcp_done(sk);
 	xtcp_fence_release(sk);
 	release_sock(sk);
 
@@ -124,7 +126,12 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 
 	if (sk->sk_state == TCP_LISTEN)
 		xtcp_csk_listen_stop(sk);
-	inet_sk_set_state(sk, TCP_CLOSE);
+	else if (sk->sk_state != TCP_CLOSE)
+		xtcp_send_active_reset(sk);
+	if (sk->sk_state != TCP_CLOSE) {
+		sk->sk_prot->unhash(sk);
+		inet_sk_set_state(sk, TCP_CLOSE);
+	}
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
 		inet->inet_saddr = 0;
 		inet->inet_rcv_saddr = 0;
@@ -295,10 +302,12 @@ struct proto xtcp_prot = {
 	.init		= xtcp_init_sock,
 	.close		= xtcp_close,
 	.disconnect	= xtcp_disconnect,
+	.backlog_rcv	= xtcp_backlog_rcv,
 	.hash		= xtcp_hash,
 	.unhash		= xtcp_unhash,
 	.get_port	= xtcp_csk_get_port,
 	.obj_size	= sizeof(struct xtcp_sock),
+	.rsk_prot	= &xtcp_request_sock_ops,
 	/* Lookups are lockless: a socket may be reused under a reader. */
 	.slab_flags	= SLAB_TYPESAFE_BY_RCU,
 };

@@ -16,7 +16,14 @@
 #include <linux/net.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
+#include <net/route.h>
+#include <net/tcp.h>
 #include <net/net_namespace.h>
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+#include <linux/unaligned.h>	/* was <asm/unaligned.h> before 6.12 */
+#else
+#include <asm/unaligned.h>
+#endif
 #if XTCP_KERNEL_AT_LEAST(6, 9)
 #include <net/rps.h>	/* sock_rps_record_flow() left net/sock.h in 6.9 */
 #endif
@@ -82,6 +89,56 @@ static inline bool xtcp_compat_freebind(const struct sock *sk)
 }
 
 /*
+ * Route lookups for a socket's flow: 6.1 still folds SOCK_LOCALROUTE into
+ * the TOS (RT_CONN_FLAGS) and routes requests in universe scope; 6.12
+ * passes the scope separately.
+ */
+static inline u8 xtcp_sk_rt_tos(const struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return ip_sock_rt_tos(sk);
+#else
+	return RT_CONN_FLAGS(sk);
+#endif
+}
+
+static inline u8 xtcp_sk_rt_scope(const struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return ip_sock_rt_scope(sk);
+#else
+	return RT_SCOPE_UNIVERSE;
+#endif
+}
+
+/*
+ * The window a receive buffer of @space bytes can offer.  6.7 replaced
+ * the net.ipv4.tcp_adv_win_scale rule with a per-socket scaling ratio,
+ * which a listener keeps at its default.
+ */
+static inline int xtcp_win_from_space(const struct sock *sk, int space)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 7)
+	return __tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, space);
+#else
+	return tcp_win_from_space(sk, space);
+#endif
+}
+
+/*
+ * The receive window tcp_check_req() tests a request's segments against:
+ * 6.12 clamps it to what the SYN-ACK could announce, 6.1 does not.
+ */
+static inline u32 xtcp_check_req_window(const struct request_sock *req)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return min(req->rsk_rcv_wnd, 65535U);
+#else
+	return req->rsk_rcv_wnd;
+#endif
+}
+
+/*
  * 6.5 made per-netns sysctl registration take the table size, and 6.11
  * dropped the empty sentinel entry.  Our tables keep the sentinel (6.1
  * needs it); @n counts the entries before it.
@@ -96,5 +153,26 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 	return register_net_sysctl(net, path, table);
 #endif
 }
+
+/*
+ * 6.10 added a reason to request_sock_ops.send_reset(); xtcp's RST does
+ * not depend on it.
+ */
+void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb);
+
+#if XTCP_KERNEL_AT_LEAST(6, 10)
+static inline void xtcp_compat_reqsk_send_reset(const struct sock *sk,
+						struct sk_buff *skb,
+						enum sk_rst_reason reason)
+{
+	xtcp_v4_send_reset(sk, skb);
+}
+#else
+static inline void xtcp_compat_reqsk_send_reset(const struct sock *sk,
+						struct sk_buff *skb)
+{
+	xtcp_v4_send_reset(sk, skb);
+}
+#endif
 
 #endif /* _XTCP_COMPAT_H */

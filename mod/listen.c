@@ -80,13 +80,21 @@ unlock:
 	return err;
 }
 
-/* inet_unhash(): no new SYN finds @sk once this returns. */
+/*
+ * inet_unhash(): no new segment finds @sk once this returns.  A listener
+ * leaves the listening hash, a connection the established hash.
+ */
 void xtcp_unhash(struct sock *sk)
 {
 	struct xtcp_listen_hashbucket *ilb;
 
 	if (sk_unhashed(sk))
 		return;
+	if (sk->sk_state != TCP_LISTEN) {
+		if (xtcp_ehash_remove(sk))
+			sock_prot_inuse_add(sock_net(sk), sk->sk_prot, -1);
+		return;
+	}
 	ilb = xtcp_lhash(sk);
 	spin_lock_bh(&ilb->lock);
 	if (rcu_access_pointer(sk->sk_reuseport_cb))
@@ -183,12 +191,15 @@ out:
  * xtcp_csk_listen_stop - stop listening (inet_csk_listen_stop())
  * @sk: the listener, locked by the caller
  *
- * Unhashed first, so no new SYN finds it.
+ * Unhashed first, so no new SYN finds it, then out of TCP_LISTEN, so
+ * that a handshake completing on another CPU resets its child instead
+ * of queueing it; then the queues are emptied.
  */
 void xtcp_csk_listen_stop(struct sock *sk)
 {
 	xtcp_unhash(sk);
-	WARN_ON_ONCE(!reqsk_queue_empty(&inet_csk(sk)->icsk_accept_queue));
+	inet_sk_set_state(sk, TCP_CLOSE);
+	xtcp_reqsk_queue_drain(sk);
 	WARN_ON_ONCE(sk->sk_ack_backlog);
 }
 

@@ -14,15 +14,22 @@ static int __init xtcp_init(void)
 {
 	int ret;
 
+	xtcp_isn_init();
 	ret = xtcp_bind_init();
 	if (ret)
 		goto err_bind;
 	ret = proto_register(&xtcp_prot, 1);
 	if (ret)
 		goto err_proto;
+	ret = xtcp_cong_init();
+	if (ret)
+		goto err_cong;
 	ret = xtcp_netns_init();
 	if (ret)
 		goto err_netns;
+	ret = xtcp_input_init();
+	if (ret)
+		goto err_input;
 	ret = xtcp_family_init();
 	if (ret)
 		goto err_family;
@@ -31,8 +38,12 @@ static int __init xtcp_init(void)
 	return 0;
 
 err_family:
+	xtcp_input_exit();
+err_input:
 	xtcp_netns_exit();
 err_netns:
+	xtcp_cong_exit();
+err_cong:
 	proto_unregister(&xtcp_prot);
 err_proto:
 	xtcp_bind_exit();
@@ -40,10 +51,16 @@ err_bind:
 	return ret;
 }
 
+/*
+ * No socket exists (each holds the module); the receive hook goes before
+ * the tables it reads, with a grace period (synchronize_net()) between.
+ */
 static void __exit xtcp_exit(void)
 {
 	xtcp_family_exit();
+	xtcp_input_exit();
 	xtcp_netns_exit();
+	xtcp_cong_exit();
 	proto_unregister(&xtcp_prot);
 	xtcp_bind_exit();
 }

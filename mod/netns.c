@@ -20,6 +20,23 @@ struct xtcp_net *xtcp_pernet(const struct net *net)
 	return net_generic(net, xtcp_net_id);
 }
 
+/* Every socket of the namespace is gone: the tables must be empty. */
+static void xtcp_tables_free(struct xtcp_net *xn)
+{
+	unsigned int i;
+
+	for (i = 0; xn->bhash && i < XTCP_BHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_empty(&xn->bhash[i].chain));
+	for (i = 0; xn->lhash && i < XTCP_LHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_nulls_empty(&xn->lhash[i].nulls_head));
+	for (i = 0; xn->ehash && i < XTCP_EHASH_SIZE; i++)
+		WARN_ON_ONCE(!hlist_nulls_empty(&xn->ehash[i].chain));
+	kvfree(xn->ehash_locks);
+	kvfree(xn->ehash);
+	kvfree(xn->lhash);
+	kvfree(xn->bhash);
+}
+
 static int xtcp_tables_alloc(struct xtcp_net *xn)
 {
 	unsigned int i;
@@ -28,9 +45,12 @@ static int xtcp_tables_alloc(struct xtcp_net *xn)
 				   GFP_KERNEL);
 	xn->lhash = kvmalloc_array(XTCP_LHASH_SIZE, sizeof(*xn->lhash),
 				   GFP_KERNEL);
-	if (!xn->bhash || !xn->lhash) {
-		kvfree(xn->lhash);
-		kvfree(xn->bhash);
+	xn->ehash = kvmalloc_array(XTCP_EHASH_SIZE, sizeof(*xn->ehash),
+				   GFP_KERNEL);
+	xn->ehash_locks = kvmalloc_array(XTCP_EHASH_LOCKS,
+					 sizeof(*xn->ehash_locks), GFP_KERNEL);
+	if (!xn->bhash || !xn->lhash || !xn->ehash || !xn->ehash_locks) {
+		xtcp_tables_free(xn);
 		return -ENOMEM;
 	}
 	for (i = 0; i < XTCP_BHASH_SIZE; i++) {
@@ -41,19 +61,12 @@ static int xtcp_tables_alloc(struct xtcp_net *xn)
 		spin_lock_init(&xn->lhash[i].lock);
 		INIT_HLIST_NULLS_HEAD(&xn->lhash[i].nulls_head, i);
 	}
+	/* The nulls value of a chain is its index: lookups detect moves. */
+	for (i = 0; i < XTCP_EHASH_SIZE; i++)
+		INIT_HLIST_NULLS_HEAD(&xn->ehash[i].chain, i);
+	for (i = 0; i < XTCP_EHASH_LOCKS; i++)
+		spin_lock_init(&xn->ehash_locks[i]);
 	return 0;
-}
-
-static void xtcp_tables_free(struct xtcp_net *xn)
-{
-	unsigned int i;
-
-	for (i = 0; i < XTCP_BHASH_SIZE; i++)
-		WARN_ON_ONCE(!hlist_empty(&xn->bhash[i].chain));
-	for (i = 0; i < XTCP_LHASH_SIZE; i++)
-		WARN_ON_ONCE(!hlist_nulls_empty(&xn->lhash[i].nulls_head));
-	kvfree(xn->lhash);
-	kvfree(xn->bhash);
 }
 
 static int __net_init xtcp_net_init(struct net *net)
@@ -64,10 +77,31 @@ static int __net_init xtcp_net_init(struct net *net)
 	xn->net = net;
 	ret = xtcp_tables_alloc(xn);
 	if (ret)
-		return ret;
+		goto err_tables;
+	ret = -ENOMEM;
+	xn->mib = alloc_percpu(struct xtcp_mib_counters);
+	if (!xn->mib)
+		goto err_mib;
+	ret = xtcp_ctl_sock_init(xn);
+	if (ret)
+		goto err_ctl;
 	ret = xtcp_sysctl_net_init(xn);
 	if (ret)
-		xtcp_tables_free(xn);
+		goto err_sysctl;
+	ret = xtcp_proc_net_init(xn);
+	if (ret)
+		goto err_proc;
+	return 0;
+
+err_proc:
+	xtcp_sysctl_net_exit(xn);
+err_sysctl:
+	xtcp_ctl_sock_exit(xn);
+err_ctl:
+	free_percpu(xn->mib);
+err_mib:
+	xtcp_tables_free(xn);
+err_tables:
 	return ret;
 }
 
@@ -75,7 +109,10 @@ static void __net_exit xtcp_net_exit(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 
+	xtcp_proc_net_exit(xn);
 	xtcp_sysctl_net_exit(xn);
+	xtcp_ctl_sock_exit(xn);
+	free_percpu(xn->mib);
 	xtcp_tables_free(xn);
 }
 

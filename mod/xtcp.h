@@ -21,7 +21,36 @@
 #include "uapi/linux/xtcp.h"
 #include "compat.h"
 
+#include <net/request_sock.h>
+#include <net/tcp.h>
+
 struct xtcp_bind_bucket;
+
+/**
+ * struct xtcp_cong_ops - a congestion-control algorithm (tcp_congestion_ops)
+ * @list:       link in xtcp's registry
+ * @name:       unique name
+ * @owner:      module pinned by each connection using the algorithm
+ * @init:       optional: set up ca_priv at ESTABLISHED
+ * @release:    optional: tear it down
+ * @ssthresh:   new slow-start threshold after a loss
+ * @cong_avoid: grow cwnd for @acked newly acknowledged segments
+ * @set_state:  optional: the TCP_CA_* state changed
+ */
+struct xtcp_cong_ops {
+	struct list_head	list;
+	char			name[TCP_CA_NAME_MAX];
+	struct module		*owner;
+	void			(*init)(struct sock *sk);
+	void			(*release)(struct sock *sk);
+	u32			(*ssthresh)(struct sock *sk);
+	void			(*cong_avoid)(struct sock *sk, u32 ack,
+					      u32 acked);
+	void			(*set_state)(struct sock *sk, u8 new_state);
+};
+
+int xtcp_register_congestion_control(struct xtcp_cong_ops *ca);
+void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
 
 /**
  * struct xtcp_sock - an AF_XTCP socket
@@ -33,12 +62,84 @@ struct xtcp_bind_bucket;
  *                that stock TCP in this namespace sees the port as taken
  *                (see fence.c); NULL for children, which share the
  *                listener's port
+ * @rx_opt:       options agreed in the handshake (MSS, wscale, SACK, TS)
+ * @rcv_nxt:      RCV.NXT, next sequence number expected (RFC 9293 3.3.1)
+ * @rcv_wup:      RCV.NXT when the window was last advertised
+ * @snd_una:      SND.UNA, oldest unacknowledged sequence number
+ * @snd_nxt:      SND.NXT, next sequence number to send
+ * @snd_wl1:      SND.WL1, sequence number of the last window update
+ * @snd_wnd:      SND.WND, the peer's window, scaled
+ * @max_window:   largest window the peer ever offered
+ * @rcv_wnd:      our current receive window
+ * @window_clamp: largest window we will advertise
+ * @mss_cache:    current effective sending MSS
+ * @advmss:       MSS we advertised
+ * @tsoffset:     offset added to our timestamp clock for this connection
+ * @srtt_us:      smoothed RTT << 3, microseconds (RFC 6298)
+ * @mdev_us:      RTT mean deviation << 2, microseconds
+ * @rttvar_us:    RTTVAR for the RTO, microseconds
+ * @snd_cwnd:     congestion window, segments
+ * @snd_ssthresh: slow start threshold, segments
+ * @ecn_ok:       ECN was agreed (RFC 3168)
+ * @last_synq_overflow: jiffies when a listener last sent a SYN cookie
+ * @ca_ops:       congestion control module (cong.c); pinned while used
+ * @ca_priv:      the module's private state
  */
 struct xtcp_sock {
 	struct inet_connection_sock	xs_icsk;
 	struct xtcp_bind_bucket		*xs_bind_hash;
 	struct socket			*xs_fence;
+
+	struct tcp_options_received	rx_opt;
+	u32				rcv_nxt;
+	u32				rcv_wup;
+	u32				snd_una;
+	u32				snd_nxt;
+	u32				snd_wl1;
+	u32				snd_wnd;
+	u32				max_window;
+	u32				rcv_wnd;
+	u32				window_clamp;
+	u32				mss_cache;
+	u16				advmss;
+	u32				tsoffset;
+	u32				srtt_us;
+	u32				mdev_us;
+	u32				rttvar_us;
+	u32				snd_cwnd;
+	u32				snd_ssthresh;
+	u8				ecn_ok;
+	unsigned long			last_synq_overflow;
+	const struct xtcp_cong_ops	*ca_ops;
+	u64				ca_priv[8];
 };
+
+/**
+ * struct xtcp_request_sock - a connection in SYN-RECEIVED (tcp_request_sock)
+ * @req:           the kernel's inet_request_sock; first
+ * @rcv_isn:       the peer's ISN
+ * @snt_isn:       our ISN
+ * @rcv_nxt:       peer ISN + 1, or beyond it if the SYN carried data
+ * @ts_off:        per-connection offset of our TSval (RFC 7323 section 5.4)
+ * @snt_synack:    when the first SYN-ACK left, microseconds, for the RTT
+ * @last_oow_ack_time: jiffies of the last out-of-window reply (rate limit)
+ * @syn_tos:       the SYN's DS field
+ */
+struct xtcp_request_sock {
+	struct inet_request_sock	req;
+	u32				rcv_isn;
+	u32				snt_isn;
+	u32				rcv_nxt;
+	u32				ts_off;
+	u64				snt_synack;
+	u32				last_oow_ack_time;
+	u8				syn_tos;
+};
+
+static inline struct xtcp_request_sock *xtcp_rsk(const struct request_sock *req)
+{
+	return (struct xtcp_request_sock *)req;
+}
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
@@ -84,14 +185,68 @@ struct xtcp_listen_hashbucket {
 	struct hlist_nulls_head	nulls_head;
 };
 
+/*
+ * The established hash holds request socks (TCP_NEW_SYN_RECV) and
+ * children alike, keyed by 4-tuple.  Lookups are RCU-only; inserts and
+ * removals take one of XTCP_EHASH_LOCKS spinlocks chosen by the hash.
+ */
+struct xtcp_ehash_bucket {
+	struct hlist_nulls_head	chain;
+};
+
 #define XTCP_BHASH_SIZE		1024	/* power of two */
 #define XTCP_LHASH_SIZE		256	/* power of two */
+#define XTCP_EHASH_SIZE		16384	/* power of two */
+#define XTCP_EHASH_LOCKS	1024	/* power of two */
+
+/*
+ * Counters, per namespace and per CPU, named like their nstat twins.
+ * Every segment xtcp takes and drops is counted in at least one.
+ */
+enum xtcp_mib {
+	XTCP_MIB_INSEGS,
+	XTCP_MIB_OUTSEGS,
+	XTCP_MIB_OUTRSTS,
+	XTCP_MIB_INERRS,
+	XTCP_MIB_INCSUMERRORS,
+	XTCP_MIB_INOPTERRORS,
+	XTCP_MIB_PASSIVEOPENS,
+	XTCP_MIB_ATTEMPTFAILS,
+	XTCP_MIB_LISTENOVERFLOWS,
+	XTCP_MIB_LISTENDROPS,
+	XTCP_MIB_SYNCOOKIESSENT,
+	XTCP_MIB_SYNCOOKIESRECV,
+	XTCP_MIB_SYNCOOKIESFAILED,
+	XTCP_MIB_EMBRYONICRSTS,
+	XTCP_MIB_PAWSESTABREJECTED,
+	XTCP_MIB_REQQFULLDOCOOKIES,
+	XTCP_MIB_REQQFULLDROP,
+	XTCP_MIB_CHALLENGEACK,
+	XTCP_MIB_ACKSKIPPEDSYNRECV,
+	XTCP_MIB_ACKSKIPPEDCHALLENGE,
+	XTCP_MIB_SYNRETRANS,
+	XTCP_MIB_TIMEOUTS,
+	XTCP_MIB_ABORTONDATA,
+	XTCP_MIB_REQDROPPED,
+	XTCP_MIB_NOROUTE,
+	XTCP_MIB_MAX
+};
+
+struct xtcp_mib_counters {
+	unsigned long	mibs[XTCP_MIB_MAX];
+};
 
 /**
  * struct xtcp_net - xtcp's state in one network namespace
  * @net:        the namespace
  * @bhash:      bind buckets by port
  * @lhash:      listening sockets by port
+ * @ehash:      request socks and connections by 4-tuple
+ * @ehash_locks: writers' locks for @ehash
+ * @ctl_sk:     kernel socket that sends RSTs and ACKs on no one's behalf
+ * @mib:        counters
+ * @challenge_stamp: second of the current challenge-ACK budget
+ * @challenge_count: challenge ACKs left in that second
  * @sysctl_hdr: registration of net.xtcp.*
  * @sysctl:     the knobs' values (see sysctl.c)
  */
@@ -99,6 +254,12 @@ struct xtcp_net {
 	struct net				*net;
 	struct xtcp_bind_hashbucket		*bhash;
 	struct xtcp_listen_hashbucket		*lhash;
+	struct xtcp_ehash_bucket		*ehash;
+	spinlock_t				*ehash_locks;
+	struct sock				*ctl_sk;
+	struct xtcp_mib_counters __percpu	*mib;
+	u32					challenge_stamp;
+	u32					challenge_count;
 	struct ctl_table_header			*sysctl_hdr;
 	struct xtcp_sysctl {
 		int	syncookies;
@@ -114,6 +275,12 @@ struct xtcp_net {
 
 /* netns.c */
 struct xtcp_net *xtcp_pernet(const struct net *net);
+
+static inline void xtcp_inc_stats(const struct net *net, enum xtcp_mib field)
+{
+	this_cpu_inc(xtcp_pernet(net)->mib->mibs[field]);
+}
+
 int xtcp_netns_init(void);
 void xtcp_netns_exit(void);
 
@@ -142,6 +309,103 @@ int xtcp_hash(struct sock *sk);
 void xtcp_unhash(struct sock *sk);
 void xtcp_csk_listen_stop(struct sock *sk);
 __poll_t xtcp_listen_poll(struct sock *sk);
+
+/* input.c: receive, demux, validation */
+int xtcp_input_init(void);
+void xtcp_input_exit(void);
+struct sock *xtcp_lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
+				  int doff, __be32 saddr, __be16 sport,
+				  __be32 daddr, u16 hnum, int dif, int sdif);
+struct sock *xtcp_lookup_established(struct xtcp_net *xn, __be32 saddr,
+				     __be16 sport, __be32 daddr, u16 hnum,
+				     int dif, int sdif);
+u32 xtcp_ehashfn(__be32 laddr, u16 lport, __be32 faddr, __be16 fport);
+bool xtcp_ehash_insert(struct sock *sk, struct sock *osk);
+bool xtcp_ehash_remove(struct sock *sk);
+
+/* options.c: TCP option parsing (tcp_parse_options) */
+bool xtcp_parse_options(const struct net *net, const struct sk_buff *skb,
+			struct tcp_options_received *opt_rx, int estab);
+
+/* isn.c: initial sequence numbers and timestamp offsets (RFC 6528) */
+u32 xtcp_init_sequence(const struct sk_buff *skb);
+u32 xtcp_init_ts_off(const struct net *net, const struct sk_buff *skb);
+void xtcp_isn_init(void);
+
+/* reqsk.c: request socks, the SYN and accept queues, SYN-ACK timer */
+extern struct request_sock_ops xtcp_request_sock_ops;
+int xtcp_conn_request(struct sock *sk, struct sk_buff *skb);
+int xtcp_rtx_syn_ack(const struct sock *parent, struct request_sock *req);
+struct request_sock *xtcp_reqsk_alloc(struct sock *sk_listener,
+				      bool attach_listener);
+bool xtcp_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req);
+void xtcp_csk_reqsk_queue_drop_and_put(struct sock *sk,
+				       struct request_sock *req);
+struct sock *xtcp_csk_complete_hashdance(struct sock *sk, struct sock *child,
+					 struct request_sock *req,
+					 bool own_req);
+struct sock *xtcp_csk_reqsk_queue_add(struct sock *sk,
+				      struct request_sock *req,
+				      struct sock *child);
+void xtcp_reqsk_queue_drain(struct sock *sk);
+void xtcp_openreq_init_rwin(struct request_sock *req,
+			    const struct sock *sk_listener,
+			    const struct dst_entry *dst);
+u32 xtcp_full_space(const struct sock *sk);
+void xtcp_select_initial_window(const struct sock *sk, int __space, u32 mss,
+				u32 *rcv_wnd, u32 *window_clamp, int wscale_ok,
+				u8 *rcv_wscale, u32 init_rcv_wnd);
+
+/* minisocks.c: SYN-RECEIVED to a child socket */
+struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
+			    struct request_sock *req, bool *req_stolen);
+struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
+				struct request_sock *req,
+				struct dst_entry *dst, bool *own_req);
+int xtcp_child_process(struct sock *parent, struct sock *child,
+		       struct sk_buff *skb);
+void xtcp_inherit_port(const struct sock *sk, struct sock *child);
+
+/* output.c: SYN-ACK, RST and ACK segments */
+struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
+				     struct flowi4 *fl4,
+				     const struct request_sock *req);
+int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
+			struct request_sock *req, bool cookie);
+void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb);
+void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
+			    struct request_sock *req);
+void xtcp_send_active_reset(struct sock *sk);
+u32 xtcp_time_stamp_ms(void);
+int xtcp_ctl_sock_init(struct xtcp_net *xn);
+void xtcp_ctl_sock_exit(struct xtcp_net *xn);
+
+/* syncookies.c (RFC 4987) */
+u32 xtcp_cookie_v4_init_sequence(struct sock *sk, const struct sk_buff *skb,
+				 u16 *mssp);
+u64 xtcp_cookie_init_timestamp(struct request_sock *req, u64 now_ns);
+struct sock *xtcp_cookie_v4_check(struct sock *sk, struct sk_buff *skb);
+
+/* timer.c */
+void xtcp_reqsk_timer_handler(struct timer_list *t);
+unsigned long xtcp_reqsk_timeout(const struct request_sock *req);
+
+/* cong.c: xtcp's own congestion-control registry */
+void xtcp_assign_congestion_control(struct sock *sk);
+void xtcp_init_congestion_control(struct sock *sk);
+void xtcp_cleanup_congestion_control(struct sock *sk);
+int xtcp_cong_init(void);
+void xtcp_cong_exit(void);
+
+/* established.c: the connected socket (data path comes later) */
+int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
+void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req);
+void xtcp_done(struct sock *sk);
+
+/* proc.c */
+int xtcp_proc_net_init(struct xtcp_net *xn);
+void xtcp_proc_net_exit(struct xtcp_net *xn);
 
 /* sysctl.c */
 int xtcp_sysctl_net_init(struct xtcp_net *xn);

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: its own congestion-control registry.
+ *
+ * The kernel's registry (tcp_ca_find(), tcp_init_congestion_control())
+ * is not exported, and a researcher wants to swap algorithms under
+ * xtcp without touching stock TCP anyway.  Algorithms register here,
+ * Reno is built in and is the default, and each connection pins its
+ * algorithm's module for as long as it uses it.  Mirrors
+ * net/ipv4/tcp_cong.c.
+ */
+#include <linux/module.h>
+#include <linux/rculist.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+static DEFINE_SPINLOCK(xtcp_cong_list_lock);
+static LIST_HEAD(xtcp_cong_list);
+
+/* Reno (RFC 5681): halve on loss, one segment per RTT in avoidance. */
+static u32 xtcp_reno_ssthresh(struct sock *sk)
+{
+	return max(xtcp_sk(sk)->snd_cwnd >> 1U, 2U);
+}
+
+static void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->snd_cwnd < xs->snd_ssthresh)
+		xs->snd_cwnd = min(xs->snd_cwnd + acked, xs->snd_ssthresh);
+	else if (acked)
+		xs->snd_cwnd += max(1U, acked / xs->snd_cwnd);
+}
+
+static struct xtcp_cong_ops xtcp_reno = {
+	.name		= "reno",
+	.owner		= THIS_MODULE,
+	.ssthresh	= xtcp_reno_ssthresh,
+	.cong_avoid	= xtcp_reno_cong_avoid,
+};
+
+static struct xtcp_cong_ops *xtcp_ca_find(const char *name)
+{
+	struct xtcp_cong_ops *ca;
+
+	list_for_each_entry_rcu(ca, &xtcp_cong_list, list)
+		if (!strcmp(ca->name, name))
+			return ca;
+	return NULL;
+}
+
+/**
+ * xtcp_register_congestion_control - offer an algorithm to xtcp
+ * @ca: the algorithm; needs a name, ssthresh and cong_avoid
+ *
+ * Return: 0, -EINVAL, or -EEXIST if the name is taken.
+ */
+int xtcp_register_congestion_control(struct xtcp_cong_ops *ca)
+{
+	int ret = 0;
+
+	if (!ca->ssthresh || !ca->cong_avoid || !ca->name[0])
+		return -EINVAL;
+	spin_lock(&xtcp_cong_list_lock);
+	if (xtcp_ca_find(ca->name))
+		ret = -EEXIST;
+	else
+		list_add_tail_rcu(&ca->list, &xtcp_cong_list);
+	spin_unlock(&xtcp_cong_list_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(xtcp_register_congestion_control);
+
+/**
+ * xtcp_unregister_congestion_control - withdraw an algorithm
+ * @ca: the algorithm; connections using it hold its module
+ */
+void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca)
+{
+	spin_lock(&xtcp_cong_list_lock);
+	list_del_rcu(&ca->list);
+	spin_unlock(&xtcp_cong_list_lock);
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_GPL(xtcp_unregister_congestion_control);
+
+/**
+ * xtcp_assign_congestion_control - choose a new child's algorithm
+ * @sk: the child (tcp_assign_congestion_control())
+ *
+ * The first registered algorithm is the default; if its module is going
+ * away, Reno.
+ */
+void xtcp_assign_congestion_control(struct sock *sk)
+{
+	const struct xtcp_cong_ops *ca;
+
+	rcu_read_lock();
+	ca = list_first_or_null_rcu(&xtcp_cong_list, struct xtcp_cong_ops,
+				    list);
+	if (!ca || !try_module_get(ca->owner))
+		ca = &xtcp_reno;	/* our own module: always present */
+	rcu_read_unlock();
+	xtcp_sk(sk)->ca_ops = ca;
+	memset(xtcp_sk(sk)->ca_priv, 0, sizeof(xtcp_sk(sk)->ca_priv));
+}
+
+/* tcp_init_congestion_control(): at ESTABLISHED, with TCP_CA_Open. */
+void xtcp_init_congestion_control(struct sock *sk)
+{
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
+
+	if (!ca)
+		return;
+	if (ca->init)
+		ca->init(sk);
+	if (ca->set_state)
+		ca->set_state(sk, TCP_CA_Open);
+}
+
+void xtcp_cleanup_congestion_control(struct sock *sk)
+{
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
+
+	if (!ca)
+		return;
+	if (ca->release)
+		ca->release(sk);
+	if (ca != &xtcp_reno)
+		module_put(ca->owner);
+	xtcp_sk(sk)->ca_ops = NULL;
+}
+
+int xtcp_cong_init(void)
+{
+	return xtcp_register_congestion_control(&xtcp_reno);
+}
+
+void xtcp_cong_exit(void)
+{
+	xtcp_unregister_congestion_control(&xtcp_reno);
+}

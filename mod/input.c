@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: segment receive, demultiplexing and validation.
+ *
+ * xtcp puts its own handler in inet_protos[IPPROTO_TCP], in front of
+ * stock TCP's, with one atomic exchange.  For each segment it looks for
+ * an xtcp socket: a connection or request sock by 4-tuple in the
+ * established hash, else a listener by local port.  Segments that belong
+ * to no xtcp socket go to stock TCP's handler as they came, so stock TCP
+ * sees exactly what it would see without xtcp.  ICMP errors go to stock
+ * TCP as well.
+ *
+ * Mirrors tcp_v4_rcv() and tcp_v4_do_rcv() (net/ipv4/tcp_ipv4.c),
+ * __inet_lookup_established(), __inet_lookup_listener() and
+ * inet_ehash_insert() (net/ipv4/inet_hashtables.c).  Lookups take no
+ * lock: RCU and SLAB_TYPESAFE_BY_RCU with the nulls-list restart, as in
+ * the kernel.  Only inserts and removals lock, one bucket lock each.
+ */
+#include <linux/jhash.h>
+#include <linux/random.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/protocol.h>
+#include <net/sock_reuseport.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/* Stock TCP's handler, and ours: a copy of it with our receive function. */
+static const struct net_protocol *xtcp_stock_protocol;
+static struct net_protocol xtcp_protocol;
+
+static u32 xtcp_ehash_secret __read_mostly;
+
+u32 xtcp_ehashfn(__be32 laddr, u16 lport, __be32 faddr, __be16 fport)
+{
+	return jhash_3words((__force u32)laddr, (__force u32)faddr,
+			    ((u32)lport) << 16 | (__force u32)fport,
+			    xtcp_ehash_secret);
+}
+
+static spinlock_t *xtcp_ehash_lockp(struct xtcp_net *xn, u32 hash)
+{
+	return &xn->ehash_locks[hash & (XTCP_EHASH_LOCKS - 1)];
+}
+
+static bool xtcp_match(const struct sock *sk, __be32 saddr, __be16 sport,
+		       __be32 daddr, u16 hnum, int dif, int sdif)
+{
+	return sk->sk_daddr == saddr && sk->sk_rcv_saddr == daddr &&
+	       sk->sk_dport == sport && sk->sk_num == hnum &&
+	       inet_sk_bound_dev_eq(sock_net(sk), sk->sk_bound_dev_if,
+				    dif, sdif);
+}
+
+/**
+ * xtcp_lookup_established - find a connection or request sock by 4-tuple
+ * @xn:    the namespace's tables
+ * @saddr: remote address
+ * @sport: remote port
+ * @daddr: local address
+ * @hnum:  local port, host order
+ * @dif:   incoming interface
+ * @sdif:  incoming L3 slave interface
+ *
+ * Context: rcu_read_lock() held.
+ * Return: the socket with a reference held, or NULL.
+ */
+struct sock *xtcp_lookup_established(struct xtcp_net *xn, __be32 saddr,
+				     __be16 sport, __be32 daddr, u16 hnum,
+				     int dif, int sdif)
+{
+	u32 hash = xtcp_ehashfn(daddr, hnum, saddr, sport);
+	u32 slot = hash & (XTCP_EHASH_SIZE - 1);
+	struct xtcp_ehash_bucket *head = &xn->ehash[slot];
+	const struct hlist_nulls_node *node;
+	struct sock *sk;
+
+begin:
+	sk_nulls_for_each_rcu(sk, node, &head->chain) {
+		if (sk->sk_hash != hash ||
+		    !xtcp_match(sk, saddr, sport, daddr, hnum, dif, sdif))
+			continue;
+		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
+			goto out;
+		/* The slab is TYPESAFE_BY_RCU: the socket may be reused. */
+		if (unlikely(!xtcp_match(sk, saddr, sport, daddr, hnum,
+					 dif, sdif))) {
+			sock_gen_put(sk);
+			goto begin;
+		}
+		return sk;
+	}
+	/* Moved to another chain while we walked: walk again. */
+	if (get_nulls_value(node) != slot)
+		goto begin;
+out:
+	return NULL;
+}
+
+/* compute_score() in net/ipv4/inet_hashtables.c, for one address. */
+static int xtcp_listener_score(struct sock *sk, __be32 daddr, u16 hnum,
+			       int dif, int sdif)
+{
+	int score;
+
+	if (sk->sk_num != hnum || sk->sk_rcv_saddr != daddr)
+		return -1;
+	if (!inet_sk_bound_dev_eq(sock_net(sk), sk->sk_bound_dev_if,
+				  dif, sdif))
+		return -1;
+	score = sk->sk_bound_dev_if ? 2 : 1;
+	if (READ_ONCE(sk->sk_incoming_cpu) == raw_smp_processor_id())
+		score++;
+	return score;
+}
+
+static struct sock *xtcp_lookup_listener_addr(struct xtcp_listen_hashbucket *ilb,
+					      struct sk_buff *skb, int doff,
+					      __be32 saddr, __be16 sport,
+					      __be32 daddr, u16 hnum,
+					      int dif, int sdif)
+{
+	struct sock *sk, *result = NULL, *rsk;
+	const struct hlist_nulls_node *node;
+	int score, hiscore = 0;
+
+	sk_nulls_for_each_rcu(sk, node, &ilb->nulls_head) {
+		score = xtcp_listener_score(sk, daddr, hnum, dif, sdif);
+		if (score <= hiscore)
+			continue;
+		if (sk->sk_reuseport) {
+			u32 phash = xtcp_ehashfn(daddr, hnum, saddr, sport);
+
+			rsk = reuseport_select_sock(sk, phash, skb, doff);
+			if (rsk)
+				return rsk;
+		}
+		result = sk;
+		hiscore = score;
+	}
+	return result;
+}
+
+/**
+ * xtcp_lookup_listener - the listener a segment is for (__inet_lookup_listener)
+ * @xn:    the namespace's tables
+ * @skb:   the segment, for reuseport selection
+ * @doff:  offset of the TCP header in @skb's data
+ * @saddr: remote address
+ * @sport: remote port
+ * @daddr: local address
+ * @hnum:  local port, host order
+ * @dif:   incoming interface
+ * @sdif:  incoming L3 slave interface
+ *
+ * A listener bound to the exact address wins over a wildcard one.
+ *
+ * Context: rcu_read_lock() held; listeners are SOCK_RCU_FREE, so the
+ * result stays valid until rcu_read_unlock() without a reference.
+ * Return: the listener or NULL.
+ */
+struct sock *xtcp_lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
+				  int doff, __be32 saddr, __be16 sport,
+				  __be32 daddr, u16 hnum, int dif, int sdif)
+{
+	struct xtcp_listen_hashbucket *ilb;
+	struct sock *sk;
+
+	ilb = &xn->lhash[hnum & (XTCP_LHASH_SIZE - 1)];
+	sk = xtcp_lookup_listener_addr(ilb, skb, doff, saddr, sport, daddr,
+				       hnum, dif, sdif);
+	if (sk)
+		return sk;
+	return xtcp_lookup_listener_addr(ilb, skb, doff, saddr, sport,
+					 htonl(INADDR_ANY), hnum, dif, sdif);
+}
+
+/**
+ * xtcp_ehash_insert - hash @sk by 4-tuple, in place of @osk if given
+ * @sk:  a request sock or a new child
+ * @osk: the request sock a child replaces, or NULL
+ *
+ * Mirrors inet_ehash_insert(): a child takes its request's place only if
+ * the request is still hashed (else another CPU won the race for it); a
+ * new request is not hashed if the 4-tuple is already taken.
+ *
+ * Return: true if @sk is now hashed.
+ */
+bool xtcp_ehash_insert(struct sock *sk, struct sock *osk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	const struct hlist_nulls_node *node;
+	struct xtcp_ehash_bucket *head;
+	struct sock *esk;
+	spinlock_t *lock;
+	bool ret = true;
+	u32 hash;
+
+	hash = xtcp_ehashfn(sk->sk_rcv_saddr, sk->sk_num, sk->sk_daddr,
+			    sk->sk_dport);
+	sk->sk_hash = hash;
+	head = &xn->ehash[hash & (XTCP_EHASH_SIZE - 1)];
+	lock = xtcp_ehash_lockp(xn, hash);
+
+	spin_lock_bh(lock);
+	if (osk) {
+		WARN_ON_ONCE(sk->sk_hash != osk->sk_hash);
+		/* Drops the reference the hash held on the request. */
+		ret = sk_nulls_del_node_init_rcu(osk);
+	} else {
+		sk_nulls_for_each(esk, node, &head->chain) {
+			if (esk->sk_hash == hash &&
+			    xtcp_match(esk, sk->sk_daddr, sk->sk_dport,
+				       sk->sk_rcv_saddr, sk->sk_num,
+				       sk->sk_bound_dev_if, 0)) {
+				ret = false;
+				break;
+			}
+		}
+	}
+	if (ret)
+		__sk_nulls_add_node_rcu(sk, &head->chain);
+	spin_unlock_bh(lock);
+	return ret;
+}
+
+/**
+ * xtcp_ehash_remove - unhash a request sock or connection
+ * @sk: the socket
+ *
+ * Takes no reference away: the caller owns what the hash held.
+ * Return: true if @sk was hashed.
+ */
+bool xtcp_ehash_remove(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	spinlock_t *lock = xtcp_ehash_lockp(xn, sk->sk_hash);
+	bool ret;
+
+	spin_lock_bh(lock);
+	ret = __sk_nulls_del_node_init_rcu(sk);
+	spin_unlock_bh(lock);
+	return ret;
+}
+
+/*
+ * Everything about the segment that does not depend on a socket: header
+ * length, data offset and checksum (tcp_v4_rcv()).  The checksum is
+ * verified in full here, whatever the NIC said it had checked
+ * (CHECKSUM_COMPLETE is verified against the pseudo header,
+ * CHECKSUM_UNNECESSARY trusted as the kernel trusts it).
+ */
+static bool xtcp_v4_validate(struct net *net, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+
+	if (unlikely(th->doff < sizeof(struct tcphdr) / 4))
+		goto bad;
+	if (!pskb_may_pull(skb, th->doff * 4))
+		goto bad;
+	if (skb_checksum_init(skb, IPPROTO_TCP, inet_compute_pseudo) ||
+	    skb_checksum_complete(skb)) {
+		xtcp_inc_stats(net, XTCP_MIB_INCSUMERRORS);
+		goto bad;
+	}
+	return true;
+bad:
+	xtcp_inc_stats(net, XTCP_MIB_INERRS);
+	return false;
+}
+
+/* tcp_v4_fill_cb(): sequence space of the segment, in TCP_SKB_CB. */
+static void xtcp_v4_fill_cb(struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+
+	/* The IP control block is kept, as tcp_v4_fill_cb() keeps it. */
+	memmove(&TCP_SKB_CB(skb)->header.h4, IPCB(skb),
+		sizeof(struct inet_skb_parm));
+	barrier();
+	TCP_SKB_CB(skb)->seq = ntohl(th->seq);
+	TCP_SKB_CB(skb)->end_seq = TCP_SKB_CB(skb)->seq + th->syn + th->fin +
+				   skb->len - th->doff * 4;
+	TCP_SKB_CB(skb)->ack_seq = ntohl(th->ack_seq);
+	TCP_SKB_CB(skb)->tcp_flags = tcp_flag_byte(th);
+	TCP_SKB_CB(skb)->ip_dsfield = ipv4_get_dsfield(iph);
+	TCP_SKB_CB(skb)->sacked = 0;
+	TCP_SKB_CB(skb)->has_rxtstamp = skb->tstamp || skb_hwtstamps(skb)->hwtstamp;
+}
+
+/*
+ * A segment for a listener (tcp_v4_do_rcv() and the TCP_LISTEN case of
+ * tcp_rcv_state_process()).  Returns true if the caller should answer
+ * with a RST.
+ */
+static bool xtcp_v4_rcv_listen(struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct sock *nsk;
+
+	if (th->ack && !th->rst && !th->syn) {
+		nsk = xtcp_cookie_v4_check(sk, skb);
+		if (!nsk)
+			return false;
+		if (nsk != sk) {
+			if (xtcp_child_process(sk, nsk, skb))
+				return true;
+			return false;
+		}
+	}
+	if (th->ack)
+		return true;
+	if (th->rst)
+		return false;
+	if (th->syn && !th->fin)
+		xtcp_conn_request(sk, skb);
+	return false;
+}
+
+/* tcp_v4_restore_cb(): give the IP layer's control block back. */
+static void xtcp_v4_restore_cb(struct sk_buff *skb)
+{
+	memmove(IPCB(skb), &TCP_SKB_CB(skb)->header.h4,
+		sizeof(struct inet_skb_parm));
+}
+
+/*
+ * A segment for a request sock: the third ACK, a retransmitted SYN, a
+ * RST...  Mirrors the TCP_NEW_SYN_RECV branch of tcp_v4_rcv().
+ * Returns -EAGAIN when the segment must be looked up again.
+ */
+static int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
+{
+	struct request_sock *req = inet_reqsk(sk);
+	struct sock *listener = req->rsk_listener;
+	bool req_stolen = false;
+	struct sock *nsk;
+
+	if (unlikely(listener->sk_state != TCP_LISTEN)) {
+		/* The listener is closing: the request goes with it. */
+		xtcp_csk_reqsk_queue_drop_and_put(listener, req);
+		xtcp_inc_stats(sock_net(listener), XTCP_MIB_REQDROPPED);
+		xtcp_v4_restore_cb(skb);
+		return -EAGAIN;
+	}
+	sock_hold(listener);
+	nsk = xtcp_check_req(listener, skb, req, &req_stolen);
+	if (!nsk) {
+		reqsk_put(req);
+		goto out;
+	}
+	if (nsk == listener) {
+		reqsk_put(req);
+		if (xtcp_v4_rcv_listen(listener, skb))
+			xtcp_v4_send_reset(listener, skb);
+		goto out;
+	}
+	/* The accept queue now owns our reference on the request. */
+	if (xtcp_child_process(listener, nsk, skb))
+		xtcp_v4_send_reset(nsk, skb);
+out:
+	sock_put(listener);
+	consume_skb(skb);
+	return 0;
+}
+
+/**
+ * xtcp_v4_rcv - the IPPROTO_TCP handler while xtcp is loaded
+ * @skb: a TCP segment for this host
+ *
+ * Context: softirq, rcu_read_lock() held by the IP layer.
+ * Return: 0, or what stock TCP returns for segments that are not ours.
+ */
+static int xtcp_v4_rcv(struct sk_buff *skb)
+{
+	struct net *net = dev_net(skb->dev);
+	struct xtcp_net *xn = xtcp_pernet(net);
+	const struct tcphdr *th;
+	const struct iphdr *iph;
+	struct sock *sk;
+
+	if (skb->pkt_type != PACKET_HOST ||
+	    !pskb_may_pull(skb, sizeof(struct tcphdr)))
+		goto stock;
+lookup:
+	th = (const struct tcphdr *)skb->data;
+	iph = ip_hdr(skb);
+
+	sk = xtcp_lookup_established(xn, iph->saddr, th->source, iph->daddr,
+				     ntohs(th->dest), inet_iif(skb),
+				     inet_sdif(skb));
+	if (!sk) {
+		sk = xtcp_lookup_listener(xn, skb, __tcp_hdrlen(th),
+					  iph->saddr, th->source, iph->daddr,
+					  ntohs(th->dest), inet_iif(skb),
+					  inet_sdif(skb));
+		if (!sk)
+			goto stock;
+	}
+
+	/* From here on the segment is ours: validate before any state. */
+	xtcp_inc_stats(net, XTCP_MIB_INSEGS);
+	if (!xtcp_v4_validate(net, skb)) {
+		if (sk->sk_state != TCP_LISTEN)
+			sock_gen_put(sk);
+		kfree_skb(skb);
+		return 0;
+	}
+	xtcp_v4_fill_cb(skb);
+
+	switch (sk->sk_state) {
+	case TCP_LISTEN:
+		if (xtcp_v4_rcv_listen(sk, skb))
+			xtcp_v4_send_reset(sk, skb);
+		consume_skb(skb);
+		return 0;
+	case TCP_NEW_SYN_RECV:
+		if (xtcp_v4_rcv_req(skb, sk) == -EAGAIN)
+			goto lookup;
+		return 0;
+	default:
+		bh_lock_sock_nested(sk);
+		if (!sock_owned_by_user(sk)) {
+			if (xtcp_rcv_state_process(sk, skb))
+				xtcp_v4_send_reset(sk, skb);
+			consume_skb(skb);
+		} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+					  READ_ONCE(sk->sk_sndbuf))) {
+			xtcp_inc_stats(net, XTCP_MIB_INERRS);
+			kfree_skb(skb);
+		}
+		bh_unlock_sock(sk);
+		sock_put(sk);
+		return 0;
+	}
+
+stock:
+	return xtcp_stock_protocol->handler(skb);
+}
+
+/*
+ * Put our handler in front of stock TCP's with one cmpxchg, so that no
+ * segment ever finds IPPROTO_TCP without a handler.
+ */
+int xtcp_input_init(void)
+{
+	const struct net_protocol **slot =
+		(const struct net_protocol **)&inet_protos[IPPROTO_TCP];
+
+	xtcp_ehash_secret = get_random_u32();
+	xtcp_stock_protocol = rcu_dereference_protected(*slot, true);
+	if (!xtcp_stock_protocol)
+		return -EPROTONOSUPPORT;
+	xtcp_protocol = *xtcp_stock_protocol;
+	xtcp_protocol.handler = xtcp_v4_rcv;
+	if (cmpxchg(slot, xtcp_stock_protocol, &xtcp_protocol) !=
+	    xtcp_stock_protocol) {
+		pr_err("xtcp: IPPROTO_TCP handler changed under us\n");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Give stock TCP its handler back and wait out every reader of ours. */
+void xtcp_input_exit(void)
+{
+	const struct net_protocol **slot =
+		(const struct net_protocol **)&inet_protos[IPPROTO_TCP];
+
+	if (cmpxchg(slot, &xtcp_protocol, xtcp_stock_protocol) !=
+	    &xtcp_protocol)
+		pr_err("xtcp: IPPROTO_TCP handler changed under us\n");
+	synchronize_net();
+}

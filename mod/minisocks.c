@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: from SYN-RECEIVED to a connected child socket.
+ *
+ * Mirrors tcp_check_req(), tcp_create_openreq_child() and
+ * tcp_child_process() (net/ipv4/tcp_minisocks.c), tcp_v4_syn_recv_sock()
+ * (net/ipv4/tcp_ipv4.c), inet_csk_clone_lock() and
+ * inet_csk_route_child_sock() (net/ipv4/inet_connection_sock.c),
+ * __inet_inherit_port() (net/ipv4/inet_hashtables.c), and the RTT sample
+ * a SYN-ACK gives (tcp_synack_rtt_meas(), tcp_rtt_estimator()).
+ */
+#include <linux/security.h>
+#include <net/inet_hashtables.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/* tcp_in_window(): does [seq, end_seq) touch the window [s_win, e_win]? */
+static bool xtcp_in_window(u32 seq, u32 end_seq, u32 s_win, u32 e_win)
+{
+	if (seq == s_win)
+		return true;
+	if (after(end_seq, s_win) && before(seq, e_win))
+		return true;
+	return seq == e_win && seq == end_seq;
+}
+
+/*
+ * tcp_oow_rate_limited(): replies to out-of-window segments go out at most
+ * once per net.ipv4.tcp_invalid_ratelimit, so that we cannot be made to
+ * ACK in a loop.  Segments that carry data are never limited.
+ */
+static bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+				  enum xtcp_mib mib, u32 *last_oow_ack_time)
+{
+	u32 now = (u32)jiffies;
+	s32 elapsed;
+
+	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq &&
+	    !tcp_hdr(skb)->syn)
+		return false;
+	if (*last_oow_ack_time) {
+		elapsed = (s32)(now - *last_oow_ack_time);
+		if (elapsed >= 0 &&
+		    elapsed < READ_ONCE(net->ipv4.sysctl_tcp_invalid_ratelimit)) {
+			xtcp_inc_stats(net, mib);
+			return true;
+		}
+	}
+	*last_oow_ack_time = now;
+	return false;
+}
+
+/*
+ * RFC 5961 section 7: at most net.ipv4.tcp_challenge_ack_limit challenge
+ * ACKs a second per namespace, the budget randomised so that the count
+ * leaks nothing to an off-path attacker.
+ */
+static bool xtcp_challenge_ack_allowed(struct net *net)
+{
+	struct xtcp_net *xn = xtcp_pernet(net);
+	u32 now = jiffies / HZ;
+	u32 count;
+
+	if (now != READ_ONCE(xn->challenge_stamp)) {
+		u32 limit = READ_ONCE(net->ipv4.sysctl_tcp_challenge_ack_limit);
+		u32 half = (limit + 1) >> 1;
+
+		WRITE_ONCE(xn->challenge_stamp, now);
+		WRITE_ONCE(xn->challenge_count,
+			   half + get_random_u32_below(limit ? : 1));
+	}
+	count = READ_ONCE(xn->challenge_count);
+	if (!count)
+		return false;
+	WRITE_ONCE(xn->challenge_count, count - 1);
+	return true;
+}
+
+/* tcp_reqsk_send_challenge_ack() */
+static void xtcp_reqsk_send_challenge_ack(struct sock *sk, struct sk_buff *skb,
+					  struct request_sock *req)
+{
+	struct net *net = sock_net(sk);
+
+	if (xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDCHALLENGE,
+				  &xtcp_rsk(req)->last_oow_ack_time))
+		return;
+	if (xtcp_challenge_ack_allowed(net)) {
+		xtcp_inc_stats(net, XTCP_MIB_CHALLENGEACK);
+		req->rsk_ops->send_ack(sk, skb, req);
+	}
+}
+
+/*
+ * The timestamp checks of tcp_check_req(): parse the ACK's options and
+ * apply PAWS (RFC 7323 section 5) against the SYN's TSval.
+ */
+static bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
+				struct request_sock *req,
+				struct tcp_options_received *tmp_opt)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+
+	tmp_opt->saw_tstamp = 0;
+	if (th->doff <= sizeof(struct tcphdr) >> 2)
+		return false;
+	if (!xtcp_parse_options(sock_net(sk), skb, tmp_opt, 0))
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INOPTERRORS);
+	if (!tmp_opt->saw_tstamp)
+		return false;
+	tmp_opt->ts_recent = req->ts_recent;
+	if (tmp_opt->rcv_tsecr)
+		tmp_opt->rcv_tsecr -= xtcp_rsk(req)->ts_off;
+	/*
+	 * We do not store when ts_recent was seen; it was no earlier than
+	 * the longest the request could have lived.
+	 */
+	tmp_opt->ts_recent_stamp = ktime_get_seconds() -
+				   xtcp_reqsk_timeout(req) / HZ;
+	return tcp_paws_reject(tmp_opt, th->rst);
+}
+
+/**
+ * xtcp_check_req - a segment for a request sock (tcp_check_req())
+ * @sk:         the listener, referenced by the caller
+ * @skb:        the segment
+ * @req:        the request, referenced by the caller
+ * @req_stolen: set when another CPU completed the request first
+ *
+ * RFC 9293 section 3.10.7.4, SYN-RECEIVED: a retransmitted SYN is
+ * answered with the SYN-ACK again; an ACK must acknowledge our SYN
+ * exactly, else the listener resets; out-of-window segments get an ACK;
+ * an in-window RST that is not exactly at RCV.NXT gets a challenge ACK
+ * (RFC 5961 section 3.2); an exact RST or a SYN kills the request.
+ *
+ * Return: the new child (locked), @sk when the listener must answer the
+ * segment (with a RST), or NULL when it was consumed.
+ */
+struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
+			    struct request_sock *req, bool *req_stolen)
+{
+	struct xtcp_request_sock *treq = xtcp_rsk(req);
+	const struct tcphdr *th = tcp_hdr(skb);
+	__be32 flg = tcp_flag_word(th) &
+		     (TCP_FLAG_RST | TCP_FLAG_SYN | TCP_FLAG_ACK);
+	struct tcp_options_received tmp_opt = {};
+	struct net *net = sock_net(sk);
+	bool paws_reject, own_req;
+	struct sock *child;
+
+	paws_reject = xtcp_check_req_paws(sk, skb, req, &tmp_opt);
+
+	/* A pure retransmitted SYN: our SYN-ACK was lost, send it again. */
+	if (TCP_SKB_CB(skb)->seq == treq->rcv_isn && flg == TCP_FLAG_SYN &&
+	    !paws_reject) {
+		if (!xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDSYNRECV,
+					   &treq->last_oow_ack_time) &&
+		    !xtcp_rtx_syn_ack(sk, req))
+			mod_timer_pending(&req->rsk_timer,
+					  jiffies + xtcp_reqsk_timeout(req));
+		return NULL;
+	}
+
+	/* RFC 9293: an ACK of something not yet sent is answered by a RST. */
+	if ((flg & TCP_FLAG_ACK) && !(flg & TCP_FLAG_RST) &&
+	    TCP_SKB_CB(skb)->ack_seq != treq->snt_isn + 1)
+		return sk;
+
+	/* First check the sequence number. */
+	if (paws_reject ||
+	    !xtcp_in_window(TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->end_seq,
+			    treq->rcv_nxt,
+			    treq->rcv_nxt + xtcp_check_req_window(req))) {
+		/* Out of window: send ACK and drop. */
+		if (!(flg & TCP_FLAG_RST) &&
+		    !xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDSYNRECV,
+					   &treq->last_oow_ack_time))
+			req->rsk_ops->send_ack(sk, skb, req);
+		if (paws_reject)
+			xtcp_inc_stats(net, XTCP_MIB_PAWSESTABREJECTED);
+		return NULL;
+	}
+
+	/* In sequence, PAWS is OK. */
+	if (TCP_SKB_CB(skb)->seq == treq->rcv_isn)
+		flg &= ~TCP_FLAG_SYN;	/* truncate the SYN: out of window */
+
+	if ((flg & TCP_FLAG_RST) && TCP_SKB_CB(skb)->seq != treq->rcv_nxt) {
+		xtcp_reqsk_send_challenge_ack(sk, skb, req);
+		return NULL;
+	}
+	if (flg & (TCP_FLAG_RST | TCP_FLAG_SYN)) {
+		xtcp_inc_stats(net, XTCP_MIB_ATTEMPTFAILS);
+		goto embryonic_reset;
+	}
+	/* No ACK: silently dropped. */
+	if (!(flg & TCP_FLAG_ACK))
+		return NULL;
+
+	/* The ACK is valid: create the child and feed it this segment. */
+	child = xtcp_syn_recv_sock(sk, skb, req, NULL, &own_req);
+	if (!child)
+		goto listen_overflow;
+	sock_rps_save_rxhash(child, skb);
+	*req_stolen = !own_req;
+	return xtcp_csk_complete_hashdance(sk, child, req, own_req);
+
+listen_overflow:
+	if (!READ_ONCE(xtcp_pernet(net)->sysctl.abort_on_overflow)) {
+		/* Keep the request; the peer's next ACK may find room. */
+		inet_rsk(req)->acked = 1;
+		return NULL;
+	}
+embryonic_reset:
+	if (!(flg & TCP_FLAG_RST))
+		xtcp_v4_send_reset(sk, skb);
+	if (xtcp_csk_reqsk_queue_drop(sk, req))
+		xtcp_inc_stats(net, XTCP_MIB_EMBRYONICRSTS);
+	else
+		*req_stolen = true;
+	return NULL;
+}
+
+/* inet_csk_clone_lock(): the child starts as a copy of its listener. */
+static struct sock *xtcp_csk_clone_lock(const struct sock *sk,
+					const struct request_sock *req)
+{
+	const struct inet_request_sock *ireq = inet_rsk(req);
+	struct inet_connection_sock *newicsk;
+	struct sock *newsk;
+
+	newsk = sk_clone_lock(sk, GFP_ATOMIC);
+	if (!newsk)
+		return NULL;
+
+	newicsk = inet_csk(newsk);
+	inet_sk_set_state(newsk, TCP_SYN_RECV);
+	/* Nothing the listener owns is the child's. */
+	xtcp_sk(newsk)->xs_bind_hash = NULL;
+	xtcp_sk(newsk)->xs_fence = NULL;
+	xtcp_sk(newsk)->ca_ops = NULL;
+	newicsk->icsk_bind_hash = NULL;
+	inet_sk(newsk)->inet_dport = ireq->ir_rmt_port;
+	inet_sk(newsk)->inet_num = ireq->ir_num;
+	inet_sk(newsk)->inet_sport = htons(ireq->ir_num);
+	/* Listeners are SOCK_RCU_FREE, children are not. */
+	sock_reset_flag(newsk, SOCK_RCU_FREE);
+	inet_sk(newsk)->mc_list = NULL;
+	newsk->sk_mark = ireq->ir_mark;
+	atomic64_set(&newsk->sk_cookie, atomic64_read(&ireq->ir_cookie));
+	newicsk->icsk_retransmits = 0;
+	newicsk->icsk_backoff = 0;
+	newicsk->icsk_probes_out = 0;
+	/* Trap any use of the accept queue on a child. */
+	memset(&newicsk->icsk_accept_queue, 0,
+	       sizeof(newicsk->icsk_accept_queue));
+	/*
+	 * security_inet_csk_clone() is not exported; sk_clone_lock() has
+	 * already copied the listener's LSM state (security_sk_clone()).
+	 */
+	return newsk;
+}
+
+/* tcp_create_openreq_child(): the TCP state the handshake agreed on. */
+static struct sock *xtcp_create_openreq_child(const struct sock *sk,
+					      struct request_sock *req,
+					      struct sk_buff *skb)
+{
+	struct inet_request_sock *ireq = inet_rsk(req);
+	struct xtcp_request_sock *treq = xtcp_rsk(req);
+	struct xtcp_sock *newtp;
+	struct sock *newsk;
+
+	newsk = xtcp_csk_clone_lock(sk, req);
+	if (!newsk)
+		return NULL;
+	newtp = xtcp_sk(newsk);
+
+	newtp->rcv_nxt = treq->rcv_isn + 1;
+	newtp->rcv_wup = newtp->rcv_nxt;
+	newtp->snd_una = treq->snt_isn + 1;
+	newtp->snd_nxt = newtp->snd_una;
+	newtp->snd_wl1 = treq->rcv_isn;
+
+	newtp->srtt_us = 0;
+	newtp->mdev_us = jiffies_to_usecs(TCP_TIMEOUT_INIT);
+	inet_csk(newsk)->icsk_rto = TCP_TIMEOUT_INIT;
+	newtp->snd_cwnd = TCP_INIT_CWND;
+	newtp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+
+	memset(&newtp->rx_opt, 0, sizeof(newtp->rx_opt));
+	newtp->rx_opt.tstamp_ok = ireq->tstamp_ok;
+	newtp->rx_opt.sack_ok = ireq->sack_ok;
+	newtp->window_clamp = req->rsk_window_clamp;
+	newtp->rcv_wnd = req->rsk_rcv_wnd;
+	newtp->rx_opt.wscale_ok = ireq->wscale_ok;
+	if (newtp->rx_opt.wscale_ok) {
+		newtp->rx_opt.snd_wscale = ireq->snd_wscale;
+		newtp->rx_opt.rcv_wscale = ireq->rcv_wscale;
+	} else {
+		newtp->window_clamp = min(newtp->window_clamp, 65535U);
+	}
+	newtp->snd_wnd = ntohs(tcp_hdr(skb)->window) << newtp->rx_opt.snd_wscale;
+	newtp->max_window = newtp->snd_wnd;
+	if (newtp->rx_opt.tstamp_ok) {
+		newtp->rx_opt.ts_recent = req->ts_recent;
+		newtp->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	}
+	newtp->tsoffset = treq->ts_off;
+	newtp->rx_opt.mss_clamp = req->mss;
+	newtp->ecn_ok = ireq->ecn_ok;
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
+	return newsk;
+}
+
+/* inet_csk_route_child_sock(): the route the child transmits on. */
+static struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
+						   struct sock *newsk,
+						   const struct request_sock *req)
+{
+	struct flowi4 *fl4 = &inet_sk(newsk)->cork.fl.u.ip4;
+
+	return xtcp_csk_route_req(sk, fl4, req);
+}
+
+/*
+ * tcp_sync_mss() and tcp_initialize_rcv_mss(): the sending MSS from the
+ * path MTU (IPv4 and TCP headers off, clamped by the peer's MSS, never
+ * above half the largest window it offered), and our receive-side guess.
+ */
+static void xtcp_sync_mss(struct sock *sk, u32 pmtu)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
+
+	if (mss > xs->rx_opt.mss_clamp)
+		mss = xs->rx_opt.mss_clamp;
+	mss = max(mss, TCP_MIN_SND_MSS);
+	if (xs->max_window && mss > xs->max_window / 2)
+		mss = max_t(int, xs->max_window / 2, TCP_MIN_SND_MSS);
+	inet_csk(sk)->icsk_pmtu_cookie = pmtu;
+	xs->mss_cache = mss;
+}
+
+/**
+ * xtcp_inherit_port - the child shares its listener's port (__inet_inherit_port)
+ * @sk:    the listener
+ * @child: the new connection
+ */
+void xtcp_inherit_port(const struct sock *sk, struct sock *child)
+{
+	struct xtcp_bind_bucket *tb = xtcp_sk(sk)->xs_bind_hash;
+	struct xtcp_bind_hashbucket *head;
+
+	head = &xtcp_pernet(sock_net(sk))->bhash[tb->port &
+						 (XTCP_BHASH_SIZE - 1)];
+	spin_lock(&head->lock);
+	inet_sk(child)->inet_num = tb->port;
+	sk_add_bind_node(child, &tb->owners);
+	xtcp_sk(child)->xs_bind_hash = tb;
+	spin_unlock(&head->lock);
+}
+
+/**
+ * xtcp_syn_recv_sock - create the child of a completed handshake
+ * @sk:      the listener
+ * @skb:     the third ACK (or the cookie ACK)
+ * @req:     the request
+ * @dst:     a route, or NULL to look one up; consumed
+ * @own_req: set when the child took the request's place in the hash
+ *
+ * Mirrors tcp_v4_syn_recv_sock().
+ * Return: the child, locked, or NULL when the accept queue is full or
+ * memory or a route is missing.
+ */
+struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
+				struct request_sock *req,
+				struct dst_entry *dst, bool *own_req)
+{
+	struct inet_request_sock *ireq = inet_rsk(req);
+	struct net *net = sock_net(sk);
+	struct inet_sock *newinet;
+	struct xtcp_sock *newtp;
+	struct sock *newsk;
+
+	if (sk_acceptq_is_full(sk))
+		goto exit_overflow;
+	newsk = xtcp_create_openreq_child(sk, req, skb);
+	if (!newsk)
+		goto exit_nonewsk;
+
+	newsk->sk_gso_type = SKB_GSO_TCPV4;
+	newtp = xtcp_sk(newsk);
+	newinet = inet_sk(newsk);
+	sk_daddr_set(newsk, ireq->ir_rmt_addr);
+	sk_rcv_saddr_set(newsk, ireq->ir_loc_addr);
+	newsk->sk_bound_dev_if = ireq->ir_iif;
+	newinet->inet_saddr = ireq->ir_loc_addr;
+	newinet->inet_opt = NULL;
+	newinet->mc_index = inet_iif(skb);
+	newinet->mc_ttl = ip_hdr(skb)->ttl;
+	newinet->rcv_tos = ip_hdr(skb)->tos;
+	inet_csk(newsk)->icsk_ext_hdr_len = 0;
+	atomic_set(&newinet->inet_id, get_random_u16());
+
+	if (!dst) {
+		dst = xtcp_csk_route_child_sock(sk, newsk, req);
+		if (!dst)
+			goto put_and_exit;
+	}
+	sk_setup_caps(newsk, dst);
+
+	xtcp_assign_congestion_control(newsk);
+	xtcp_sync_mss(newsk, dst_mtu(dst));
+	newtp->advmss = dst_metric_advmss(dst);
+	if (newtp->rx_opt.user_mss && newtp->rx_opt.user_mss < newtp->advmss)
+		newtp->advmss = newtp->rx_opt.user_mss;
+
+	xtcp_inherit_port(sk, newsk);
+	*own_req = xtcp_ehash_insert(newsk, req_to_sk(req));
+	if (likely(*own_req)) {
+		sock_prot_inuse_add(net, newsk->sk_prot, 1);
+		xtcp_synack_rtt_meas(newsk, req);
+	} else {
+		/* Another CPU completed this request: ours never lived. */
+		xtcp_done(newsk);
+		sock_set_flag(newsk, SOCK_DEAD);
+		sock_put(newsk);
+	}
+	return newsk;
+
+exit_overflow:
+	xtcp_inc_stats(net, XTCP_MIB_LISTENOVERFLOWS);
+exit_nonewsk:
+	dst_release(dst);
+	xtcp_inc_stats(net, XTCP_MIB_LISTENDROPS);
+	return NULL;
+put_and_exit:
+	xtcp_done(newsk);
+	sock_set_flag(newsk, SOCK_DEAD);
+	bh_unlock_sock(newsk);
+	sock_put(newsk);
+	sock_put(newsk);
+	xtcp_inc_stats(net, XTCP_MIB_LISTENDROPS);
+	return NULL;
+}
+
+/**
+ * xtcp_child_process - feed the third ACK to the new child (tcp_child_process())
+ * @parent: the listener
+ * @child:  the child, locked and referenced; both released here
+ * @skb:    the segment
+ *
+ * Return: nonzero if the caller must answer @skb with a RST.
+ */
+int xtcp_child_process(struct sock *parent, struct sock *child,
+		       struct sk_buff *skb)
+{
+	int state = child->sk_state;
+	int ret = 0;
+
+	if (!sock_owned_by_user(child)) {
+		ret = xtcp_rcv_state_process(child, skb);
+		/* Wake the accept()er: its connection is ready. */
+		if (state == TCP_SYN_RECV && child->sk_state != state)
+			READ_ONCE(parent->sk_data_ready)(parent);
+	} else {
+		/* A lookup found the child first and a user owns it. */
+		skb_get(skb);
+		if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf)))
+			kfree_skb(skb);
+	}
+	bh_unlock_sock(child);
+	sock_put(child);
+	return ret;
+}

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: building and sending SYN-ACKs, RSTs and ACKs.
+ *
+ * Every segment leaves through the kernel's IP output path
+ * (ip_build_and_send_pkt() -> ip_local_out() -> ip_output()), so routing,
+ * netfilter, qdiscs and the NIC's checksum offload apply to xtcp as to
+ * stock TCP.  Mirrors tcp_make_synack() and tcp_options_write()
+ * (net/ipv4/tcp_output.c), tcp_v4_send_synack(), tcp_v4_send_reset() and
+ * tcp_v4_send_ack() (net/ipv4/tcp_ipv4.c).
+ *
+ * Segments sent on no socket's behalf (RSTs and ACKs answering a segment)
+ * go out through a per-namespace control socket, as stock TCP's do; like
+ * ip_send_unicast_reply() they echo the incoming TOS without its ECN bits.
+ */
+#include <linux/skbuff.h>
+#include <net/inet_common.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+#define XTCP_OPT_SACK_ADVERTISE	BIT(0)
+#define XTCP_OPT_TS		BIT(1)
+#define XTCP_OPT_WSCALE		BIT(3)
+
+/* The options one segment carries (struct tcp_out_options). */
+struct xtcp_out_options {
+	u16 options;
+	u16 mss;
+	u8 ws;
+	u32 tsval;
+	u32 tsecr;
+};
+
+/* The timestamp clock: milliseconds (RFC 7323 section 5.4 allows 1 ms). */
+u32 xtcp_time_stamp_ms(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+/*
+ * tcp_options_write(): the order and padding stock TCP uses, which a
+ * packet-by-packet comparison sees: MSS; SACK-permitted folded into the
+ * timestamp's first word when both are present, else NOP NOP TS and
+ * NOP NOP SACK-permitted; NOP and window scale last.
+ */
+static void xtcp_options_write(__be32 *ptr, const struct xtcp_out_options *opts)
+{
+	u16 options = opts->options;
+
+	if (opts->mss)
+		*ptr++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) |
+			       opts->mss);
+	if (options & XTCP_OPT_TS) {
+		if (options & XTCP_OPT_SACK_ADVERTISE) {
+			*ptr++ = htonl((TCPOPT_SACK_PERM << 24) |
+				       (TCPOLEN_SACK_PERM << 16) |
+				       (TCPOPT_TIMESTAMP << 8) |
+				       TCPOLEN_TIMESTAMP);
+			options &= ~XTCP_OPT_SACK_ADVERTISE;
+		} else {
+			*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+				       (TCPOPT_TIMESTAMP << 8) |
+				       TCPOLEN_TIMESTAMP);
+		}
+		*ptr++ = htonl(opts->tsval);
+		*ptr++ = htonl(opts->tsecr);
+	}
+	if (options & XTCP_OPT_SACK_ADVERTISE)
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_SACK_PERM << 8) | TCPOLEN_SACK_PERM);
+	if (options & XTCP_OPT_WSCALE)
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+			       (TCPOLEN_WINDOW << 8) | opts->ws);
+}
+
+/* tcp_synack_options(): returns the options' length in bytes. */
+static unsigned int xtcp_synack_options(struct request_sock *req,
+					unsigned int mss, u64 ts_ns,
+					struct xtcp_out_options *opts)
+{
+	struct inet_request_sock *ireq = inet_rsk(req);
+	unsigned int size = TCPOLEN_MSS_ALIGNED;
+
+	/* We always send an MSS option. */
+	opts->mss = mss;
+	if (likely(ireq->wscale_ok)) {
+		opts->ws = ireq->rcv_wscale;
+		opts->options |= XTCP_OPT_WSCALE;
+		size += TCPOLEN_WSCALE_ALIGNED;
+	}
+	if (likely(ireq->tstamp_ok)) {
+		opts->options |= XTCP_OPT_TS;
+		opts->tsval = (u32)div_u64(ts_ns, NSEC_PER_MSEC) +
+			      xtcp_rsk(req)->ts_off;
+		opts->tsecr = READ_ONCE(req->ts_recent);
+		size += TCPOLEN_TSTAMP_ALIGNED;
+	}
+	if (likely(ireq->sack_ok)) {
+		opts->options |= XTCP_OPT_SACK_ADVERTISE;
+		if (unlikely(!ireq->tstamp_ok))
+			size += TCPOLEN_SACKPERM_ALIGNED;
+	}
+	return size;
+}
+
+/* Set up the checksum for the NIC to finish (__tcp_v4_send_check()). */
+static void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr,
+			       __be32 daddr)
+{
+	struct tcphdr *th = tcp_hdr(skb);
+
+	th->check = ~tcp_v4_check(skb->len, saddr, daddr, 0);
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct tcphdr, check);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+}
+
+/* The MSS a listener offers: the route's advmss, or less if asked for. */
+static u16 xtcp_mss_clamp(const struct sock *sk, u16 mss)
+{
+	u16 user_mss = READ_ONCE(xtcp_sk(sk)->rx_opt.user_mss);
+
+	return (user_mss && user_mss < mss) ? user_mss : mss;
+}
+
+/**
+ * xtcp_make_synack - build the SYN-ACK for @req (tcp_make_synack())
+ * @sk:     the listener
+ * @dst:    the route to the peer; consumed
+ * @req:    the request
+ * @cookie: a SYN cookie answer: no request sock stays behind, so the
+ *          skb is owned by nobody and TSval carries the options
+ *
+ * Return: the segment, or NULL.
+ */
+static struct sk_buff *xtcp_make_synack(const struct sock *sk,
+					struct dst_entry *dst,
+					struct request_sock *req, bool cookie)
+{
+	struct inet_request_sock *ireq = inet_rsk(req);
+	struct xtcp_out_options opts = {};
+	struct sk_buff *skb;
+	int tcp_header_size;
+	struct tcphdr *th;
+	u64 now, ts_ns;
+	int mss;
+
+	skb = alloc_skb(MAX_TCP_HEADER, GFP_ATOMIC);
+	if (unlikely(!skb)) {
+		dst_release(dst);
+		return NULL;
+	}
+	skb_reserve(skb, MAX_TCP_HEADER);
+	/* Under a SYN flood, no socket is charged for cookie answers. */
+	if (!cookie)
+		skb_set_owner_w(skb, req_to_sk(req));
+	skb_dst_set(skb, dst);
+
+	mss = xtcp_mss_clamp(sk, dst_metric_advmss(dst));
+	now = ktime_get_ns();
+	ts_ns = now;
+	if (cookie && ireq->tstamp_ok)
+		ts_ns = xtcp_cookie_init_timestamp(req, now);
+	else if (!xtcp_rsk(req)->snt_synack)	/* first SYN-ACK: RTT start */
+		xtcp_rsk(req)->snt_synack = div_u64(now, NSEC_PER_USEC);
+
+	tcp_header_size = xtcp_synack_options(req, mss, ts_ns, &opts) +
+			  sizeof(*th);
+	skb_push(skb, tcp_header_size);
+	skb_reset_transport_header(skb);
+
+	th = (struct tcphdr *)skb->data;
+	memset(th, 0, sizeof(*th));
+	th->syn = 1;
+	th->ack = 1;
+	/* RFC 3168 section 6.1.1: ECE alone answers an ECN-setup SYN. */
+	th->ece = ireq->ecn_ok;
+	th->source = htons(ireq->ir_num);
+	th->dest = ireq->ir_rmt_port;
+	skb->mark = ireq->ir_mark;
+	th->seq = htonl(xtcp_rsk(req)->snt_isn);
+	th->ack_seq = htonl(xtcp_rsk(req)->rcv_nxt);
+	/* RFC 7323 section 2.2: the window of a SYN is never scaled. */
+	th->window = htons(min(req->rsk_rcv_wnd, 65535U));
+	xtcp_options_write((__be32 *)(th + 1), &opts);
+	th->doff = tcp_header_size >> 2;
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_OUTSEGS);
+	return skb;
+}
+
+/**
+ * xtcp_csk_route_req - the route for a request's replies (inet_csk_route_req())
+ * @sk:  the listener
+ * @fl4: flow to fill
+ * @req: the request
+ *
+ * Return: the route, with a reference, or NULL.
+ */
+struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
+				     struct flowi4 *fl4,
+				     const struct request_sock *req)
+{
+	const struct inet_request_sock *ireq = inet_rsk(req);
+	struct net *net = read_pnet(&ireq->ireq_net);
+	struct rtable *rt;
+
+	flowi4_init_output(fl4, ireq->ir_iif, ireq->ir_mark,
+			   xtcp_sk_rt_tos(sk), xtcp_sk_rt_scope(sk),
+			   sk->sk_protocol, inet_sk_flowi_flags(sk),
+			   ireq->ir_rmt_addr, ireq->ir_loc_addr,
+			   ireq->ir_rmt_port, htons(ireq->ir_num), sk->sk_uid);
+	security_req_classify_flow(req, flowi4_to_flowi_common(fl4));
+	rt = ip_route_output_flow(net, fl4, sk);
+	if (IS_ERR(rt)) {
+		xtcp_inc_stats(net, XTCP_MIB_NOROUTE);
+		return NULL;
+	}
+	return &rt->dst;
+}
+
+/**
+ * xtcp_v4_send_synack - send (or re-send) the SYN-ACK for @req
+ * @sk:     the listener
+ * @dst:    a route, or NULL to look one up; consumed
+ * @req:    the request
+ * @cookie: see xtcp_make_synack()
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
+			struct request_sock *req, bool cookie)
+{
+	const struct inet_request_sock *ireq = inet_rsk(req);
+	struct sk_buff *skb;
+	struct flowi4 fl4;
+	u8 tos;
+	int err;
+
+	if (!dst) {
+		dst = xtcp_csk_route_req(sk, &fl4, req);
+		if (!dst)
+			return -EHOSTUNREACH;
+	}
+	skb = xtcp_make_synack(sk, dst, req, cookie);
+	if (!skb)
+		return -ENOMEM;
+	xtcp_v4_send_check(skb, ireq->ir_loc_addr, ireq->ir_rmt_addr);
+
+	tos = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_reflect_tos) ?
+		(xtcp_rsk(req)->syn_tos & ~INET_ECN_MASK) |
+		(inet_sk(sk)->tos & INET_ECN_MASK) :
+		inet_sk(sk)->tos;
+
+	err = ip_build_and_send_pkt(skb, sk, ireq->ir_loc_addr,
+				    ireq->ir_rmt_addr, NULL, tos);
+	return net_xmit_eval(err);
+}
+
+/* Addresses, sequence space and options of one stateless reply. */
+struct xtcp_reply {
+	__be32	saddr, daddr;
+	__be16	sport, dport;
+	u32	seq, ack_seq;
+	u16	window;
+	u8	flags;		/* TCPHDR_* */
+	u8	tos;
+	bool	ts;
+	u32	tsval, tsecr;
+	int	oif;
+	u32	mark;
+};
+
+/* Build and send @rep through the namespace's control socket. */
+static void xtcp_v4_send_reply(struct net *net, const struct xtcp_reply *rep)
+{
+	struct sock *ctl_sk = xtcp_pernet(net)->ctl_sk;
+	int len = sizeof(struct tcphdr) + (rep->ts ? TCPOLEN_TSTAMP_ALIGNED : 0);
+	struct xtcp_out_options opts = {};
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	flowi4_init_output(&fl4, rep->oif, rep->mark, rep->tos,
+			   RT_SCOPE_UNIVERSE, IPPROTO_TCP, 0, rep->daddr,
+			   rep->saddr, rep->dport, rep->sport,
+			   sock_net_uid(net, NULL));
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		xtcp_inc_stats(net, XTCP_MIB_NOROUTE);
+		return;
+	}
+	skb = alloc_skb(MAX_TCP_HEADER, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	skb_reserve(skb, MAX_TCP_HEADER);
+	skb_dst_set(skb, &rt->dst);
+	skb_push(skb, len);
+	skb_reset_transport_header(skb);
+	th = tcp_hdr(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = rep->sport;
+	th->dest = rep->dport;
+	th->seq = htonl(rep->seq);
+	th->ack_seq = htonl(rep->ack_seq);
+	tcp_flag_byte(th) = rep->flags;
+	th->window = htons(rep->window);
+	th->doff = len >> 2;
+	if (rep->ts) {
+		opts.options = XTCP_OPT_TS;
+		opts.tsval = rep->tsval;
+		opts.tsecr = rep->tsecr;
+		xtcp_options_write((__be32 *)(th + 1), &opts);
+	}
+	xtcp_v4_send_check(skb, rep->saddr, rep->daddr);
+	skb->mark = rep->mark;
+
+	xtcp_inc_stats(net, XTCP_MIB_OUTSEGS);
+	if (rep->flags & TCPHDR_RST)
+		xtcp_inc_stats(net, XTCP_MIB_OUTRSTS);
+	ip_build_and_send_pkt(skb, ctl_sk, rep->saddr, rep->daddr, NULL,
+			      rep->tos & ~INET_ECN_MASK);
+}
+
+/* The reply to @skb comes from where it went and goes where it came from. */
+static void xtcp_reply_init(struct xtcp_reply *rep, const struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+
+	memset(rep, 0, sizeof(*rep));
+	rep->saddr = iph->daddr;
+	rep->daddr = iph->saddr;
+	rep->sport = th->dest;
+	rep->dport = th->source;
+	rep->tos = iph->tos;
+	rep->oif = inet_sdif(skb) ? inet_iif(skb) : 0;
+}
+
+/**
+ * xtcp_v4_send_reset - answer @skb with a RST (tcp_v4_send_reset())
+ * @sk:  the socket it was for, or NULL
+ * @skb: the offending segment
+ *
+ * RFC 9293 section 3.10.7.1: a RST takes its sequence number from the
+ * segment's ACK field if it has one; otherwise it has sequence number
+ * zero and acknowledges everything the segment occupied.  Never answer
+ * a RST with a RST.
+ */
+void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_reply rep;
+
+	if (th->rst)
+		return;
+	if (!sk && skb_rtable(skb)->rt_type != RTN_LOCAL)
+		return;
+
+	xtcp_reply_init(&rep, skb);
+	rep.flags = TCPHDR_RST;
+	if (th->ack) {
+		rep.seq = ntohl(th->ack_seq);
+	} else {
+		rep.flags |= TCPHDR_ACK;
+		rep.ack_seq = ntohl(th->seq) + th->syn + th->fin +
+			      skb->len - (th->doff << 2);
+	}
+	if (sk && sk_fullsock(sk))
+		rep.mark = sk->sk_mark;
+	xtcp_v4_send_reply(dev_net(skb_dst(skb)->dev), &rep);
+}
+
+/**
+ * xtcp_v4_reqsk_send_ack - ACK in SYN-RECEIVED (tcp_v4_reqsk_send_ack())
+ * @sk:  the listener
+ * @skb: the segment that needs the ACK (out of window, or a challenge)
+ * @req: the request
+ *
+ * RFC 7323 section 2.3: every segment but a SYN carries its window
+ * right-shifted by the scale we offered.
+ */
+void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
+			    struct request_sock *req)
+{
+	struct xtcp_reply rep;
+
+	xtcp_reply_init(&rep, skb);
+	rep.flags = TCPHDR_ACK;
+	rep.seq = xtcp_rsk(req)->snt_isn + 1;
+	rep.ack_seq = xtcp_rsk(req)->rcv_nxt;
+	rep.window = req->rsk_rcv_wnd >> inet_rsk(req)->rcv_wscale;
+	rep.tsecr = READ_ONCE(req->ts_recent);
+	rep.ts = rep.tsecr != 0;
+	rep.tsval = xtcp_time_stamp_ms() + xtcp_rsk(req)->ts_off;
+	rep.mark = inet_rsk(req)->ir_mark;
+	xtcp_v4_send_reply(sock_net(sk), &rep);
+}
+
+/**
+ * xtcp_send_active_reset - abort a connection (tcp_send_active_reset())
+ * @sk: a synchronized connection
+ */
+void xtcp_send_active_reset(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_reply rep = {
+		.saddr	 = inet->inet_saddr,
+		.daddr	 = inet->inet_daddr,
+		.sport	 = inet->inet_sport,
+		.dport	 = inet->inet_dport,
+		.seq	 = xs->snd_nxt,
+		.ack_seq = xs->rcv_nxt,
+		.flags	 = TCPHDR_RST | TCPHDR_ACK,
+		.tos	 = inet->tos,
+		.oif	 = sk->sk_bound_dev_if,
+		.mark	 = sk->sk_mark,
+		.ts	 = xs->rx_opt.tstamp_ok,
+		.tsecr	 = xs->rx_opt.ts_recent,
+	};
+
+	rep.tsval = xtcp_time_stamp_ms() + xs->tsoffset;
+	xtcp_v4_send_reply(sock_net(sk), &rep);
+}
+
+/*
+ * The control socket: a raw IPPROTO_TCP kernel socket that is never
+ * hashed, so it receives nothing; stock TCP sets its own up the same way
+ * (tcp_sk_init()).  Path MTU discovery on: replies carry DF.
+ */
+int xtcp_ctl_sock_init(struct xtcp_net *xn)
+{
+	int err;
+
+	err = inet_ctl_sock_create(&xn->ctl_sk, PF_INET, SOCK_RAW,
+				   IPPROTO_TCP, xn->net);
+	if (err)
+		return err;
+	inet_sk(xn->ctl_sk)->pmtudisc = IP_PMTUDISC_DO;
+	return 0;
+}
+
+void xtcp_ctl_sock_exit(struct xtcp_net *xn)
+{
+	inet_ctl_sock_destroy(xn->ctl_sk);
+}

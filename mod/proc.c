@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: /proc/net/xtcp_stat, the namespace's counters.
+ *
+ * Two lines, names then values, in the layout of /proc/net/netstat, so
+ * that the tools that read that file (and a one-line awk) read this one.
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/net_namespace.h>
+
+#include "xtcp.h"
+
+static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
+	[XTCP_MIB_INSEGS]		= "InSegs",
+	[XTCP_MIB_OUTSEGS]		= "OutSegs",
+	[XTCP_MIB_OUTRSTS]		= "OutRsts",
+	[XTCP_MIB_INERRS]		= "InErrs",
+	[XTCP_MIB_INCSUMERRORS]		= "InCsumErrors",
+	[XTCP_MIB_INOPTERRORS]		= "InOptErrors",
+	[XTCP_MIB_PASSIVEOPENS]		= "PassiveOpens",
+	[XTCP_MIB_ATTEMPTFAILS]		= "AttemptFails",
+	[XTCP_MIB_LISTENOVERFLOWS]	= "ListenOverflows",
+	[XTCP_MIB_LISTENDROPS]		= "ListenDrops",
+	[XTCP_MIB_SYNCOOKIESSENT]	= "SyncookiesSent",
+	[XTCP_MIB_SYNCOOKIESRECV]	= "SyncookiesRecv",
+	[XTCP_MIB_SYNCOOKIESFAILED]	= "SyncookiesFailed",
+	[XTCP_MIB_EMBRYONICRSTS]	= "EmbryonicRsts",
+	[XTCP_MIB_PAWSESTABREJECTED]	= "PAWSEstabRejected",
+	[XTCP_MIB_REQQFULLDOCOOKIES]	= "TCPReqQFullDoCookies",
+	[XTCP_MIB_REQQFULLDROP]		= "TCPReqQFullDrop",
+	[XTCP_MIB_CHALLENGEACK]		= "TCPChallengeACK",
+	[XTCP_MIB_ACKSKIPPEDSYNRECV]	= "TCPACKSkippedSynRecv",
+	[XTCP_MIB_ACKSKIPPEDCHALLENGE]	= "TCPACKSkippedChallenge",
+	[XTCP_MIB_SYNRETRANS]		= "TCPSynRetrans",
+	[XTCP_MIB_TIMEOUTS]		= "TCPTimeouts",
+	[XTCP_MIB_ABORTONDATA]		= "TCPAbortOnData",
+	[XTCP_MIB_REQDROPPED]		= "ReqDropped",
+	[XTCP_MIB_NOROUTE]		= "OutNoRoutes",
+};
+
+static int xtcp_stat_show(struct seq_file *seq, void *v)
+{
+	struct xtcp_net *xn = xtcp_pernet(seq_file_single_net(seq));
+	unsigned long sum;
+	int i, cpu;
+
+	seq_puts(seq, "Xtcp:");
+	for (i = 0; i < XTCP_MIB_MAX; i++)
+		seq_printf(seq, " %s", xtcp_mib_names[i]);
+	seq_puts(seq, "\nXtcp:");
+	for (i = 0; i < XTCP_MIB_MAX; i++) {
+		sum = 0;
+		for_each_possible_cpu(cpu)
+			sum += per_cpu_ptr(xn->mib, cpu)->mibs[i];
+		seq_printf(seq, " %lu", sum);
+	}
+	seq_putc(seq, '\n');
+	return 0;
+}
+
+int xtcp_proc_net_init(struct xtcp_net *xn)
+{
+	BUILD_BUG_ON(ARRAY_SIZE(xtcp_mib_names) != XTCP_MIB_MAX);
+	if (!proc_create_net_single(XTCP_PROC_STAT, 0444, xn->net->proc_net,
+				    xtcp_stat_show, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+void xtcp_proc_net_exit(struct xtcp_net *xn)
+{
+	remove_proc_entry(XTCP_PROC_STAT, xn->net->proc_net);
+}

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: request socks, the SYN queue and the accept queue.
+ *
+ * A SYN for a listener becomes a request sock (tcp_conn_request() in
+ * net/ipv4/tcp_input.c): options parsed, ISN chosen, route looked up,
+ * hashed in the established hash as TCP_NEW_SYN_RECV, and answered with
+ * a SYN-ACK.  The listener is never locked on this path: the SYN queue
+ * is only a counter (icsk_accept_queue.qlen), the requests themselves
+ * live in the per-bucket-locked established hash, as in Linux since 4.4.
+ * Once the handshake completes, the child goes on the listener's accept
+ * queue, whose short spinlock is the only lock shared per listener.
+ *
+ * Mirrors net/core/request_sock.c, inet_csk_reqsk_queue_hash_add(),
+ * inet_csk_reqsk_queue_drop(), inet_csk_reqsk_queue_add() and
+ * inet_csk_complete_hashdance() (net/ipv4/inet_connection_sock.c).
+ */
+#include <linux/security.h>
+#include <net/inet_ecn.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+static void xtcp_v4_reqsk_destructor(struct request_sock *req)
+{
+	kfree(rcu_dereference_protected(inet_rsk(req)->ireq_opt, true));
+}
+
+/* A SYN-ACK timeout: counted as stock counts it (tcp_syn_ack_timeout()). */
+static void xtcp_syn_ack_timeout(const struct request_sock *req)
+{
+	xtcp_inc_stats(read_pnet(&inet_rsk(req)->ireq_net), XTCP_MIB_TIMEOUTS);
+}
+
+static int xtcp_rtx_synack(const struct sock *sk, struct request_sock *req)
+{
+	int err = xtcp_v4_send_synack(sk, NULL, req, false);
+
+	if (!err)
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_SYNRETRANS);
+	return err;
+}
+
+/* inet_rtx_syn_ack(): re-send the SYN-ACK, counting the retransmission. */
+int xtcp_rtx_syn_ack(const struct sock *parent, struct request_sock *req)
+{
+	int err = req->rsk_ops->rtx_syn_ack(parent, req);
+
+	if (!err)
+		req->num_retrans++;
+	return err;
+}
+
+struct request_sock_ops xtcp_request_sock_ops __read_mostly = {
+	.family		= PF_INET,
+	.obj_size	= sizeof(struct xtcp_request_sock),
+	.rtx_syn_ack	= xtcp_rtx_synack,
+	.send_ack	= xtcp_v4_reqsk_send_ack,
+	.destructor	= xtcp_v4_reqsk_destructor,
+	.send_reset	= xtcp_compat_reqsk_send_reset,
+	.syn_ack_timeout = xtcp_syn_ack_timeout,
+};
+
+/**
+ * xtcp_reqsk_alloc - a new request sock (inet_reqsk_alloc())
+ * @sk_listener:     the listener
+ * @attach_listener: hold a reference on the listener; false for a SYN
+ *                   cookie answer, whose request does not outlive it
+ *
+ * Return: the request with refcount 0, or NULL.
+ */
+struct request_sock *xtcp_reqsk_alloc(struct sock *sk_listener,
+				      bool attach_listener)
+{
+	const struct request_sock_ops *ops = &xtcp_request_sock_ops;
+	struct inet_request_sock *ireq;
+	struct request_sock *req;
+
+	/* reqsk_alloc() */
+	req = kmem_cache_alloc(ops->slab, GFP_ATOMIC | __GFP_NOWARN);
+	if (!req)
+		return NULL;
+	req->rsk_listener = NULL;
+	if (attach_listener) {
+		if (unlikely(!refcount_inc_not_zero(&sk_listener->sk_refcnt))) {
+			kmem_cache_free(ops->slab, req);
+			return NULL;
+		}
+		req->rsk_listener = sk_listener;
+	}
+	req->rsk_ops = ops;
+	req_to_sk(req)->sk_prot = sk_listener->sk_prot;
+	sk_node_init(&req_to_sk(req)->sk_node);
+	sk_tx_queue_clear(req_to_sk(req));
+	req->saved_syn = NULL;
+	req->syncookie = 0;
+	req->num_timeout = 0;
+	req->num_retrans = 0;
+	req->sk = NULL;
+	refcount_set(&req->rsk_refcnt, 0);
+
+	/* the inet_reqsk_alloc() part */
+	ireq = inet_rsk(req);
+	ireq->ireq_opt = NULL;
+	atomic64_set(&ireq->ir_cookie, 0);
+	ireq->ireq_state = TCP_NEW_SYN_RECV;
+	write_pnet(&ireq->ireq_net, sock_net(sk_listener));
+	ireq->ireq_family = AF_INET;
+	return req;
+}
+
+/* tcp_openreq_init(): the request as the SYN describes it. */
+static void xtcp_openreq_init(struct request_sock *req,
+			      const struct tcp_options_received *rx_opt,
+			      struct sk_buff *skb, const struct sock *sk)
+{
+	struct inet_request_sock *ireq = inet_rsk(req);
+	struct xtcp_request_sock *treq = xtcp_rsk(req);
+
+	req->rsk_rcv_wnd = 0;	/* so that xtcp_make_synack() knows */
+	treq->rcv_isn = TCP_SKB_CB(skb)->seq;
+	treq->rcv_nxt = TCP_SKB_CB(skb)->seq + 1;
+	treq->snt_synack = 0;
+	treq->last_oow_ack_time = 0;
+	req->mss = rx_opt->mss_clamp;
+	req->ts_recent = rx_opt->saw_tstamp ? rx_opt->rcv_tsval : 0;
+	ireq->tstamp_ok = rx_opt->tstamp_ok;
+	ireq->sack_ok = rx_opt->sack_ok;
+	ireq->snd_wscale = rx_opt->snd_wscale;
+	ireq->wscale_ok = rx_opt->wscale_ok;
+	ireq->acked = 0;
+	ireq->ecn_ok = 0;
+	ireq->ir_rmt_port = tcp_hdr(skb)->source;
+	ireq->ir_num = ntohs(tcp_hdr(skb)->dest);
+	ireq->ir_mark = inet_request_mark(sk, skb);
+	ireq->ir_iif = inet_request_bound_dev_if(sk, skb);
+	/* tcp_v4_init_req(): addresses; IP options of the SYN not kept. */
+	sk_rcv_saddr_set(req_to_sk(req), ip_hdr(skb)->daddr);
+	sk_daddr_set(req_to_sk(req), ip_hdr(skb)->saddr);
+}
+
+/* The space a listener's receive buffer offers (tcp_full_space()). */
+u32 xtcp_full_space(const struct sock *sk)
+{
+	return xtcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf));
+}
+
+/* tcp_select_initial_window(): RFC 7323 window and scale for a SYN-ACK. */
+void xtcp_select_initial_window(const struct sock *sk, int __space, u32 mss,
+				u32 *rcv_wnd, u32 *window_clamp, int wscale_ok,
+				u8 *rcv_wscale, u32 init_rcv_wnd)
+{
+	unsigned int space = (__space < 0 ? 0 : __space);
+	const struct net *net = sock_net(sk);
+
+	if (*window_clamp == 0)
+		*window_clamp = (U16_MAX << TCP_MAX_WSCALE);
+	space = min(*window_clamp, space);
+
+	/* Quantize the offer to a multiple of the MSS. */
+	if (space > mss)
+		space = rounddown(space, mss);
+
+	/*
+	 * Some old stacks take the window field as signed; the admin may
+	 * ask us to offer no more than 32767 until they scale.
+	 */
+	if (READ_ONCE(net->ipv4.sysctl_tcp_workaround_signed_windows))
+		*rcv_wnd = min(space, MAX_TCP_WINDOW);
+	else
+		*rcv_wnd = min_t(u32, space, U16_MAX);
+
+	if (init_rcv_wnd)
+		*rcv_wnd = min(*rcv_wnd, init_rcv_wnd * mss);
+
+	*rcv_wscale = 0;
+	if (wscale_ok) {
+		/* Scale for the largest window we may ever offer. */
+		space = max_t(u32, space, READ_ONCE(net->ipv4.sysctl_tcp_rmem[2]));
+		space = max_t(u32, space, READ_ONCE(sysctl_rmem_max));
+		space = min_t(u32, space, *window_clamp);
+		*rcv_wscale = clamp_t(int, ilog2(space) - 15, 0, TCP_MAX_WSCALE);
+	}
+	*window_clamp = min_t(u32, U16_MAX << (*rcv_wscale), *window_clamp);
+}
+
+/**
+ * xtcp_openreq_init_rwin - the window a request offers (tcp_openreq_init_rwin())
+ * @req:         the request
+ * @sk_listener: its listener
+ * @dst:         the route to the peer
+ */
+void xtcp_openreq_init_rwin(struct request_sock *req,
+			    const struct sock *sk_listener,
+			    const struct dst_entry *dst)
+{
+	struct inet_request_sock *ireq = inet_rsk(req);
+	int full_space = xtcp_full_space(sk_listener);
+	u16 user_mss = READ_ONCE(xtcp_sk(sk_listener)->rx_opt.user_mss);
+	u32 window_clamp, rcv_wnd;
+	u8 rcv_wscale;
+	int mss;
+
+	mss = dst_metric_advmss(dst);
+	if (user_mss && user_mss < mss)
+		mss = user_mss;
+	window_clamp = READ_ONCE(xtcp_sk(sk_listener)->window_clamp);
+	req->rsk_window_clamp = window_clamp ? : dst_metric(dst, RTAX_WINDOW);
+
+	/* A smaller receive buffer set by the user limits the window. */
+	if (sk_listener->sk_userlocks & SOCK_RCVBUF_LOCK &&
+	    (req->rsk_window_clamp > full_space || req->rsk_window_clamp == 0))
+		req->rsk_window_clamp = full_space;
+
+	rcv_wnd = dst_metric(dst, RTAX_INITRWND);
+	xtcp_select_initial_window(sk_listener, full_space,
+				   mss - (ireq->tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0),
+				   &req->rsk_rcv_wnd, &req->rsk_window_clamp,
+				   ireq->wscale_ok, &rcv_wscale, rcv_wnd);
+	ireq->rcv_wscale = rcv_wscale;
+}
+
+/*
+ * tcp_ecn_create_request(): RFC 3168 section 6.1.1.  An ECN-setup SYN
+ * (ECE and CWR) that is not itself ECT-marked, when ECN is wanted here
+ * (net.xtcp.ecn or the route's feature), makes an ECN-capable request.
+ */
+static void xtcp_ecn_create_request(struct request_sock *req,
+				    const struct sk_buff *skb,
+				    const struct sock *listen_sk,
+				    const struct dst_entry *dst)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct net *net = sock_net(listen_sk);
+	u32 ecn_ok_dst;
+	bool ect, ecn_ok;
+
+	if (!(th->ece && th->cwr))
+		return;
+	ect = !INET_ECN_is_not_ect(TCP_SKB_CB(skb)->ip_dsfield);
+	ecn_ok_dst = dst_feature(dst, DST_FEATURE_ECN_MASK);
+	ecn_ok = READ_ONCE(xtcp_pernet(net)->sysctl.ecn) || ecn_ok_dst;
+	if (((!ect || th->res1) && ecn_ok) || (ecn_ok_dst & DST_FEATURE_ECN_CA))
+		inet_rsk(req)->ecn_ok = 1;
+}
+
+/*
+ * tcp_syn_flood_action(): the SYN queue is full (or cookies are forced):
+ * answer with a cookie if allowed, else drop.
+ */
+static bool xtcp_syn_flood_action(struct sock *sk)
+{
+	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct net *net = sock_net(sk);
+	int syncookies = READ_ONCE(xtcp_pernet(net)->sysctl.syncookies);
+
+	if (syncookies) {
+		xtcp_inc_stats(net, XTCP_MIB_REQQFULLDOCOOKIES);
+	} else {
+		xtcp_inc_stats(net, XTCP_MIB_REQQFULLDROP);
+	}
+	if (!queue->synflood_warned && syncookies != 2 &&
+	    xchg(&queue->synflood_warned, 1) == 0)
+		net_info_ratelimited("xtcp: Possible SYN flooding on port %d. %s.  Check /proc/net/xtcp_stat.\n",
+				     sk->sk_num, syncookies ?
+				     "Sending cookies" : "Dropping request");
+	return syncookies;
+}
+
+/* inet_csk_reqsk_queue_is_full(): the SYN queue has reached the backlog. */
+static bool xtcp_csk_reqsk_queue_is_full(const struct sock *sk)
+{
+	return inet_csk_reqsk_queue_len(sk) >=
+	       READ_ONCE(sk->sk_max_ack_backlog);
+}
+
+/*
+ * inet_csk_reqsk_queue_hash_add(): hash the request, arm its SYN-ACK
+ * timer, count it.  The refcount is set last, after a barrier: until
+ * then lookups that find it fail refcount_inc_not_zero() and skip it.
+ */
+static bool xtcp_csk_reqsk_queue_hash_add(struct sock *sk,
+					  struct request_sock *req,
+					  unsigned long timeout)
+{
+	if (!xtcp_ehash_insert(req_to_sk(req), NULL))
+		return false;
+	timer_setup(&req->rsk_timer, xtcp_reqsk_timer_handler, TIMER_PINNED);
+	mod_timer(&req->rsk_timer, jiffies + timeout);
+	/* Commit every field before lookups may take a reference. */
+	smp_wmb();
+	refcount_set(&req->rsk_refcnt, 2 + 1);	/* hash, timer, caller */
+	inet_csk_reqsk_queue_added(sk);
+	return true;
+}
+
+/**
+ * xtcp_conn_request - answer a SYN to a listener (tcp_conn_request())
+ * @sk:  the listener; not locked
+ * @skb: the SYN, validated
+ *
+ * Return: 0; the SYN is consumed or dropped and counted.
+ */
+int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	int syncookies = READ_ONCE(xn->sysctl.syncookies);
+	struct tcp_options_received tmp_opt = {};
+	struct request_sock *req;
+	bool want_cookie = false;
+	struct dst_entry *dst;
+	struct flowi4 fl4;
+	u32 isn = 0;
+
+	if (syncookies == 2 || xtcp_csk_reqsk_queue_is_full(sk)) {
+		want_cookie = xtcp_syn_flood_action(sk);
+		if (!want_cookie)
+			goto drop;
+	}
+	if (sk_acceptq_is_full(sk)) {
+		xtcp_inc_stats(xn->net, XTCP_MIB_LISTENOVERFLOWS);
+		goto drop;
+	}
+
+	req = xtcp_reqsk_alloc(sk, !want_cookie);
+	if (!req)
+		goto drop;
+	req->syncookie = want_cookie;
+	xtcp_rsk(req)->ts_off = 0;
+
+	tcp_clear_options(&tmp_opt);
+	tmp_opt.mss_clamp = TCP_MSS_DEFAULT;
+	tmp_opt.user_mss = xtcp_sk(sk)->rx_opt.user_mss;
+	if (!xtcp_parse_options(xn->net, skb, &tmp_opt, 0))
+		xtcp_inc_stats(xn->net, XTCP_MIB_INOPTERRORS);
+	/* A cookie without timestamps has no room for options. */
+	if (want_cookie && !tmp_opt.saw_tstamp)
+		tcp_clear_options(&tmp_opt);
+	tmp_opt.tstamp_ok = tmp_opt.saw_tstamp;
+	xtcp_openreq_init(req, &tmp_opt, skb, sk);
+
+	if (security_inet_conn_request(sk, skb, req))
+		goto drop_and_free;
+	dst = xtcp_csk_route_req(sk, &fl4, req);
+	if (!dst)
+		goto drop_and_free;
+
+	if (tmp_opt.tstamp_ok)
+		xtcp_rsk(req)->ts_off = xtcp_init_ts_off(xn->net, skb);
+
+	if (!want_cookie) {
+		int max_syn_backlog = READ_ONCE(xn->sysctl.max_syn_backlog);
+
+		/*
+		 * Without cookies, keep the last quarter of the SYN queue
+		 * for peers proven alive; xtcp keeps no peer metrics, so
+		 * no peer is proven.
+		 */
+		if (!syncookies &&
+		    (max_syn_backlog - inet_csk_reqsk_queue_len(sk) <
+		     (max_syn_backlog >> 2)))
+			goto drop_and_release;
+		isn = xtcp_init_sequence(skb);
+	}
+
+	xtcp_ecn_create_request(req, skb, sk, dst);
+	if (want_cookie) {
+		isn = xtcp_cookie_v4_init_sequence(sk, skb, &req->mss);
+		if (!tmp_opt.tstamp_ok)
+			inet_rsk(req)->ecn_ok = 0;
+	}
+	xtcp_rsk(req)->snt_isn = isn;
+	xtcp_rsk(req)->syn_tos = TCP_SKB_CB(skb)->ip_dsfield;
+	xtcp_openreq_init_rwin(req, sk, dst);
+
+	if (!want_cookie) {
+		if (unlikely(!xtcp_csk_reqsk_queue_hash_add(sk, req,
+							    TCP_TIMEOUT_INIT))) {
+			/* Another SYN of this 4-tuple won the race. */
+			reqsk_free(req);
+			dst_release(dst);
+			return 0;
+		}
+	}
+	xtcp_v4_send_synack(sk, dst, req, want_cookie);
+	if (want_cookie) {
+		xtcp_inc_stats(xn->net, XTCP_MIB_SYNCOOKIESSENT);
+		reqsk_free(req);
+		return 0;
+	}
+	reqsk_put(req);
+	return 0;
+
+drop_and_release:
+	dst_release(dst);
+drop_and_free:
+	reqsk_free(req);
+drop:
+	xtcp_inc_stats(xn->net, XTCP_MIB_LISTENDROPS);
+	return 0;
+}
+
+/*
+ * reqsk_queue_unlink(): out of the hash, timer stopped.  The references
+ * of both go with them.  Returns true if the request was still hashed.
+ */
+static bool xtcp_reqsk_queue_unlink(struct request_sock *req)
+{
+	bool found = xtcp_ehash_remove(req_to_sk(req));
+
+	if (timer_pending(&req->rsk_timer) && timer_delete_sync(&req->rsk_timer))
+		reqsk_put(req);
+	return found;
+}
+
+/**
+ * xtcp_csk_reqsk_queue_drop - forget a request (inet_csk_reqsk_queue_drop())
+ * @sk:  its listener
+ * @req: the request
+ *
+ * Return: true if this call unlinked it (and dropped the hash's reference).
+ */
+bool xtcp_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req)
+{
+	bool unlinked = xtcp_reqsk_queue_unlink(req);
+
+	if (unlinked) {
+		reqsk_queue_removed(&inet_csk(sk)->icsk_accept_queue, req);
+		reqsk_put(req);
+	}
+	return unlinked;
+}
+
+void xtcp_csk_reqsk_queue_drop_and_put(struct sock *sk,
+				       struct request_sock *req)
+{
+	xtcp_csk_reqsk_queue_drop(sk, req);
+	reqsk_put(req);
+}
+
+/*
+ * inet_child_forget(): a child whose listener went away is reset and
+ * destroyed.  Called with the child locked.
+ */
+static void xtcp_child_forget(struct sock *sk, struct request_sock *req,
+			      struct sock *child)
+{
+	xtcp_send_active_reset(child);
+	xtcp_done(child);
+	sock_orphan(child);
+	sock_put(child);
+}
+
+/**
+ * xtcp_csk_reqsk_queue_add - put a child on the accept queue
+ * @sk:    the listener
+ * @req:   the request the child came from; the queue keeps it
+ * @child: the new connection, locked
+ *
+ * Mirrors inet_csk_reqsk_queue_add().
+ * Return: @child, or NULL if the listener stopped listening (the child
+ * was then reset and destroyed).
+ */
+struct sock *xtcp_csk_reqsk_queue_add(struct sock *sk,
+				      struct request_sock *req,
+				      struct sock *child)
+{
+	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+
+	spin_lock(&queue->rskq_lock);
+	if (unlikely(sk->sk_state != TCP_LISTEN)) {
+		xtcp_child_forget(sk, req, child);
+		child = NULL;
+	} else {
+		req->sk = child;
+		req->dl_next = NULL;
+		if (!queue->rskq_accept_head)
+			WRITE_ONCE(queue->rskq_accept_head, req);
+		else
+			queue->rskq_accept_tail->dl_next = req;
+		queue->rskq_accept_tail = req;
+		sk_acceptq_added(sk);
+	}
+	spin_unlock(&queue->rskq_lock);
+	return child;
+}
+
+/**
+ * xtcp_csk_complete_hashdance - the child replaces its request
+ * @sk:      the listener
+ * @child:   the new connection, locked
+ * @req:     its request
+ * @own_req: whether the child took the request's place in the hash
+ *
+ * Mirrors inet_csk_complete_hashdance().
+ * Return: @child, or NULL when another CPU completed this request first
+ * or the listener closed; @child is then released.
+ */
+struct sock *xtcp_csk_complete_hashdance(struct sock *sk, struct sock *child,
+					 struct request_sock *req,
+					 bool own_req)
+{
+	if (own_req) {
+		xtcp_csk_reqsk_queue_drop(req->rsk_listener, req);
+		reqsk_queue_removed(&inet_csk(req->rsk_listener)->icsk_accept_queue,
+				    req);
+		if (xtcp_csk_reqsk_queue_add(sk, req, child))
+			return child;
+	}
+	/* Too bad, another child took ownership of the request, undo. */
+	bh_unlock_sock(child);
+	sock_put(child);
+	return NULL;
+}
+
+/* Every request of @sk still in the established hash goes. */
+static void xtcp_reqsk_purge(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	const struct hlist_nulls_node *node;
+	struct request_sock *req;
+	struct sock *rsk;
+	unsigned int i;
+
+	for (i = 0; i < XTCP_EHASH_SIZE; i++) {
+		if (hlist_nulls_empty(&xn->ehash[i].chain))
+			continue;
+restart:
+		rcu_read_lock();
+		sk_nulls_for_each_rcu(rsk, node, &xn->ehash[i].chain) {
+			if (rsk->sk_state != TCP_NEW_SYN_RECV ||
+			    inet_reqsk(rsk)->rsk_listener != sk ||
+			    !refcount_inc_not_zero(&rsk->sk_refcnt))
+				continue;
+			rcu_read_unlock();
+			req = inet_reqsk(rsk);
+			if (req->rsk_listener == sk)
+				xtcp_csk_reqsk_queue_drop(sk, req);
+			reqsk_put(req);
+			goto restart;
+		}
+		rcu_read_unlock();
+		cond_resched();
+	}
+}
+
+/**
+ * xtcp_reqsk_queue_drain - a listener's last rites (inet_csk_listen_stop())
+ * @sk: the listener, no longer hashed, locked by the caller
+ *
+ * Children waiting in the accept queue are reset and destroyed; requests
+ * still in SYN-RECEIVED are dropped at once rather than left for their
+ * timers, so nothing the listener owned outlives its close().
+ */
+void xtcp_reqsk_queue_drain(struct sock *sk)
+{
+	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct request_sock *next, *req;
+	struct sock *child;
+
+	spin_lock_bh(&queue->rskq_lock);
+	req = queue->rskq_accept_head;
+	queue->rskq_accept_head = NULL;
+	queue->rskq_accept_tail = NULL;
+	spin_unlock_bh(&queue->rskq_lock);
+
+	while (req) {
+		next = req->dl_next;
+		child = req->sk;
+		local_bh_disable();
+		bh_lock_sock(child);
+		sock_hold(child);
+		xtcp_child_forget(sk, req, child);
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(child);
+		sk_acceptq_removed(sk);
+		reqsk_put(req);
+		cond_resched();
+		req = next;
+	}
+	xtcp_reqsk_purge(sk);
+}

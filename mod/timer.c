@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the SYN-ACK retransmission timer of a request sock.
+ *
+ * Mirrors reqsk_timer_handler() (net/ipv4/inet_connection_sock.c): the
+ * SYN-ACK is re-sent with exponential backoff (1 s, 2 s, 4 s, ... from
+ * TCP_TIMEOUT_INIT, RFC 6298 section 2), and after net.xtcp.synack_retries
+ * re-sends the request is dropped.  When the SYN queue is more than half
+ * full of requests that already timed out once, old ones get fewer
+ * retries, keeping room for young ones.
+ */
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/* reqsk_timeout(): the backed-off timeout of the next retry. */
+unsigned long xtcp_reqsk_timeout(const struct request_sock *req)
+{
+	u64 timeout = (u64)TCP_TIMEOUT_INIT << req->num_timeout;
+
+	return (unsigned long)min_t(u64, timeout, TCP_RTO_MAX);
+}
+
+/* The retries left to old requests when young ones need the room. */
+static int xtcp_synack_retries(const struct sock *sk_listener)
+{
+	const struct request_sock_queue *queue =
+		&inet_csk(sk_listener)->icsk_accept_queue;
+	int max_retries, qlen, young;
+
+	max_retries = READ_ONCE(xtcp_pernet(sock_net(sk_listener))->sysctl.synack_retries);
+	qlen = reqsk_queue_len(queue);
+	if ((qlen << 1) > max(8U, READ_ONCE(sk_listener->sk_max_ack_backlog))) {
+		young = reqsk_queue_len_young(queue) << 1;
+		while (max_retries > 2) {
+			if (qlen < young)
+				break;
+			max_retries--;
+			young <<= 1;
+		}
+	}
+	return max_retries;
+}
+
+/**
+ * xtcp_reqsk_timer_handler - SYN-ACK timeout of one request
+ * @t: the request's rsk_timer
+ *
+ * Context: timer softirq; the timer holds a reference on the request.
+ */
+void xtcp_reqsk_timer_handler(struct timer_list *t)
+{
+	struct request_sock *req = from_timer(req, t, rsk_timer);
+	struct sock *sk_listener = req->rsk_listener;
+	struct request_sock_queue *queue;
+
+	if (inet_sk_state_load(sk_listener) != TCP_LISTEN)
+		goto drop;
+
+	queue = &inet_csk(sk_listener)->icsk_accept_queue;
+	req->rsk_ops->syn_ack_timeout(req);
+	/* An ACKed request (full accept queue) is kept, SYN-ACK or not. */
+	if (req->num_timeout < xtcp_synack_retries(sk_listener) &&
+	    (!xtcp_rtx_syn_ack(sk_listener, req) || inet_rsk(req)->acked)) {
+		if (req->num_timeout++ == 0)
+			atomic_dec(&queue->young);
+		mod_timer(&req->rsk_timer, jiffies + xtcp_reqsk_timeout(req));
+		return;
+	}
+drop:
+	xtcp_csk_reqsk_queue_drop_and_put(sk_listener, req);
+}
