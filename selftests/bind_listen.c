@@ -1870,6 +1870,8 @@ int main(int argc, char **argv)
 {
 	int fd;
 
+	if (geteuid() != 0)
+		ksft_exit_skip("needs root: every case runs in its own network namespace\n");
 	xtcp_family = read_family();
 	fd = socket(xtcp_family, SOCK_STREAM, 0);
 	if (fd < 0 && errno == EAFNOSUPPORT)
