@@ -91,7 +91,8 @@ EXPORT_SYMBOL_GPL(xtcp_unregister_congestion_control);
  * @sk: the child (tcp_assign_congestion_control())
  *
  * The first registered algorithm is the default; if its module is going
- * away, Reno.
+ * away, Reno.  Either way the connection holds a reference on the
+ * algorithm's module until xtcp_cleanup_congestion_control().
  */
 void xtcp_assign_congestion_control(struct sock *sk)
 {
@@ -100,8 +101,11 @@ void xtcp_assign_congestion_control(struct sock *sk)
 	rcu_read_lock();
 	ca = list_first_or_null_rcu(&xtcp_cong_list, struct xtcp_cong_ops,
 				    list);
-	if (!ca || !try_module_get(ca->owner))
-		ca = &xtcp_reno;	/* our own module: always present */
+	if (!ca || !try_module_get(ca->owner)) {
+		/* Built in: our module is pinned by the socket itself. */
+		ca = &xtcp_reno;
+		__module_get(ca->owner);
+	}
 	rcu_read_unlock();
 	xtcp_sk(sk)->ca_ops = ca;
 	memset(xtcp_sk(sk)->ca_priv, 0, sizeof(xtcp_sk(sk)->ca_priv));
@@ -128,8 +132,7 @@ void xtcp_cleanup_congestion_control(struct sock *sk)
 		return;
 	if (ca->release)
 		ca->release(sk);
-	if (ca != &xtcp_reno)
-		module_put(ca->owner);
+	module_put(ca->owner);
 	xtcp_sk(sk)->ca_ops = NULL;
 }
 

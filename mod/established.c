@@ -115,10 +115,22 @@ static int xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (xs->rx_opt.tstamp_ok &&
+	    th->doff > sizeof(struct tcphdr) >> 2 &&
+	    !xtcp_parse_options(sock_net(sk), skb, &xs->rx_opt, 1))
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INOPTERRORS);
+	/* tcp_replace_ts_recent(): echo the newest in-sequence TSval. */
+	if (xs->rx_opt.saw_tstamp &&
+	    !after(TCP_SKB_CB(skb)->seq, xs->rcv_wup)) {
+		xs->rx_opt.ts_recent = xs->rx_opt.rcv_tsval;
+		xs->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	}
 
 	if (th->rst) {
 		/* RFC 5961 section 3.2: only an exact RST resets. */
-		if (TCP_SKB_CB(skb)->seq == xtcp_sk(sk)->rcv_nxt)
+		if (TCP_SKB_CB(skb)->seq == xs->rcv_nxt)
 			xtcp_reset(sk);
 		return 0;
 	}

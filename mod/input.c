@@ -193,7 +193,7 @@ bool xtcp_ehash_insert(struct sock *sk, struct sock *osk)
 	const struct hlist_nulls_node *node;
 	struct xtcp_ehash_bucket *head;
 	struct sock *esk;
-	spinlock_t *lock;
+	spinlock_t *lock;	/* the chain's writers' lock */
 	bool ret = true;
 	u32 hash;
 
@@ -235,7 +235,7 @@ bool xtcp_ehash_insert(struct sock *sk, struct sock *osk)
 bool xtcp_ehash_remove(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
-	spinlock_t *lock = xtcp_ehash_lockp(xn, sk->sk_hash);
+	spinlock_t *lock = xtcp_ehash_lockp(xn, sk->sk_hash);	/* writers */
 	bool ret;
 
 	spin_lock_bh(lock);
@@ -444,13 +444,21 @@ stock:
  * Put our handler in front of stock TCP's with one cmpxchg, so that no
  * segment ever finds IPPROTO_TCP without a handler.
  */
+/* inet_protos[] is __rcu; cmpxchg() wants the plain pointer, as in
+ * inet_add_protocol().
+ */
+static const struct net_protocol **xtcp_tcp_slot(void)
+{
+	return (const struct net_protocol __force **)&inet_protos[IPPROTO_TCP];
+}
+
 int xtcp_input_init(void)
 {
-	const struct net_protocol **slot =
-		(const struct net_protocol **)&inet_protos[IPPROTO_TCP];
+	const struct net_protocol **slot = xtcp_tcp_slot();
 
 	xtcp_ehash_secret = get_random_u32();
-	xtcp_stock_protocol = rcu_dereference_protected(*slot, true);
+	xtcp_stock_protocol = rcu_dereference_protected(inet_protos[IPPROTO_TCP],
+							true);
 	if (!xtcp_stock_protocol)
 		return -EPROTONOSUPPORT;
 	xtcp_protocol = *xtcp_stock_protocol;
@@ -466,8 +474,7 @@ int xtcp_input_init(void)
 /* Give stock TCP its handler back and wait out every reader of ours. */
 void xtcp_input_exit(void)
 {
-	const struct net_protocol **slot =
-		(const struct net_protocol **)&inet_protos[IPPROTO_TCP];
+	const struct net_protocol **slot = xtcp_tcp_slot();
 
 	if (cmpxchg(slot, &xtcp_protocol, xtcp_stock_protocol) !=
 	    &xtcp_protocol)

@@ -439,6 +439,7 @@ exit_nonewsk:
 put_and_exit:
 	xtcp_done(newsk);
 	sock_set_flag(newsk, SOCK_DEAD);
+	xtcp_child_locked(newsk);
 	bh_unlock_sock(newsk);
 	sock_put(newsk);
 	sock_put(newsk);
@@ -464,13 +465,14 @@ int xtcp_child_process(struct sock *parent, struct sock *child,
 		ret = xtcp_rcv_state_process(child, skb);
 		/* Wake the accept()er: its connection is ready. */
 		if (state == TCP_SYN_RECV && child->sk_state != state)
-			READ_ONCE(parent->sk_data_ready)(parent);
+			parent->sk_data_ready(parent);
 	} else {
 		/* A lookup found the child first and a user owns it. */
 		skb_get(skb);
 		if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf)))
 			kfree_skb(skb);
 	}
+	xtcp_child_locked(child);
 	bh_unlock_sock(child);
 	sock_put(child);
 	return ret;

@@ -424,6 +424,15 @@ void xtcp_send_active_reset(struct sock *sk)
 		.ts	 = xs->rx_opt.tstamp_ok,
 		.tsecr	 = xs->rx_opt.ts_recent,
 	};
+	u8 wscale = xs->rx_opt.rcv_wscale;
+
+	/*
+	 * tcp_select_window() rounds the offered window up to a multiple of
+	 * the scale unit; until the data path tracks free space, the window
+	 * is the one the handshake offered.
+	 */
+	rep.window = min_t(u32, ALIGN(xs->rcv_wnd, 1U << wscale) >> wscale,
+			   U16_MAX);
 
 	rep.tsval = xtcp_time_stamp_ms() + xs->tsoffset;
 	xtcp_v4_send_reply(sock_net(sk), &rep);

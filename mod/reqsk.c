@@ -254,11 +254,8 @@ static bool xtcp_syn_flood_action(struct sock *sk)
 	struct net *net = sock_net(sk);
 	int syncookies = READ_ONCE(xtcp_pernet(net)->sysctl.syncookies);
 
-	if (syncookies) {
-		xtcp_inc_stats(net, XTCP_MIB_REQQFULLDOCOOKIES);
-	} else {
-		xtcp_inc_stats(net, XTCP_MIB_REQQFULLDROP);
-	}
+	xtcp_inc_stats(net, syncookies ? XTCP_MIB_REQQFULLDOCOOKIES :
+					 XTCP_MIB_REQQFULLDROP);
 	if (!queue->synflood_warned && syncookies != 2 &&
 	    xchg(&queue->synflood_warned, 1) == 0)
 		net_info_ratelimited("xtcp: Possible SYN flooding on port %d. %s.  Check /proc/net/xtcp_stat.\n",
@@ -508,6 +505,7 @@ struct sock *xtcp_csk_complete_hashdance(struct sock *sk, struct sock *child,
 			return child;
 	}
 	/* Too bad, another child took ownership of the request, undo. */
+	xtcp_child_locked(child);
 	bh_unlock_sock(child);
 	sock_put(child);
 	return NULL;

@@ -232,6 +232,7 @@ static struct sock *xtcp_get_cookie_sock(struct sock *sk, struct sk_buff *skb,
 		sock_rps_save_rxhash(child, skb);
 		if (xtcp_csk_reqsk_queue_add(sk, req, child))
 			return child;
+		xtcp_child_locked(child);
 		bh_unlock_sock(child);
 		sock_put(child);
 	}

@@ -141,6 +141,13 @@ static inline struct xtcp_request_sock *xtcp_rsk(const struct request_sock *req)
 	return (struct xtcp_request_sock *)req;
 }
 
+/*
+ * A new child comes back from sk_clone_lock() with its spinlock held;
+ * sparse cannot see that acquisition, so each place that releases the
+ * lock of such a child says so first.
+ */
+#define xtcp_child_locked(child)	__acquire(&(child)->sk_lock.slock)
+
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
@@ -255,7 +262,7 @@ struct xtcp_net {
 	struct xtcp_bind_hashbucket		*bhash;
 	struct xtcp_listen_hashbucket		*lhash;
 	struct xtcp_ehash_bucket		*ehash;
-	spinlock_t				*ehash_locks;
+	spinlock_t				*ehash_locks;	/* writers */
 	struct sock				*ctl_sk;
 	struct xtcp_mib_counters __percpu	*mib;
 	u32					challenge_stamp;
