@@ -11,6 +11,11 @@
  * Latencies go into a log-linear histogram (exact to 1 us below 1 ms,
  * within 1/64 above), so memory stays fixed however long the run.
  *
+ * With --alt-port the threads alternate between two listeners in short
+ * slices, in the order A B B A A B B A ..., and each gets its own
+ * numbers: both see the same host load, which on a shared machine moves
+ * far more from one second to the next than the difference measured.
+ *
  * Exit status: 0 if at least one connect() succeeded, 1 if none did,
  * 2 usage.
  */
@@ -31,6 +36,7 @@
 #include <sys/socket.h>
 
 #define MAX_THREADS	256
+#define MAX_TARGETS	2
 
 /* Below LIN_US every microsecond has its bucket, above 64 per octave. */
 #define LIN_US		1024
@@ -43,7 +49,9 @@ enum close_mode { CLOSE_CLIENT, CLOSE_SERVER, CLOSE_FIN };
 static const char *const close_names[] = { "client", "server", "fin" };
 
 struct opts {
-	struct sockaddr_in dst;
+	struct sockaddr_in dst[MAX_TARGETS];
+	int ntargets;
+	int slice_ms;
 	int threads;
 	double duration;
 	long count;		/* > 0: total connect() attempts instead */
@@ -59,14 +67,19 @@ struct hist {
 	uint32_t b[NBUCKETS];
 };
 
-struct worker {
-	pthread_t tid;
-	struct bench *b;
+/* What one thread saw of one target. */
+struct stats {
 	struct hist h;
 	uint64_t conns;
 	uint64_t resets;
 	uint64_t errors;
 	int first_err;
+};
+
+struct worker {
+	pthread_t tid;
+	struct bench *b;
+	struct stats st[MAX_TARGETS];
 };
 
 struct bench {
@@ -84,6 +97,9 @@ static void usage(FILE *f)
 		"usage: xtcp-bench --port P [options]\n"
 		"  --addr A              server IPv4 address (default 127.0.0.1)\n"
 		"  --port P              server port (required)\n"
+		"  --alt-port P2         alternate between P and P2 (same address)\n"
+		"                        in slices: one result line per port\n"
+		"  --slice-ms MS         length of a slice (default 200)\n"
 		"  --threads T           connecting threads (default 1)\n"
 		"  --duration S          run S seconds (default 10)\n"
 		"  --count N             make N connect() attempts in all instead\n"
@@ -94,8 +110,9 @@ static void usage(FILE *f)
 		"                        fin: plain close (client TIME_WAIT)\n"
 		"  --connect-timeout-ms MS  give up on one connect() (default 3000)\n"
 		"  --json                print JSON instead of key=value\n"
-		"Prints: threads conns resets errors seconds hps p50_us p90_us\n"
-		"p99_us max_us mean_us first_error close.  conns counts every\n"
+		"Prints: port threads conns resets errors seconds hps p50_us\n"
+		"p90_us p99_us max_us mean_us first_error close.  seconds is the\n"
+		"time given to that port, hps conns/seconds.  conns counts every\n"
 		"completed handshake, resets those of them whose connect() saw\n"
 		"the server's RST already (ECONNRESET).\n");
 }
@@ -141,13 +158,15 @@ static enum close_mode parse_close(const char *s)
 }
 
 enum {
-	OPT_ADDR = 256, OPT_PORT, OPT_THREADS, OPT_DURATION, OPT_COUNT,
+	OPT_ADDR = 256, OPT_PORT, OPT_ALT_PORT, OPT_SLICE, OPT_THREADS, OPT_DURATION, OPT_COUNT,
 	OPT_CLOSE, OPT_CTIMEOUT, OPT_JSON, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
 	{ "addr", required_argument, NULL, OPT_ADDR },
 	{ "port", required_argument, NULL, OPT_PORT },
+	{ "alt-port", required_argument, NULL, OPT_ALT_PORT },
+	{ "slice-ms", required_argument, NULL, OPT_SLICE },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "count", required_argument, NULL, OPT_COUNT },
@@ -162,11 +181,18 @@ static void parse_opt(struct opts *o, int c, const char *arg)
 {
 	switch (c) {
 	case OPT_ADDR:
-		if (inet_pton(AF_INET, arg, &o->dst.sin_addr) != 1)
+		if (inet_pton(AF_INET, arg, &o->dst[0].sin_addr) != 1)
 			die_usage("--addr");
 		break;
 	case OPT_PORT:
-		o->dst.sin_port = htons(parse_long(arg, 1, 65535, "--port"));
+		o->dst[0].sin_port = htons(parse_long(arg, 1, 65535, "--port"));
+		break;
+	case OPT_ALT_PORT:
+		o->dst[1].sin_port = htons(parse_long(arg, 1, 65535, "--alt-port"));
+		o->ntargets = 2;
+		break;
+	case OPT_SLICE:
+		o->slice_ms = parse_long(arg, 1, 3600000, "--slice-ms");
 		break;
 	case OPT_THREADS:
 		o->threads = parse_long(arg, 1, MAX_THREADS, "--threads");
@@ -189,8 +215,9 @@ static void parse_args(struct opts *o, int argc, char **argv)
 	int c;
 
 	*o = (struct opts){
-		.dst.sin_family = AF_INET,
-		.dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.dst[0].sin_family = AF_INET,
+		.dst[0].sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.ntargets = 1, .slice_ms = 200,
 		.threads = 1, .duration = 10, .close = CLOSE_CLIENT,
 		.connect_timeout_ms = 3000,
 	};
@@ -198,8 +225,10 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		parse_opt(o, c == 'h' ? OPT_HELP : c, optarg);
 	if (optind < argc)
 		die_usage("argument");
-	if (!o->dst.sin_port)
+	if (!o->dst[0].sin_port)
 		die_usage("--port (missing)");
+	o->dst[1].sin_family = AF_INET;
+	o->dst[1].sin_addr = o->dst[0].sin_addr;
 }
 
 static double now_s(void)
@@ -311,19 +340,17 @@ static int wait_server_close(int fd, int ms)
 	return 0;
 }
 
-static void finish(struct worker *w, int fd)
+static void finish(const struct opts *o, struct stats *st, int fd)
 {
-	const struct opts *o = &w->b->o;
-
 	switch (o->close) {
 	case CLOSE_CLIENT:
 		close_rst(fd);
 		break;
 	case CLOSE_SERVER:
 		if (wait_server_close(fd, o->connect_timeout_ms) < 0) {
-			w->errors++;
-			if (!w->first_err)
-				w->first_err = errno;
+			st->errors++;
+			if (!st->first_err)
+				st->first_err = errno;
 		}
 		close_rst(fd);
 		break;
@@ -333,15 +360,48 @@ static void finish(struct worker *w, int fd)
 	}
 }
 
-static void note_error(struct worker *w, int err)
+static void note_error(struct stats *st, int err)
 {
 	/* Some pause, or a refused port turns the run into a busy loop. */
 	static const struct timespec backoff = { .tv_nsec = 1000000 };
 
-	w->errors++;
-	if (!w->first_err)
-		w->first_err = err;
+	st->errors++;
+	if (!st->first_err)
+		st->first_err = err;
 	nanosleep(&backoff, NULL);
+}
+
+/*
+ * Which target slice s belongs to: 0 1 1 0 0 1 1 0 ..., so that neither
+ * target is always first after the other and a steady drift in load
+ * cancels out.
+ */
+static int slice_target(long s)
+{
+	return (s ^ (s >> 1)) & 1;
+}
+
+static int pick_target(const struct bench *b)
+{
+	if (b->o.ntargets == 1)
+		return 0;
+	return slice_target((long)((now_s() - b->start) * 1000 / b->o.slice_ms));
+}
+
+/* How much of the elapsed time went to target t. */
+static double target_seconds(const struct opts *o, double elapsed, int t)
+{
+	double slice = o->slice_ms / 1000.0, secs = 0;
+	long s, n = (long)(elapsed / slice);
+
+	if (o->ntargets == 1)
+		return elapsed;
+	for (s = 0; s < n; s++)
+		if (slice_target(s) == t)
+			secs += slice;
+	if (slice_target(n) == t)
+		secs += elapsed - n * slice;
+	return secs;
 }
 
 static bool more(struct bench *b)
@@ -352,50 +412,54 @@ static bool more(struct bench *b)
 }
 
 /* One attempt: socket, timed connect, close as configured. */
-static void one_connect(struct worker *w)
+static void one_connect(const struct opts *o, const struct sockaddr_in *dst,
+			struct stats *st)
 {
-	const struct opts *o = &w->b->o;
 	uint64_t t0, t1;
 	int fd, rc;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		note_error(w, errno);
+		note_error(st, errno);
 		return;
 	}
 	/* connect() honours SO_SNDTIMEO: a lost SYN cannot stall the run. */
 	set_timeout(fd, SO_SNDTIMEO, o->connect_timeout_ms);
 	t0 = now_ns();
-	rc = connect(fd, (const struct sockaddr *)&o->dst, sizeof(o->dst));
+	rc = connect(fd, (const struct sockaddr *)dst, sizeof(*dst));
 	t1 = now_ns();
 	/*
 	 * ECONNRESET, unlike ECONNREFUSED, means the handshake completed:
 	 * the server's close overtook our return from connect().
 	 */
 	if (rc < 0 && errno == ECONNRESET) {
-		hist_add(&w->h, t1 - t0);
-		w->conns++;
-		w->resets++;
+		hist_add(&st->h, t1 - t0);
+		st->conns++;
+		st->resets++;
 		close(fd);
 		return;
 	}
 	if (rc < 0) {
-		note_error(w, errno == EINPROGRESS ? ETIMEDOUT : errno);
+		note_error(st, errno == EINPROGRESS ? ETIMEDOUT : errno);
 		close(fd);
 		return;
 	}
-	hist_add(&w->h, t1 - t0);
-	w->conns++;
-	finish(w, fd);
+	hist_add(&st->h, t1 - t0);
+	st->conns++;
+	finish(o, st, fd);
 }
 
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct bench *b = w->b;
+	int t;
 
-	pthread_barrier_wait(&w->b->go);
-	while (more(w->b))
-		one_connect(w);
+	pthread_barrier_wait(&b->go);
+	while (more(b)) {
+		t = pick_target(b);
+		one_connect(&b->o, &b->o.dst[t], &w->st[t]);
+	}
 	return NULL;
 }
 
@@ -407,6 +471,7 @@ static const char *err_name(int err)
 }
 
 struct result {
+	unsigned int port;
 	int threads;
 	uint64_t conns, resets, errors;
 	double seconds;
@@ -417,17 +482,17 @@ struct result {
 static void print_result(const struct opts *o, const struct result *r)
 {
 	const char *fmt = o->json ?
-		"{\"threads\": %d, \"conns\": %llu, \"resets\": %llu, "
+		"{\"port\": %u, \"threads\": %d, \"conns\": %llu, \"resets\": %llu, "
 		"\"errors\": %llu, "
 		"\"seconds\": %.3f, \"hps\": %.1f, \"p50_us\": %u, "
 		"\"p90_us\": %u, \"p99_us\": %u, \"max_us\": %u, "
 		"\"mean_us\": %.1f, \"first_error\": \"%s\", \"close\": \"%s\"}\n" :
-		"threads=%d conns=%llu resets=%llu errors=%llu seconds=%.3f "
+		"port=%u threads=%d conns=%llu resets=%llu errors=%llu seconds=%.3f "
 		"hps=%.1f "
 		"p50_us=%u p90_us=%u p99_us=%u max_us=%u mean_us=%.1f "
 		"first_error=%s close=%s\n";
 
-	printf(fmt, r->threads, (unsigned long long)r->conns,
+	printf(fmt, r->port, r->threads, (unsigned long long)r->conns,
 	       (unsigned long long)r->resets, (unsigned long long)r->errors, r->seconds,
 	       r->seconds > 0 ? r->conns / r->seconds : 0.0,
 	       hist_pct(&r->h, 50), hist_pct(&r->h, 90), hist_pct(&r->h, 99),
@@ -435,20 +500,21 @@ static void print_result(const struct opts *o, const struct result *r)
 	       err_name(r->first_err), close_names[o->close]);
 }
 
-static void collect(struct bench *b, struct result *r, double end)
+static void collect(struct bench *b, int t, struct result *r, double end)
 {
 	memset(r, 0, sizeof(*r));
+	r->port = ntohs(b->o.dst[t].sin_port);
 	r->threads = b->o.threads;
-	r->seconds = end - b->start;
+	r->seconds = target_seconds(&b->o, end - b->start, t);
 	for (int i = 0; i < b->o.threads; i++) {
-		struct worker *w = &b->w[i];
+		struct stats *st = &b->w[i].st[t];
 
-		hist_merge(&r->h, &w->h);
-		r->conns += w->conns;
-		r->resets += w->resets;
-		r->errors += w->errors;
+		hist_merge(&r->h, &st->h);
+		r->conns += st->conns;
+		r->resets += st->resets;
+		r->errors += st->errors;
 		if (!r->first_err)
-			r->first_err = w->first_err;
+			r->first_err = st->first_err;
 	}
 }
 
@@ -470,7 +536,9 @@ static void start_workers(struct bench *b)
 int main(int argc, char **argv)
 {
 	static struct bench b;
-	struct result r;
+	static struct result r;
+	uint64_t conns = 0;
+	double end;
 
 	parse_args(&b.o, argc, argv);
 	b.w = calloc(b.o.threads, sizeof(*b.w));
@@ -487,7 +555,17 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&b.go);
 	for (int i = 0; i < b.o.threads; i++)
 		pthread_join(b.w[i].tid, NULL);
-	collect(&b, &r, now_s());
-	print_result(&b.o, &r);
-	return r.conns ? 0 : 1;
+	/*
+	 * Connections are started until the deadline only: time after it,
+	 * spent on the last ones in flight, belongs to no slice.
+	 */
+	end = now_s();
+	if (!b.o.count && end > b.deadline)
+		end = b.deadline;
+	for (int t = 0; t < b.o.ntargets; t++) {
+		collect(&b, t, &r, end);
+		print_result(&b.o, &r);
+		conns += r.conns;
+	}
+	return conns ? 0 : 1;
 }
