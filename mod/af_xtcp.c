@@ -62,6 +62,8 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	struct sock *sk;
 	int err;
 
+	if (protocol < 0 || protocol >= IPPROTO_MAX)
+		return -EINVAL;
 	err = xtcp_check_type(sock, protocol);
 	if (err)
 		return err;
@@ -140,6 +142,8 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 		xtcp_put_port(sk);
 		xtcp_fence_release(sk);
 		inet->inet_sport = 0;
+	} else {
+		xtcp_fence_unlisten(sk);
 	}
 	inet->inet_dport = 0;
 	inet->inet_daddr = 0;

@@ -454,11 +454,14 @@ int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	if (chk_addr_ret == RTN_MULTICAST || chk_addr_ret == RTN_BROADCAST)
 		inet->inet_saddr = 0;
 
-	err = xtcp_bind_port(sk, snum);
-	if (err) {
-		inet->inet_saddr = 0;
-		inet->inet_rcv_saddr = 0;
-		goto out_release_sock;
+	/* IP_BIND_ADDRESS_NO_PORT: the port waits for listen(). */
+	if (snum || !xtcp_compat_bind_address_no_port(sk)) {
+		err = xtcp_bind_port(sk, snum);
+		if (err) {
+			inet->inet_saddr = 0;
+			inet->inet_rcv_saddr = 0;
+			goto out_release_sock;
+		}
 	}
 
 	if (inet->inet_rcv_saddr)
@@ -469,6 +472,7 @@ int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 	inet->inet_daddr = 0;
 	inet->inet_dport = 0;
 	sk_dst_reset(sk);
+	err = 0;
 out_release_sock:
 	release_sock(sk);
 	return err;

@@ -79,12 +79,12 @@ static inline void xtcp_compat_inet_init(struct sock *sk)
 	inet->rcv_tos = 0;
 }
 
-static inline bool xtcp_compat_freebind(const struct sock *sk)
+static inline bool xtcp_compat_bind_address_no_port(const struct sock *sk)
 {
 #if XTCP_KERNEL_AT_LEAST(6, 6)
-	return inet_test_bit(FREEBIND, sk);
+	return inet_test_bit(BIND_ADDRESS_NO_PORT, sk);
 #else
-	return inet_sk(sk)->freebind;
+	return inet_sk(sk)->bind_address_no_port;
 #endif
 }
 

@@ -13,9 +13,12 @@
  * with stock's EADDRINUSE.
  *
  * Stock TCP lets a SO_REUSEADDR socket join a port whose SO_REUSEADDR
- * owners do not listen.  The fence never listens, so when its xtcp socket
- * starts listening the fence is replaced by one without SO_REUSEADDR,
- * which conflicts with exactly what a listener conflicts with.
+ * owners do not listen, and a listener conflicts with more later binds
+ * than a bound socket does.  So when its xtcp socket listens, the fence
+ * enters TCP_LISTEN too, exactly as inet_csk_listen_start() does it:
+ * state first, then get_port() to re-check the port and clear the
+ * bucket's fast-reuse flag.  The fence is never hashed, so no segment
+ * ever reaches it.
  *
  * The fence is a kernel socket: it holds no reference on the namespace,
  * and is always released by its owner before the owner, which holds one.
@@ -27,12 +30,6 @@
 #include <net/tcp_states.h>
 
 #include "xtcp.h"
-
-/* A listener conflicts like a socket without SO_REUSEADDR. */
-static bool xtcp_fence_wants_reuse(const struct sock *sk)
-{
-	return sk->sk_reuse && sk->sk_state != TCP_LISTEN;
-}
 
 static int xtcp_fence_bind(struct sock *sk, struct socket **fencep)
 {
@@ -51,7 +48,7 @@ static int xtcp_fence_bind(struct sock *sk, struct socket **fencep)
 	if (err)
 		return err;
 	fsk = fence->sk;
-	if (xtcp_fence_wants_reuse(sk))
+	if (sk->sk_reuse)
 		sock_set_reuseaddr(fsk);
 	if (sk->sk_reuseport)
 		sock_set_reuseport(fsk);
@@ -91,31 +88,48 @@ int xtcp_fence_acquire(struct sock *sk)
 }
 
 /**
- * xtcp_fence_refresh - make the fence conflict as @sk now does
- * @sk: a socket whose state (listening or not) may have changed
- *
- * The old fence goes before the new one binds: with SO_REUSEADDR gone
- * the two would conflict.  A stock socket that binds in between makes
- * this fail, as its bind would have made listen() fail in stock TCP.
+ * xtcp_fence_listen - the fence conflicts as a listener from now on
+ * @sk: the xtcp socket, which has just entered TCP_LISTEN
  *
  * Context: process context; sleeps.
- * Return: 0 or -EADDRINUSE.
+ * Return: 0, or -EADDRINUSE when a stock socket bound meanwhile conflicts
+ * with a listener, as stock TCP's listen() would fail.
  */
-int xtcp_fence_refresh(struct sock *sk)
+int xtcp_fence_listen(struct sock *sk)
 {
-	struct socket *old = xtcp_sk(sk)->xs_fence;
+	struct socket *fence = xtcp_sk(sk)->xs_fence;
+	struct sock *fsk;
 	int err;
 
 	might_sleep();
-	if (!old || !!old->sk->sk_reuse == xtcp_fence_wants_reuse(sk))
+	if (!fence)
 		return 0;
-	xtcp_sk(sk)->xs_fence = NULL;
-	sock_release(old);
-	err = xtcp_fence_acquire(sk);
+	fsk = fence->sk;
+	lock_sock(fsk);
+	inet_sk_set_state(fsk, TCP_LISTEN);
+	err = fsk->sk_prot->get_port(fsk, inet_sk(fsk)->inet_num);
 	if (err)
-		pr_debug("xtcp: fence for port %u lost: %d\n",
-			 inet_sk(sk)->inet_num, err);
+		inet_sk_set_state(fsk, TCP_CLOSE);
+	release_sock(fsk);
 	return err;
+}
+
+/**
+ * xtcp_fence_unlisten - the xtcp socket stopped listening but keeps its port
+ * @sk: the xtcp socket
+ *
+ * Context: process context; sleeps.
+ */
+void xtcp_fence_unlisten(struct sock *sk)
+{
+	struct socket *fence = xtcp_sk(sk)->xs_fence;
+
+	might_sleep();
+	if (!fence)
+		return;
+	lock_sock(fence->sk);
+	inet_sk_set_state(fence->sk, TCP_CLOSE);
+	release_sock(fence->sk);
 }
 
 /**

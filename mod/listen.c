@@ -132,28 +132,25 @@ static int xtcp_csk_listen_start(struct sock *sk)
 	inet_csk_delack_init(sk);
 
 	inet_sk_set_state(sk, TCP_LISTEN);
-	if (autobind) {
+	if (autobind)
 		err = xtcp_bind_port(sk, 0);
-	} else {
+	else
 		err = sk->sk_prot->get_port(sk, inet->inet_num);
-		if (!err)
-			err = xtcp_fence_refresh(sk);
-	}
+	if (!err)
+		err = xtcp_fence_listen(sk);
 	if (!err) {
 		inet->inet_sport = htons(inet->inet_num);
 		sk_dst_reset(sk);
 		err = sk->sk_prot->hash(sk);
 		if (likely(!err))
 			return 0;
+		xtcp_fence_unlisten(sk);
 	}
 
 	inet_sk_set_state(sk, TCP_CLOSE);
 	if (autobind) {
 		xtcp_put_port(sk);
 		xtcp_fence_release(sk);
-	} else if (!xtcp_sk(sk)->xs_fence) {
-		/* Best effort: the bound socket wants its fence back. */
-		xtcp_fence_acquire(sk);
 	}
 	return err;
 }

@@ -199,7 +199,7 @@ struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
 		return NULL;
 
 	/* The ACK is valid: create the child and feed it this segment. */
-	child = xtcp_syn_recv_sock(sk, skb, req, NULL, &own_req);
+	child = xtcp_syn_recv_sock(sk, skb, req, NULL, req, &own_req);
 	if (!child)
 		goto listen_overflow;
 	sock_rps_save_rxhash(child, skb);
@@ -368,7 +368,9 @@ void xtcp_inherit_port(const struct sock *sk, struct sock *child)
  * @skb:     the third ACK (or the cookie ACK)
  * @req:     the request
  * @dst:     a route, or NULL to look one up; consumed
- * @own_req: set when the child took the request's place in the hash
+ * @req_unhash: the hashed request the child replaces; NULL for a SYN
+ *           cookie, whose request was never hashed
+ * @own_req: set when the child is hashed (in the request's place)
  *
  * Mirrors tcp_v4_syn_recv_sock().
  * Return: the child, locked, or NULL when the accept queue is full or
@@ -376,7 +378,8 @@ void xtcp_inherit_port(const struct sock *sk, struct sock *child)
  */
 struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 				struct request_sock *req,
-				struct dst_entry *dst, bool *own_req)
+				struct dst_entry *dst,
+				struct request_sock *req_unhash, bool *own_req)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct net *net = sock_net(sk);
@@ -418,7 +421,8 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 		newtp->advmss = newtp->rx_opt.user_mss;
 
 	xtcp_inherit_port(sk, newsk);
-	*own_req = xtcp_ehash_insert(newsk, req_to_sk(req));
+	*own_req = xtcp_ehash_insert(newsk, req_unhash ?
+					      req_to_sk(req_unhash) : NULL);
 	if (likely(*own_req)) {
 		sock_prot_inuse_add(net, newsk->sk_prot, 1);
 		xtcp_synack_rtt_meas(newsk, req);

@@ -225,7 +225,7 @@ static struct sock *xtcp_get_cookie_sock(struct sock *sk, struct sk_buff *skb,
 	struct sock *child;
 	bool own_req;
 
-	child = xtcp_syn_recv_sock(sk, skb, req, dst, &own_req);
+	child = xtcp_syn_recv_sock(sk, skb, req, dst, NULL, &own_req);
 	if (child) {
 		refcount_set(&req->rsk_refcnt, 1);
 		xtcp_sk(child)->tsoffset = tsoff;

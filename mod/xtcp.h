@@ -307,7 +307,8 @@ void xtcp_bind_exit(void);
 
 /* fence.c: holding our ports in stock TCP's table */
 int xtcp_fence_acquire(struct sock *sk);
-int xtcp_fence_refresh(struct sock *sk);
+int xtcp_fence_listen(struct sock *sk);
+void xtcp_fence_unlisten(struct sock *sk);
 void xtcp_fence_release(struct sock *sk);
 
 /* listen.c: listen(), the listening hash and accept() */
@@ -368,7 +369,8 @@ struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
 			    struct request_sock *req, bool *req_stolen);
 struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 				struct request_sock *req,
-				struct dst_entry *dst, bool *own_req);
+				struct dst_entry *dst,
+				struct request_sock *req_unhash, bool *own_req);
 int xtcp_child_process(struct sock *parent, struct sock *child,
 		       struct sk_buff *skb);
 void xtcp_inherit_port(const struct sock *sk, struct sock *child);
