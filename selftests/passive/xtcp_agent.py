@@ -1,0 +1,290 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Server-side agent for the passive-open parity tests.
+
+Runs inside the server namespace (started by xtcplib.Agent through
+`ip netns exec`) and holds every listener of a test run, so that one
+Python start-up (slow in a TCG guest) serves the whole run.  It speaks
+JSON lines: a request {"id": N, "op": ...} on stdin gets exactly one
+reply {"id": N, "ok": true|false, ...} on stdout; accepted connections
+are reported as they happen with {"ev": "accept", "lid": L, "peer": [ip,
+port]}.
+
+Why not tools/xtcp-serve: the scenarios need, on one listener, to start
+and stop accepting (accept-queue overflow), to drain the accept queue on
+demand, to close the listener while children are pending, to set socket
+options on one side only (the framework's own perturbation self-test) and
+to set the net.ipv4.tcp_* knobs together with their net.xtcp.* twins in
+the server namespace.
+
+Every blocking call has a timeout; the agent exits on EOF of stdin.
+"""
+import errno
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import threading
+import time
+
+OUT_LOCK = threading.Lock()
+
+
+def emit(obj):
+    with OUT_LOCK:
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+
+def errname(e):
+    return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else str(e)
+
+
+def make_socket(family):
+    """A stream socket of `family`, wrapped as an AF_INET Python socket.
+
+    AF_XTCP is addressed with struct sockaddr_in (sin_family AF_INET), but
+    Python only builds a sockaddr for families it knows: create the socket
+    with the real family, then hand the descriptor to a socket object that
+    believes it is AF_INET so that bind()/accept() use sockaddr_in.
+    """
+    raw = socket.socket(family, socket.SOCK_STREAM, 0)
+    if family == socket.AF_INET:
+        return raw
+    fd = raw.detach()
+    return socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, fileno=fd)
+
+
+class Listener:
+    def __init__(self, lid, req):
+        self.lid = lid
+        self.children = []
+        self.stop = threading.Event()
+        self.thread = None
+        self.greet = req.get("greet")
+        self.sock = make_socket(int(req["family"]))
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            for level, name, value in req.get("sockopts", []):
+                self.sock.setsockopt(level, name, value)
+            self.sock.bind((req["addr"], int(req["port"])))
+            self.sock.listen(int(req["backlog"]))
+        except OSError:
+            self.sock.close()
+            raise
+        if req.get("accept"):
+            self.thread = threading.Thread(target=self.accept_loop,
+                                           daemon=True)
+            self.thread.start()
+
+    def report(self, child, peer):
+        local = child.getsockname()
+        emit({"ev": "accept", "lid": self.lid, "peer": list(peer),
+              "local": list(local), "t": time.time()})
+
+    def accept_loop(self):
+        while not self.stop.is_set():
+            try:
+                r, _, _ = select.select([self.sock], [], [], 0.1)
+            except (OSError, ValueError):
+                return
+            if not r:
+                continue
+            try:
+                child, peer = self.sock.accept()
+            except OSError as e:
+                emit({"ev": "accept_error", "lid": self.lid,
+                      "error": errname(e)})
+                continue
+            self.report(child, peer)
+            if self.greet is not None:
+                threading.Thread(target=self.serve, args=(child,),
+                                 daemon=True).start()
+            else:
+                self.children.append(child)
+
+    def serve(self, child):
+        """Stock clients (curl, nc): send the greeting, wait for the
+        client to close first (so no TIME_WAIT is left here), close."""
+        try:
+            child.settimeout(5)
+            child.sendall(self.greet.encode())
+            deadline = time.time() + 5
+            while time.time() < deadline:
+                if not child.recv(4096):
+                    break
+        except OSError:
+            pass
+        finally:
+            child.close()
+
+    def drain(self):
+        """accept() whatever is queued now, without waiting."""
+        peers = []
+        self.sock.setblocking(False)
+        try:
+            for _ in range(1024):
+                try:
+                    child, peer = self.sock.accept()
+                except BlockingIOError:
+                    break
+                self.children.append(child)
+                peers.append(list(peer))
+        finally:
+            self.sock.setblocking(True)
+        return peers
+
+    def close(self):
+        self.stop.set()
+        if self.thread:
+            self.thread.join(2)
+        self.sock.close()
+        for c in self.children:
+            # RST, not FIN: no FIN_WAIT/TIME_WAIT left behind to
+            # retransmit into a later scenario's capture.
+            try:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            c.close()
+        self.children = []
+
+
+# net.ipv4.tcp_<name> and its twin net.xtcp.<name>
+def sysctl_paths(name, which):
+    paths = []
+    if which in ("both", "ipv4"):
+        paths.append("/proc/sys/net/ipv4/tcp_" + name)
+    if which in ("both", "xtcp"):
+        paths.append("/proc/sys/net/xtcp/" + name)
+    return paths
+
+
+def read_snmp_tcp():
+    with open("/proc/net/snmp") as f:
+        lines = [ln.split() for ln in f if ln.startswith("Tcp:")]
+    return dict(zip(lines[0][1:], (int(v) for v in lines[1][1:])))
+
+
+def read_xtcp_stat():
+    """/proc/net/xtcp_stat as {name: value}, or None if it is missing.
+
+    Accepts both layouts the kernel uses for counters: /proc/net/snmp's
+    "Prefix: names" / "Prefix: values" line pairs, and one "Name value"
+    per line.
+    """
+    try:
+        with open("/proc/net/xtcp_stat") as f:
+            lines = [ln.split() for ln in f if ln.strip()]
+    except FileNotFoundError:
+        return None
+    out = {}
+    i = 0
+    while i < len(lines):
+        ln = lines[i]
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if (ln[0].endswith(":") and nxt and nxt[0] == ln[0] and
+                all(v.lstrip("-").isdigit() for v in nxt[1:])):
+            for k, v in zip(ln[1:], nxt[1:]):
+                out[k] = int(v)
+            i += 2
+            continue
+        if len(ln) >= 2 and ln[1].lstrip("-").isdigit():
+            out[ln[0].rstrip(":")] = int(ln[1])
+        i += 1
+    return out
+
+
+class Agent:
+    def __init__(self):
+        self.listeners = {}
+        self.next_lid = 1
+
+    def op_probe(self, req):
+        try:
+            make_socket(int(req["family"])).close()
+        except OSError as e:
+            return {"ok": False, "error": errname(e)}
+        return {"ok": True}
+
+    def op_listen(self, req):
+        lid = self.next_lid
+        self.next_lid += 1
+        try:
+            self.listeners[lid] = Listener(lid, req)
+        except OSError as e:
+            return {"ok": False, "error": errname(e)}
+        return {"ok": True, "lid": lid}
+
+    def op_drain(self, req):
+        return {"ok": True, "peers": self.listeners[req["lid"]].drain()}
+
+    def op_close(self, req):
+        lst = self.listeners.pop(req["lid"], None)
+        if lst:
+            lst.close()
+        return {"ok": True}
+
+    def op_reset(self, req):
+        for lst in self.listeners.values():
+            lst.close()
+        self.listeners = {}
+        return {"ok": True}
+
+    def op_sysctl(self, req):
+        done = []
+        for path in sysctl_paths(req["name"], req.get("which", "both")):
+            try:
+                with open(path, "w") as f:
+                    f.write("%d\n" % int(req["value"]))
+                done.append(path)
+            except OSError as e:
+                return {"ok": False, "error": "%s: %s" % (path, errname(e))}
+        return {"ok": True, "paths": done}
+
+    def op_read_sysctl(self, req):
+        vals = {}
+        for path in sysctl_paths(req["name"], req.get("which", "both")):
+            try:
+                with open(path) as f:
+                    vals[path] = f.read().strip()
+            except OSError as e:
+                vals[path] = errname(e)
+        return {"ok": True, "values": vals}
+
+    def op_stats(self, req):
+        return {"ok": True, "snmp": read_snmp_tcp(),
+                "xtcp": read_xtcp_stat()}
+
+    def run(self):
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            req = json.loads(line)
+            op = req.get("op")
+            if op == "quit":
+                emit({"id": req.get("id"), "ok": True})
+                break
+            fn = getattr(self, "op_" + str(op), None)
+            if fn is None:
+                rep = {"ok": False, "error": "unknown op %r" % op}
+            else:
+                try:
+                    rep = fn(req)
+                except Exception as e:  # report, never die mid-run
+                    rep = {"ok": False, "error": "%s: %s" %
+                           (type(e).__name__, e)}
+            rep["id"] = req.get("id")
+            emit(rep)
+        self.op_reset({})
+
+
+if __name__ == "__main__":
+    # The runner reads our stdout line by line.
+    sys.stdout.reconfigure(line_buffering=True)
+    emit({"ev": "hello", "pid": os.getpid()})
+    Agent().run()

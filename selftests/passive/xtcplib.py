@@ -1,0 +1,1234 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Shared machinery of the passive-open parity tests (selftests/passive).
+
+Every scenario runs twice in the same run: against a stock AF_INET
+listener and against an AF_XTCP listener, both in the server namespace
+with the same sysctls.  The client side is scapy-built segments sent
+from the client namespace through a raw IP socket, and the server's
+replies are captured on the client NIC.  Each reply is normalised (the
+ISN and the TSval are dropped, everything else kept) and the two
+transcripts are compared step by step; on a mismatch both are printed
+field by field.
+
+Layout, from the environment (defaults match selftests/lib.sh):
+
+  XTCP_SRV_NS  xsrv         server namespace (listeners, agent)
+  XTCP_CLI_NS  xcli         client namespace (scapy, captures)
+  XTCP_SRV_IP  198.18.0.1   listener address
+  XTCP_CLI_IP  198.18.0.2   client address
+  XTCP_CLI_IF  (found)      client NIC; default: the one holding CLI_IP
+
+Development switches:
+
+  XTCP_PARITY_SELFTEST=1    the "xtcp" side is a second stock AF_INET
+                            listener: the framework must pass
+  XTCP_PARITY_PERTURB=WHAT  perturb the "xtcp" side only, to prove the
+                            framework fails: mss, tos, ttl, rcvbuf,
+                            defer, or sysctl:NAME=VALUE (net.xtcp.NAME,
+                            or net.ipv4.tcp_NAME under SELFTEST while the
+                            "xtcp" side runs; forces serial sides)
+  XTCP_PARITY_SERIAL=1      run the stock and xtcp sides one after the
+                            other instead of concurrently
+  XTCP_PARITY_VERBOSE=1     print every transcript, not just diffs
+
+Only 198.18.0.0/24 is ever used: the configuration is refused otherwise
+and every segment is checked before it is sent.
+"""
+import ctypes
+import ipaddress
+import json
+import os
+import select
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+from scapy.layers.inet import IP, TCP
+from scapy.packet import Raw
+
+KSFT_PASS, KSFT_FAIL, KSFT_SKIP = 0, 1, 4
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+NET = ipaddress.ip_network("198.18.0.0/24")
+
+# Client source ports for scapy flows.  Outside the ports the stock
+# clients of scenario k bind (40000+), so the RST filter never touches a
+# real socket's traffic.
+SPORT_LO, SPORT_HI = 20000, 29999
+# skb->mark of every segment we send, so that the RST filter can tell
+# our RSTs (scenario c) from the client kernel's.
+MARK = 0x78746370  # "xtcp"
+FILTER_PREF = 4977
+
+# A SYN-ACK arriving this long after both the flow's previous SYN-ACK and
+# the step's own stimulus is the request timer's retransmission
+# (TCP_TIMEOUT_INIT is 1 s, reqsk_timer_handler()), not a reply.
+RTX_GAP = 0.75
+
+# The baseline every scenario starts from, for net.ipv4.tcp_<k> and its
+# twin net.xtcp.<k> alike.  Explicit values: a guest's defaults (e.g.
+# max_syn_backlog, scaled by memory) must not decide the result.
+BASE_SYSCTLS = {
+    "syncookies": 1,
+    "max_syn_backlog": 256,
+    "synack_retries": 5,
+    "abort_on_overflow": 0,
+    "ecn": 2,
+    "timestamps": 1,
+    "window_scaling": 1,
+    "sack": 1,
+}
+
+PERTURB_SOCKOPTS = {
+    "mss": [(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1000)],
+    "tos": [(socket.IPPROTO_IP, socket.IP_TOS, 0x10)],
+    "ttl": [(socket.IPPROTO_IP, socket.IP_TTL, 32)],
+    "rcvbuf": [(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)],
+    "defer": [(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 5)],
+}
+
+
+class SkipTest(Exception):
+    pass
+
+
+class SetupError(Exception):
+    pass
+
+
+def env_flag(name):
+    return os.environ.get(name, "0") not in ("", "0", "no")
+
+
+def log(msg=""):
+    for line in str(msg).splitlines() or [""]:
+        print("# " + line, flush=True)
+
+
+# ---------------------------------------------------------------------
+# Configuration and namespaces
+# ---------------------------------------------------------------------
+
+class Config:
+    def __init__(self):
+        e = os.environ
+        self.srv_ns = e.get("XTCP_SRV_NS", "xsrv")
+        self.cli_ns = e.get("XTCP_CLI_NS", "xcli")
+        self.srv_ip = e.get("XTCP_SRV_IP", "198.18.0.1")
+        self.cli_ip = e.get("XTCP_CLI_IP", "198.18.0.2")
+        self.cli_if = e.get("XTCP_CLI_IF", "")
+        self.selftest = env_flag("XTCP_PARITY_SELFTEST")
+        self.perturb = e.get("XTCP_PARITY_PERTURB", "")
+        self.serial = env_flag("XTCP_PARITY_SERIAL")
+        self.verbose = env_flag("XTCP_PARITY_VERBOSE")
+        for ip in (self.srv_ip, self.cli_ip):
+            if ipaddress.ip_address(ip) not in NET:
+                raise SetupError("%s is outside %s: refusing" % (ip, NET))
+        if self.srv_ip == self.cli_ip:
+            raise SetupError("server and client address are the same")
+        if self.perturb and not (self.perturb in PERTURB_SOCKOPTS or
+                                 self.perturb.startswith("sysctl:")):
+            raise SetupError("unknown XTCP_PARITY_PERTURB=%s" % self.perturb)
+        if self.perturb.startswith("sysctl:"):
+            self.serial = True
+
+    def perturb_sysctl(self):
+        """(name, value) of a sysctl perturbation, or None."""
+        if not self.perturb.startswith("sysctl:"):
+            return None
+        name, _, value = self.perturb[len("sysctl:"):].partition("=")
+        return name, int(value)
+
+
+def run(cmd, ns=None, check=True, timeout=30):
+    if ns:
+        cmd = ["ip", "netns", "exec", ns] + cmd
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    if check and p.returncode:
+        raise SetupError("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
+                                              p.stderr.strip()))
+    return p
+
+
+def netns_exists(name):
+    return os.path.exists("/run/netns/" + name)
+
+
+def find_cli_if(cfg):
+    p = run(["ip", "-o", "-4", "addr", "show"], ns=cfg.cli_ns)
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if "inet" in f and f[f.index("inet") + 1].split("/")[0] == cfg.cli_ip:
+            return f[1]
+    raise SetupError("no interface with %s in netns %s" %
+                     (cfg.cli_ip, cfg.cli_ns))
+
+
+def veth_up(cfg):
+    """Host development: the lib.sh topology over a veth pair.
+
+    In the guest, selftests/lib.sh's nics_up builds it over two virtio
+    NICs instead.  veth marks locally generated packets CHECKSUM_
+    UNNECESSARY for the peer unless rx checksumming is off, which would
+    hide bad checksums (scenario j) from the server: turn it off.
+    """
+    for ns in (cfg.srv_ns, cfg.cli_ns):
+        if netns_exists(ns):
+            raise SetupError("netns %s already exists: not touching it" % ns)
+    run(["ip", "netns", "add", cfg.srv_ns])
+    run(["ip", "netns", "add", cfg.cli_ns])
+    run(["ip", "link", "add", "srv0", "netns", cfg.srv_ns, "type", "veth",
+         "peer", "name", "cli0", "netns", cfg.cli_ns])
+    for ns, dev, ip in ((cfg.srv_ns, "srv0", cfg.srv_ip),
+                        (cfg.cli_ns, "cli0", cfg.cli_ip)):
+        run(["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+             "net.ipv6.conf.default.disable_ipv6=1"], ns=ns)
+        run(["ip", "addr", "add", ip + "/24", "dev", dev], ns=ns)
+        run(["ethtool", "-K", dev, "rx", "off", "tx", "off", "gro", "off",
+             "gso", "off", "tso", "off"], ns=ns, check=False)
+        run(["ip", "link", "set", dev, "up"], ns=ns)
+        run(["ip", "link", "set", "lo", "up"], ns=ns)
+    run(["sysctl", "-qw", "net.ipv4.ip_local_port_range=10000 65000",
+         "net.ipv4.tcp_tw_reuse=1"], ns=cfg.cli_ns)
+    run(["ping", "-q", "-c", "1", "-W", "5", cfg.cli_ip], ns=cfg.srv_ns)
+
+
+def veth_down(cfg):
+    for ns in (cfg.srv_ns, cfg.cli_ns):
+        if netns_exists(ns):
+            p = run(["ip", "netns", "pids", ns], check=False)
+            for pid in p.stdout.split():
+                if pid == str(os.getpid()):
+                    continue    # we live in the client namespace
+                try:
+                    os.kill(int(pid), 9)
+                except (OSError, ValueError):
+                    pass
+            run(["ip", "netns", "del", ns], check=False)
+
+
+def enter_netns(name):
+    """Move this thread (call it before any other thread exists) into
+    network namespace `name`: raw sockets, captures and the stock
+    clients of scenario k then all live in the client namespace."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+            err = ctypes.get_errno()
+            raise SetupError("setns(%s): %s" % (name, os.strerror(err)))
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------
+# Classic BPF, for the RST filter (tc cls_bpf) and the capture socket
+# ---------------------------------------------------------------------
+
+def assemble(prog):
+    """Classic BPF with symbolic jump targets: an instruction is
+    (code, jt, jf, k) where jt/jf are 0 (next) or a label name, and a
+    bare string in the list defines a label."""
+    labels, out = {}, []
+    for ins in prog:
+        if isinstance(ins, str):
+            labels[ins] = len(out)
+        else:
+            out.append(ins)
+    res = []
+    for i, (code, jt, jf, k) in enumerate(out):
+        jt = labels[jt] - i - 1 if isinstance(jt, str) else jt
+        jf = labels[jf] - i - 1 if isinstance(jf, str) else jf
+        res.append((code, jt, jf, k & 0xffffffff))
+    return res
+
+
+def rst_filter_prog(srv_ip, lo, hi, mark):
+    """Drop the client kernel's RSTs to the server for our source ports.
+
+    scapy's SYNs have no socket behind them, so the client kernel answers
+    every SYN-ACK with an RST (tcp_v4_send_reset() from tcp_v4_rcv()'s
+    no_tcp_socket path); an RST with seq == rcv_nxt would kill the request
+    (tcp_check_req(): embryonic_reset).  Matching: IPv4, TCP, to the
+    server, unfragmented, source port in [lo, hi], RST set, and skb->mark
+    not ours (our own RSTs carry SO_MARK).  cls_bpf direct-action: return
+    TC_ACT_SHOT (2) or TC_ACT_OK (0); no act_gact needed.  Offsets are
+    from the Ethernet header (tc egress).
+    """
+    ip = struct.unpack("!I", socket.inet_aton(srv_ip))[0]
+    return assemble([
+        (0x28, 0, 0, 12),               # ldh [12]        ethertype
+        (0x15, 0, "pass", 0x0800),      # jeq #IPv4
+        (0x30, 0, 0, 23),               # ldb [23]        protocol
+        (0x15, 0, "pass", 6),           # jeq #TCP
+        (0x20, 0, 0, 30),               # ld [30]         daddr
+        (0x15, 0, "pass", ip),          # jeq #server
+        (0x28, 0, 0, 20),               # ldh [20]        frag_off
+        (0x45, "pass", 0, 0x1fff),      # jset #offset    (a fragment)
+        (0xb1, 0, 0, 14),               # ldxb 4*([14]&0xf)
+        (0x48, 0, 0, 14),               # ldh [x+14]      source port
+        (0x35, 0, "pass", lo),          # jge #lo
+        (0x35, "pass", 0, hi + 1),      # jge #hi+1
+        (0x50, 0, 0, 14 + 13),          # ldb [x+27]      TCP flags
+        (0x45, 0, "pass", 0x04),        # jset #RST
+        (0x20, 0, 0, -0x1000 + 20),     # ld #mark        (SKF_AD_MARK)
+        (0x15, "pass", 0, mark),        # jeq #ours
+        (0x06, 0, 0, 2),                # ret #TC_ACT_SHOT
+        "pass",
+        (0x06, 0, 0, 0),                # ret #TC_ACT_OK
+    ])
+
+
+def capture_prog(srv_ip):
+    """Socket filter: IPv4 TCP from the server, whole frame."""
+    ip = struct.unpack("!I", socket.inet_aton(srv_ip))[0]
+    return assemble([
+        (0x28, 0, 0, 12),               # ldh [12]
+        (0x15, 0, "drop", 0x0800),      # jeq #IPv4
+        (0x30, 0, 0, 23),               # ldb [23]
+        (0x15, 0, "drop", 6),           # jeq #TCP
+        (0x20, 0, 0, 26),               # ld [26]         saddr
+        (0x15, 0, "drop", ip),          # jeq #server
+        (0x06, 0, 0, 0x40000),          # ret #all
+        "drop",
+        (0x06, 0, 0, 0),                # ret #0
+    ])
+
+
+def bpf_check(prog):
+    """Every conditional jump must land inside the program."""
+    for i, (code, jt, jf, _) in enumerate(prog):
+        if code & 0x07 == 0x05 and code != 0x05:  # BPF_JMP, not JA
+            for off in (jt, jf):
+                if i + 1 + off >= len(prog):
+                    raise SetupError("bpf: insn %d jumps out" % i)
+    return prog
+
+
+def bpf_bytecode(prog):
+    """tc's `bytecode` syntax: "N,code jt jf k,..." """
+    bpf_check(prog)
+    return ",".join([str(len(prog))] +
+                    ["%d %d %d %d" % ins for ins in prog])
+
+
+class RstFilter:
+    """tc clsact + cls_bpf on the client NIC's egress (see
+    rst_filter_prog).  Removed again by remove()."""
+
+    def __init__(self, cfg, ifname):
+        self.cfg, self.ifname = cfg, ifname
+        self.added_qdisc = False
+
+    def install(self):
+        ns, dev = self.cfg.cli_ns, self.ifname
+        q = run(["tc", "qdisc", "show", "dev", dev], ns=ns)
+        if "clsact" not in q.stdout:
+            run(["tc", "qdisc", "add", "dev", dev, "clsact"], ns=ns)
+            self.added_qdisc = True
+        prog = rst_filter_prog(self.cfg.srv_ip, SPORT_LO, SPORT_HI, MARK)
+        run(["tc", "filter", "replace", "dev", dev, "egress", "pref",
+             str(FILTER_PREF), "bpf", "da", "bytecode", bpf_bytecode(prog)],
+            ns=ns)
+
+    def remove(self):
+        ns, dev = self.cfg.cli_ns, self.ifname
+        run(["tc", "filter", "del", "dev", dev, "egress", "pref",
+             str(FILTER_PREF)], ns=ns, check=False)
+        if self.added_qdisc:
+            run(["tc", "qdisc", "del", "dev", dev, "clsact"], ns=ns,
+                check=False)
+
+
+# ---------------------------------------------------------------------
+# The server-side agent (xtcp_agent.py in the server namespace)
+# ---------------------------------------------------------------------
+
+class Agent:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", cfg.srv_ns, PYTHON, "-u",
+             os.path.join(HERE, "xtcp_agent.py")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            bufsize=1)
+        self.lock = threading.Lock()
+        self.cond = threading.Condition()
+        self.replies = {}
+        self.events = []
+        self.next_id = 1
+        self.dead = False
+        self.reader = threading.Thread(target=self.read_loop, daemon=True)
+        self.reader.start()
+        self.wait_event(lambda e: e.get("ev") == "hello", 60,
+                        what="agent start-up")
+
+    def read_loop(self):
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                log("agent: " + line.rstrip())
+                continue
+            with self.cond:
+                if "ev" in msg:
+                    self.events.append(msg)
+                else:
+                    self.replies[msg.get("id")] = msg
+                self.cond.notify_all()
+        with self.cond:
+            self.dead = True
+            self.cond.notify_all()
+
+    def call(self, op, timeout=20, **kw):
+        with self.lock:
+            rid = self.next_id
+            self.next_id += 1
+            kw.update(op=op, id=rid)
+            try:
+                self.proc.stdin.write(json.dumps(kw) + "\n")
+                self.proc.stdin.flush()
+            except OSError as e:
+                raise SetupError("agent gone: %s" % e)
+        deadline = time.time() + timeout
+        with self.cond:
+            while rid not in self.replies:
+                left = deadline - time.time()
+                if self.dead or left <= 0:
+                    raise SetupError("agent: no reply to %s" % op)
+                self.cond.wait(left)
+            return self.replies.pop(rid)
+
+    def wait_event(self, pred, timeout, what="event", consume=True):
+        deadline = time.time() + timeout
+        with self.cond:
+            while True:
+                for ev in self.events:
+                    if pred(ev):
+                        if consume:
+                            self.events.remove(ev)
+                        return ev
+                left = deadline - time.time()
+                if left <= 0 or self.dead:
+                    if what == "agent start-up":
+                        raise SetupError("agent did not start")
+                    return None
+                self.cond.wait(min(left, 0.2))
+
+    def take_events(self, pred):
+        with self.cond:
+            got = [e for e in self.events if pred(e)]
+            self.events = [e for e in self.events if not pred(e)]
+            return got
+
+    def sysctl(self, name, value, which="both"):
+        rep = self.call("sysctl", name=name, value=value, which=which)
+        if not rep["ok"]:
+            raise SetupError("sysctl %s=%s: %s" % (name, value, rep["error"]))
+
+    def quit(self):
+        try:
+            self.call("quit", timeout=10)
+        except SetupError:
+            pass
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+# ---------------------------------------------------------------------
+# The wire: raw sends and a capture on the client NIC
+# ---------------------------------------------------------------------
+
+SO_MARK = 36
+SO_TIMESTAMPNS = 35
+SO_ATTACH_FILTER = 26
+ETH_P_IP = 0x0800
+
+
+class Wire:
+    """Send IP datagrams as built; capture the server's TCP segments with
+    their kernel receive time (SO_TIMESTAMPNS), so windows are measured
+    on the wire and not on a slow Python thread."""
+
+    def __init__(self, cfg, ifname):
+        self.cfg = cfg
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                socket.IPPROTO_RAW)
+        self.tx.setsockopt(socket.SOL_SOCKET, SO_MARK, MARK)
+        self.rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                                socket.htons(ETH_P_IP))
+        prog = bpf_check(capture_prog(cfg.srv_ip))
+        buf = b"".join(struct.pack("HBBI", *ins) for ins in prog)
+        cbuf = ctypes.create_string_buffer(buf)
+        fprog = struct.pack("HL", len(prog), ctypes.addressof(cbuf))
+        self.rx.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+        self.rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        self.rx.bind((ifname, ETH_P_IP))
+        self.rx.setblocking(False)
+        self.cond = threading.Condition()
+        self.frames = []        # (t, raw ethernet frame)
+        self.drained_at = 0.0   # socket seen empty at this time
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop.is_set():
+            try:
+                r, _, _ = select.select([self.rx], [], [], 0.02)
+            except (OSError, ValueError):
+                return
+            got = []
+            while r:
+                try:
+                    data, anc, _, addr = self.rx.recvmsg(65536, 64)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    return
+                if addr[2] == socket.PACKET_OUTGOING:
+                    continue
+                t = 0.0
+                for level, typ, val in anc:
+                    if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
+                        sec, nsec = struct.unpack("qq", val[:16])
+                        t = sec + nsec / 1e9
+                got.append((t or time.time(), data))
+            now = time.time()
+            with self.cond:
+                self.frames.extend(got)
+                self.drained_at = now
+                self.cond.notify_all()
+
+    def send(self, pkt):
+        """Send scapy packet `pkt` (IP layer first); returns the time."""
+        if pkt[IP].dst != self.cfg.srv_ip or pkt[IP].src != self.cfg.cli_ip:
+            raise SetupError("refusing to send %s -> %s" %
+                             (pkt[IP].src, pkt[IP].dst))
+        data = bytes(pkt)
+        t = time.time()
+        self.tx.sendto(data, (self.cfg.srv_ip, 0))
+        return t
+
+    def sync(self, until, timeout=5.0):
+        """Wait until every frame received up to `until` is in frames."""
+        deadline = time.time() + timeout
+        with self.cond:
+            while self.drained_at < until + 0.005:
+                left = deadline - time.time()
+                if left <= 0:
+                    break
+                self.cond.wait(min(left, 0.05))
+
+    def frames_since(self, idx):
+        """Frames from index `idx` on, and the index after the last."""
+        with self.cond:
+            return self.frames[idx:], len(self.frames)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(2)
+        self.rx.close()
+        self.tx.close()
+
+
+# ---------------------------------------------------------------------
+# Replies: parse, normalise, describe
+# ---------------------------------------------------------------------
+
+def csum16(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+OPT_NAMES = {0: "EOL", 1: "NOP", 2: "MSS", 3: "WScale", 4: "SAckOK",
+             5: "SAck", 8: "TS", 34: "FastOpen"}
+
+
+class Reply:
+    """One captured server segment, parsed with struct (not scapy: what
+    the wire carried, byte for byte, including odd option layouts)."""
+
+    def __init__(self, t, frame):
+        self.t = t
+        ip = frame[14:]
+        ihl = (ip[0] & 0xf) * 4
+        tot = struct.unpack("!H", ip[2:4])[0]
+        ip = ip[:tot]           # drop Ethernet padding
+        self.ipraw = ip
+        self.tos = ip[1]
+        self.ip_len = tot
+        self.ihl = ihl
+        self.ip_id = struct.unpack("!H", ip[4:6])[0]
+        fo = struct.unpack("!H", ip[6:8])[0]
+        self.df, self.mf, self.frag = bool(fo & 0x4000), bool(fo & 0x2000), \
+            fo & 0x1fff
+        self.ttl = ip[8]
+        self.ip_csum_ok = csum16(ip[:ihl]) == 0xffff
+        self.ip_opts = ip[20:ihl]
+        src, dst = ip[12:16], ip[16:20]
+        th = ip[ihl:]
+        (self.sport, self.dport, self.seq, self.ack, off, self.flagbits,
+         self.window, self.csum, self.urg) = struct.unpack("!HHIIBBHHH",
+                                                           th[:20])
+        self.doff = off >> 4
+        self.reserved = off & 0xf
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(th))
+        self.tcp_csum_ok = csum16(pseudo + th) == 0xffff
+        self.opts = parse_options(th[20:self.doff * 4])
+        self.payload = th[self.doff * 4:]
+
+    @property
+    def flags(self):
+        # same letters and order as scapy's str(TCP.flags)
+        return "".join(c for i, c in enumerate("FSRPAUECN")
+                       if self.flagbits & (1 << i))
+
+    def has(self, f):
+        return f in self.flags
+
+    def option(self, name):
+        for n, v in self.opts:
+            if n == name:
+                return v
+        return None
+
+    def summary(self):
+        o = " ".join(n if v is None else "%s=%s" % (n, v)
+                     for n, v in self.opts)
+        return "%d>%d [%s] seq=%u ack=%u win=%u <%s> len=%d" % (
+            self.sport, self.dport, self.flags, self.seq, self.ack,
+            self.window, o, len(self.payload))
+
+    def scapy(self):
+        return IP(self.ipraw)
+
+
+def parse_options(buf):
+    """TCP options as [(name, value)], in order, tcp_parse_options()'s
+    way; a malformed tail shows as ("BAD", hex)."""
+    out = []
+    i = 0
+    while i < len(buf):
+        kind = buf[i]
+        name = OPT_NAMES.get(kind, "kind%d" % kind)
+        if kind in (0, 1):
+            out.append((name, None))
+            i += 1
+            continue
+        if i + 1 >= len(buf) or buf[i + 1] < 2 or i + buf[i + 1] > len(buf):
+            out.append(("BAD", buf[i:].hex()))
+            break
+        ln = buf[i + 1]
+        body = buf[i + 2:i + ln]
+        if kind == 2 and ln == 4:
+            val = struct.unpack("!H", body)[0]
+        elif kind == 3 and ln == 3:
+            val = body[0]
+        elif kind == 4 and ln == 2:
+            val = None
+        elif kind == 8 and ln == 10:
+            val = struct.unpack("!II", body)
+        else:
+            val = body.hex()
+        out.append((name, val))
+        i += ln
+    return out
+
+
+def rel32(a, b):
+    d = (a - b) & 0xffffffff
+    return d - (1 << 32) if d & 0x80000000 else d
+
+
+def normalise(r, flow):
+    """The comparable form of reply `r` on `flow`: a dict of strings.
+
+    Dropped: the ISN (any SYN's seq; other seqs are made relative to the
+    SYN-ACK's ISN) and the TSval (compared as "present").  Kept: every
+    other header field, option kinds in order with their values, TSecr
+    relative to our TSval base, checksums as ok/bad, IP ID as zero or
+    not (stock uses 0 with DF for request-socket and control-socket
+    replies: ip_select_ident_segs()).
+    """
+    n = {}
+    n["ip.tos"] = "0x%02x" % r.tos
+    n["ip.ttl"] = str(r.ttl)
+    n["ip.df/mf/frag"] = "%d/%d/%d" % (r.df, r.mf, r.frag)
+    n["ip.id"] = "0" if r.ip_id == 0 else "nonzero"
+    n["ip.ihl/len"] = "%d/%d" % (r.ihl, r.ip_len)
+    n["ip.opts"] = r.ip_opts.hex() or "-"
+    n["ip.csum"] = "ok" if r.ip_csum_ok else "BAD"
+    n["tcp.sport"] = "listener" if r.sport == flow.dport else str(r.sport)
+    n["tcp.dport"] = "client" if r.dport == flow.sport else str(r.dport)
+    n["tcp.flags"] = r.flags
+    if r.has("S"):
+        n["tcp.seq"] = "ISN"
+    elif r.seq == 0:
+        n["tcp.seq"] = "0"
+    elif flow.srv_isn is not None:
+        n["tcp.seq"] = "ISN%+d" % rel32(r.seq, flow.srv_isn)
+    else:
+        n["tcp.seq"] = "raw:%u" % r.seq
+    if r.has("A"):
+        n["tcp.ack"] = "ourISN%+d" % rel32(r.ack, flow.isn)
+    else:
+        n["tcp.ack"] = "(no ACK) %u" % r.ack
+    n["tcp.doff/res"] = "%d/%d" % (r.doff, r.reserved)
+    n["tcp.window"] = str(r.window)
+    n["tcp.urg"] = str(r.urg)
+    n["tcp.csum"] = "ok" if r.tcp_csum_ok else "BAD"
+    opts = []
+    for name, val in r.opts:
+        if name == "TS":
+            tsval, ecr = val
+            e = "0" if ecr == 0 else "ts0%+d" % rel32(ecr, flow.ts0)
+            opts.append("TS(val=%s,ecr=%s)" % ("nz" if tsval else "0", e))
+        elif val is None:
+            opts.append(name)
+        else:
+            opts.append("%s=%s" % (name, val))
+    n["tcp.options"] = ",".join(opts) or "-"
+    n["payload"] = "%d bytes" % len(r.payload)
+    return n
+
+
+# ---------------------------------------------------------------------
+# Transcripts
+# ---------------------------------------------------------------------
+
+class Step:
+    def __init__(self, flow, name, t):
+        self.flow = flow
+        self.label = "%s:%s" % (flow.label, name) if flow else name
+        self.t = t
+        self.pkts = []      # (normalised, Reply)
+        self.notes = []
+        self.ignored = []   # timer retransmissions left out, for the log
+
+    def flags(self):
+        return [n["tcp.flags"] for n, _ in self.pkts]
+
+    def key(self):
+        return ([n for n, _ in self.pkts], list(self.notes))
+
+
+class Transcript:
+    def __init__(self, side):
+        self.side = side
+        self.steps = []
+        self.error = None
+
+    def step(self, label):
+        for s in self.steps:
+            if s.label == label:
+                return s
+        return None
+
+    def note(self, text):
+        """A flow-less observation (e.g. a counter delta)."""
+        st = Step(None, "note", time.time())
+        st.notes.append(text)
+        self.steps.append(st)
+
+    def dump(self):
+        lines = ["%s side:" % self.side]
+        for s in self.steps:
+            lines.append("  %s" % s.label)
+            for _, r in s.pkts:
+                lines.append("    +%.3fs %s" % (r.t - s.t, r.summary()))
+            for n in s.notes:
+                lines.append("    note: %s" % n)
+            for r in s.ignored:
+                lines.append("    (timer rtx, not compared) +%.3fs %s" %
+                             (r.t - s.t, r.summary()))
+        if self.error:
+            lines.append("  ERROR: %s" % self.error)
+        return "\n".join(lines)
+
+
+def diff_transcripts(a, b):
+    """Human-readable differences between two transcripts ([] if none)."""
+    out = []
+    if a.error or b.error:
+        out.append("scenario error: stock=%s xtcp=%s" % (a.error, b.error))
+    la = [s.label for s in a.steps]
+    lb = [s.label for s in b.steps]
+    if la != lb:
+        out.append("steps differ:\n  stock: %s\n  xtcp:  %s" % (la, lb))
+        return out
+    for sa, sb in zip(a.steps, b.steps):
+        if sa.key() == sb.key():
+            continue
+        out.append("step %s differs:" % sa.label)
+        for i in range(max(len(sa.pkts), len(sb.pkts))):
+            pa = sa.pkts[i] if i < len(sa.pkts) else None
+            pb = sb.pkts[i] if i < len(sb.pkts) else None
+            out.extend(diff_packets(i, pa, pb, sa.t, sb.t))
+        if sa.notes != sb.notes:
+            out.append("  notes: stock=%s" % sa.notes)
+            out.append("         xtcp =%s" % sb.notes)
+    return out
+
+
+def diff_packets(i, pa, pb, ta, tb):
+    out = []
+    if pa is None or pb is None:
+        for side, p, t in (("stock", pa, ta), ("xtcp", pb, tb)):
+            out.append("  reply[%d] %-5s: %s" % (
+                i, side, "(none)" if p is None else
+                "+%.3fs %s" % (p[1].t - t, p[1].summary())))
+        return out
+    na, nb = pa[0], pb[0]
+    if na == nb:
+        return out
+    out.append("  reply[%d]:" % i)
+    out.append("    stock: +%.3fs %s" % (pa[1].t - ta, pa[1].summary()))
+    out.append("    xtcp:  +%.3fs %s" % (pb[1].t - tb, pb[1].summary()))
+    out.append("    %-16s %-34s %s" % ("field", "stock", "xtcp"))
+    for k in na:
+        mark = "" if na[k] == nb.get(k) else "   <-- differs"
+        out.append("    %-16s %-34s %s%s" % (k, na[k], nb.get(k), mark))
+    return out
+
+
+# ---------------------------------------------------------------------
+# Sides and flows
+# ---------------------------------------------------------------------
+
+class Side:
+    """One listener (stock or xtcp) and the scenario's view of it."""
+
+    def __init__(self, ctx, name, family, port):
+        self.ctx, self.name, self.family, self.port = ctx, name, family, port
+        self.tr = Transcript(name)
+        self.flows = []
+        self.lid = None
+
+    def listen(self, backlog=128, accept=True, greet=None):
+        sockopts = []
+        if self.name == "xtcp" and self.ctx.cfg.perturb in PERTURB_SOCKOPTS:
+            sockopts = PERTURB_SOCKOPTS[self.ctx.cfg.perturb]
+        rep = self.ctx.agent.call(
+            "listen", family=self.family, addr=self.ctx.cfg.srv_ip,
+            port=self.port, backlog=backlog, accept=accept, greet=greet,
+            sockopts=sockopts)
+        if not rep["ok"]:
+            raise SetupError("%s listener on port %d: %s" %
+                             (self.name, self.port, rep["error"]))
+        self.lid = rep["lid"]
+
+    def close_listener(self):
+        if self.lid is not None:
+            self.ctx.agent.call("close", lid=self.lid)
+            self.lid = None
+
+    def drain(self):
+        rep = self.ctx.agent.call("drain", lid=self.lid)
+        return [self.peer_name(p) for p in rep["peers"]]
+
+    def flow(self, label, **kw):
+        f = Flow(self, label, **kw)
+        self.flows.append(f)
+        return f
+
+    def peer_name(self, peer):
+        ip, port = peer
+        for f in self.flows:
+            if ip == self.ctx.cfg.cli_ip and port == f.sport:
+                return f.label
+        return "%s:%d(unknown)" % (ip, port)
+
+    def note(self, text):
+        self.tr.note(text)
+
+    def finish(self, quiet=0.2):
+        """Let late replies land, file them, record unexpected accepts."""
+        t = time.time() + quiet
+        while time.time() < t:
+            time.sleep(0.02)
+        for f in self.flows:
+            f.flush()
+        if self.lid is not None:
+            lid = self.lid
+            extra = self.ctx.agent.take_events(
+                lambda e: e.get("ev") == "accept" and e.get("lid") == lid)
+            for e in extra:
+                self.note("unexpected accept of %s" %
+                          self.peer_name(e["peer"]))
+
+
+class Flow:
+    """One client connection (4-tuple) of a scenario, and its steps."""
+
+    ISN = 0x1e240000   # our ISN; the same on both sides
+    TS0 = 7000000      # our TSval base; the same on both sides
+
+    def __init__(self, side, label, isn=None, ts0=None, keep_rtx=False):
+        self.side, self.label = side, label
+        self.ctx = side.ctx
+        self.sport = self.ctx.next_sport()
+        self.dport = side.port
+        self.isn = self.ISN if isn is None else isn
+        self.ts0 = self.TS0 if ts0 is None else ts0
+        self.keep_rtx = keep_rtx
+        self.srv_isn = None
+        self.srv_ts = None      # the last SYN-ACK's TSval, to echo
+        self.synack = None      # the first SYN-ACK (Reply)
+        self.last_synack_t = None
+        self.cur = None
+        self.steps = []
+        self.cursor = 0         # index into wire.frames already looked at
+
+    # --- building -----------------------------------------------------
+
+    def ip(self, tos=0, **kw):
+        return IP(src=self.ctx.cfg.cli_ip, dst=self.ctx.cfg.srv_ip, tos=tos,
+                  ttl=64, flags="DF", **kw)
+
+    def syn_opts(self, spec="all", mss=1460, ws=7, tsval=None):
+        """Option lists as a Linux client would lay them out."""
+        ts = ("Timestamp", (self.ts0 if tsval is None else tsval, 0))
+        table = {
+            "none": [],
+            "mss": [("MSS", mss)],
+            "mss-sack": [("MSS", mss), ("SAckOK", b"")],
+            "mss-ts": [("MSS", mss), ("NOP", None), ("NOP", None), ts],
+            "mss-ws": [("MSS", mss), ("NOP", None), ("WScale", ws)],
+            "ts": [("NOP", None), ("NOP", None), ts],
+            "all": [("MSS", mss), ("SAckOK", b""), ts, ("NOP", None),
+                    ("WScale", ws)],
+            "all-nots": [("MSS", mss), ("NOP", None), ("NOP", None),
+                         ("SAckOK", b""), ("NOP", None), ("WScale", ws)],
+        }
+        return table[spec]
+
+    def syn(self, opts="all", flags="S", tos=0, seq=None, **kw):
+        o = self.syn_opts(opts, **kw) if isinstance(opts, str) else opts
+        return self.ip(tos=tos) / TCP(
+            sport=self.sport, dport=self.dport,
+            seq=self.isn if seq is None else seq, flags=flags,
+            window=64240, options=o)
+
+    def seg(self, flags="A", seq=None, ack=None, tsval=None, ecr=None,
+            ts=None, window=502, payload=b""):
+        """A segment after the SYN.  Defaults: seq = ISN+1, ack = the
+        server's ISN+1, a TS option iff the SYN-ACK carried one, with
+        TSval = ts0+1 and TSecr = the last SYN-ACK's TSval."""
+        if ts is None:
+            ts = self.srv_ts is not None
+        opts = []
+        if ts:
+            opts = [("NOP", None), ("NOP", None), ("Timestamp", (
+                self.ts0 + 1 if tsval is None else tsval,
+                (self.srv_ts or 0) if ecr is None else ecr))]
+        if ack is None:
+            ack = ((self.srv_isn or 0) + 1) & 0xffffffff
+        pkt = self.ip() / TCP(sport=self.sport, dport=self.dport,
+                              seq=(self.isn + 1 if seq is None else seq)
+                              & 0xffffffff, ack=ack, flags=flags,
+                              window=window, options=opts)
+        if payload:
+            pkt = pkt / Raw(payload)
+        return pkt
+
+    # --- sending and observing ------------------------------------------
+
+    def send(self, name, pkt):
+        """Send `pkt`; replies from now on belong to step `name`."""
+        if not self.steps:
+            # nothing before our first segment can be ours
+            _, self.cursor = self.ctx.wire.frames_since(1 << 62)
+        self.flush()
+        t = self.ctx.wire.send(pkt)
+        self.cur = Step(self, name, t)
+        self.steps.append(self.cur)
+        self.side.tr.steps.append(self.cur)
+        return self.cur
+
+    def mark(self, name, t=None):
+        """Start step `name` without sending: replies after `t` (e.g. to
+        a listener close) belong to it."""
+        self.flush()
+        self.cur = Step(self, name, time.time() if t is None else t)
+        self.steps.append(self.cur)
+        self.side.tr.steps.append(self.cur)
+        return self.cur
+
+    def flush(self, until=None):
+        """File captured replies of this flow, each into the last step
+        sent before it arrived."""
+        if not self.steps:
+            return
+        self.ctx.wire.sync(until or time.time())
+        frames, self.cursor = self.ctx.wire.frames_since(self.cursor)
+        for t, fr in frames:
+            try:
+                ihl = (fr[14] & 0xf) * 4
+                ports = struct.unpack("!HH", fr[14 + ihl:18 + ihl])
+                if ports != (self.dport, self.sport):
+                    continue        # another flow's
+                r = Reply(t, fr)
+            except (struct.error, IndexError):
+                continue
+            st = None
+            for cand in reversed(self.steps):
+                if cand.t <= t + 0.0005:
+                    st = cand
+                    break
+            if st is None:
+                continue
+            if r.has("S") and r.has("A"):
+                if self.synack is None:
+                    self.synack = r
+                    self.srv_isn = r.seq
+                elif (not self.keep_rtx and self.last_synack_t is not None
+                      and r.t - self.last_synack_t >= RTX_GAP
+                      and r.t - st.t >= RTX_GAP):
+                    self.last_synack_t = r.t
+                    st.ignored.append(r)
+                    continue
+                self.last_synack_t = r.t
+            ts = r.option("TS")
+            if ts and r.has("S"):
+                # Echo a SYN-ACK's TSval, never a bare or challenge ACK's:
+                # newer kernels reject a third ACK whose TSecr is outside
+                # [snt_tsval_first, snt_tsval_last] of the SYN-ACKs sent.
+                self.srv_ts = ts[0]
+            st.pkts.append((normalise(r, self), r))
+
+    def expect(self, count=1, timeout=1.0):
+        """Wait until the current step has `count` replies or `timeout`
+        (on the wire clock) has passed since its stimulus."""
+        end = self.cur.t + timeout
+        while True:
+            now = time.time()
+            self.flush(min(now, end))
+            if len(self.cur.pkts) >= count or now >= end:
+                return self.cur.pkts
+            time.sleep(0.01)
+
+    def quiet(self, window=None):
+        """Collect everything within `window` of the stimulus."""
+        window = self.ctx.quiet if window is None else window
+        end = self.cur.t + window
+        while time.time() < end:
+            time.sleep(min(0.02, max(0.0, end - time.time())))
+        self.flush(end)
+        return self.cur.pkts
+
+    def handshake_syn(self, name="syn", **kw):
+        """SYN, and wait for the SYN-ACK (or give up after 1 s)."""
+        self.send(name, self.syn(**kw))
+        return self.expect(1, 1.0)
+
+    def expect_accept(self, timeout=3.0):
+        """Note whether the listener accepted this flow in `timeout`."""
+        lid = self.side.lid
+        me = [self.ctx.cfg.cli_ip, self.sport]
+        ev = self.ctx.agent.wait_event(
+            lambda e: (e.get("ev") == "accept" and e.get("lid") == lid and
+                       e["peer"] == me), timeout)
+        if ev:
+            self.cur.notes.append("accept() returned the client's address")
+        else:
+            self.cur.notes.append("no accept() within %gs" % timeout)
+        return ev is not None
+
+    def no_accept(self, timeout=None):
+        """Note that no child is accepted within `timeout`."""
+        return not self.expect_accept(self.ctx.quiet if timeout is None
+                                      else timeout)
+
+
+# ---------------------------------------------------------------------
+# The run: context, pairs, reporting
+# ---------------------------------------------------------------------
+
+class Context:
+    def __init__(self, cfg, agent, wire, xtcp_family):
+        self.cfg, self.agent, self.wire = cfg, agent, wire
+        self.xtcp_family = xtcp_family
+        self.quiet = float(os.environ.get("XTCP_PARITY_QUIET", "0.5"))
+        self.sport = SPORT_LO + (os.getpid() % 50) * 100
+        self.port = 5000
+        self.cport = 40000 + (os.getpid() % 50) * 100
+        self.lock = threading.Lock()
+        self.n = 0
+        self.passed = self.failed = self.skipped = 0
+
+    def next_sport(self):
+        with self.lock:
+            self.sport += 1
+            if self.sport > SPORT_HI:
+                self.sport = SPORT_LO
+            return self.sport
+
+    def next_client_port(self):
+        """Ports for scenario k's stock clients, outside the RST filter's
+        range."""
+        with self.lock:
+            self.cport += 1
+            return self.cport
+
+    def next_port(self):
+        with self.lock:
+            self.port += 1
+            return self.port
+
+    def set_sysctls(self, values):
+        for k, v in values.items():
+            self.agent.sysctl(k, v, "ipv4" if self.cfg.selftest else "both")
+
+    # --- TAP -------------------------------------------------------------
+
+    def report(self, name, ok, diag=(), skip=None):
+        self.n += 1
+        for line in diag:
+            log(line)
+        if skip:
+            self.skipped += 1
+            print("ok %d %s # SKIP %s" % (self.n, name, skip), flush=True)
+        elif ok:
+            self.passed += 1
+            print("ok %d %s" % (self.n, name), flush=True)
+        else:
+            self.failed += 1
+            print("not ok %d %s" % (self.n, name), flush=True)
+
+    def pair(self, name, scenario, sysctls=None, backlog=128, accept=True,
+             greet=None, sanity=None, compare=None, serial=False,
+             timeout=90):
+        """Run `scenario(side)` against a stock and an xtcp listener with
+        the same sysctls, compare the transcripts, report one TAP line.
+
+        `sanity(stock_transcript)` returns problems with the stock side
+        itself (a broken environment must not pass as "equal");
+        `compare(stock, xtcp)` returns (problems, info lines) for what the
+        transcripts cannot hold exactly (timing)."""
+        values = dict(BASE_SYSCTLS)
+        values.update(sysctls or {})
+        diag = []
+        try:
+            self.set_sysctls(values)
+            sides = [Side(self, "stock", socket.AF_INET, self.next_port()),
+                     Side(self, "xtcp", self.xtcp_family, self.next_port())]
+            for s in sides:
+                s.listen(backlog=backlog, accept=accept, greet=greet)
+        except SetupError as e:
+            self.agent.call("reset")
+            self.report(name, False, ["setup: %s" % e])
+            return False
+        try:
+            self.run_sides(sides, scenario, values, serial, timeout)
+        finally:
+            self.agent.call("reset")
+        stock, xtcp = sides[0].tr, sides[1].tr
+        problems = diff_transcripts(stock, xtcp)
+        if compare:
+            bad, info = compare(stock, xtcp)
+            problems.extend(bad)
+            diag.extend(info)
+        if sanity and not stock.error:
+            bad = sanity(stock)
+            if bad:
+                problems.append("stock baseline is not what stock TCP does "
+                                "(broken environment?): %s" % bad)
+        if problems or self.cfg.verbose:
+            diag.append("--- %s" % name)
+            diag.extend(problems)
+            diag.extend(stock.dump().splitlines())
+            diag.extend(xtcp.dump().splitlines())
+        self.report(name, not problems, diag)
+        return not problems
+
+    def run_sides(self, sides, scenario, values, serial, timeout):
+        pert = self.cfg.perturb_sysctl()
+
+        def body(side):
+            try:
+                scenario(side)
+                side.finish()
+            except Exception as e:  # the transcript carries it
+                import traceback
+                side.tr.error = "%s: %s" % (type(e).__name__, e)
+                log(traceback.format_exc())
+
+        if serial or self.cfg.serial:
+            body(sides[0])
+            if pert:
+                # The "xtcp" side alone sees a different knob: net.xtcp.X
+                # for real, net.ipv4.tcp_X (sides run one by one) under
+                # SELFTEST, where both sides are stock.
+                name, val = pert
+                which = "ipv4" if self.cfg.selftest else "xtcp"
+                rep = self.agent.call("read_sysctl", name=name, which=which)
+                old = list(rep["values"].values())[0]
+                self.agent.sysctl(name, val, which)
+            try:
+                body(sides[1])
+            finally:
+                if pert:
+                    self.agent.sysctl(name, int(old), which)
+            return
+        threads = [threading.Thread(target=body, args=(s,), daemon=True)
+                   for s in sides]
+        for th in threads:
+            th.start()
+        deadline = time.time() + timeout
+        for th, s in zip(threads, sides):
+            th.join(max(0.0, deadline - time.time()))
+            if th.is_alive():
+                s.tr.error = "scenario did not finish in %ds" % timeout
+
+    def summary(self):
+        print("1..%d" % self.n)
+        print("# passive parity: %d passed, %d failed, %d skipped" %
+              (self.passed, self.failed, self.skipped))
+        print("%d passed, %d failed, %d skipped" %
+              (self.passed, self.failed, self.skipped), flush=True)
+
+
+# ---------------------------------------------------------------------
+# Sanity helpers for the stock baseline
+# ---------------------------------------------------------------------
+
+def want_flags(tr, label, flags):
+    """Problem string if step `label` of `tr` did not get replies with
+    exactly `flags` (a list such as ["SA"]), else None."""
+    st = tr.step(label)
+    if st is None:
+        return "no step %s" % label
+    if st.flags() != flags:
+        return "%s: replies %s, stock TCP sends %s" % (label, st.flags(),
+                                                       flags)
+    return None
+
+
+def want_note(tr, label, prefix):
+    st = tr.step(label)
+    if st is None:
+        return "no step %s" % label
+    if not any(n.startswith(prefix) for n in st.notes):
+        return "%s: notes %s, expected '%s...'" % (label, st.notes, prefix)
+    return None
+
+
+def problems(*items):
+    return [p for p in items if p]
