@@ -1,0 +1,720 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Passive-open parity: AF_XTCP against stock TCP, scenario by scenario.
+
+  parity.py [--veth] [--list] [TEST...]      TEST: a..k (default: all)
+
+Each scenario runs against a stock AF_INET listener and an AF_XTCP
+listener in the same run, with the same sysctls (net.ipv4.tcp_* and the
+net.xtcp.* twin), and the normalised server replies are compared; every
+variant is one TAP line.  See xtcplib.py for the machinery and the
+environment (XTCP_PARITY_SELFTEST=1: both sides stock, to validate the
+framework; XTCP_PARITY_PERTURB: make one side differ on purpose).
+
+Needs the lib.sh namespaces (selftests/passive/run.sh builds them in the
+guest); --veth builds them over a veth pair instead, for development on a
+host, and removes them afterwards.
+
+Exit: 0 all passed, 1 something failed, 4 AF_XTCP unavailable (skip).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import xtcplib as X  # noqa: E402
+from xtcplib import problems, want_flags, want_note  # noqa: E402
+
+ACCEPTED = "accept() returned the client's address"
+NO_ACCEPT = "no accept()"
+
+
+# ---------------------------------------------------------------------
+# a. handshake parity
+# ---------------------------------------------------------------------
+
+def handshake(opts, flags="S", mss=1460, ws=7):
+    def scen(side):
+        f = side.flow("c")
+        f.handshake_syn(opts=opts, flags=flags, mss=mss, ws=ws)
+        if f.synack is None:
+            return
+        # The third ACK: seq ISN+1, ack the SYN-ACK, TS echoed if offered.
+        f.send("ack", f.seg("A"))
+        f.expect_accept(3.0)
+    return scen
+
+
+def handshake_sanity(synack_flags):
+    return lambda tr: problems(want_flags(tr, "c:syn", [synack_flags]),
+                               want_flags(tr, "c:ack", []),
+                               want_note(tr, "c:ack", ACCEPTED))
+
+
+def test_a(ctx):
+    cases = [
+        ("no-options", "none", {}, {}),
+        ("mss", "mss", {}, {}),
+        ("mss-sack", "mss-sack", {}, {}),
+        ("mss-ts", "mss-ts", {}, {}),
+        ("mss-wscale7", "mss-ws", {}, {}),
+        ("ts-only", "ts", {}, {}),
+        ("all", "all", {}, {}),
+        ("all-wscale14", "all", {"ws": 14}, {}),
+        ("all-mss536", "all", {"mss": 536}, {}),
+        ("all-mss1220", "all", {"mss": 1220}, {}),
+        ("all-mss9000", "all", {"mss": 9000}, {}),
+        ("all-timestamps0", "all", {}, {"timestamps": 0}),
+        ("all-sack0", "all", {}, {"sack": 0}),
+        ("all-window_scaling0", "all", {}, {"window_scaling": 0}),
+    ]
+    for name, opts, kw, sysctls in cases:
+        ctx.pair("a.handshake %s" % name, handshake(opts, **kw),
+                 sysctls=sysctls, sanity=handshake_sanity("SA"))
+    # ECN setup SYN (SYN+ECE+CWR, RFC 3168 6.1.1): tcp_ecn_create_request()
+    # accepts it for ecn 1 and 2 (SYN-ACK with ECE), not for 0.
+    for ecn, want in ((1, "SAE"), (2, "SAE"), (0, "SA")):
+        ctx.pair("a.handshake ecn-setup-syn ecn=%d" % ecn,
+                 handshake("all", flags="SEC"), sysctls={"ecn": ecn},
+                 sanity=handshake_sanity(want))
+
+
+# ---------------------------------------------------------------------
+# b. duplicate SYN in SYN-RECV
+# ---------------------------------------------------------------------
+
+def test_b(ctx):
+    """tcp_check_req(): a pure retransmitted SYN (same ISN) is answered
+    at once by inet_rtx_syn_ack(), unless tcp_oow_rate_limited() saw an
+    answer on this request less than tcp_invalid_ratelimit (500 ms) ago:
+    so dup1 gets an immediate SYN-ACK and dup2, right after, nothing."""
+    IMMEDIATE = 0.3
+
+    def scen(side):
+        f = side.flow("c", keep_rtx=True)
+        f.handshake_syn()
+        if f.synack is None:
+            return
+        f.send("dup1", f.syn())
+        got = f.expect(1, IMMEDIATE)
+        f.cur.notes.append("timing: %s" % ("immediate (< %gs)" % IMMEDIATE
+                                           if got else "none within %gs"
+                                           % IMMEDIATE))
+        t_rtx = got[0][1].t if got else f.cur.t
+        st = f.send("dup2", f.syn())
+        st.notes.append("dup2 %s the 0.5 s rate-limit window" %
+                        ("inside" if st.t - t_rtx < 0.45 else "after"))
+        f.quiet(IMMEDIATE)
+        f.send("ack", f.seg("A"))
+        f.expect_accept(3.0)
+
+    ctx.pair("b.dup-syn in SYN-RECV", scen, sanity=lambda tr: problems(
+        want_flags(tr, "c:syn", ["SA"]), want_flags(tr, "c:dup1", ["SA"]),
+        want_note(tr, "c:dup1", "timing: immediate"),
+        want_flags(tr, "c:dup2", []), want_note(tr, "c:ack", ACCEPTED)))
+
+
+# ---------------------------------------------------------------------
+# c. RST in SYN-RECV
+# ---------------------------------------------------------------------
+
+def rst_scenario(offset, then_ack_expect):
+    def scen(side):
+        f = side.flow("c")
+        f.handshake_syn()
+        if f.synack is None:
+            return
+        f.send("rst", f.seg("R", seq=f.isn + 1 + offset, ack=0, ts=False))
+        f.quiet()
+        f.send("ack", f.seg("A"))
+        if then_ack_expect == "rst":
+            f.expect(1, 1.0)
+            f.no_accept(0.3)
+        else:
+            f.expect_accept(3.0)
+    return scen
+
+
+def test_c(ctx):
+    # seq == rcv_nxt: tcp_check_req() -> embryonic_reset, the request is
+    # dropped silently; the ACK then meets the bare listener, which
+    # resets it (tcp_rcv_state_process(), LISTEN, th->ack).
+    ctx.pair("c.rst exact seq kills the request", rst_scenario(0, "rst"),
+             sanity=lambda tr: problems(
+                 want_flags(tr, "c:rst", []), want_flags(tr, "c:ack", ["R"]),
+                 want_note(tr, "c:ack", NO_ACCEPT)))
+    # In window but not rcv_nxt: RFC 5961 3.2 challenge ACK
+    # (tcp_reqsk_send_challenge_ack()); the request survives.
+    ctx.pair("c.rst in-window inexact gets challenge ACK",
+             rst_scenario(1000, "accept"), sanity=lambda tr: problems(
+                 want_flags(tr, "c:rst", ["A"]),
+                 want_note(tr, "c:ack", ACCEPTED)))
+    # Out of window: dropped without an ACK (no ACK for an RST).
+    ctx.pair("c.rst out-of-window ignored", rst_scenario(1 << 30, "accept"),
+             sanity=lambda tr: problems(
+                 want_flags(tr, "c:rst", []),
+                 want_note(tr, "c:ack", ACCEPTED)))
+
+
+# ---------------------------------------------------------------------
+# d. bad ACK number
+# ---------------------------------------------------------------------
+
+def test_d(ctx):
+    """ack != ISN+1: tcp_check_req() returns the listener, which sends an
+    RST with seq = the segment's ack (tcp_v4_send_reset()); the request
+    is kept, so a right ACK afterwards still completes."""
+    def scen(side):
+        f = side.flow("c")
+        f.handshake_syn()
+        if f.synack is None:
+            return
+        for name, off in (("ack=ISN", 0), ("ack=ISN+2", 2),
+                          ("ack=ISN-1000", -1000)):
+            f.send(name, f.seg("A", ack=(f.srv_isn + off) & 0xffffffff))
+            f.expect(1, 1.0)
+        f.send("ack", f.seg("A"))
+        f.expect_accept(3.0)
+
+    ctx.pair("d.bad ack number", scen, sanity=lambda tr: problems(
+        want_flags(tr, "c:ack=ISN", ["R"]),
+        want_flags(tr, "c:ack=ISN+2", ["R"]),
+        want_flags(tr, "c:ack=ISN-1000", ["R"]),
+        want_note(tr, "c:ack", ACCEPTED)))
+
+
+# ---------------------------------------------------------------------
+# e. PAWS on the third ACK
+# ---------------------------------------------------------------------
+
+def test_e(ctx):
+    """A third ACK whose TSval is older than the SYN's fails PAWS
+    (tcp_check_req(): paws_reject) and gets a bare ACK, no child; a later
+    ACK with a fresh TSval completes."""
+    def scen(side):
+        f = side.flow("c")
+        f.handshake_syn(opts="all")
+        if f.synack is None:
+            return
+        f.send("old-tsval-ack", f.seg("A", tsval=f.ts0 - 1000))
+        f.expect(1, 1.0)
+        f.no_accept()
+        f.send("ack", f.seg("A", tsval=f.ts0 + 2))
+        f.expect_accept(3.0)
+
+    ctx.pair("e.paws-failing third ack", scen, sanity=lambda tr: problems(
+        want_flags(tr, "c:old-tsval-ack", ["A"]),
+        want_note(tr, "c:old-tsval-ack", NO_ACCEPT),
+        want_note(tr, "c:ack", ACCEPTED)))
+
+
+# ---------------------------------------------------------------------
+# f. SYN-ACK retransmission timing
+# ---------------------------------------------------------------------
+
+TIMING_WINDOW = 9.0
+TOLERANCE = 0.40
+
+
+def test_f(ctx):
+    """synack_retries=2: reqsk_timer_handler() resends at 1 s and 3 s
+    (TCP_TIMEOUT_INIT doubling) and drops the request at 7 s; an ACK
+    after that meets the bare listener: RST.  Both sides run at once, so
+    the ~10 s wait is paid once."""
+    def scen(side):
+        f = side.flow("c", keep_rtx=True)
+        f.send("syn", f.syn())
+        f.quiet(TIMING_WINDOW)
+        st = f.steps[0]
+        times = [r.t for _, r in st.pkts]
+        side.tr.intervals = [round(b - a, 3) for a, b in
+                             zip(times, times[1:])]
+        st.notes.append("%d SYN-ACKs" % len(times))
+        f.send("ack-after-expiry", f.seg("A"))
+        f.expect(1, 1.0)
+        f.no_accept(0.3)
+
+    def intervals_ok(a, b):
+        if len(a) != len(b):
+            return False
+        return all(abs(x - y) <= TOLERANCE * max(x, y) for x, y in zip(a, b))
+
+    def sanity(tr):
+        iv = getattr(tr, "intervals", [])
+        return problems(
+            want_flags(tr, "c:syn", ["SA"] * 3),
+            want_flags(tr, "c:ack-after-expiry", ["R"]),
+            None if intervals_ok(iv, [1.0, 2.0]) else
+            "stock intervals %s, expected ~[1, 2]" % iv)
+
+    def compare(stock, xtcp):
+        a = getattr(stock, "intervals", [])
+        b = getattr(xtcp, "intervals", [])
+        log_line = "intervals between SYN-ACKs: stock %s xtcp %s" % (a, b)
+        if intervals_ok(a, b):
+            return [], [log_line]
+        return ["%s: differ by more than %d%%" % (log_line,
+                                                   TOLERANCE * 100)], []
+
+    ctx.pair("f.synack retransmit timing, synack_retries=2", scen,
+             sysctls={"synack_retries": 2}, sanity=sanity, compare=compare,
+             timeout=60)
+
+
+# ---------------------------------------------------------------------
+# g. accept queue overflow
+# ---------------------------------------------------------------------
+
+def test_g(ctx):
+    """listen(fd, 1), never accept().  The request queue is full when it
+    holds more than the backlog (inet_csk_reqsk_queue_is_full()), the
+    accept queue likewise (sk_acceptq_is_full()).
+
+      c1 completes: accept queue 1.     c2, c3: requests (2 of them).
+      c5's SYN finds the request queue full: a cookie (syncookies=1) or
+        dropped (0) (tcp_conn_request(): want_cookie).
+      c3's ACK: a child, accept queue 2 (full).
+      c2's ACK overflows (tcp_check_req(): listen_overflow): ignored and
+        the request kept (abort_on_overflow=0), or RST and gone (1).
+      c4's SYN meets the full accept queue: dropped.
+      c5's cookie ACK cannot make a child either: dropped
+        (cookie_v4_check()); without cookies it has no request: RST.
+      Drain the accept queue; c2's retransmitted ACK completes only if
+        its request was kept.
+    """
+    def scen(side):
+        c1 = side.flow("c1")
+        c1.handshake_syn()
+        c1.send("ack", c1.seg("A"))
+        c1.quiet()
+        c2 = side.flow("c2")
+        c2.handshake_syn()
+        c3 = side.flow("c3")
+        c3.handshake_syn()
+        c5 = side.flow("c5")
+        c5.send("syn", c5.syn())
+        c5.quiet()
+        c3.send("ack", c3.seg("A"))
+        c3.quiet()
+        c2.send("ack", c2.seg("A"))
+        c2.quiet()
+        c4 = side.flow("c4")
+        c4.send("syn", c4.syn())
+        c4.quiet()
+        c5.send("ack", c5.seg("A"))
+        c5.quiet()
+        side.note("accept queue drained: %s" % side.drain())
+        c2.send("ack-again", c2.seg("A"))
+        c2.quiet()
+        side.note("accept queue drained: %s" % side.drain())
+
+    for cookies, abort in ((1, 0), (1, 1), (0, 0), (0, 1)):
+        def sanity(tr, cookies=cookies, abort=abort):
+            return problems(want_flags(tr, "c1:syn", ["SA"]),
+                            want_flags(tr, "c1:ack", []),
+                            want_flags(tr, "c2:syn", ["SA"]),
+                            want_flags(tr, "c3:syn", ["SA"]),
+                            want_flags(tr, "c5:syn", ["SA"] if cookies
+                                       else []),
+                            want_flags(tr, "c3:ack", []),
+                            want_flags(tr, "c2:ack", ["R"] if abort else []),
+                            want_flags(tr, "c4:syn", []),
+                            want_flags(tr, "c5:ack", [] if cookies
+                                       else ["R"]),
+                            want_flags(tr, "c2:ack-again",
+                                       ["R"] if abort else []))
+        ctx.pair("g.accept queue overflow backlog=1 syncookies=%d "
+                 "abort_on_overflow=%d" % (cookies, abort), scen,
+                 sysctls={"syncookies": cookies, "abort_on_overflow": abort},
+                 backlog=1, accept=False, sanity=sanity)
+
+
+# ---------------------------------------------------------------------
+# h. syncookies
+# ---------------------------------------------------------------------
+
+def test_h(ctx):
+    """syncookies=2 answers every SYN with a cookie (tcp_conn_request():
+    want_cookie); without TS the SYN-ACK carries only MSS
+    (tcp_clear_options()), with TS wscale/SACK ride in the TSval.  A
+    wrong-cookie ACK is reset by the listener; the right one makes a
+    child (cookie_v4_check()).  0 and 1 (no flood) are the normal path."""
+    for cookies in (0, 1, 2):
+        for ts in (True, False):
+            def scen(side, ts=ts):
+                f = side.flow("c")
+                f.handshake_syn(opts="all" if ts else "all-nots")
+                if f.synack is None:
+                    return
+                f.send("bad-ack", f.seg("A", ack=(f.srv_isn + 1 + 12345)
+                                        & 0xffffffff))
+                f.expect(1, 1.0)
+                f.send("ack", f.seg("A"))
+                f.expect_accept(3.0)
+
+            def sanity(tr, cookies=cookies, ts=ts):
+                p = problems(want_flags(tr, "c:syn", ["SA"]),
+                             want_flags(tr, "c:bad-ack", ["R"]),
+                             want_note(tr, "c:ack", ACCEPTED))
+                st = tr.step("c:syn")
+                if cookies == 2 and st and st.pkts:
+                    opts = st.pkts[0][0]["tcp.options"]
+                    if not ts and opts != "MSS=1460":
+                        p.append("cookie SYN-ACK without TS: %s" % opts)
+                    if ts and not all(k in opts for k in ("SAckOK", "TS(",
+                                                          "WScale")):
+                        p.append("cookie SYN-ACK with TS: %s" % opts)
+                return p
+            ctx.pair("h.syncookies=%d %s" % (cookies, "ts" if ts else
+                                             "no-ts"), scen,
+                     sysctls={"syncookies": cookies}, sanity=sanity)
+
+
+# ---------------------------------------------------------------------
+# i. listener close with pending requests and unaccepted children
+# ---------------------------------------------------------------------
+
+def test_i(ctx):
+    """close() of the listener (inet_csk_listen_stop()): each child in
+    the accept queue is disconnected, i.e. RST (tcp_disconnect());
+    requests are not answered any more: their timer drops them
+    (reqsk_timer_handler(): listener not in LISTEN) without a SYN-ACK,
+    and an ACK for one meets no socket: RST."""
+    def scen(side):
+        c1 = side.flow("c1")
+        c1.handshake_syn()
+        c1.send("ack", c1.seg("A"))
+        c1.quiet(0.3)
+        c2 = side.flow("c2", keep_rtx=True)
+        c2.handshake_syn()
+        t = time.time()
+        for f in (c1, c2):
+            f.mark("after-close", t)
+        side.close_listener()
+        c2.quiet(1.6)           # past c2's 1 s SYN-ACK timer
+        c1.flush()
+        c2.send("ack", c2.seg("A"))
+        c2.expect(1, 1.0)
+        c3 = side.flow("c3")
+        c3.send("syn", c3.syn())
+        c3.expect(1, 1.0)
+
+    ctx.pair("i.listener close with pending children and requests", scen,
+             accept=False, sanity=lambda tr: problems(
+                 want_flags(tr, "c1:after-close", ["RA"]),
+                 want_flags(tr, "c2:after-close", []),
+                 want_flags(tr, "c2:ack", ["R"]),
+                 want_flags(tr, "c3:syn", ["RA"])))
+
+
+# ---------------------------------------------------------------------
+# j. malformed segments
+# ---------------------------------------------------------------------
+
+def bad_csum(pkt):
+    good = X.TCP(bytes(pkt[X.TCP])).chksum
+    pkt[X.TCP].chksum = good ^ 0x5555
+    return pkt
+
+
+def raw_opts(f, opts, flags="S"):
+    """A SYN whose option bytes are exactly `opts` (doff covers them)."""
+    from scapy.packet import Raw
+    assert len(opts) % 4 == 0
+    return f.ip() / X.TCP(sport=f.sport, dport=f.dport, seq=f.isn,
+                          flags=flags, window=64240,
+                          dataofs=5 + len(opts) // 4) / Raw(bytes(opts))
+
+
+MALFORMED = [
+    # tcp_v4_rcv(): checksum failure -> csum_error: InCsumErrors, InErrs
+    ("bad-csum-syn", lambda f: bad_csum(f.syn())),
+    ("bad-csum-ack", lambda f: bad_csum(f.seg("A", ack=12345, ts=False))),
+    # doff < 5 -> bad_packet: InErrs
+    ("doff4", lambda f: f.ip() / X.TCP(sport=f.sport, dport=f.dport,
+                                       seq=f.isn, flags="S", dataofs=4)),
+    # doff beyond the packet -> pskb_may_pull() fails: discard, no counter
+    ("doff15-beyond-packet", lambda f: f.ip() / X.TCP(
+        sport=f.sport, dport=f.dport, seq=f.isn, flags="S", dataofs=15)),
+    # tcp_parse_options() stops at a malformed option and the SYN is
+    # served with what was parsed before it
+    ("opt-truncated-kind", lambda f: raw_opts(f, [1, 1, 1, 2])),
+    ("opt-len0", lambda f: raw_opts(f, [2, 0, 5, 180])),
+    ("opt-len1", lambda f: raw_opts(f, [2, 1, 5, 180])),
+    ("opt-len-huge", lambda f: raw_opts(f, [2, 40, 5, 180])),
+    ("opt-ts-truncated", lambda f: raw_opts(f, [2, 4, 5, 180, 1, 1, 8, 10])),
+    ("opt-mss-len3", lambda f: raw_opts(f, [2, 3, 5, 0])),
+    ("opt-mss-after-eol", lambda f: raw_opts(f, [0, 0, 0, 0, 2, 4, 2, 0])),
+    ("opt-unknown-kind", lambda f: raw_opts(f, [99, 4, 0, 0, 2, 4, 5, 180])),
+    # odd flags to a listener (tcp_rcv_state_process(), TCP_LISTEN)
+    ("syn-fin", lambda f: f.syn(flags="SF")),
+    ("syn-rst", lambda f: f.syn(flags="SR")),
+    ("syn-urg-psh", lambda f: f.syn(flags="SPU")),
+    ("null-flags", lambda f: f.syn(opts="none", flags="")),
+    ("fin-psh-urg", lambda f: f.syn(opts="none", flags="FPU")),
+    ("syn-ack", lambda f: f.syn(flags="SA")),
+    ("ack-no-request", lambda f: f.seg("A", ack=12345, ts=False)),
+    ("rst-no-request", lambda f: f.seg("R", ack=0, ts=False)),
+    ("syn-with-data", lambda f: f.syn() / X.Raw(b"0123456789")),
+]
+
+COUNTERS = ("InCsumErrors", "InErrs")
+
+
+def read_counters(side):
+    rep = side.ctx.agent.call("stats")
+    if side.name == "stock" or side.ctx.cfg.selftest:
+        return rep["snmp"], "/proc/net/snmp"
+    return rep["xtcp"], "/proc/net/xtcp_stat"
+
+
+def counter(table, name):
+    if name in table:
+        return table[name]
+    for k, v in table.items():         # e.g. a "Tcp"/"Xtcp" prefix
+        if k.endswith(name):
+            return v
+    return None
+
+
+def test_j(ctx):
+    def scen(side):
+        before, src = read_counters(side)
+        flows = []
+        for name, build in MALFORMED:
+            f = side.flow(name)
+            f.send("seg", build(f))
+            flows.append(f)
+        time.sleep(ctx.quiet)
+        for f in flows:
+            f.flush()
+        after, _ = read_counters(side)
+        if before is None or after is None:
+            side.note("counters: %s missing" % src)
+        else:
+            for c in COUNTERS:
+                a, b = counter(before, c), counter(after, c)
+                side.note("counter %s: %s" % (
+                    c, "missing from %s" % src if a is None or b is None
+                    else "+%d" % (b - a)))
+        # still healthy: a normal handshake works
+        h = side.flow("health")
+        h.handshake_syn()
+        if h.synack is not None:
+            h.send("ack", h.seg("A"))
+            h.expect_accept(3.0)
+
+    def sanity(tr):
+        p = problems(want_note(tr, "health:ack", ACCEPTED),
+                     want_flags(tr, "bad-csum-syn:seg", []),
+                     want_flags(tr, "doff4:seg", []),
+                     want_flags(tr, "opt-len0:seg", ["SA"]),
+                     want_flags(tr, "ack-no-request:seg", ["R"]))
+        for c in COUNTERS:
+            notes = [n for s in tr.steps for n in s.notes
+                     if n.startswith("counter %s: +" % c)]
+            if not notes or notes[0].endswith("+0"):
+                p.append("stock %s did not increase: %s" % (c, notes))
+        return p
+
+    # serial: each side's counter delta must be its own
+    ctx.pair("j.malformed segments, counters, health", scen, serial=True,
+             sanity=sanity)
+
+
+# ---------------------------------------------------------------------
+# k. stock clients
+# ---------------------------------------------------------------------
+
+GREETING = ("HTTP/1.0 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n"
+            "\r\nxtcp\n")
+
+
+def client_python(ctx, port, lport):
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    data = b""
+    try:
+        s.bind((ctx.cfg.cli_ip, lport))
+        s.connect((ctx.cfg.srv_ip, port))
+        s.shutdown(socket.SHUT_WR)
+        for _ in range(64):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return 0, data
+    except OSError as e:
+        return "error %s" % type(e).__name__, data
+    finally:
+        s.close()
+
+
+def client_cmd(argv):
+    def run(ctx, port, lport):
+        cmd = [a.format(srv=ctx.cfg.srv_ip, port=port, lport=lport)
+               for a in argv]
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, timeout=15)
+        except subprocess.TimeoutExpired:
+            return "timeout", b""
+        return p.returncode, p.stdout
+    return run
+
+
+CLIENTS = [
+    ("python-socket", None, client_python),
+    ("curl", "curl", client_cmd(["curl", "-sS", "--noproxy", "*",
+                                 "--max-time", "5", "--local-port",
+                                 "{lport}", "http://{srv}:{port}/"])),
+    ("nc", "nc", client_cmd(["nc", "-N", "-w", "3", "-p", "{lport}", "{srv}",
+                             "{port}"])),
+]
+
+
+def test_k(ctx):
+    for name, binary, client in CLIENTS:
+        if binary and not shutil.which(binary):
+            ctx.report("k.stock client %s" % name, False,
+                       skip="%s not installed" % binary)
+            continue
+
+        def scen(side, client=client):
+            lport = ctx.next_client_port()
+            rc, out = client(ctx, side.port, lport)
+            side.note("client exit=%s output=%r" % (rc, out[:80]))
+            me = [ctx.cfg.cli_ip, lport]
+            ev = ctx.agent.wait_event(
+                lambda e: e.get("ev") == "accept" and
+                e.get("lid") == side.lid and e["peer"] == me, 3.0)
+            side.note(ACCEPTED if ev else "no accept() with the client's "
+                      "address")
+
+        def sanity(tr, name=name):
+            notes = [n for s in tr.steps for n in s.notes]
+            if not any(n.startswith("client exit=0 ") for n in notes) or \
+                    ACCEPTED not in notes:
+                return ["%s against stock: %s" % (name, notes)]
+            return []
+        ctx.pair("k.stock client %s" % name, scen, greet=GREETING,
+                 sanity=sanity)
+
+
+# ---------------------------------------------------------------------
+
+TESTS = {
+    "a": ("handshake parity", test_a),
+    "b": ("duplicate SYN in SYN-RECV", test_b),
+    "c": ("RST in SYN-RECV", test_c),
+    "d": ("bad ACK number", test_d),
+    "e": ("PAWS-failing third ACK", test_e),
+    "f": ("SYN-ACK retransmit timing", test_f),
+    "g": ("accept queue overflow", test_g),
+    "h": ("syncookies", test_h),
+    "i": ("listener close", test_i),
+    "j": ("malformed segments", test_j),
+    "k": ("stock clients", test_k),
+}
+
+
+def log(msg):
+    X.log(msg)
+
+
+def skip_all(reason):
+    print("1..0 # SKIP %s" % reason, flush=True)
+    sys.exit(X.KSFT_SKIP)
+
+
+def xtcp_family(cfg):
+    if cfg.selftest:
+        return X.socket.AF_INET
+    try:
+        with open("/sys/module/xtcp/parameters/family") as f:
+            return int(f.read())
+    except OSError:
+        skip_all("AF_XTCP unavailable: xtcp module not loaded "
+                 "(/sys/module/xtcp/parameters/family missing)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--veth", action="store_true",
+                    help="build the namespaces over veth (host development)")
+    ap.add_argument("--list", action="store_true", help="list the tests")
+    ap.add_argument("tests", nargs="*", help="a..k (default: all)")
+    args = ap.parse_args()
+    if args.list:
+        for k, (desc, _) in TESTS.items():
+            print("%s  %s" % (k, desc))
+        return 0
+    names = args.tests or list(TESTS)
+    for n in names:
+        if n not in TESTS:
+            ap.error("unknown test %s" % n)
+    t0 = time.time()
+    print("TAP version 13", flush=True)
+    cfg = X.Config()
+    family = xtcp_family(cfg)
+    mode = "SELFTEST: stock vs stock" if cfg.selftest else \
+        "stock vs AF_XTCP (family %d)" % family
+    log("passive parity: %s%s" % (mode, ", perturb=" + cfg.perturb
+                                  if cfg.perturb else ""))
+    made_veth = False
+    agent = filt = wire = None
+    try:
+        if args.veth:
+            X.veth_up(cfg)
+            made_veth = True
+        for ns in (cfg.srv_ns, cfg.cli_ns):
+            if not X.netns_exists(ns):
+                raise X.SetupError("netns %s missing: run passive/run.sh in "
+                                   "the guest, or --veth on a host" % ns)
+        ifname = cfg.cli_if or X.find_cli_if(cfg)
+        agent = X.Agent(cfg)
+        rep = agent.call("probe", family=family)
+        if not rep["ok"]:
+            skip_all("AF_XTCP unavailable: socket(%d, SOCK_STREAM): %s" %
+                     (family, rep["error"]))
+        filt = X.RstFilter(cfg, ifname)
+        filt.install()
+        X.enter_netns(cfg.cli_ns)
+        wire = X.Wire(cfg, ifname)
+        ctx = X.Context(cfg, agent, wire, family)
+        for n in names:
+            desc, fn = TESTS[n]
+            log("%s. %s" % (n, desc))
+            t = time.time()
+            fn(ctx)
+            log("%s took %.1fs" % (n, time.time() - t))
+        ctx.summary()
+        log("runtime %.1fs" % (time.time() - t0))
+        if ctx.failed:
+            return X.KSFT_FAIL
+        if not ctx.passed and ctx.skipped:
+            return X.KSFT_SKIP
+        return X.KSFT_PASS
+    except X.SetupError as e:
+        print("not ok 1 setup # %s" % e, flush=True)
+        print("1..1")
+        return X.KSFT_FAIL
+    finally:
+        if wire:
+            wire.close()
+        if agent:
+            agent.quit()
+        if filt:
+            filt.remove()
+        if made_veth:
+            X.veth_down(cfg)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
