@@ -23,6 +23,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -197,16 +198,28 @@ static void parse_opt(struct opts *o, int c, const char *arg)
 	case OPT_THREADS:
 		o->threads = parse_long(arg, 1, MAX_THREADS, "--threads");
 		break;
-	case OPT_DURATION: o->duration = parse_secs(arg); break;
-	case OPT_COUNT: o->count = parse_long(arg, 1, LONG_MAX, "--count"); break;
-	case OPT_CLOSE: o->close = parse_close(arg); break;
+	case OPT_DURATION:
+		o->duration = parse_secs(arg);
+		break;
+	case OPT_COUNT:
+		o->count = parse_long(arg, 1, LONG_MAX, "--count");
+		break;
+	case OPT_CLOSE:
+		o->close = parse_close(arg);
+		break;
 	case OPT_CTIMEOUT:
 		o->connect_timeout_ms = parse_long(arg, 1, 600000,
 						   "--connect-timeout-ms");
 		break;
-	case OPT_JSON: o->json = true; break;
-	case OPT_HELP: usage(stdout); exit(0);
-	default: usage(stderr); exit(2);
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_HELP:
+		usage(stdout);
+		exit(0);
+	default:
+		usage(stderr);
+		exit(2);
 	}
 }
 
@@ -479,25 +492,48 @@ struct result {
 	int first_err;
 };
 
+/*
+ * One field of a result line: "key=value" or, with --json, "key": value
+ * (strings quoted).  Field by field, so both forms stay one list.
+ */
+static void put(const struct opts *o, int *n, const char *key, bool str,
+		const char *fmt, ...)
+{
+	const char *sep = *n ? (o->json ? ", " : " ") : (o->json ? "{" : "");
+	va_list ap;
+
+	printf(o->json ? "%s\"%s\": " : "%s%s=", sep, key);
+	if (o->json && str)
+		putchar('"');
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (o->json && str)
+		putchar('"');
+	(*n)++;
+}
+
 static void print_result(const struct opts *o, const struct result *r)
 {
-	const char *fmt = o->json ?
-		"{\"port\": %u, \"threads\": %d, \"conns\": %llu, \"resets\": %llu, "
-		"\"errors\": %llu, "
-		"\"seconds\": %.3f, \"hps\": %.1f, \"p50_us\": %u, "
-		"\"p90_us\": %u, \"p99_us\": %u, \"max_us\": %u, "
-		"\"mean_us\": %.1f, \"first_error\": \"%s\", \"close\": \"%s\"}\n" :
-		"port=%u threads=%d conns=%llu resets=%llu errors=%llu seconds=%.3f "
-		"hps=%.1f "
-		"p50_us=%u p90_us=%u p99_us=%u max_us=%u mean_us=%.1f "
-		"first_error=%s close=%s\n";
+	double hps = r->seconds > 0 ? r->conns / r->seconds : 0.0;
+	double mean = r->h.n ? (double)r->h.sum_us / r->h.n : 0.0;
+	int n = 0;
 
-	printf(fmt, r->port, r->threads, (unsigned long long)r->conns,
-	       (unsigned long long)r->resets, (unsigned long long)r->errors, r->seconds,
-	       r->seconds > 0 ? r->conns / r->seconds : 0.0,
-	       hist_pct(&r->h, 50), hist_pct(&r->h, 90), hist_pct(&r->h, 99),
-	       r->h.max_us, r->h.n ? (double)r->h.sum_us / r->h.n : 0.0,
-	       err_name(r->first_err), close_names[o->close]);
+	put(o, &n, "port", false, "%u", r->port);
+	put(o, &n, "threads", false, "%d", r->threads);
+	put(o, &n, "conns", false, "%llu", (unsigned long long)r->conns);
+	put(o, &n, "resets", false, "%llu", (unsigned long long)r->resets);
+	put(o, &n, "errors", false, "%llu", (unsigned long long)r->errors);
+	put(o, &n, "seconds", false, "%.3f", r->seconds);
+	put(o, &n, "hps", false, "%.1f", hps);
+	put(o, &n, "p50_us", false, "%u", hist_pct(&r->h, 50));
+	put(o, &n, "p90_us", false, "%u", hist_pct(&r->h, 90));
+	put(o, &n, "p99_us", false, "%u", hist_pct(&r->h, 99));
+	put(o, &n, "max_us", false, "%u", r->h.max_us);
+	put(o, &n, "mean_us", false, "%.1f", mean);
+	put(o, &n, "first_error", true, "%s", err_name(r->first_err));
+	put(o, &n, "close", true, "%s", close_names[o->close]);
+	printf(o->json ? "}\n" : "\n");
 }
 
 static void collect(struct bench *b, int t, struct result *r, double end)

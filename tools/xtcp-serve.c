@@ -153,30 +153,52 @@ static const struct option long_opts[] = {
 static void parse_opt(struct opts *o, int c, const char *arg)
 {
 	switch (c) {
-	case OPT_FAMILY: parse_family(o, arg); break;
+	case OPT_FAMILY:
+		parse_family(o, arg);
+		break;
 	case OPT_ADDR:
 		if (inet_pton(AF_INET, arg, &o->addr) != 1)
 			die_usage("bad --addr %s", arg);
 		break;
-	case OPT_PORT: o->port = parse_long(arg, 0, 65535, "--port"); break;
+	case OPT_PORT:
+		o->port = parse_long(arg, 0, 65535, "--port");
+		break;
 	case OPT_BACKLOG:
 		o->backlog = parse_long(arg, 0, INT_MAX, "--backlog");
 		break;
-	case OPT_REUSEADDR: o->reuseaddr = true; break;
-	case OPT_REUSEPORT: o->reuseport = true; break;
-	case OPT_ACCEPT: o->accept = parse_long(arg, -1, LONG_MAX, "--accept"); break;
+	case OPT_REUSEADDR:
+		o->reuseaddr = true;
+		break;
+	case OPT_REUSEPORT:
+		o->reuseport = true;
+		break;
+	case OPT_ACCEPT:
+		o->accept = parse_long(arg, -1, LONG_MAX, "--accept");
+		break;
 	case OPT_DELAY:
 		o->accept_delay_ms = parse_long(arg, 0, 3600000, "--accept-delay-ms");
 		break;
-	case OPT_LINGER0: o->linger0 = true; break;
-	case OPT_NO_LINGER0: o->linger0 = false; break;
-	case OPT_PRINT: o->print = true; break;
-	case OPT_READY: o->ready_file = arg; break;
+	case OPT_LINGER0:
+		o->linger0 = true;
+		break;
+	case OPT_NO_LINGER0:
+		o->linger0 = false;
+		break;
+	case OPT_PRINT:
+		o->print = true;
+		break;
+	case OPT_READY:
+		o->ready_file = arg;
+		break;
 	case OPT_TIMEOUT:
 		o->timeout_s = parse_long(arg, 0, 86400 * 365, "--timeout");
 		break;
-	case OPT_HELP: usage(stdout); exit(0);
-	default: usage(stderr); exit(2);
+	case OPT_HELP:
+		usage(stdout);
+		exit(0);
+	default:
+		usage(stderr);
+		exit(2);
 	}
 }
 
@@ -372,10 +394,21 @@ static void print_conn(int fd, const struct sockaddr_in *peer)
 static bool accept_retryable(int err)
 {
 	switch (err) {
-	case EINTR: case EAGAIN: case ECONNABORTED: case EPROTO:
-	case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN: case ENONET:
-	case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
-	case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+	case EINTR:
+	case EAGAIN:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
 		return true;
 	}
 	return false;
