@@ -108,17 +108,23 @@ class Listener:
     def serve(self, child):
         """Stock clients (curl, nc): send the greeting, wait for the
         client to close first (so no TIME_WAIT is left here), close."""
+        peer = None
+        result = "sent %d bytes, client closed" % len(self.greet)
         try:
+            peer = list(child.getpeername())
             child.settimeout(5)
             child.sendall(self.greet.encode())
             deadline = time.time() + 5
             while time.time() < deadline:
                 if not child.recv(4096):
                     break
-        except OSError:
-            pass
+        except OSError as e:
+            result = "%s: %s" % (errname(e) if isinstance(e.errno, int)
+                                 else type(e).__name__, e.strerror or e)
         finally:
             child.close()
+            emit({"ev": "served", "lid": self.lid, "peer": peer,
+                  "result": result})
 
     def drain(self):
         """accept() whatever is queued now, without waiting."""

@@ -741,9 +741,9 @@ class Transcript:
                 return s
         return None
 
-    def note(self, text):
-        """A flow-less observation (e.g. a counter delta)."""
-        st = Step(None, "note", time.time())
+    def note(self, text, label="note"):
+        """A flow-less observation (e.g. a client's exit status)."""
+        st = Step(None, label, time.time())
         st.notes.append(text)
         self.steps.append(st)
 
@@ -761,6 +761,15 @@ class Transcript:
         if self.error:
             lines.append("  ERROR: %s" % self.error)
         return "\n".join(lines)
+
+    def only(self, labels):
+        """The transcript restricted to the steps named in `labels`."""
+        t = Transcript(self.side)
+        t.steps = [s for s in self.steps if s.label in labels]
+        t.error = self.error
+        t.__dict__.update({k: v for k, v in self.__dict__.items()
+                           if k not in ("steps", "error", "side")})
+        return t
 
 
 def diff_transcripts(a, b):
@@ -855,8 +864,8 @@ class Side:
                 return f.label
         return "%s:%d(unknown)" % (ip, port)
 
-    def note(self, text):
-        self.tr.note(text)
+    def note(self, text, label="note"):
+        self.tr.note(text, label)
 
     def finish(self, quiet=0.2):
         """Let late replies land, file them, record unexpected accepts."""
@@ -1114,17 +1123,18 @@ class Context:
 
     def pair(self, name, scenario, sysctls=None, backlog=128, accept=True,
              greet=None, sanity=None, compare=None, serial=False,
-             timeout=90):
+             timeout=90, parts=None):
         """Run `scenario(side)` against a stock and an xtcp listener with
         the same sysctls, compare the transcripts, report one TAP line.
 
         `sanity(stock_transcript)` returns problems with the stock side
         itself (a broken environment must not pass as "equal");
         `compare(stock, xtcp)` returns (problems, info lines) for what the
-        transcripts cannot hold exactly (timing)."""
+        transcripts cannot hold exactly (timing).  `parts`, a list of
+        (suffix, step labels, sanity), reports each group of steps as a
+        TAP line of its own instead of one for the whole transcript."""
         values = dict(BASE_SYSCTLS)
         values.update(sysctls or {})
-        diag = []
         try:
             self.set_sysctls(values)
             sides = [Side(self, "stock", socket.AF_INET, self.next_port()),
@@ -1139,7 +1149,16 @@ class Context:
             self.run_sides(sides, scenario, values, serial, timeout)
         finally:
             self.agent.call("reset")
-        stock, xtcp = sides[0].tr, sides[1].tr
+        ok = True
+        for suffix, labels, check in parts or [("", None, sanity)]:
+            stock, xtcp = sides[0].tr, sides[1].tr
+            if labels is not None:
+                stock, xtcp = stock.only(labels), xtcp.only(labels)
+            ok &= self.judge(name + suffix, stock, xtcp, check, compare)
+        return ok
+
+    def judge(self, name, stock, xtcp, sanity, compare):
+        diag = []
         problems = diff_transcripts(stock, xtcp)
         if compare:
             bad, info = compare(stock, xtcp)
