@@ -257,8 +257,11 @@ static bool xtcp_v4_validate(struct net *net, struct sk_buff *skb)
 
 	if (unlikely(th->doff < sizeof(struct tcphdr) / 4))
 		goto bad;
-	if (!pskb_may_pull(skb, th->doff * 4))
-		goto bad;
+	/* Options past the end of the packet: stock drops, not an InErr. */
+	if (!pskb_may_pull(skb, th->doff * 4)) {
+		xtcp_inc_stats(net, XTCP_MIB_INTRUNCATED);
+		return false;
+	}
 	if (skb_checksum_init(skb, IPPROTO_TCP, inet_compute_pseudo) ||
 	    skb_checksum_complete(skb)) {
 		xtcp_inc_stats(net, XTCP_MIB_INCSUMERRORS);

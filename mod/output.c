@@ -273,33 +273,18 @@ struct xtcp_reply {
 	u32	mark;
 };
 
-/* Build and send @rep through the namespace's control socket. */
-static void xtcp_v4_send_reply(struct net *net, const struct xtcp_reply *rep)
+/* A bare TCP header with @rep's fields (and TS option), no route yet. */
+static struct sk_buff *xtcp_build_reply(const struct xtcp_reply *rep)
 {
-	struct sock *ctl_sk = xtcp_pernet(net)->ctl_sk;
 	int len = sizeof(struct tcphdr) + (rep->ts ? TCPOLEN_TSTAMP_ALIGNED : 0);
 	struct xtcp_out_options opts = {};
 	struct sk_buff *skb;
 	struct tcphdr *th;
-	struct flowi4 fl4;
-	struct rtable *rt;
 
-	flowi4_init_output(&fl4, rep->oif, rep->mark, rep->tos,
-			   RT_SCOPE_UNIVERSE, IPPROTO_TCP, 0, rep->daddr,
-			   rep->saddr, rep->dport, rep->sport,
-			   sock_net_uid(net, NULL));
-	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt)) {
-		xtcp_inc_stats(net, XTCP_MIB_NOROUTE);
-		return;
-	}
 	skb = alloc_skb(MAX_TCP_HEADER, GFP_ATOMIC);
-	if (!skb) {
-		ip_rt_put(rt);
-		return;
-	}
+	if (!skb)
+		return NULL;
 	skb_reserve(skb, MAX_TCP_HEADER);
-	skb_dst_set(skb, &rt->dst);
 	skb_push(skb, len);
 	skb_reset_transport_header(skb);
 	th = tcp_hdr(skb);
@@ -319,12 +304,44 @@ static void xtcp_v4_send_reply(struct net *net, const struct xtcp_reply *rep)
 	}
 	xtcp_v4_send_check(skb, rep->saddr, rep->daddr);
 	skb->mark = rep->mark;
+	return skb;
+}
 
+static void xtcp_count_reply(struct net *net, const struct xtcp_reply *rep)
+{
 	xtcp_inc_stats(net, XTCP_MIB_OUTSEGS);
 	if (rep->flags & TCPHDR_RST)
 		xtcp_inc_stats(net, XTCP_MIB_OUTRSTS);
-	ip_build_and_send_pkt(skb, ctl_sk, rep->saddr, rep->daddr, NULL,
-			      rep->tos & ~INET_ECN_MASK);
+}
+
+/*
+ * Send @rep on no socket's behalf, through the namespace's control socket
+ * and a route looked up for it, as ip_send_unicast_reply() does.
+ */
+static void xtcp_v4_send_reply(struct net *net, const struct xtcp_reply *rep)
+{
+	struct sk_buff *skb;
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	flowi4_init_output(&fl4, rep->oif, rep->mark, rep->tos,
+			   RT_SCOPE_UNIVERSE, IPPROTO_TCP, 0, rep->daddr,
+			   rep->saddr, rep->dport, rep->sport,
+			   sock_net_uid(net, NULL));
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		xtcp_inc_stats(net, XTCP_MIB_NOROUTE);
+		return;
+	}
+	skb = xtcp_build_reply(rep);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	skb_dst_set(skb, &rt->dst);
+	xtcp_count_reply(net, rep);
+	ip_build_and_send_pkt(skb, xtcp_pernet(net)->ctl_sk, rep->saddr,
+			      rep->daddr, NULL, rep->tos & ~INET_ECN_MASK);
 }
 
 /* The reply to @skb comes from where it went and goes where it came from. */
@@ -425,6 +442,7 @@ void xtcp_send_active_reset(struct sock *sk)
 		.tsecr	 = xs->rx_opt.ts_recent,
 	};
 	u8 wscale = xs->rx_opt.rcv_wscale;
+	struct sk_buff *skb;
 
 	/*
 	 * tcp_select_window() rounds the offered window up to a multiple of
@@ -433,9 +451,18 @@ void xtcp_send_active_reset(struct sock *sk)
 	 */
 	rep.window = min_t(u32, ALIGN(xs->rcv_wnd, 1U << wscale) >> wscale,
 			   U16_MAX);
-
 	rep.tsval = xtcp_time_stamp_ms() + xs->tsoffset;
-	xtcp_v4_send_reply(sock_net(sk), &rep);
+	skb = xtcp_build_reply(&rep);
+	if (!skb)
+		return;
+	/*
+	 * A connection's own segment leaves by ip_queue_xmit() on its cached
+	 * route and flow, taking its IP ID from the connection, as
+	 * tcp_transmit_skb() does.
+	 */
+	skb_set_owner_w(skb, sk);
+	xtcp_count_reply(sock_net(sk), &rep);
+	ip_queue_xmit(sk, skb, &inet->cork.fl);
 }
 
 /*

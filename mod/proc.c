@@ -18,6 +18,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_INERRS]		= "InErrs",
 	[XTCP_MIB_INCSUMERRORS]		= "InCsumErrors",
 	[XTCP_MIB_INOPTERRORS]		= "InOptErrors",
+	[XTCP_MIB_INTRUNCATED]		= "InTruncated",
 	[XTCP_MIB_PASSIVEOPENS]		= "PassiveOpens",
 	[XTCP_MIB_ATTEMPTFAILS]		= "AttemptFails",
 	[XTCP_MIB_LISTENOVERFLOWS]	= "ListenOverflows",

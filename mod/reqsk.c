@@ -264,10 +264,13 @@ static bool xtcp_syn_flood_action(struct sock *sk)
 	return syncookies;
 }
 
-/* inet_csk_reqsk_queue_is_full(): the SYN queue has reached the backlog. */
+/*
+ * inet_csk_reqsk_queue_is_full(): the SYN queue is past the backlog.  As
+ * sk_acceptq_is_full(), it allows one more than the backlog.
+ */
 static bool xtcp_csk_reqsk_queue_is_full(const struct sock *sk)
 {
-	return inet_csk_reqsk_queue_len(sk) >=
+	return inet_csk_reqsk_queue_len(sk) >
 	       READ_ONCE(sk->sk_max_ack_backlog);
 }
 
