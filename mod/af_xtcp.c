@@ -32,6 +32,10 @@ static int xtcp_init_sock(struct sock *sk)
 	struct net *net = sock_net(sk);
 
 	inet_csk(sk)->icsk_rto = TCP_TIMEOUT_INIT;
+	/* ip_setsockopt(IP_OPTIONS) calls it on every is_icsk socket. */
+	inet_csk(sk)->icsk_sync_mss = xtcp_sync_mss;
+	xtcp_sk(sk)->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
+	xtcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
 	sk->sk_state = TCP_CLOSE;
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(net->ipv4.sysctl_tcp_wmem[1]));
@@ -260,10 +264,15 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	return -ENOTCONN;
 }
 
+/*
+ * As tcp_setsockopt() and tcp_getsockopt(): any level but SOL_TCP goes to
+ * the IP layer, which answers its own levels' errors.  SOL_TCP options
+ * come with the data path; until then every one is unknown.
+ */
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
-	if (level == SOL_IP)
+	if (level != SOL_TCP)
 		return ip_setsockopt(sock->sk, level, optname, optval, optlen);
 	return -ENOPROTOOPT;
 }
@@ -271,9 +280,43 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 			   char __user *optval, int __user *optlen)
 {
-	if (level == SOL_IP)
+	if (level != SOL_TCP)
 		return ip_getsockopt(sock->sk, level, optname, optval, optlen);
-	return -EOPNOTSUPP;
+	return -ENOPROTOOPT;
+}
+
+/*
+ * inet_getname() without its cgroup BPF hook: a program there may call
+ * bpf_setsockopt(SOL_TCP), which takes any IPPROTO_TCP socket for a
+ * tcp_sock, and an xtcp_sock is not one.
+ */
+static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
+	struct sock *sk = sock->sk;
+	struct inet_sock *inet = inet_sk(sk);
+	int ret = sizeof(*sin);
+
+	sin->sin_family = AF_INET;
+	lock_sock(sk);
+	if (peer) {
+		if (!inet->inet_dport ||
+		    (((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT)) &&
+		     peer == 1)) {
+			ret = -ENOTCONN;
+			goto out;
+		}
+		sin->sin_port = inet->inet_dport;
+		sin->sin_addr.s_addr = inet->inet_daddr;
+	} else {
+		sin->sin_port = inet->inet_sport;
+		sin->sin_addr.s_addr = inet->inet_rcv_saddr ? :
+				       inet->inet_saddr;
+	}
+	memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
+out:
+	release_sock(sk);
+	return ret;
 }
 
 /*
@@ -288,7 +331,7 @@ static const struct proto_ops xtcp_stream_ops = {
 	.connect	= xtcp_stream_connect,
 	.socketpair	= sock_no_socketpair,
 	.accept		= xtcp_accept_op,
-	.getname	= inet_getname,
+	.getname	= xtcp_getname,
 	.poll		= xtcp_poll,
 	.ioctl		= inet_ioctl,
 	.listen		= xtcp_listen,

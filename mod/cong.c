@@ -66,8 +66,8 @@ int xtcp_register_congestion_control(struct xtcp_cong_ops *ca)
 	spin_lock(&xtcp_cong_list_lock);
 	if (xtcp_ca_find(ca->name))
 		ret = -EEXIST;
-	else
-		list_add_tail_rcu(&ca->list, &xtcp_cong_list);
+	else	/* the newest is the default, so a loaded module takes over */
+		list_add_rcu(&ca->list, &xtcp_cong_list);
 	spin_unlock(&xtcp_cong_list_lock);
 	return ret;
 }
@@ -90,7 +90,7 @@ EXPORT_SYMBOL_GPL(xtcp_unregister_congestion_control);
  * xtcp_assign_congestion_control - choose a new child's algorithm
  * @sk: the child (tcp_assign_congestion_control())
  *
- * The first registered algorithm is the default; if its module is going
+ * The most recently registered algorithm is the default; if its module is going
  * away, Reno.  Either way the connection holds a reference on the
  * algorithm's module until xtcp_cleanup_congestion_control().
  */

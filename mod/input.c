@@ -23,6 +23,7 @@
 #include <net/protocol.h>
 #include <net/sock_reuseport.h>
 #include <net/tcp.h>
+#include <net/xfrm.h>
 
 #include "xtcp.h"
 
@@ -247,9 +248,9 @@ bool xtcp_ehash_remove(struct sock *sk)
 /*
  * Everything about the segment that does not depend on a socket: header
  * length, data offset and checksum (tcp_v4_rcv()).  The checksum is
- * verified in full here, whatever the NIC said it had checked
- * (CHECKSUM_COMPLETE is verified against the pseudo header,
- * CHECKSUM_UNNECESSARY trusted as the kernel trusts it).
+ * settled here, before any state changes: a NIC's CHECKSUM_UNNECESSARY
+ * is trusted as the kernel trusts it, a CHECKSUM_COMPLETE sum is checked
+ * against the pseudo header, and anything else is summed in full.
  */
 static bool xtcp_v4_validate(struct net *net, struct sk_buff *skb)
 {
@@ -270,6 +271,51 @@ static bool xtcp_v4_validate(struct net *net, struct sk_buff *skb)
 	return true;
 bad:
 	xtcp_inc_stats(net, XTCP_MIB_INERRS);
+	return false;
+}
+
+/*
+ * A stock socket may share a port with an xtcp listener (SO_REUSEPORT of
+ * one user, or SO_REUSEADDR beside a socket that connected out).  Stock
+ * TCP looks up connections before listeners, so a segment of a stock
+ * connection, or of a stock request or TIME_WAIT sock, stays stock's.
+ */
+static bool xtcp_stock_owns(struct net *net, const struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = (const struct tcphdr *)skb->data;
+	struct sock *sk;
+
+	sk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo,
+				       iph->saddr, th->source, iph->daddr,
+				       ntohs(th->dest), inet_iif(skb),
+				       inet_sdif(skb));
+	if (!sk)
+		return false;
+	sock_gen_put(sk);
+	return true;
+}
+
+/*
+ * What tcp_v4_rcv() checks of a full socket before it takes a segment:
+ * IPsec input policy (our net_protocol, like stock's, is no_policy, so
+ * the IP layer left it to us), IP_MINTTL (RFC 5082), the socket's filter.
+ */
+static bool xtcp_v4_admit(struct sock *sk, struct sk_buff *skb)
+{
+	const struct sock *fsk = sk;
+
+	if (sk->sk_state == TCP_NEW_SYN_RECV)
+		fsk = inet_reqsk(sk)->rsk_listener;
+	if (!xfrm4_policy_check((struct sock *)fsk, XFRM_POLICY_IN, skb))
+		goto drop;
+	if (unlikely(ip_hdr(skb)->ttl < READ_ONCE(inet_sk(fsk)->min_ttl)))
+		goto drop;
+	if (sk_filter_trim_cap((struct sock *)fsk, skb, tcp_hdrlen(skb)))
+		goto drop;
+	return true;
+drop:
+	xtcp_inc_stats(sock_net(fsk), XTCP_MIB_INFILTERED);
 	return false;
 }
 
@@ -399,13 +445,13 @@ lookup:
 					  iph->saddr, th->source, iph->daddr,
 					  ntohs(th->dest), inet_iif(skb),
 					  inet_sdif(skb));
-		if (!sk)
+		if (!sk || xtcp_stock_owns(net, skb))
 			goto stock;
 	}
 
 	/* From here on the segment is ours: validate before any state. */
 	xtcp_inc_stats(net, XTCP_MIB_INSEGS);
-	if (!xtcp_v4_validate(net, skb)) {
+	if (!xtcp_v4_validate(net, skb) || !xtcp_v4_admit(sk, skb)) {
 		if (sk->sk_state != TCP_LISTEN)
 			sock_gen_put(sk);
 		kfree_skb(skb);

@@ -222,43 +222,22 @@ embryonic_reset:
 	return NULL;
 }
 
-/* inet_csk_clone_lock(): the child starts as a copy of its listener. */
+/*
+ * inet_csk_clone_lock(): the child starts as a copy of its listener.  The
+ * kernel's own does the inet_connection_sock part (state, ports, the LSM's
+ * clone hook); what xtcp_sock adds that belongs to the listener is reset.
+ */
 static struct sock *xtcp_csk_clone_lock(const struct sock *sk,
 					const struct request_sock *req)
 {
-	const struct inet_request_sock *ireq = inet_rsk(req);
-	struct inet_connection_sock *newicsk;
 	struct sock *newsk;
 
-	newsk = sk_clone_lock(sk, GFP_ATOMIC);
+	newsk = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
 	if (!newsk)
 		return NULL;
-
-	newicsk = inet_csk(newsk);
-	inet_sk_set_state(newsk, TCP_SYN_RECV);
-	/* Nothing the listener owns is the child's. */
 	xtcp_sk(newsk)->xs_bind_hash = NULL;
 	xtcp_sk(newsk)->xs_fence = NULL;
 	xtcp_sk(newsk)->ca_ops = NULL;
-	newicsk->icsk_bind_hash = NULL;
-	inet_sk(newsk)->inet_dport = ireq->ir_rmt_port;
-	inet_sk(newsk)->inet_num = ireq->ir_num;
-	inet_sk(newsk)->inet_sport = htons(ireq->ir_num);
-	/* Listeners are SOCK_RCU_FREE, children are not. */
-	sock_reset_flag(newsk, SOCK_RCU_FREE);
-	inet_sk(newsk)->mc_list = NULL;
-	newsk->sk_mark = ireq->ir_mark;
-	atomic64_set(&newsk->sk_cookie, atomic64_read(&ireq->ir_cookie));
-	newicsk->icsk_retransmits = 0;
-	newicsk->icsk_backoff = 0;
-	newicsk->icsk_probes_out = 0;
-	/* Trap any use of the accept queue on a child. */
-	memset(&newicsk->icsk_accept_queue, 0,
-	       sizeof(newicsk->icsk_accept_queue));
-	/*
-	 * security_inet_csk_clone() is not exported; sk_clone_lock() has
-	 * already copied the listener's LSM state (security_sk_clone()).
-	 */
 	return newsk;
 }
 
@@ -324,15 +303,22 @@ static struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
 	return xtcp_csk_route_req(sk, fl4, req);
 }
 
-/*
- * tcp_sync_mss() and tcp_initialize_rcv_mss(): the sending MSS from the
- * path MTU (IPv4 and TCP headers off, clamped by the peer's MSS, never
- * above half the largest window it offered), and our receive-side guess.
+/**
+ * xtcp_sync_mss - the sending MSS for a path MTU (tcp_sync_mss())
+ * @sk:   the socket
+ * @pmtu: the path MTU
+ *
+ * IPv4 and TCP headers (and IP options) off, clamped by the peer's MSS,
+ * never above half the largest window it offered.  Also icsk_sync_mss,
+ * which IP_OPTIONS calls when the header length changes.
+ *
+ * Return: the new MSS.
  */
-static void xtcp_sync_mss(struct sock *sk, u32 pmtu)
+unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
+	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr) -
+		  inet_csk(sk)->icsk_ext_hdr_len;
 
 	if (mss > xs->rx_opt.mss_clamp)
 		mss = xs->rx_opt.mss_clamp;
@@ -341,25 +327,36 @@ static void xtcp_sync_mss(struct sock *sk, u32 pmtu)
 		mss = max_t(int, xs->max_window / 2, TCP_MIN_SND_MSS);
 	inet_csk(sk)->icsk_pmtu_cookie = pmtu;
 	xs->mss_cache = mss;
+	return mss;
 }
 
 /**
  * xtcp_inherit_port - the child shares its listener's port (__inet_inherit_port)
  * @sk:    the listener
- * @child: the new connection
+ * @child: the new connection; its inet_num is the listener's port
+ *
+ * The listener's bucket is read under the bucket's lock: a close() on
+ * another CPU may be giving the port back.
+ *
+ * Return: 0, or -ENOENT when the listener no longer owns the port.
  */
-void xtcp_inherit_port(const struct sock *sk, struct sock *child)
+int xtcp_inherit_port(const struct sock *sk, struct sock *child)
 {
-	struct xtcp_bind_bucket *tb = xtcp_sk(sk)->xs_bind_hash;
+	u16 port = inet_sk(child)->inet_num;
 	struct xtcp_bind_hashbucket *head;
+	struct xtcp_bind_bucket *tb;
 
-	head = &xtcp_pernet(sock_net(sk))->bhash[tb->port &
-						 (XTCP_BHASH_SIZE - 1)];
+	head = &xtcp_pernet(sock_net(sk))->bhash[port & (XTCP_BHASH_SIZE - 1)];
 	spin_lock(&head->lock);
-	inet_sk(child)->inet_num = tb->port;
+	tb = xtcp_sk(sk)->xs_bind_hash;
+	if (unlikely(!tb)) {
+		spin_unlock(&head->lock);
+		return -ENOENT;
+	}
 	sk_add_bind_node(child, &tb->owners);
 	xtcp_sk(child)->xs_bind_hash = tb;
 	spin_unlock(&head->lock);
+	return 0;
 }
 
 /**
@@ -420,17 +417,25 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 	if (newtp->rx_opt.user_mss && newtp->rx_opt.user_mss < newtp->advmss)
 		newtp->advmss = newtp->rx_opt.user_mss;
 
-	xtcp_inherit_port(sk, newsk);
+	if (xtcp_inherit_port(sk, newsk))
+		goto put_and_exit;
 	*own_req = xtcp_ehash_insert(newsk, req_unhash ?
 					      req_to_sk(req_unhash) : NULL);
 	if (likely(*own_req)) {
 		sock_prot_inuse_add(net, newsk->sk_prot, 1);
 		xtcp_synack_rtt_meas(newsk, req);
-	} else {
-		/* Another CPU completed this request: ours never lived. */
-		xtcp_done(newsk);
-		sock_set_flag(newsk, SOCK_DEAD);
+		return newsk;
+	}
+	/* Another CPU completed this request: ours never lived. */
+	xtcp_done(newsk);
+	sock_set_flag(newsk, SOCK_DEAD);
+	sock_put(newsk);
+	if (!req_unhash) {
+		/* A duplicate cookie ACK: there is no request to hand back. */
+		xtcp_child_locked(newsk);
+		bh_unlock_sock(newsk);
 		sock_put(newsk);
+		return NULL;
 	}
 	return newsk;
 

@@ -312,6 +312,9 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	struct flowi4 fl4;
 	u32 isn = 0;
 
+	/* tcp_v4_conn_request(): never open to a broadcast or multicast. */
+	if (skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST))
+		goto drop;
 	if (syncookies == 2 || xtcp_csk_reqsk_queue_is_full(sk)) {
 		want_cookie = xtcp_syn_flood_action(sk);
 		if (!want_cookie)
@@ -551,7 +554,8 @@ restart:
  *
  * Children waiting in the accept queue are reset and destroyed; requests
  * still in SYN-RECEIVED are dropped at once rather than left for their
- * timers, so nothing the listener owned outlives its close().
+ * timers.  A request hashed by another CPU during the walk finds the
+ * listener closed at its first segment or timeout and goes then.
  */
 void xtcp_reqsk_queue_drain(struct sock *sk)
 {

@@ -3,8 +3,9 @@
  * xtcp: net.xtcp.* sysctls, one set per network namespace.
  *
  * Each knob is the twin of a net.ipv4.tcp_* one, with the same meaning
- * and range, and starts at the value its twin has in the namespace when
- * the namespace (or the module) comes up.  They are separate so that an
+ * (its range is the meaningful values, where stock often takes any u8),
+ * and starts at the value its twin has in the namespace when the
+ * namespace (or the module) comes up.  They are separate so that an
  * experiment on xtcp never changes stock TCP beside it.
  */
 #include <linux/slab.h>

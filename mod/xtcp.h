@@ -218,6 +218,7 @@ enum xtcp_mib {
 	XTCP_MIB_INCSUMERRORS,
 	XTCP_MIB_INOPTERRORS,
 	XTCP_MIB_INTRUNCATED,
+	XTCP_MIB_INFILTERED,
 	XTCP_MIB_PASSIVEOPENS,
 	XTCP_MIB_ATTEMPTFAILS,
 	XTCP_MIB_LISTENOVERFLOWS,
@@ -234,7 +235,6 @@ enum xtcp_mib {
 	XTCP_MIB_ACKSKIPPEDCHALLENGE,
 	XTCP_MIB_SYNRETRANS,
 	XTCP_MIB_TIMEOUTS,
-	XTCP_MIB_ABORTONDATA,
 	XTCP_MIB_REQDROPPED,
 	XTCP_MIB_NOROUTE,
 	XTCP_MIB_MAX
@@ -374,7 +374,8 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 				struct request_sock *req_unhash, bool *own_req);
 int xtcp_child_process(struct sock *parent, struct sock *child,
 		       struct sk_buff *skb);
-void xtcp_inherit_port(const struct sock *sk, struct sock *child);
+int xtcp_inherit_port(const struct sock *sk, struct sock *child);
+unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu);
 
 /* output.c: SYN-ACK, RST and ACK segments */
 struct dst_entry *xtcp_csk_route_req(const struct sock *sk,

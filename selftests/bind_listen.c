@@ -1765,6 +1765,35 @@ PAIR_TEST(sockopt_reuseaddr)
 	want(r, 0);
 }
 
+/*
+ * SOL_IP options reach ip_setsockopt(), which on a connection-oriented
+ * socket calls back into the protocol (IP_OPTIONS -> icsk_sync_mss);
+ * SOL_TCP options are the protocol's own.
+ */
+PAIR_TEST(sockopt_ip_levels)
+{
+	static const unsigned char nops[4] = { 1, 1, 1, 0 };	/* NOP NOP NOP EOL */
+	unsigned char got[40];
+	socklen_t len = sizeof(got);
+	int fd = listener(r, P(r, 1), 8);
+
+	sys(r, "IP_OPTIONS", setsockopt(fd, SOL_IP, IP_OPTIONS, nops,
+					sizeof(nops)));
+	want(r, 0);
+	sys(r, "get IP_OPTIONS", getsockopt(fd, SOL_IP, IP_OPTIONS, got, &len));
+	want(r, 0);
+	rec(r, "IP_OPTIONS len", len);
+	want(r, sizeof(nops));
+	set_int(r, fd, SOL_IP, IP_TOS, 0x10);
+	want(r, 0);
+	get_int(r, fd, SOL_IP, IP_TOS);
+	want(r, 0x10);
+	set_int(r, fd, SOL_IP, 9999, 1);	/* unknown SOL_IP option */
+	want(r, -ENOPROTOOPT);
+	set_int(r, fd, SOL_SOCKET + 1000, 1, 1);	/* unknown level */
+	want(r, -ENOPROTOOPT);
+}
+
 PAIR_TEST(sockopt_reuseport)
 {
 	int fd = tsock(r);
