@@ -36,6 +36,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#define PROG "xtcp-bench"
+#include "cli.h"
+
 #define MAX_THREADS	256
 #define MAX_TARGETS	2
 
@@ -118,24 +121,7 @@ static void usage(FILE *f)
 		"the server's RST already (ECONNRESET).\n");
 }
 
-static void die_usage(const char *what)
-{
-	fprintf(stderr, "xtcp-bench: bad %s\n", what);
-	usage(stderr);
-	exit(2);
-}
 
-static long parse_long(const char *s, long min, long max, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		die_usage(what);
-	return v;
-}
 
 static double parse_secs(const char *s)
 {
@@ -145,7 +131,7 @@ static double parse_secs(const char *s)
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v > 0 && v <= 86400))
-		die_usage("--duration");
+		die_usage("bad %s", "--duration");
 	return v;
 }
 
@@ -154,7 +140,7 @@ static enum close_mode parse_close(const char *s)
 	for (size_t i = 0; i < sizeof(close_names) / sizeof(*close_names); i++)
 		if (!strcmp(s, close_names[i]))
 			return i;
-	die_usage("--close");
+	die_usage("bad %s", "--close");
 	return CLOSE_CLIENT;
 }
 
@@ -183,7 +169,7 @@ static void parse_opt(struct opts *o, int c, const char *arg)
 	switch (c) {
 	case OPT_ADDR:
 		if (inet_pton(AF_INET, arg, &o->dst[0].sin_addr) != 1)
-			die_usage("--addr");
+			die_usage("bad %s", "--addr");
 		break;
 	case OPT_PORT:
 		o->dst[0].sin_port = htons(parse_long(arg, 1, 65535, "--port"));
@@ -237,20 +223,13 @@ static void parse_args(struct opts *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1)
 		parse_opt(o, c == 'h' ? OPT_HELP : c, optarg);
 	if (optind < argc)
-		die_usage("argument");
+		die_usage("bad %s", "argument");
 	if (!o->dst[0].sin_port)
-		die_usage("--port (missing)");
+		die_usage("bad %s", "--port (missing)");
 	o->dst[1].sin_family = AF_INET;
 	o->dst[1].sin_addr = o->dst[0].sin_addr;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static uint64_t now_ns(void)
 {

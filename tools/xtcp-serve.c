@@ -28,6 +28,9 @@
 
 #include <linux/xtcp.h>
 
+#define PROG "xtcp-serve"
+#include "cli.h"
+
 #define XTCP_FAMILY_PARAM "/sys/module/xtcp/parameters/family"
 
 struct opts {
@@ -76,27 +79,7 @@ static void usage(FILE *f)
 		AF_XTCP);
 }
 
-static void die_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "xtcp-serve: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	usage(stderr);
-	exit(2);
-}
 
-/* A whole-string decimal number within [min, max], or a usage error. */
-static long parse_long(const char *s, long min, long max, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		die_usage("bad %s", what);
-	return v;
-}
 
 /*
  * The module may have been loaded with another family number than the
@@ -217,13 +200,6 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		die_usage("unexpected argument %s", argv[optind]);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * A signal that lands between the stop check and a blocking accept()
