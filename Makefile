@@ -22,7 +22,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 # Warnings are errors for our own code; W=1 is the bar for every build.
 KBUILD_OPTS := W=1 KCFLAGS=-Werror
 
-.PHONY: all module all-kernels kernel-% sparse checkpatch check demo bench \
+.PHONY: all module all-kernels kernel-% sparse sparse-% checkpatch check demo bench \
 	deps selftests clean help
 
 all: module
@@ -41,14 +41,17 @@ kernel-%: build/%/mod/xtcp.ko
 
 all-kernels: $(foreach k,$(KERNELS),build/$(k)/mod/xtcp.ko)
 
-sparse:
-	@set -e; for k in $(KERNELS); do \
-		$(ROOT)/scripts/build-tree $(ROOT) $(ROOT)/build/$$k; \
-		$(MAKE) -C /lib/modules/$$k/build M=$(ROOT)/build/$$k \
-			$(KBUILD_OPTS) C=2 CF=-D__CHECK_ENDIAN__ modules 2>&1 | \
-			tee $(ROOT)/build/$$k/sparse.log; \
-		! grep -E 'warning|error' $(ROOT)/build/$$k/sparse.log; \
-	done
+# sparse over every file (C=2), per kernel; any warning fails.
+sparse-%: FORCE
+	@$(ROOT)/scripts/build-tree $(ROOT) $(ROOT)/build/$*
+	@$(MAKE) -C /lib/modules/$*/build M=$(ROOT)/build/$* \
+		$(KBUILD_OPTS) C=2 CF=-D__CHECK_ENDIAN__ modules \
+		> $(ROOT)/build/$*/sparse.log 2>&1 || \
+		{ cat $(ROOT)/build/$*/sparse.log; exit 1; }
+	@! grep -E 'warning|error' $(ROOT)/build/$*/sparse.log
+	@echo "sparse: $* clean"
+
+sparse: $(foreach k,$(KERNELS),sparse-$(k))
 
 checkpatch:
 	$(ROOT)/scripts/checkpatch
