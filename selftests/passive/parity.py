@@ -631,9 +631,12 @@ def test_k(ctx):
             return [] if any(n.startswith("client: exit=0 ") for n in notes) \
                 else ["exchange: %s" % notes]
 
+        # The exchange needs xtcp's established data path, the next step;
+        # its change removes this skip.
         ctx.pair("k.stock client %s" % name, scen, greet=GREETING,
                  parts=[(" accept", ["accept"], accept_ok),
-                        (" exchange", ["exchange"], exchange_ok)])
+                        (" exchange", ["exchange"], exchange_ok,
+                         "needs xtcp's established data path (next issue)")])
 
 
 # ---------------------------------------------------------------------
