@@ -40,6 +40,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -1576,6 +1578,42 @@ PAIR_TEST(accept_not_listening)
 	bind_at(r, fd, LOOPBACK, P(r, 1));
 	sys(r, "accept", accept(fd, NULL, NULL));
 	want(r, -EINVAL);
+}
+
+/* inet_csk_accept(): SO_RCVTIMEO bounds the wait; then -EAGAIN. */
+PAIR_TEST(accept_rcvtimeo)
+{
+	struct timeval tv = { .tv_usec = 100 * 1000 };
+	int fd = listener(r, P(r, 1), 8);
+
+	sys(r, "SO_RCVTIMEO", setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+					 sizeof(tv)));
+	want(r, 0);
+	sys(r, "accept", accept(fd, NULL, NULL));
+	want(r, -EAGAIN);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A signal ends a blocking accept(): -EINTR when the handler was set
+ * without SA_RESTART (sock_intr_errno() gave -ERESTARTSYS; without
+ * SA_RESTART the syscall does not restart).
+ */
+PAIR_TEST(accept_eintr)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval it = { .it_value.tv_usec = 100 * 1000 };
+	int fd = listener(r, P(r, 1), 8);
+
+	sigaction(SIGALRM, &sa, &old);
+	setitimer(ITIMER_REAL, &it, NULL);
+	sys(r, "accept", accept(fd, NULL, NULL));
+	want(r, -EINTR);
+	sigaction(SIGALRM, &old, NULL);
 }
 
 PAIR_TEST(accept_nonblock_empty)
