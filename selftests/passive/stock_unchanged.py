@@ -643,7 +643,15 @@ def main():
         try:
             load.start()
             tr, cnt, info = stock_phase(ctx, "loaded", perturb=perturb)
+            # Information, not a verdict: what xtcp's own traffic does
+            # to stock's counters (xtcp keeps its own, xtcp_stat).
+            c0 = read_counters(agent.proc.pid)
             load.traffic("post")
+            time.sleep(0.2)
+            c1 = read_counters(agent.proc.pid)
+            log("xtcp traffic (2 connections to port %d) moved stock "
+                "counters: %s" % (XTCP_PORT, fmt_counters(
+                    deltas(c0, c1, COMPARED + INFO)) or "none"))
         finally:
             load.stop()
         results.append(("loaded", tr, cnt, info))
