@@ -549,24 +549,7 @@ GREETING = ("HTTP/1.0 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n"
 
 
 def client_python(ctx, port, lport):
-    import socket
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(5)
-    data = b""
-    try:
-        s.bind((ctx.cfg.cli_ip, lport))
-        s.connect((ctx.cfg.srv_ip, port))
-        s.shutdown(socket.SHUT_WR)
-        for _ in range(64):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return 0, data
-    except OSError as e:
-        return "error %s" % type(e).__name__, data
-    finally:
-        s.close()
+    return X.client_python(ctx.cfg, port, lport)
 
 
 def client_cmd(argv):

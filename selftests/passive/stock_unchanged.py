@@ -210,24 +210,8 @@ class ClientFlow:
 
 
 def client_python(ctx, port, lport):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(5)
-    data = b""
-    try:
-        s.bind((ctx.cfg.cli_ip, lport))
-        s.connect((ctx.cfg.srv_ip, port))
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        s.shutdown(socket.SHUT_WR)
-        for _ in range(64):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return 0, data
-    except OSError as e:
-        return "error %s" % type(e).__name__, data
-    finally:
-        s.close()
+    return X.client_python(ctx.cfg, port, lport,
+                           request=b"GET / HTTP/1.0\r\n\r\n")
 
 
 def client_curl(ctx, port, lport):
@@ -485,42 +469,7 @@ class XtcpLoad:
 
 def diff_phases(a, b):
     """Field differences between transcripts a (the reference) and b."""
-    out = []
-    if a.error or b.error:
-        out.append("scenario error: %s=%s %s=%s" % (a.side, a.error,
-                                                     b.side, b.error))
-    la = [s.label for s in a.steps]
-    lb = [s.label for s in b.steps]
-    if la != lb:
-        out.append("steps differ:\n  %s: %s\n  %s: %s" % (a.side, la,
-                                                          b.side, lb))
-        return out
-    for sa, sb in zip(a.steps, b.steps):
-        if sa.key() == sb.key():
-            continue
-        out.append("step %s differs:" % sa.label)
-        for i in range(max(len(sa.pkts), len(sb.pkts))):
-            pa = sa.pkts[i] if i < len(sa.pkts) else None
-            pb = sb.pkts[i] if i < len(sb.pkts) else None
-            if pa is None or pb is None:
-                for side, p in ((a.side, pa), (b.side, pb)):
-                    out.append("  reply[%d] %s: %s" % (
-                        i, side, "(none)" if p is None else p[1].summary()))
-                continue
-            if pa[0] == pb[0]:
-                continue
-            out.append("  reply[%d]:" % i)
-            out.append("    %s: %s" % (a.side, pa[1].summary()))
-            out.append("    %s: %s" % (b.side, pb[1].summary()))
-            out.append("    %-16s %-34s %s" % ("field", a.side, b.side))
-            for k in pa[0]:
-                mark = "" if pa[0][k] == pb[0].get(k) else "   <-- differs"
-                out.append("    %-16s %-34s %s%s" % (k, pa[0][k],
-                                                     pb[0].get(k), mark))
-        if sa.notes != sb.notes:
-            out.append("  notes: %s=%s" % (a.side, sa.notes))
-            out.append("         %s=%s" % (b.side, sb.notes))
-    return out
+    return X.diff_transcripts(a, b)
 
 
 def diff_counters(na, a, nb, b):

@@ -776,14 +776,17 @@ class Transcript:
 
 
 def diff_transcripts(a, b):
-    """Human-readable differences between two transcripts ([] if none)."""
+    """Human-readable differences between two transcripts ([] if none),
+    each side named by its transcript (stock/xtcp, or a test's phases)."""
     out = []
     if a.error or b.error:
-        out.append("scenario error: stock=%s xtcp=%s" % (a.error, b.error))
+        out.append("scenario error: %s=%s %s=%s" % (a.side, a.error,
+                                                     b.side, b.error))
     la = [s.label for s in a.steps]
     lb = [s.label for s in b.steps]
     if la != lb:
-        out.append("steps differ:\n  stock: %s\n  xtcp:  %s" % (la, lb))
+        out.append("steps differ:\n  %s: %s\n  %s: %s" % (a.side, la,
+                                                          b.side, lb))
         return out
     for sa, sb in zip(a.steps, b.steps):
         if sa.key() == sb.key():
@@ -792,17 +795,17 @@ def diff_transcripts(a, b):
         for i in range(max(len(sa.pkts), len(sb.pkts))):
             pa = sa.pkts[i] if i < len(sa.pkts) else None
             pb = sb.pkts[i] if i < len(sb.pkts) else None
-            out.extend(diff_packets(i, pa, pb, sa.t, sb.t))
+            out.extend(diff_packets(i, pa, pb, sa.t, sb.t, a.side, b.side))
         if sa.notes != sb.notes:
-            out.append("  notes: stock=%s" % sa.notes)
-            out.append("         xtcp =%s" % sb.notes)
+            out.append("  notes: %s=%s" % (a.side, sa.notes))
+            out.append("         %s=%s" % (b.side, sb.notes))
     return out
 
 
-def diff_packets(i, pa, pb, ta, tb):
+def diff_packets(i, pa, pb, ta, tb, na_="stock", nb_="xtcp"):
     out = []
     if pa is None or pb is None:
-        for side, p, t in (("stock", pa, ta), ("xtcp", pb, tb)):
+        for side, p, t in ((na_, pa, ta), (nb_, pb, tb)):
             out.append("  reply[%d] %-5s: %s" % (
                 i, side, "(none)" if p is None else
                 "+%.3fs %s" % (p[1].t - t, p[1].summary())))
@@ -811,13 +814,40 @@ def diff_packets(i, pa, pb, ta, tb):
     if na == nb:
         return out
     out.append("  reply[%d]:" % i)
-    out.append("    stock: +%.3fs %s" % (pa[1].t - ta, pa[1].summary()))
-    out.append("    xtcp:  +%.3fs %s" % (pb[1].t - tb, pb[1].summary()))
-    out.append("    %-16s %-34s %s" % ("field", "stock", "xtcp"))
+    out.append("    %-6s +%.3fs %s" % (na_ + ":", pa[1].t - ta,
+                                       pa[1].summary()))
+    out.append("    %-6s +%.3fs %s" % (nb_ + ":", pb[1].t - tb,
+                                       pb[1].summary()))
+    out.append("    %-16s %-34s %s" % ("field", na_, nb_))
     for k in na:
         mark = "" if na[k] == nb.get(k) else "   <-- differs"
         out.append("    %-16s %-34s %s%s" % (k, na[k], nb.get(k), mark))
     return out
+
+
+def client_python(cfg, port, lport, request=b""):
+    """A plain kernel TCP client from the client namespace's address:
+    send @request, half-close, read what the server sends until EOF.
+    Returns (0 or "error <exception>", bytes read)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    data = b""
+    try:
+        s.bind((cfg.cli_ip, lport))
+        s.connect((cfg.srv_ip, port))
+        if request:
+            s.sendall(request)
+        s.shutdown(socket.SHUT_WR)
+        for _ in range(64):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return 0, data
+    except OSError as e:
+        return "error %s" % type(e).__name__, data
+    finally:
+        s.close()
 
 
 # ---------------------------------------------------------------------
