@@ -134,10 +134,15 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			xtcp_reset(sk);
 		return 0;
 	}
-	if (!th->ack)
+	if (!th->ack) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_ESTABUNHANDLED);
 		return 0;
+	}
 	if (sk->sk_state == TCP_SYN_RECV)
 		return xtcp_rcv_synrecv_ack(sk, skb);
+	/* Data and FIN wait for the data path: dropped, and counted. */
+	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq)
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_ESTABUNHANDLED);
 	return 0;
 }
 
