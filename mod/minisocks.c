@@ -413,9 +413,7 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 
 	xtcp_assign_congestion_control(newsk);
 	xtcp_sync_mss(newsk, dst_mtu(dst));
-	newtp->advmss = dst_metric_advmss(dst);
-	if (newtp->rx_opt.user_mss && newtp->rx_opt.user_mss < newtp->advmss)
-		newtp->advmss = newtp->rx_opt.user_mss;
+	newtp->advmss = xtcp_mss_clamp(newsk, dst_metric_advmss(dst));
 
 	if (xtcp_inherit_port(sk, newsk))
 		goto put_and_exit;

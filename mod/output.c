@@ -118,14 +118,6 @@ static void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr,
 	skb->ip_summed = CHECKSUM_PARTIAL;
 }
 
-/* The MSS a listener offers: the route's advmss, or less if asked for. */
-static u16 xtcp_mss_clamp(const struct sock *sk, u16 mss)
-{
-	u16 user_mss = READ_ONCE(xtcp_sk(sk)->rx_opt.user_mss);
-
-	return (user_mss && user_mss < mss) ? user_mss : mss;
-}
-
 /**
  * xtcp_make_synack - build the SYN-ACK for @req (tcp_make_synack())
  * @sk:     the listener

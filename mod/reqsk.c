@@ -140,15 +140,16 @@ static void xtcp_openreq_init(struct request_sock *req,
 }
 
 /* The space a listener's receive buffer offers (tcp_full_space()). */
-u32 xtcp_full_space(const struct sock *sk)
+static u32 xtcp_full_space(const struct sock *sk)
 {
 	return xtcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf));
 }
 
 /* tcp_select_initial_window(): RFC 7323 window and scale for a SYN-ACK. */
-void xtcp_select_initial_window(const struct sock *sk, int __space, u32 mss,
-				u32 *rcv_wnd, u32 *window_clamp, int wscale_ok,
-				u8 *rcv_wscale, u32 init_rcv_wnd)
+static void xtcp_select_initial_window(const struct sock *sk, int __space,
+				       u32 mss, u32 *rcv_wnd, u32 *window_clamp,
+				       int wscale_ok, u8 *rcv_wscale,
+				       u32 init_rcv_wnd)
 {
 	unsigned int space = (__space < 0 ? 0 : __space);
 	const struct net *net = sock_net(sk);
@@ -185,39 +186,49 @@ void xtcp_select_initial_window(const struct sock *sk, int __space, u32 mss,
 }
 
 /**
- * xtcp_openreq_init_rwin - the window a request offers (tcp_openreq_init_rwin())
+ * xtcp_req_select_window - a request's receive window and scale
  * @req:         the request
  * @sk_listener: its listener
  * @dst:         the route to the peer
+ * @mss:         the MSS the window is quantized to
+ *
+ * The part of tcp_openreq_init_rwin() that cookie_v4_check() redoes for
+ * a cookie ACK with the MSS the cookie carried: the clamp (the
+ * listener's, else the route's), a receive buffer the user made smaller,
+ * then tcp_select_initial_window().
  */
-void xtcp_openreq_init_rwin(struct request_sock *req,
+void xtcp_req_select_window(struct request_sock *req,
 			    const struct sock *sk_listener,
-			    const struct dst_entry *dst)
+			    const struct dst_entry *dst, u32 mss)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
 	int full_space = xtcp_full_space(sk_listener);
-	u16 user_mss = READ_ONCE(xtcp_sk(sk_listener)->rx_opt.user_mss);
-	u32 window_clamp, rcv_wnd;
 	u8 rcv_wscale;
-	int mss;
 
-	mss = dst_metric_advmss(dst);
-	if (user_mss && user_mss < mss)
-		mss = user_mss;
-	window_clamp = READ_ONCE(xtcp_sk(sk_listener)->window_clamp);
-	req->rsk_window_clamp = window_clamp ? : dst_metric(dst, RTAX_WINDOW);
-
+	req->rsk_window_clamp = READ_ONCE(xtcp_sk(sk_listener)->window_clamp) ? :
+				dst_metric(dst, RTAX_WINDOW);
 	/* A smaller receive buffer set by the user limits the window. */
 	if (sk_listener->sk_userlocks & SOCK_RCVBUF_LOCK &&
 	    (req->rsk_window_clamp > full_space || req->rsk_window_clamp == 0))
 		req->rsk_window_clamp = full_space;
 
-	rcv_wnd = dst_metric(dst, RTAX_INITRWND);
-	xtcp_select_initial_window(sk_listener, full_space,
-				   mss - (ireq->tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0),
+	xtcp_select_initial_window(sk_listener, full_space, mss,
 				   &req->rsk_rcv_wnd, &req->rsk_window_clamp,
-				   ireq->wscale_ok, &rcv_wscale, rcv_wnd);
+				   ireq->wscale_ok, &rcv_wscale,
+				   dst_metric(dst, RTAX_INITRWND));
 	ireq->rcv_wscale = rcv_wscale;
+}
+
+/* tcp_openreq_init_rwin(): the window a request offers in its SYN-ACK. */
+static void xtcp_openreq_init_rwin(struct request_sock *req,
+				   const struct sock *sk_listener,
+				   const struct dst_entry *dst)
+{
+	int mss = xtcp_mss_clamp(sk_listener, dst_metric_advmss(dst));
+
+	if (inet_rsk(req)->tstamp_ok)
+		mss -= TCPOLEN_TSTAMP_ALIGNED;
+	xtcp_req_select_window(req, sk_listener, dst, mss);
 }
 
 /*

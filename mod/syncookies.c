@@ -260,11 +260,10 @@ struct sock *xtcp_cookie_v4_check(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	struct request_sock *req;
 	struct sock *child;
-	int full_space, mss;
+	int mss;
 	u32 tsoff = 0, mssind;
 	struct rtable *rt;
 	struct flowi4 fl4;
-	u8 rcv_wscale;
 
 	if (!READ_ONCE(s->syncookies) || !th->ack || th->rst)
 		return sk;
@@ -308,17 +307,7 @@ struct sock *xtcp_cookie_v4_check(struct sock *sk, struct sk_buff *skb)
 	if (IS_ERR(rt))
 		goto free;
 
-	req->rsk_window_clamp = READ_ONCE(xtcp_sk(sk)->window_clamp) ? :
-				dst_metric(&rt->dst, RTAX_WINDOW);
-	full_space = xtcp_full_space(sk);
-	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK &&
-	    (req->rsk_window_clamp > full_space || req->rsk_window_clamp == 0))
-		req->rsk_window_clamp = full_space;
-	xtcp_select_initial_window(sk, full_space, req->mss,
-				   &req->rsk_rcv_wnd, &req->rsk_window_clamp,
-				   ireq->wscale_ok, &rcv_wscale,
-				   dst_metric(&rt->dst, RTAX_INITRWND));
-	ireq->rcv_wscale = rcv_wscale;
+	xtcp_req_select_window(req, sk, &rt->dst, req->mss);
 	ireq->ecn_ok = xtcp_cookie_ecn_ok(&opt, s, &rt->dst);
 
 	child = xtcp_get_cookie_sock(sk, skb, req, &rt->dst, tsoff);

@@ -153,6 +153,14 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
+/* tcp_mss_clamp(): the route's MSS, or less if the user asked for less. */
+static inline u16 xtcp_mss_clamp(const struct sock *sk, u16 mss)
+{
+	u16 user_mss = READ_ONCE(xtcp_sk(sk)->rx_opt.user_mss);
+
+	return (user_mss && user_mss < mss) ? user_mss : mss;
+}
+
 /**
  * struct xtcp_bind_bucket - owners of one local port (inet_bind_bucket)
  * @port:          the port, host order
@@ -358,13 +366,9 @@ struct sock *xtcp_csk_reqsk_queue_add(struct sock *sk,
 				      struct request_sock *req,
 				      struct sock *child);
 void xtcp_reqsk_queue_drain(struct sock *sk);
-void xtcp_openreq_init_rwin(struct request_sock *req,
+void xtcp_req_select_window(struct request_sock *req,
 			    const struct sock *sk_listener,
-			    const struct dst_entry *dst);
-u32 xtcp_full_space(const struct sock *sk);
-void xtcp_select_initial_window(const struct sock *sk, int __space, u32 mss,
-				u32 *rcv_wnd, u32 *window_clamp, int wscale_ok,
-				u8 *rcv_wscale, u32 init_rcv_wnd);
+			    const struct dst_entry *dst, u32 mss);
 
 /* minisocks.c: SYN-RECEIVED to a child socket */
 struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
