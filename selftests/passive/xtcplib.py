@@ -111,6 +111,55 @@ def log(msg=""):
 
 
 # ---------------------------------------------------------------------
+# The jiffies epoch and stock's "recent SYN flood" test
+# ---------------------------------------------------------------------
+#
+# tcp_synq_no_recent_overflow() calls a listener flooded while the 32-bit
+# jiffies lie within [stamp - HZ, stamp + TCP_SYNCOOKIE_VALID] of its last
+# SYN cookie.  A listener that never sent one has stamp 0, and jiffies
+# start at -300 s (INITIAL_JIFFIES), so from about 299 s to 420 s of
+# uptime every fresh listener counts as flooded: a stray ACK to it is
+# checked as a cookie and TcpExt.SyncookiesFailed counts it.  The reply
+# (a RST) is the same; only that counter depends on when a test runs.
+
+SYNCOOKIE_VALID_S = 120         # TCP_SYNCOOKIE_VALID, include/net/tcp.h
+
+
+def kernel_hz():
+    """CONFIG_HZ of the running kernel (Debian: 250), or None."""
+    try:
+        with open("/boot/config-" + os.uname().release) as f:
+            for line in f:
+                if line.startswith("CONFIG_HZ="):
+                    return int(line.split("=")[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def jiffies32():
+    """The kernel's jiffies, low 32 bits (/proc/timer_list, root), or
+    None."""
+    try:
+        with open("/proc/timer_list") as f:
+            for line in f:
+                if line.startswith("jiffies:"):
+                    return int(line.split()[1]) & 0xffffffff
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def fresh_listener_flooded():
+    """Whether a listener that never sent a SYN cookie counts as flooded
+    now (the window above), or None when jiffies or HZ cannot be read."""
+    hz, j = kernel_hz(), jiffies32()
+    if hz is None or j is None:
+        return None
+    return (j + hz) & 0xffffffff <= hz + SYNCOOKIE_VALID_S * hz
+
+
+# ---------------------------------------------------------------------
 # Configuration and namespaces
 # ---------------------------------------------------------------------
 
