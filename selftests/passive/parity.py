@@ -343,11 +343,14 @@ def test_h(ctx):
     want_cookie); without TS the SYN-ACK carries only MSS
     (tcp_clear_options()), with TS wscale/SACK ride in the TSval.  A
     wrong-cookie ACK is reset by the listener; the right one makes a
-    child (cookie_v4_check()).  0 and 1 (no flood) are the normal path."""
+    child (cookie_v4_check()).  0 and 1 (no flood) are the normal path:
+    the bad ACK meets the request (tcp_check_req()), no cookie counter
+    moves.  Each flow carries its cookie counter deltas (sides serial)."""
     for cookies in (0, 1, 2):
         for ts in (True, False):
             def scen(side, ts=ts):
                 f = side.flow("c")
+                before, src = read_counters(side)
                 f.handshake_syn(opts="all" if ts else "all-nots")
                 if f.synack is None:
                     return
@@ -356,11 +359,17 @@ def test_h(ctx):
                 f.expect(1, 1.0)
                 f.send("ack", f.seg("A"))
                 f.expect_accept(3.0)
+                time.sleep(COUNTER_SETTLE)
+                after, _ = read_counters(side)
+                f.cur.notes.append(counter_delta(before, after, src,
+                                                 COOKIE_COUNTERS, "cookies"))
 
             def sanity(tr, cookies=cookies, ts=ts):
                 p = problems(want_flags(tr, "c:syn", ["SA"]),
                              want_flags(tr, "c:bad-ack", ["R"]),
-                             want_note(tr, "c:ack", ACCEPTED))
+                             want_note(tr, "c:ack", ACCEPTED),
+                             want_note(tr, "c:ack", COOKIE_DELTAS[
+                                 cookies == 2]))
                 st = tr.step("c:syn")
                 if cookies == 2 and st and st.pkts:
                     opts = st.pkts[0][0]["tcp.options"]
@@ -371,11 +380,10 @@ def test_h(ctx):
                         p.append("cookie SYN-ACK with TS: %s" % opts)
                 return p
             ctx.pair("h.syncookies=%d %s" % (cookies, "ts" if ts else
-                                             "no-ts"), scen,
+                                             "no-ts"), scen, serial=True,
                      sysctls={"syncookies": cookies}, sanity=sanity)
 
 
-# ---------------------------------------------------------------------
 # i. listener close with pending requests and unaccepted children
 # ---------------------------------------------------------------------
 
@@ -464,10 +472,17 @@ MALFORMED = [
 ]
 
 COUNTERS = ("InCsumErrors", "InErrs")
+COOKIE_COUNTERS = ("SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed")
+# What a flow of test h moves: nothing without a flood; with
+# syncookies=2 one cookie sent, the bad ACK failed, the good one received.
+COOKIE_DELTAS = {False: "cookies: no change",
+                 True: "cookies: SyncookiesSent+1 SyncookiesRecv+1 "
+                       "SyncookiesFailed+1"}
 
 
 def read_counters(side):
-    """This side's counters: /proc/net/snmp's Tcp line for stock,
+    """This side's counters: /proc/net/snmp's Tcp and /proc/net/netstat's
+    TcpExt lines for stock,
     /proc/net/xtcp_stat for xtcp (snmp again under SELFTEST)."""
     rep = side.ctx.agent.call("stats")
     if side.name == "stock" or side.ctx.cfg.selftest:
@@ -484,17 +499,17 @@ def counter(table, name):
     return None
 
 
-def counter_delta(before, after, src):
+def counter_delta(before, after, src, names=COUNTERS, what="counters"):
     if before is None or after is None:
-        return "counters: %s missing" % src
+        return "%s: %s missing" % (what, src)
     out = []
-    for c in COUNTERS:
+    for c in names:
         a, b = counter(before, c), counter(after, c)
         if a is None or b is None:
             out.append("%s missing from %s" % (c, src))
         elif b != a:
             out.append("%s%+d" % (c, b - a))
-    return "counters: %s" % (" ".join(out) or "no change")
+    return "%s: %s" % (what, " ".join(out) or "no change")
 
 
 COUNTER_SETTLE = 0.2

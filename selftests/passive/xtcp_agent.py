@@ -169,10 +169,16 @@ def sysctl_paths(name, which):
     return paths
 
 
-def read_snmp_tcp():
-    with open("/proc/net/snmp") as f:
-        lines = [ln.split() for ln in f if ln.startswith("Tcp:")]
-    return dict(zip(lines[0][1:], (int(v) for v in lines[1][1:])))
+def read_stock_tcp():
+    """Stock TCP's counters: /proc/net/snmp's Tcp and /proc/net/netstat's
+    TcpExt lines (their names do not overlap), as {name: value}."""
+    out = {}
+    for path, prefix in (("/proc/net/snmp", "Tcp:"),
+                         ("/proc/net/netstat", "TcpExt:")):
+        with open(path) as f:
+            lines = [ln.split() for ln in f if ln.startswith(prefix)]
+        out.update(zip(lines[0][1:], (int(v) for v in lines[1][1:])))
+    return out
 
 
 def read_xtcp_stat():
@@ -262,7 +268,7 @@ class Agent:
         return {"ok": True, "values": vals}
 
     def op_stats(self, req):
-        return {"ok": True, "snmp": read_snmp_tcp(),
+        return {"ok": True, "snmp": read_stock_tcp(),
                 "xtcp": read_xtcp_stat()}
 
     def run(self):
