@@ -14,6 +14,7 @@
 #include <linux/siphash.h>
 #include <net/inet_ecn.h>
 #include <net/route.h>
+#include <net/sock_reuseport.h>
 #include <net/tcp.h>
 
 #include "xtcp.h"
@@ -77,22 +78,50 @@ static u32 xtcp_check_syn_cookie(u32 cookie, __be32 saddr, __be32 daddr,
 	       COOKIEMASK;
 }
 
-/* tcp_synq_overflow(): remember when the listener last sent cookies. */
-static void xtcp_synq_overflow(struct sock *sk)
+/*
+ * Where a listener remembers its last cookie: the reuseport group's
+ * stamp, shared by the group as in stock (the ACK may be steered to
+ * another member), else the socket's own.  Jiffies, truncated to 32 bits
+ * like stock's rx_opt.ts_recent_stamp.
+ */
+static unsigned int *xtcp_synq_overflow_ts(const struct sock *sk)
 {
-	unsigned long now = jiffies;
+	struct sock_reuseport *reuse;
 
-	if (!time_between32(now, xtcp_sk(sk)->last_synq_overflow,
-			    xtcp_sk(sk)->last_synq_overflow + HZ))
-		WRITE_ONCE(xtcp_sk(sk)->last_synq_overflow, now);
+	if (sk->sk_reuseport) {
+		reuse = rcu_dereference(sk->sk_reuseport_cb);
+		if (likely(reuse))
+			return &reuse->synq_overflow_ts;
+	}
+	return &xtcp_sk(sk)->last_synq_overflow;
 }
 
-/* tcp_synq_no_recent_overflow(): no cookie sent for two minutes. */
+/* tcp_synq_overflow(): remember when the listener last sent cookies. */
+static void xtcp_synq_overflow(const struct sock *sk)
+{
+	unsigned int *ts = xtcp_synq_overflow_ts(sk);
+	unsigned int last = READ_ONCE(*ts);
+	unsigned int now = jiffies;
+
+	if (!time_between32(now, last, last + HZ))
+		WRITE_ONCE(*ts, now);
+}
+
+/*
+ * tcp_synq_no_recent_overflow(): no cookie sent for two minutes.  The
+ * lower bound is last - HZ because a concurrent xtcp_synq_overflow() may
+ * store a newer stamp after we read jiffies.  As in stock, a listener
+ * that never sent a cookie has stamp 0, so while the 32-bit jiffies are
+ * within [-HZ, TCP_SYNCOOKIE_VALID] (from 299 s to 420 s of uptime, as
+ * jiffies start at -300 s) every listener counts as flooded and a stray
+ * ACK is checked as a cookie (SyncookiesFailed); parity keeps the quirk.
+ */
 static bool xtcp_synq_no_recent_overflow(const struct sock *sk)
 {
-	unsigned long last = READ_ONCE(xtcp_sk(sk)->last_synq_overflow);
+	unsigned int last = READ_ONCE(*xtcp_synq_overflow_ts(sk));
+	unsigned int now = jiffies;
 
-	return time_after32(jiffies, last + TCP_SYNCOOKIE_VALID);
+	return !time_between32(now, last - HZ, last + TCP_SYNCOOKIE_VALID);
 }
 
 /**

@@ -81,7 +81,8 @@ void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
  * @snd_cwnd:     congestion window, segments
  * @snd_ssthresh: slow start threshold, segments
  * @ecn_ok:       ECN was agreed (RFC 3168)
- * @last_synq_overflow: jiffies when a listener last sent a SYN cookie
+ * @last_synq_overflow: jiffies (32 bits) when a listener last sent a SYN
+ *                cookie, unless it is in a reuseport group (syncookies.c)
  * @ca_ops:       congestion control module (cong.c); pinned while used
  * @ca_priv:      the module's private state
  */
@@ -109,7 +110,7 @@ struct xtcp_sock {
 	u32				snd_cwnd;
 	u32				snd_ssthresh;
 	u8				ecn_ok;
-	unsigned long			last_synq_overflow;
+	unsigned int			last_synq_overflow;
 	const struct xtcp_cong_ops	*ca_ops;
 	u64				ca_priv[8];
 };
