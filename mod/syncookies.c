@@ -97,7 +97,7 @@ static unsigned int *xtcp_synq_overflow_ts(const struct sock *sk)
 }
 
 /* tcp_synq_overflow(): remember when the listener last sent cookies. */
-static void xtcp_synq_overflow(const struct sock *sk)
+static void xtcp_synq_overflow(struct sock *sk)
 {
 	unsigned int *ts = xtcp_synq_overflow_ts(sk);
 	unsigned int last = READ_ONCE(*ts);
