@@ -531,11 +531,11 @@ COOKIE_DELTAS = {False: "cookies: no change",
 
 def read_counters(side):
     """This side's counters: /proc/net/snmp's Tcp and /proc/net/netstat's
-    TcpExt lines for stock,
-    /proc/net/xtcp_stat for xtcp (snmp again under SELFTEST)."""
+    TcpExt lines for stock, /proc/net/xtcp_stat for xtcp (stock's again
+    under SELFTEST)."""
     rep = side.ctx.agent.call("stats")
     if side.name == "stock" or side.ctx.cfg.selftest:
-        return rep["snmp"], "/proc/net/snmp"
+        return rep["stock"], "/proc/net/snmp and netstat"
     return rep["xtcp"], "/proc/net/xtcp_stat"
 
 
@@ -561,11 +561,11 @@ def counter_delta(before, after, src, names=COUNTERS, what="counters"):
         return "%s: %s missing" % (what, src)
     out = []
     for c in names:
-        a, b = counter(before, c), counter(after, c)
-        if a is None or b is None:
+        d = counter_change(before, after, c)
+        if d is None:
             out.append("%s missing from %s" % (c, src))
-        elif b != a:
-            out.append("%s%+d" % (c, b - a))
+        elif d:
+            out.append("%s%+d" % (c, d))
     return "%s: %s" % (what, " ".join(out) or "no change")
 
 

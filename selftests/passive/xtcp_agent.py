@@ -268,7 +268,7 @@ class Agent:
         return {"ok": True, "values": vals}
 
     def op_stats(self, req):
-        return {"ok": True, "snmp": read_stock_tcp(),
+        return {"ok": True, "stock": read_stock_tcp(),
                 "xtcp": read_xtcp_stat()}
 
     def run(self):

@@ -35,6 +35,7 @@ Only 198.18.0.0/24 is ever used: the configuration is refused otherwise
 and every segment is checked before it is sent.
 """
 import ctypes
+import functools
 import ipaddress
 import json
 import os
@@ -125,6 +126,7 @@ def log(msg=""):
 SYNCOOKIE_VALID_S = 120         # TCP_SYNCOOKIE_VALID, include/net/tcp.h
 
 
+@functools.lru_cache(maxsize=None)
 def kernel_hz():
     """CONFIG_HZ of the running kernel (Debian: 250), or None."""
     try:
