@@ -755,26 +755,20 @@ def main():
     log("passive parity: %s%s" % (mode, ", perturb=" + cfg.perturb
                                   if cfg.perturb else ""))
     made_veth = False
-    agent = filt = wire = None
-    try:
-        if args.veth:
-            X.veth_up(cfg)
-            made_veth = True
-        for ns in (cfg.srv_ns, cfg.cli_ns):
-            if not X.netns_exists(ns):
-                raise X.SetupError("netns %s missing: run passive/run.sh in "
-                                   "the guest, or --veth on a host" % ns)
-        ifname = cfg.cli_if or X.find_cli_if(cfg)
-        agent = X.Agent(cfg)
+    session = X.Session(cfg)
+
+    def probe(agent):
         rep = agent.call("probe", family=family)
         if not rep["ok"]:
             skip_all("AF_XTCP unavailable: socket(%d, SOCK_STREAM): %s" %
                      (family, rep["error"]))
-        filt = X.RstFilter(cfg, ifname)
-        filt.install()
-        X.enter_netns(cfg.cli_ns)
-        wire = X.Wire(cfg, ifname)
-        ctx = X.Context(cfg, agent, wire, family)
+
+    try:
+        if args.veth:
+            X.veth_up(cfg)
+            made_veth = True
+        ctx = session.open(family, "run passive/run.sh in the guest, or "
+                           "--veth on a host", probe)
         log("start-up: imports %.1fs, agent and filter %.1fs" %
             (t0 - T_START, time.time() - t0))
         for n in names:
@@ -796,12 +790,7 @@ def main():
         print("1..1")
         return X.KSFT_FAIL
     finally:
-        if wire:
-            wire.close()
-        if agent:
-            agent.quit()
-        if filt:
-            filt.remove()
+        session.close()
         if made_veth:
             X.veth_down(cfg)
 

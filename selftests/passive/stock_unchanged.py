@@ -553,6 +553,16 @@ def sanity(tr, cnt):
 
 # ---------------------------------------------------------------------
 
+def agent_in_srv_ns(agent):
+    """The counters are read through the agent's pid: it must be in the
+    server namespace (lib.sh's NIC there is srv0)."""
+    cfg = agent.cfg
+    with open("/proc/%d/net/dev" % agent.proc.pid) as f:
+        if "srv0" not in f.read() and cfg.srv_ns == "xsrv":
+            raise X.SetupError("agent pid %d is not in netns %s" %
+                               (agent.proc.pid, cfg.srv_ns))
+
+
 def main():
     tap = Tap()
     print("TAP version 13", flush=True)
@@ -562,25 +572,14 @@ def main():
     perturb = X.env_flag("XTCP_STOCK_PERTURB")
     was_loaded = loaded()
     cfg = X.Config()
-    agent = filt = wire = None
+    session = X.Session(cfg)
     results = []            # (phase, transcript, compared, info)
     t0 = time.time()
     log("start-up: imports %.1fs" % (t0 - T_START))
     try:
-        for ns in (cfg.srv_ns, cfg.cli_ns):
-            if not X.netns_exists(ns):
-                raise X.SetupError("netns %s missing (lib.sh nics_up)" % ns)
-        ifname = cfg.cli_if or X.find_cli_if(cfg)
-        agent = X.Agent(cfg)
-        with open("/proc/%d/net/dev" % agent.proc.pid) as f:
-            if "srv0" not in f.read() and cfg.srv_ns == "xsrv":
-                raise X.SetupError("agent pid %d is not in netns %s" %
-                                   (agent.proc.pid, cfg.srv_ns))
-        filt = X.RstFilter(cfg, ifname)
-        filt.install()
-        X.enter_netns(cfg.cli_ns)
-        wire = X.Wire(cfg, ifname)
-        ctx = X.Context(cfg, agent, wire, socket.AF_INET)
+        ctx = session.open(socket.AF_INET, "lib.sh nics_up",
+                           agent_in_srv_ns)
+        agent = ctx.agent
 
         # --- phase 1: not loaded
         err = rmmod()
@@ -663,12 +662,7 @@ def main():
     except X.SetupError as e:
         tap.report("setup", False, [str(e)])
     finally:
-        if wire:
-            wire.close()
-        if agent:
-            agent.quit()
-        if filt:
-            filt.remove()
+        session.close()
         if was_loaded and not loaded():
             err = insmod()
             tap.report("xtcp loaded again for the harness", err is None,

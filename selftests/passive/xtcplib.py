@@ -1157,6 +1157,46 @@ class Flow:
 # The run: context, pairs, reporting
 # ---------------------------------------------------------------------
 
+class Session:
+    """The client side of a run, opened in this order: both namespaces
+    checked, the agent started in the server namespace, the RST filter
+    installed on the client NIC, this process moved into the client
+    namespace, the capture (Wire) opened.  close() undoes what open()
+    got to, also after a failure half-way."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.agent = self.filt = self.wire = None
+
+    def open(self, xtcp_family, ns_hint, check_agent=None):
+        """Returns the Context.  ns_hint says how the namespaces are
+        made; check_agent(agent) may raise SetupError or exit."""
+        cfg = self.cfg
+        for ns in (cfg.srv_ns, cfg.cli_ns):
+            if not netns_exists(ns):
+                raise SetupError("netns %s missing: %s" % (ns, ns_hint))
+        ifname = cfg.cli_if or find_cli_if(cfg)
+        self.agent = Agent(cfg)
+        if check_agent:
+            check_agent(self.agent)
+        self.filt = RstFilter(cfg, ifname)
+        self.filt.install()
+        enter_netns(cfg.cli_ns)
+        self.wire = Wire(cfg, ifname)
+        return Context(cfg, self.agent, self.wire, xtcp_family)
+
+    def close(self):
+        # The agent's sockets close while the filter still holds the
+        # client's RSTs back.
+        if self.wire:
+            self.wire.close()
+        if self.agent:
+            self.agent.quit()
+        if self.filt:
+            self.filt.remove()
+        self.agent = self.filt = self.wire = None
+
+
 class Context:
     def __init__(self, cfg, agent, wire, xtcp_family):
         self.cfg, self.agent, self.wire = cfg, agent, wire
