@@ -415,9 +415,45 @@ out:
 	return 0;
 }
 
+/*
+ * A segment for a full socket: a listener in any state (a close() may be
+ * taking it out of TCP_LISTEN right now), or a connection.  @refcounted
+ * says whether the lookup took a reference, which is ours to drop; it is
+ * decided at lookup time, never from sk_state, which another CPU may
+ * change under us (tcp_v4_rcv()'s refcounted).
+ */
+static void xtcp_v4_rcv_sk(struct sock *sk, struct sk_buff *skb,
+			   bool refcounted)
+{
+	if (sk->sk_state == TCP_LISTEN) {
+		if (xtcp_v4_rcv_listen(sk, skb))
+			xtcp_v4_send_reset(sk, skb);
+		consume_skb(skb);
+		goto put;
+	}
+	bh_lock_sock_nested(sk);
+	if (!sock_owned_by_user(sk)) {
+		if (xtcp_rcv_state_process(sk, skb))
+			xtcp_v4_send_reset(sk, skb);
+		consume_skb(skb);
+	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
+				  READ_ONCE(sk->sk_sndbuf))) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INERRS);
+		kfree_skb(skb);
+	}
+	bh_unlock_sock(sk);
+put:
+	if (refcounted)
+		sock_put(sk);
+}
+
 /**
  * xtcp_v4_rcv - the IPPROTO_TCP handler while xtcp is loaded
  * @skb: a TCP segment for this host
+ *
+ * A connection or request sock comes from the established hash with a
+ * reference; a listener from the listening hash without one (it is
+ * SOCK_RCU_FREE and we are in an RCU read section).
  *
  * Context: softirq, rcu_read_lock() held by the IP layer.
  * Return: 0, or what stock TCP returns for segments that are not ours.
@@ -428,6 +464,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	struct xtcp_net *xn = xtcp_pernet(net);
 	const struct tcphdr *th;
 	const struct iphdr *iph;
+	bool refcounted, counted = false;
 	struct sock *sk;
 
 	if (skb->pkt_type != PACKET_HOST ||
@@ -437,10 +474,12 @@ lookup:
 	th = (const struct tcphdr *)skb->data;
 	iph = ip_hdr(skb);
 
+	refcounted = true;
 	sk = xtcp_lookup_established(xn, iph->saddr, th->source, iph->daddr,
 				     ntohs(th->dest), inet_iif(skb),
 				     inet_sdif(skb));
 	if (!sk) {
+		refcounted = false;
 		sk = xtcp_lookup_listener(xn, skb, __tcp_hdrlen(th),
 					  iph->saddr, th->source, iph->daddr,
 					  ntohs(th->dest), inet_iif(skb),
@@ -450,40 +489,25 @@ lookup:
 	}
 
 	/* From here on the segment is ours: validate before any state. */
-	xtcp_inc_stats(net, XTCP_MIB_INSEGS);
+	if (!counted) {
+		xtcp_inc_stats(net, XTCP_MIB_INSEGS);
+		counted = true;
+	}
 	if (!xtcp_v4_validate(net, skb) || !xtcp_v4_admit(sk, skb)) {
-		if (sk->sk_state != TCP_LISTEN)
+		if (refcounted)
 			sock_gen_put(sk);
 		kfree_skb(skb);
 		return 0;
 	}
 	xtcp_v4_fill_cb(skb);
 
-	switch (sk->sk_state) {
-	case TCP_LISTEN:
-		if (xtcp_v4_rcv_listen(sk, skb))
-			xtcp_v4_send_reset(sk, skb);
-		consume_skb(skb);
-		return 0;
-	case TCP_NEW_SYN_RECV:
+	if (sk->sk_state == TCP_NEW_SYN_RECV) {
 		if (xtcp_v4_rcv_req(skb, sk) == -EAGAIN)
 			goto lookup;
 		return 0;
-	default:
-		bh_lock_sock_nested(sk);
-		if (!sock_owned_by_user(sk)) {
-			if (xtcp_rcv_state_process(sk, skb))
-				xtcp_v4_send_reset(sk, skb);
-			consume_skb(skb);
-		} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-					  READ_ONCE(sk->sk_sndbuf))) {
-			xtcp_inc_stats(net, XTCP_MIB_INERRS);
-			kfree_skb(skb);
-		}
-		bh_unlock_sock(sk);
-		sock_put(sk);
-		return 0;
 	}
+	xtcp_v4_rcv_sk(sk, skb, refcounted);
+	return 0;
 
 stock:
 	return xtcp_stock_protocol->handler(skb);
