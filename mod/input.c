@@ -377,8 +377,11 @@ static void xtcp_v4_restore_cb(struct sk_buff *skb)
 
 /*
  * A segment for a request sock: the third ACK, a retransmitted SYN, a
- * RST...  Mirrors the TCP_NEW_SYN_RECV branch of tcp_v4_rcv().
- * Returns -EAGAIN when the segment must be looked up again.
+ * RST...  Mirrors the TCP_NEW_SYN_RECV branch of tcp_v4_rcv().  The
+ * caller's reference on the request is ours to drop.  Returns -EAGAIN
+ * when the segment must be looked up again: its request went with a
+ * closing listener, or another CPU turned it into a child first
+ * (req_stolen), which is then the one that should have it.
  */
 static int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
 {
@@ -394,10 +397,16 @@ static int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
 		xtcp_v4_restore_cb(skb);
 		return -EAGAIN;
 	}
+	/* The request holds the listener; it may go before we are done. */
 	sock_hold(listener);
 	nsk = xtcp_check_req(listener, skb, req, &req_stolen);
 	if (!nsk) {
 		reqsk_put(req);
+		if (req_stolen) {
+			xtcp_v4_restore_cb(skb);
+			sock_put(listener);
+			return -EAGAIN;
+		}
 		goto out;
 	}
 	if (nsk == listener) {
