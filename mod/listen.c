@@ -104,11 +104,16 @@ void xtcp_unhash(struct sock *sk)
 	spin_unlock_bh(&ilb->lock);
 }
 
-/* reqsk_queue_alloc(): an empty accept queue. */
+/*
+ * reqsk_queue_alloc(): an empty accept queue.  Its locks are not touched:
+ * a softirq may hold rskq_lock right now (a child being queued while the
+ * listener was shut down and listens again), and re-initialising a held
+ * lock corrupts it (CVE-2024-26614).  They are initialised once, when the
+ * socket is created (xtcp_create()) or accepted (xtcp_csk_accept()), as
+ * inet_init_csk_locks() is called in stock.
+ */
 static void xtcp_reqsk_queue_alloc(struct request_sock_queue *queue)
 {
-	spin_lock_init(&queue->rskq_lock);
-	spin_lock_init(&queue->fastopenq.lock);
 	queue->fastopenq.rskq_rst_head = NULL;
 	queue->fastopenq.rskq_rst_tail = NULL;
 	queue->fastopenq.qlen = 0;
@@ -288,6 +293,11 @@ static struct sock *xtcp_csk_accept(struct sock *sk, int flags, int *err)
 	release_sock(sk);
 	newsk = req->sk;
 	reqsk_put(req);
+	/*
+	 * The child's queue is a copy of the listener's, locks included,
+	 * taken while they may have been held: it may listen one day.
+	 */
+	inet_init_csk_locks(newsk);
 	return newsk;
 
 out_err:
