@@ -246,7 +246,11 @@ static struct request_sock *xtcp_cookie_reqsk(struct sock *sk,
 	return req;
 }
 
-/* tcp_get_cookie_sock(): the child, straight onto the accept queue. */
+/*
+ * tcp_get_cookie_sock(): the child, straight onto the accept queue.  A
+ * listener that stopped listening meanwhile resets the child, and the
+ * request, never hashed, is freed here whatever its refcount.
+ */
 static struct sock *xtcp_get_cookie_sock(struct sock *sk, struct sk_buff *skb,
 					 struct request_sock *req,
 					 struct dst_entry *dst, u32 tsoff)
@@ -265,7 +269,11 @@ static struct sock *xtcp_get_cookie_sock(struct sock *sk, struct sk_buff *skb,
 		bh_unlock_sock(child);
 		sock_put(child);
 	}
-	reqsk_free(req);
+	/*
+	 * __reqsk_free(), as tcp_get_cookie_sock(): the request may hold
+	 * the refcount of 1 set above, which reqsk_free() would WARN about.
+	 */
+	__reqsk_free(req);
 	return NULL;
 }
 
