@@ -13,10 +13,22 @@
 
 #include "xtcp.h"
 
-/* reqsk_timeout(): the backed-off timeout of the next retry. */
+/*
+ * num_timeout is 7 bits wide.  With synack_retries of 128 and more stock
+ * lets it wrap to 0, so the request never expires and its "young" count
+ * is taken off the queue again at each wrap; xtcp stops counting at the
+ * top instead: the request never expires either, and young stays right.
+ */
+#define XTCP_NUM_TIMEOUT_MAX	127
+
+/*
+ * reqsk_timeout(): the backed-off timeout of the next retry, jiffies.
+ * The shift is bounded: 1 s << 31 is far past TCP_RTO_MAX, and a shift
+ * by 64 or more (stock's after 64 timeouts) is undefined in C.
+ */
 unsigned long xtcp_reqsk_timeout(const struct request_sock *req)
 {
-	u64 timeout = (u64)TCP_TIMEOUT_INIT << req->num_timeout;
+	u64 timeout = (u64)TCP_TIMEOUT_INIT << min_t(u8, req->num_timeout, 31);
 
 	return (unsigned long)min_t(u64, timeout, TCP_RTO_MAX);
 }
@@ -62,8 +74,10 @@ void xtcp_reqsk_timer_handler(struct timer_list *t)
 	/* An ACKed request (full accept queue) is kept, SYN-ACK or not. */
 	if (req->num_timeout < xtcp_synack_retries(sk_listener) &&
 	    (!xtcp_rtx_syn_ack(sk_listener, req) || inet_rsk(req)->acked)) {
-		if (req->num_timeout++ == 0)
+		if (req->num_timeout == 0)
 			atomic_dec(&queue->young);
+		if (req->num_timeout < XTCP_NUM_TIMEOUT_MAX)
+			req->num_timeout++;
 		mod_timer(&req->rsk_timer, jiffies + xtcp_reqsk_timeout(req));
 		return;
 	}
