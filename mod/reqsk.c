@@ -415,34 +415,53 @@ drop:
 }
 
 /*
- * reqsk_queue_unlink(): out of the hash, timer stopped.  The references
- * of both go with them.  Returns true if the request was still hashed.
+ * __inet_csk_reqsk_queue_drop(): out of the hash, timer stopped, each
+ * dropping its reference.  Whether to stop the timer is decided by who
+ * calls, never by timer_pending(): while the handler runs on another CPU
+ * the timer is not pending, yet the handler may re-arm it, so anyone but
+ * the handler itself must timer_delete_sync(), which waits for it
+ * (CVE-2024-50154).  The handler (@from_timer) drops its own reference.
+ * Returns true if this call unlinked the request.
  */
-static bool xtcp_reqsk_queue_unlink(struct request_sock *req)
+static bool __xtcp_csk_reqsk_queue_drop(struct sock *sk,
+					struct request_sock *req,
+					bool from_timer)
 {
-	bool found = xtcp_ehash_remove(req_to_sk(req));
+	bool unlinked = xtcp_ehash_remove(req_to_sk(req));
 
-	if (timer_pending(&req->rsk_timer) && timer_delete_sync(&req->rsk_timer))
+	if (!from_timer && timer_delete_sync(&req->rsk_timer))
 		reqsk_put(req);
-	return found;
-}
-
-/**
- * xtcp_csk_reqsk_queue_drop - forget a request (inet_csk_reqsk_queue_drop())
- * @sk:  its listener
- * @req: the request
- *
- * Return: true if this call unlinked it (and dropped the hash's reference).
- */
-bool xtcp_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req)
-{
-	bool unlinked = xtcp_reqsk_queue_unlink(req);
-
 	if (unlinked) {
 		reqsk_queue_removed(&inet_csk(sk)->icsk_accept_queue, req);
 		reqsk_put(req);
 	}
 	return unlinked;
+}
+
+/**
+ * xtcp_csk_reqsk_queue_drop - forget a request (inet_csk_reqsk_queue_drop())
+ * @sk:  its listener
+ * @req: the request, hashed once (its timer set up)
+ *
+ * Context: any but the request's own timer; may wait for that timer.
+ * Return: true if this call unlinked it (and dropped the hash's reference).
+ */
+bool xtcp_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req)
+{
+	return __xtcp_csk_reqsk_queue_drop(sk, req, false);
+}
+
+/**
+ * xtcp_reqsk_timer_drop - the timer gives up on its request
+ * @sk:  the listener
+ * @req: the request; the timer's reference goes too
+ *
+ * Context: the request's timer handler.
+ */
+void xtcp_reqsk_timer_drop(struct sock *sk, struct request_sock *req)
+{
+	__xtcp_csk_reqsk_queue_drop(sk, req, true);
+	reqsk_put(req);
 }
 
 void xtcp_csk_reqsk_queue_drop_and_put(struct sock *sk,

@@ -82,5 +82,5 @@ void xtcp_reqsk_timer_handler(struct timer_list *t)
 		return;
 	}
 drop:
-	xtcp_csk_reqsk_queue_drop_and_put(sk_listener, req);
+	xtcp_reqsk_timer_drop(sk_listener, req);
 }

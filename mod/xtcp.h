@@ -360,6 +360,7 @@ struct request_sock *xtcp_reqsk_alloc(struct sock *sk_listener,
 bool xtcp_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req);
 void xtcp_csk_reqsk_queue_drop_and_put(struct sock *sk,
 				       struct request_sock *req);
+void xtcp_reqsk_timer_drop(struct sock *sk, struct request_sock *req);
 struct sock *xtcp_csk_complete_hashdance(struct sock *sk, struct sock *child,
 					 struct request_sock *req,
 					 bool own_req);
