@@ -45,13 +45,22 @@ static spinlock_t *xtcp_ehash_lockp(struct xtcp_net *xn, u32 hash)
 	return &xn->ehash_locks[hash & (XTCP_EHASH_LOCKS - 1)];
 }
 
-static bool xtcp_match(const struct sock *sk, __be32 saddr, __be16 sport,
-		       __be32 daddr, u16 hnum, int dif, int sdif)
+/*
+ * inet_match(): the namespace is part of the key.  The socket and request
+ * slabs are SLAB_TYPESAFE_BY_RCU and shared by every namespace, so an
+ * object a lockless reader holds may have been freed and reused for the
+ * same 4-tuple in another namespace (containers with identical
+ * addressing); only net_eq() tells them apart.
+ */
+static bool xtcp_match(const struct sock *sk, const struct net *net,
+		       __be32 saddr, __be16 sport, __be32 daddr, u16 hnum,
+		       int dif, int sdif)
 {
 	return sk->sk_daddr == saddr && sk->sk_rcv_saddr == daddr &&
 	       sk->sk_dport == sport && sk->sk_num == hnum &&
-	       inet_sk_bound_dev_eq(sock_net(sk), sk->sk_bound_dev_if,
-				    dif, sdif);
+	       net_eq(sock_net(sk), net) &&
+	       inet_sk_bound_dev_eq(sock_net(sk), sk->sk_bound_dev_if, dif,
+				    sdif);
 }
 
 /**
@@ -80,13 +89,14 @@ struct sock *xtcp_lookup_established(struct xtcp_net *xn, __be32 saddr,
 begin:
 	sk_nulls_for_each_rcu(sk, node, &head->chain) {
 		if (sk->sk_hash != hash ||
-		    !xtcp_match(sk, saddr, sport, daddr, hnum, dif, sdif))
+		    !xtcp_match(sk, xn->net, saddr, sport, daddr, hnum, dif,
+				sdif))
 			continue;
 		if (unlikely(!refcount_inc_not_zero(&sk->sk_refcnt)))
 			goto out;
 		/* The slab is TYPESAFE_BY_RCU: the socket may be reused. */
-		if (unlikely(!xtcp_match(sk, saddr, sport, daddr, hnum,
-					 dif, sdif))) {
+		if (unlikely(!xtcp_match(sk, xn->net, saddr, sport, daddr,
+					 hnum, dif, sdif))) {
 			sock_gen_put(sk);
 			goto begin;
 		}
@@ -100,15 +110,15 @@ out:
 }
 
 /* compute_score() in net/ipv4/inet_hashtables.c, for one address. */
-static int xtcp_listener_score(struct sock *sk, __be32 daddr, u16 hnum,
-			       int dif, int sdif)
+static int xtcp_listener_score(struct sock *sk, const struct net *net,
+			       __be32 daddr, u16 hnum, int dif, int sdif)
 {
 	int score;
 
-	if (sk->sk_num != hnum || sk->sk_rcv_saddr != daddr)
+	if (!net_eq(sock_net(sk), net) || sk->sk_num != hnum ||
+	    sk->sk_rcv_saddr != daddr)
 		return -1;
-	if (!inet_sk_bound_dev_eq(sock_net(sk), sk->sk_bound_dev_if,
-				  dif, sdif))
+	if (!inet_sk_bound_dev_eq(sock_net(sk), sk->sk_bound_dev_if, dif, sdif))
 		return -1;
 	score = sk->sk_bound_dev_if ? 2 : 1;
 	if (READ_ONCE(sk->sk_incoming_cpu) == raw_smp_processor_id())
@@ -116,7 +126,8 @@ static int xtcp_listener_score(struct sock *sk, __be32 daddr, u16 hnum,
 	return score;
 }
 
-static struct sock *xtcp_lookup_listener_addr(struct xtcp_listen_hashbucket *ilb,
+static struct sock *xtcp_lookup_listener_addr(const struct net *net,
+					      struct xtcp_listen_hashbucket *ilb,
 					      struct sk_buff *skb, int doff,
 					      __be32 saddr, __be16 sport,
 					      __be32 daddr, u16 hnum,
@@ -127,7 +138,7 @@ static struct sock *xtcp_lookup_listener_addr(struct xtcp_listen_hashbucket *ilb
 	int score, hiscore = 0;
 
 	sk_nulls_for_each_rcu(sk, node, &ilb->nulls_head) {
-		score = xtcp_listener_score(sk, daddr, hnum, dif, sdif);
+		score = xtcp_listener_score(sk, net, daddr, hnum, dif, sdif);
 		if (score <= hiscore)
 			continue;
 		if (sk->sk_reuseport) {
@@ -169,11 +180,11 @@ struct sock *xtcp_lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
 	struct sock *sk;
 
 	ilb = &xn->lhash[hnum & (XTCP_LHASH_SIZE - 1)];
-	sk = xtcp_lookup_listener_addr(ilb, skb, doff, saddr, sport, daddr,
-				       hnum, dif, sdif);
+	sk = xtcp_lookup_listener_addr(xn->net, ilb, skb, doff, saddr, sport,
+				       daddr, hnum, dif, sdif);
 	if (sk)
 		return sk;
-	return xtcp_lookup_listener_addr(ilb, skb, doff, saddr, sport,
+	return xtcp_lookup_listener_addr(xn->net, ilb, skb, doff, saddr, sport,
 					 htonl(INADDR_ANY), hnum, dif, sdif);
 }
 
@@ -212,9 +223,9 @@ bool xtcp_ehash_insert(struct sock *sk, struct sock *osk)
 	} else {
 		sk_nulls_for_each(esk, node, &head->chain) {
 			if (esk->sk_hash == hash &&
-			    xtcp_match(esk, sk->sk_daddr, sk->sk_dport,
-				       sk->sk_rcv_saddr, sk->sk_num,
-				       sk->sk_bound_dev_if, 0)) {
+			    xtcp_match(esk, sock_net(sk), sk->sk_daddr,
+				       sk->sk_dport, sk->sk_rcv_saddr,
+				       sk->sk_num, sk->sk_bound_dev_if, 0)) {
 				ret = false;
 				break;
 			}

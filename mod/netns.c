@@ -9,6 +9,7 @@
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <net/inet_hashtables.h>
 #include <net/netns/generic.h>
 
 #include "xtcp.h"
@@ -57,11 +58,18 @@ static int xtcp_tables_alloc(struct xtcp_net *xn)
 		spin_lock_init(&xn->bhash[i].lock);
 		INIT_HLIST_HEAD(&xn->bhash[i].chain);
 	}
+	/*
+	 * The nulls value of a chain is its index, so that a lockless
+	 * reader whose socket moved to another chain under it notices and
+	 * walks again.  Listening chains count from LISTENING_NULLS_BASE,
+	 * as stock's do: a reader of an established chain must never take
+	 * the end of a listening chain for the end of its own.
+	 */
 	for (i = 0; i < XTCP_LHASH_SIZE; i++) {
 		spin_lock_init(&xn->lhash[i].lock);
-		INIT_HLIST_NULLS_HEAD(&xn->lhash[i].nulls_head, i);
+		INIT_HLIST_NULLS_HEAD(&xn->lhash[i].nulls_head,
+				      i + LISTENING_NULLS_BASE);
 	}
-	/* The nulls value of a chain is its index: lookups detect moves. */
 	for (i = 0; i < XTCP_EHASH_SIZE; i++)
 		INIT_HLIST_NULLS_HEAD(&xn->ehash[i].chain, i);
 	for (i = 0; i < XTCP_EHASH_LOCKS; i++)
