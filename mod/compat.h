@@ -112,6 +112,22 @@ static inline u8 xtcp_sk_rt_scope(const struct sock *sk)
 }
 
 /*
+ * The TOS a stateless reply (RST, ACK) is routed with, from the TOS of
+ * the segment it answers (ip_send_unicast_reply()).  6.1 masks with
+ * RT_TOS(): bit 0 of a route key's TOS is RTO_ONLINK there, so an
+ * ECT(1)- or CE-marked segment must not pass it on, or the reply would
+ * be routed link-scope only.  6.12 keeps the whole DSCP.
+ */
+static inline u8 xtcp_reply_rt_tos(u8 tos)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return tos & INET_DSCP_MASK;
+#else
+	return RT_TOS(tos);
+#endif
+}
+
+/*
  * The window a receive buffer of @space bytes can offer.  6.7 replaced
  * the net.ipv4.tcp_adv_win_scale rule with a per-socket scaling ratio,
  * which a listener keeps at its default.

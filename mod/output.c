@@ -316,10 +316,10 @@ static void xtcp_v4_send_reply(struct net *net, const struct xtcp_reply *rep)
 	struct flowi4 fl4;
 	struct rtable *rt;
 
-	flowi4_init_output(&fl4, rep->oif, rep->mark, rep->tos,
-			   RT_SCOPE_UNIVERSE, IPPROTO_TCP, 0, rep->daddr,
-			   rep->saddr, rep->dport, rep->sport,
-			   sock_net_uid(net, NULL));
+	flowi4_init_output(&fl4, rep->oif, rep->mark,
+			   xtcp_reply_rt_tos(rep->tos), RT_SCOPE_UNIVERSE,
+			   IPPROTO_TCP, 0, rep->daddr, rep->saddr, rep->dport,
+			   rep->sport, sock_net_uid(net, NULL));
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt)) {
 		xtcp_inc_stats(net, XTCP_MIB_NOROUTE);
