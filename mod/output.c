@@ -337,7 +337,7 @@ static void xtcp_v4_send_reply(struct net *net, const struct xtcp_reply *rep)
 }
 
 /* The reply to @skb comes from where it went and goes where it came from. */
-static void xtcp_reply_init(struct xtcp_reply *rep, const struct sk_buff *skb)
+static void xtcp_reply_init(struct xtcp_reply *rep, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
@@ -348,7 +348,13 @@ static void xtcp_reply_init(struct xtcp_reply *rep, const struct sk_buff *skb)
 	rep->sport = th->dest;
 	rep->dport = th->source;
 	rep->tos = iph->tos;
-	rep->oif = inet_sdif(skb) ? inet_iif(skb) : 0;
+	/*
+	 * tcp_v4_sdif(), not inet_sdif(): the IP control block has moved
+	 * into TCP_SKB_CB by now (xtcp_v4_fill_cb()).
+	 */
+	rep->oif = tcp_v4_sdif(skb) ? inet_iif(skb) : 0;
+	/* ip_send_unicast_reply(): net.ipv4.fwmark_reflect. */
+	rep->mark = IP4_REPLY_MARK(dev_net(skb_dst(skb)->dev), skb->mark);
 }
 
 /**
@@ -380,7 +386,7 @@ void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb)
 		rep.ack_seq = ntohl(th->seq) + th->syn + th->fin +
 			      skb->len - (th->doff << 2);
 	}
-	if (sk && sk_fullsock(sk))
+	if (!rep.mark && sk && sk_fullsock(sk))
 		rep.mark = sk->sk_mark;
 	xtcp_v4_send_reply(dev_net(skb_dst(skb)->dev), &rep);
 }
