@@ -26,29 +26,41 @@ static bool xtcp_in_window(u32 seq, u32 end_seq, u32 s_win, u32 e_win)
 }
 
 /*
- * tcp_oow_rate_limited(): replies to out-of-window segments go out at most
- * once per net.ipv4.tcp_invalid_ratelimit, so that we cannot be made to
- * ACK in a loop.  Segments that carry data are never limited.
+ * __tcp_oow_rate_limited(): at most one reply to invalid segments per
+ * net.ipv4.tcp_invalid_ratelimit for this request, so that we cannot be
+ * made to ACK in a loop.  The stamp is read and written locklessly: two
+ * CPUs may both answer once, never more.
  */
-static bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
-				  enum xtcp_mib mib, u32 *last_oow_ack_time)
+static bool __xtcp_oow_rate_limited(struct net *net, enum xtcp_mib mib,
+				    u32 *last_oow_ack_time)
 {
+	u32 val = READ_ONCE(*last_oow_ack_time);
 	u32 now = (u32)jiffies;
-	s32 elapsed;
 
-	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq &&
-	    !tcp_hdr(skb)->syn)
-		return false;
-	if (*last_oow_ack_time) {
-		elapsed = (s32)(now - *last_oow_ack_time);
+	if (val) {
+		s32 elapsed = (s32)(now - val);
+
 		if (elapsed >= 0 &&
 		    elapsed < READ_ONCE(net->ipv4.sysctl_tcp_invalid_ratelimit)) {
 			xtcp_inc_stats(net, mib);
 			return true;
 		}
 	}
-	*last_oow_ack_time = now;
+	WRITE_ONCE(*last_oow_ack_time, now);
 	return false;
+}
+
+/*
+ * tcp_oow_rate_limited(): segments that carry data (and no SYN) are not
+ * likely part of an ACK loop and are never limited.
+ */
+static bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+				  enum xtcp_mib mib, u32 *last_oow_ack_time)
+{
+	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq &&
+	    !tcp_hdr(skb)->syn)
+		return false;
+	return __xtcp_oow_rate_limited(net, mib, last_oow_ack_time);
 }
 
 /*
@@ -59,11 +71,13 @@ static bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
 static bool xtcp_challenge_ack_allowed(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
+	u32 limit = READ_ONCE(net->ipv4.sysctl_tcp_challenge_ack_limit);
 	u32 now = jiffies / HZ;
 	u32 count;
 
+	if (limit == INT_MAX)	/* the admin turned the limit off */
+		return true;
 	if (now != READ_ONCE(xn->challenge_stamp)) {
-		u32 limit = READ_ONCE(net->ipv4.sysctl_tcp_challenge_ack_limit);
 		u32 half = (limit + 1) >> 1;
 
 		WRITE_ONCE(xn->challenge_stamp, now);
@@ -77,14 +91,17 @@ static bool xtcp_challenge_ack_allowed(struct net *net)
 	return true;
 }
 
-/* tcp_reqsk_send_challenge_ack() */
+/*
+ * tcp_reqsk_send_challenge_ack(): __xtcp_oow_rate_limited() directly, so
+ * that a RST carrying payload cannot bypass the per-request limit.
+ */
 static void xtcp_reqsk_send_challenge_ack(struct sock *sk, struct sk_buff *skb,
 					  struct request_sock *req)
 {
 	struct net *net = sock_net(sk);
 
-	if (xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDCHALLENGE,
-				  &xtcp_rsk(req)->last_oow_ack_time))
+	if (__xtcp_oow_rate_limited(net, XTCP_MIB_ACKSKIPPEDCHALLENGE,
+				    &xtcp_rsk(req)->last_oow_ack_time))
 		return;
 	if (xtcp_challenge_ack_allowed(net)) {
 		xtcp_inc_stats(net, XTCP_MIB_CHALLENGEACK);
