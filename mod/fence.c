@@ -6,7 +6,8 @@
  * stack owns must look taken to the other.  For every socket that owns a
  * port through bind() or autobind, xtcp binds a kernel TCP socket, the
  * fence, to the same address and port, with the same SO_REUSEADDR,
- * SO_REUSEPORT, owner uid and bound device.  Stock TCP's own bind()
+ * SO_REUSEPORT, owner uid (of the socket's inode, as sock_i_uid() reads
+ * it) and bound device.  Stock TCP's own bind()
  * then refuses the port when it would have refused an xtcp socket, its
  * ephemeral connect() skips it (a bucket created by bind() is never used
  * for connect()), and an xtcp bind() to a port stock TCP holds fails here
@@ -52,6 +53,15 @@ static int xtcp_fence_bind(struct sock *sk, struct socket **fencep)
 		sock_set_reuseaddr(fsk);
 	if (sk->sk_reuseport)
 		sock_set_reuseport(fsk);
+	/*
+	 * The owner stock's conflict checks compare is sock_i_uid(), the
+	 * uid of the socket's inode: the one who created the socket, not
+	 * the one binding it now (who may have setuid() in between) and
+	 * not sk_uid.  The fence belongs to the xtcp socket's owner, as an
+	 * MPTCP subflow belongs to its MPTCP socket's.
+	 */
+	SOCK_INODE(fence)->i_uid = SOCK_INODE(sk->sk_socket)->i_uid;
+	SOCK_INODE(fence)->i_gid = SOCK_INODE(sk->sk_socket)->i_gid;
 	fsk->sk_uid = sk->sk_uid;
 	if (sk->sk_bound_dev_if) {
 		err = sock_bindtoindex(fsk, sk->sk_bound_dev_if, true);
