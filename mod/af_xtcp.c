@@ -111,7 +111,7 @@ static void xtcp_close(struct sock *sk, long timeout)
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (sk->sk_state == TCP_LISTEN)
 		xtcp_csk_listen_stop(sk);
-	else if (sk->sk_state != TCP_CLOSE)
+	else if (xtcp_need_reset(sk->sk_state))
 		xtcp_send_active_reset(sk);
 	xtcp_done(sk);
 	xtcp_fence_release(sk);
@@ -122,18 +122,27 @@ static void xtcp_close(struct sock *sk, long timeout)
 }
 
 /*
- * disconnect(): what shutdown(SHUT_RD) and connect(AF_UNSPEC) do to a
- * listener.  As tcp_disconnect(), the socket leaves the listening state
- * and keeps its port only if bind() chose it explicitly.
+ * disconnect(): what shutdown(SHUT_RD) and connect(AF_UNSPEC) do, and
+ * how a listener that closes forgets its unaccepted children.  As
+ * tcp_disconnect(): the state goes to TCP_CLOSE first; a listener stops
+ * listening, a synchronized connection is aborted with a RST and reports
+ * ECONNRESET (tcp_need_reset()), anything else reports no error.  The
+ * port is kept only if bind() chose it explicitly.
+ *
+ * Context: process context with the socket locked, except for a child
+ * forgotten by its listener (softirq, bh-locked), which has no fence.
  */
 static int xtcp_disconnect(struct sock *sk, int flags)
 {
 	struct inet_sock *inet = inet_sk(sk);
+	int old_state = sk->sk_state;
 
-	if (sk->sk_state == TCP_LISTEN)
+	if (old_state == TCP_LISTEN) {
 		xtcp_csk_listen_stop(sk);
-	else if (sk->sk_state != TCP_CLOSE)
+	} else if (xtcp_need_reset(old_state)) {
 		xtcp_send_active_reset(sk);
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	}
 	if (sk->sk_state != TCP_CLOSE) {
 		sk->sk_prot->unhash(sk);
 		inet_sk_set_state(sk, TCP_CLOSE);
@@ -152,7 +161,6 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 	inet->inet_dport = 0;
 	inet->inet_daddr = 0;
 	WRITE_ONCE(sk->sk_shutdown, 0);
-	sk->sk_err = ECONNRESET;
 	sk_error_report(sk);
 	return 0;
 }

@@ -162,6 +162,17 @@ static inline u16 xtcp_mss_clamp(const struct sock *sk, u16 mss)
 	return (user_mss && user_mss < mss) ? user_mss : mss;
 }
 
+/*
+ * tcp_need_reset(): the states in which aborting a connection tells the
+ * peer with a RST (RFC 9293 section 3.10.5, ABORT call).
+ */
+static inline bool xtcp_need_reset(int state)
+{
+	return (1 << state) &
+	       (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |
+		TCPF_FIN_WAIT2 | TCPF_SYN_RECV);
+}
+
 /**
  * struct xtcp_bind_bucket - owners of one local port (inet_bind_bucket)
  * @port:          the port, host order
