@@ -127,7 +127,8 @@ static void xtcp_close(struct sock *sk, long timeout)
  * tcp_disconnect(): the state goes to TCP_CLOSE first; a listener stops
  * listening, a synchronized connection is aborted with a RST and reports
  * ECONNRESET (tcp_need_reset()), anything else reports no error.  The
- * port is kept only if bind() chose it explicitly.
+ * port is kept only if bind() chose it explicitly, and getsockname()
+ * keeps reporting it even so (inet_sport stays, as in stock).
  *
  * Context: process context with the socket locked, except for a child
  * forgotten by its listener (softirq, bh-locked), which has no fence.
@@ -154,12 +155,10 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
 		xtcp_put_port(sk);
 		xtcp_fence_release(sk);
-		inet->inet_sport = 0;
 	} else {
 		xtcp_fence_unlisten(sk);
 	}
 	inet->inet_dport = 0;
-	inet->inet_daddr = 0;
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sk_error_report(sk);
 	return 0;
