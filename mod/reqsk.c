@@ -472,13 +472,16 @@ void xtcp_csk_reqsk_queue_drop_and_put(struct sock *sk,
 }
 
 /*
- * inet_child_forget(): a child whose listener went away is reset and
- * destroyed.  Called with the child locked.
+ * inet_child_forget(): a child whose listener went away is aborted, as
+ * tcp_disconnect() aborts it: a RST only if it is still synchronized (a
+ * child the peer has reset already is in TCP_CLOSE and gets none), then
+ * destroyed.  Called with the child locked, in softirq or with BHs off.
  */
 static void xtcp_child_forget(struct sock *sk, struct request_sock *req,
 			      struct sock *child)
 {
-	xtcp_send_active_reset(child);
+	if (xtcp_need_reset(child->sk_state))
+		xtcp_send_active_reset(child);
 	xtcp_done(child);
 	sock_orphan(child);
 	sock_put(child);
