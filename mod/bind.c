@@ -224,11 +224,10 @@ static int xtcp_csk_take_port(struct sock *sk, unsigned short port,
 	spin_lock_bh(&head->lock);
 	tb = xtcp_bind_bucket_find(head, port, l3mdev);
 	if (!tb) {
+		/* No memory: EADDRINUSE, as __inet_bind() reports it. */
 		tb = xtcp_bind_bucket_create(head, port, l3mdev);
-		if (!tb) {
-			ret = -ENOMEM;
+		if (!tb)
 			goto unlock;
-		}
 	} else if (autobind) {
 		if (xtcp_csk_bind_conflict(sk, tb, relax, false))
 			goto unlock;
