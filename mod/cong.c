@@ -41,11 +41,13 @@ static struct xtcp_cong_ops xtcp_reno = {
 	.cong_avoid	= xtcp_reno_cong_avoid,
 };
 
+/* tcp_ca_find(): under rcu_read_lock() or the registry's lock. */
 static struct xtcp_cong_ops *xtcp_ca_find(const char *name)
 {
 	struct xtcp_cong_ops *ca;
 
-	list_for_each_entry_rcu(ca, &xtcp_cong_list, list)
+	list_for_each_entry_rcu(ca, &xtcp_cong_list, list,
+				lockdep_is_held(&xtcp_cong_list_lock))
 		if (!strcmp(ca->name, name))
 			return ca;
 	return NULL;
