@@ -16,6 +16,7 @@
  * lock: RCU and SLAB_TYPESAFE_BY_RCU with the nulls-list restart, as in
  * the kernel.  Only inserts and removals lock, one bucket lock each.
  */
+#include <linux/delay.h>
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <net/inet_hashtables.h>
@@ -564,13 +565,22 @@ int xtcp_input_init(void)
 	return 0;
 }
 
-/* Give stock TCP its handler back and wait out every reader of ours. */
+/*
+ * Give stock TCP its handler back and wait out every reader of ours.  If
+ * someone else has put a handler in front of ours meanwhile, it may call
+ * ours: freeing our code and tables now would leave it calling freed
+ * memory.  Module exit cannot fail, so it waits, loudly, until that
+ * handler is gone and the slot is ours again.
+ */
 void xtcp_input_exit(void)
 {
 	const struct net_protocol **slot = xtcp_tcp_slot();
 
-	if (cmpxchg(slot, &xtcp_protocol, xtcp_stock_protocol) !=
-	    &xtcp_protocol)
-		pr_err("xtcp: IPPROTO_TCP handler changed under us\n");
+	while (cmpxchg(slot, &xtcp_protocol, xtcp_stock_protocol) !=
+	       &xtcp_protocol) {
+		pr_err_ratelimited("xtcp: IPPROTO_TCP handler changed under us (%ps); waiting for it to be restored before unloading\n",
+				   READ_ONCE(*slot));
+		msleep(1000);
+	}
 	synchronize_net();
 }
