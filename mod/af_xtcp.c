@@ -36,6 +36,7 @@ static int xtcp_init_sock(struct sock *sk)
 	inet_csk(sk)->icsk_sync_mss = xtcp_sync_mss;
 	xtcp_sk(sk)->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 	xtcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
+	xtcp_sk(sk)->tcp_header_len = sizeof(struct tcphdr);
 	sk->sk_state = TCP_CLOSE;
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(net->ipv4.sysctl_tcp_wmem[1]));

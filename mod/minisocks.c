@@ -304,6 +304,9 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 		newtp->rx_opt.ts_recent_stamp = ktime_get_seconds();
 	}
 	newtp->tsoffset = treq->ts_off;
+	newtp->tcp_header_len = sizeof(struct tcphdr) +
+				(newtp->rx_opt.tstamp_ok ?
+				 TCPOLEN_TSTAMP_ALIGNED : 0);
 	newtp->rx_opt.mss_clamp = req->mss;
 	newtp->ecn_ok = ireq->ecn_ok;
 	xtcp_inc_stats(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
@@ -320,28 +323,49 @@ static struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
 	return xtcp_csk_route_req(sk, fl4, req);
 }
 
+/*
+ * tcp_bound_to_half_wnd(): a peer that offers tiny windows is sent
+ * segments of half its largest window, never below 68 bytes of IP
+ * datagram (RFC 791's minimum) less our TCP header.
+ */
+static int xtcp_bound_to_half_wnd(const struct xtcp_sock *xs, int pktsize)
+{
+	u32 cutoff = xs->max_window;
+
+	if (cutoff > TCP_MSS_DEFAULT)
+		cutoff >>= 1;
+	if (cutoff && pktsize > cutoff)
+		return max_t(int, cutoff, 68U - xs->tcp_header_len);
+	return pktsize;
+}
+
 /**
  * xtcp_sync_mss - the sending MSS for a path MTU (tcp_sync_mss())
  * @sk:   the socket
- * @pmtu: the path MTU
+ * @pmtu: the path MTU, bytes
  *
- * IPv4 and TCP headers (and IP options) off, clamped by the peer's MSS,
- * never above half the largest window it offered.  Also icsk_sync_mss,
- * which IP_OPTIONS calls when the header length changes.
+ * __tcp_mtu_to_mss(): IPv4 and TCP headers off, clamped by the peer's
+ * MSS, IP options off, then never below net.ipv4.tcp_min_snd_mss (room
+ * for a full set of options and 8 bytes of data: the floor that keeps a
+ * peer's MSS of 0..47 from making segments of nothing, CVE-2019-11479);
+ * then the timestamp option off, and bound to half the peer's window.
+ * Also icsk_sync_mss, which IP_OPTIONS calls when the header length
+ * changes.
  *
- * Return: the new MSS.
+ * Context: socket locked, or a new child not yet visible.
+ * Return: the new MSS, bytes.
  */
 unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr) -
-		  inet_csk(sk)->icsk_ext_hdr_len;
+	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
 
 	if (mss > xs->rx_opt.mss_clamp)
 		mss = xs->rx_opt.mss_clamp;
-	mss = max(mss, TCP_MIN_SND_MSS);
-	if (xs->max_window && mss > xs->max_window / 2)
-		mss = max_t(int, xs->max_window / 2, TCP_MIN_SND_MSS);
+	mss -= inet_csk(sk)->icsk_ext_hdr_len;
+	mss = max(mss, READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_snd_mss));
+	mss -= xs->tcp_header_len - sizeof(struct tcphdr);
+	mss = xtcp_bound_to_half_wnd(xs, mss);
 	inet_csk(sk)->icsk_pmtu_cookie = pmtu;
 	xs->mss_cache = mss;
 	return mss;
@@ -430,7 +454,7 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 
 	xtcp_assign_congestion_control(newsk);
 	xtcp_sync_mss(newsk, dst_mtu(dst));
-	newtp->advmss = xtcp_mss_clamp(newsk, dst_metric_advmss(dst));
+	newtp->advmss = xtcp_mss_clamp(newsk, tcp_dst_advmss(dst));
 
 	if (xtcp_inherit_port(sk, newsk))
 		goto put_and_exit;

@@ -151,7 +151,7 @@ static struct sk_buff *xtcp_make_synack(const struct sock *sk,
 		skb_set_owner_w(skb, req_to_sk(req));
 	skb_dst_set(skb, dst);
 
-	mss = xtcp_mss_clamp(sk, dst_metric_advmss(dst));
+	mss = xtcp_mss_clamp(sk, tcp_dst_advmss(dst));
 	now = ktime_get_ns();
 	ts_ns = now;
 	if (cookie && ireq->tstamp_ok)

@@ -224,7 +224,7 @@ static void xtcp_openreq_init_rwin(struct request_sock *req,
 				   const struct sock *sk_listener,
 				   const struct dst_entry *dst)
 {
-	int mss = xtcp_mss_clamp(sk_listener, dst_metric_advmss(dst));
+	int mss = xtcp_mss_clamp(sk_listener, tcp_dst_advmss(dst));
 
 	if (inet_rsk(req)->tstamp_ok)
 		mss -= TCPOLEN_TSTAMP_ALIGNED;

@@ -74,6 +74,8 @@ void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
  * @window_clamp: largest window we will advertise
  * @mss_cache:    current effective sending MSS
  * @advmss:       MSS we advertised
+ * @tcp_header_len: bytes of TCP header every segment carries (20, or 32
+ *                with timestamps)
  * @tsoffset:     offset added to our timestamp clock for this connection
  * @srtt_us:      smoothed RTT << 3, microseconds (RFC 6298)
  * @mdev_us:      RTT mean deviation << 2, microseconds
@@ -103,6 +105,7 @@ struct xtcp_sock {
 	u32				window_clamp;
 	u32				mss_cache;
 	u16				advmss;
+	u16				tcp_header_len;
 	u32				tsoffset;
 	u32				srtt_us;
 	u32				mdev_us;
