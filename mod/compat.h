@@ -142,10 +142,27 @@ static inline int xtcp_win_from_space(const struct sock *sk, int space)
 }
 
 /*
- * The receive window tcp_check_req() tests a request's segments against:
- * 6.12 clamps it to what the SYN-ACK could announce, 6.1 does not.
+ * tcp_select_initial_window(): the window a request may grow to, in
+ * bytes.  6.1 caps it at 65535 (what the SYN-ACK's unscaled field can
+ * say); 6.12 lets it be the whole space, so the child's first scaled
+ * windows can offer more at once (the SYN-ACK still says at most 65535).
  */
-static inline u32 xtcp_check_req_window(const struct request_sock *req)
+static inline u32 xtcp_initial_rcv_wnd(u32 space)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return space;
+#else
+	return min_t(u32, space, U16_MAX);
+#endif
+}
+
+/*
+ * The receive window of a request that tcp_check_req() tests segments
+ * against and tcp_v4_reqsk_send_ack() offers: 6.12 clamps it to what the
+ * SYN-ACK could announce (tcp_synack_window()), 6.1 takes it as it is,
+ * which xtcp_initial_rcv_wnd() capped already.
+ */
+static inline u32 xtcp_synack_window(const struct request_sock *req)
 {
 #if XTCP_KERNEL_AT_LEAST(6, 12)
 	return min(req->rsk_rcv_wnd, 65535U);

@@ -188,7 +188,7 @@ struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
 	if (paws_reject ||
 	    !xtcp_in_window(TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->end_seq,
 			    treq->rcv_nxt,
-			    treq->rcv_nxt + xtcp_check_req_window(req))) {
+			    treq->rcv_nxt + xtcp_synack_window(req))) {
 		/* Out of window: send ACK and drop. */
 		if (!(flg & TCP_FLAG_RST) &&
 		    !xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDSYNRECV,

@@ -409,11 +409,12 @@ void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 	rep.flags = TCPHDR_ACK;
 	rep.seq = xtcp_rsk(req)->snt_isn + 1;
 	rep.ack_seq = xtcp_rsk(req)->rcv_nxt;
-	rep.window = req->rsk_rcv_wnd >> inet_rsk(req)->rcv_wscale;
+	rep.window = xtcp_synack_window(req) >> inet_rsk(req)->rcv_wscale;
 	rep.tsecr = READ_ONCE(req->ts_recent);
 	rep.ts = rep.tsecr != 0;
 	rep.tsval = xtcp_time_stamp_ms() + xtcp_rsk(req)->ts_off;
-	rep.mark = inet_rsk(req)->ir_mark;
+	if (!rep.mark)
+		rep.mark = inet_rsk(req)->ir_mark;
 	xtcp_v4_send_reply(sock_net(sk), &rep);
 }
 

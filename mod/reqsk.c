@@ -169,7 +169,7 @@ static void xtcp_select_initial_window(const struct sock *sk, int __space,
 	if (READ_ONCE(net->ipv4.sysctl_tcp_workaround_signed_windows))
 		*rcv_wnd = min(space, MAX_TCP_WINDOW);
 	else
-		*rcv_wnd = min_t(u32, space, U16_MAX);
+		*rcv_wnd = xtcp_initial_rcv_wnd(space);
 
 	if (init_rcv_wnd)
 		*rcv_wnd = min(*rcv_wnd, init_rcv_wnd * mss);
