@@ -105,6 +105,54 @@ static int xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/*
+ * tcp_fast_parse_options(): a segment without options has no timestamp;
+ * saw_tstamp must not keep the previous segment's.  TSecr is taken back
+ * to our clock (tsoffset).
+ */
+static void xtcp_fast_parse_options(struct sock *sk, const struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (tcp_hdr(skb)->doff == sizeof(struct tcphdr) / 4) {
+		xs->rx_opt.saw_tstamp = 0;
+		return;
+	}
+	if (!xtcp_parse_options(sock_net(sk), skb, &xs->rx_opt, 1))
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INOPTERRORS);
+	if (xs->rx_opt.saw_tstamp && xs->rx_opt.rcv_tsecr)
+		xs->rx_opt.rcv_tsecr -= xs->tsoffset;
+}
+
+/* tcp_receive_window(): what is left of the window we offered. */
+static u32 xtcp_receive_window(const struct xtcp_sock *xs)
+{
+	s32 win = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+
+	return win < 0 ? 0 : win;
+}
+
+/* tcp_sequence(): does [seq, end_seq) touch the receive window? */
+static bool xtcp_sequence(const struct xtcp_sock *xs, u32 seq, u32 end_seq)
+{
+	return !before(end_seq, xs->rcv_wup) &&
+	       !after(seq, xs->rcv_nxt + xtcp_receive_window(xs));
+}
+
+/*
+ * tcp_replace_ts_recent(): echo the newest TSval of a segment at or
+ * before the left edge of the window, unless it is older than the one
+ * we hold (tcp_paws_check()).
+ */
+static void xtcp_replace_ts_recent(struct xtcp_sock *xs, u32 seq)
+{
+	if (xs->rx_opt.saw_tstamp && !after(seq, xs->rcv_wup) &&
+	    tcp_paws_check(&xs->rx_opt, 0)) {
+		xs->rx_opt.ts_recent = xs->rx_opt.rcv_tsval;
+		xs->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	}
+}
+
 /**
  * xtcp_rcv_state_process - a segment for a connection
  * @sk:  the connection, locked (bh)
@@ -117,16 +165,23 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
-	if (xs->rx_opt.tstamp_ok &&
-	    th->doff > sizeof(struct tcphdr) >> 2 &&
-	    !xtcp_parse_options(sock_net(sk), skb, &xs->rx_opt, 1))
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INOPTERRORS);
-	/* tcp_replace_ts_recent(): echo the newest in-sequence TSval. */
-	if (xs->rx_opt.saw_tstamp &&
-	    !after(TCP_SKB_CB(skb)->seq, xs->rcv_wup)) {
-		xs->rx_opt.ts_recent = xs->rx_opt.rcv_tsval;
-		xs->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	xtcp_fast_parse_options(sk, skb);
+	/*
+	 * RFC 7323 section 5 (tcp_paws_discard()), then RFC 9293 3.10.7.4
+	 * (tcp_sequence()): a segment that fails either changes nothing.
+	 * The replies stock sends to them come with the data path.
+	 */
+	if (xs->rx_opt.saw_tstamp && !th->rst &&
+	    !tcp_paws_check(&xs->rx_opt, TCP_PAWS_WINDOW)) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_PAWSESTABREJECTED);
+		return 0;
 	}
+	if (!xtcp_sequence(xs, TCP_SKB_CB(skb)->seq,
+			   TCP_SKB_CB(skb)->end_seq)) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_ESTABUNHANDLED);
+		return 0;
+	}
+	xtcp_replace_ts_recent(xs, TCP_SKB_CB(skb)->seq);
 
 	if (th->rst) {
 		/* RFC 5961 section 3.2: only an exact RST resets. */
