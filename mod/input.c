@@ -7,8 +7,8 @@
  * an xtcp socket: a connection or request sock by 4-tuple in the
  * established hash, else a listener by local port.  Segments that belong
  * to no xtcp socket go to stock TCP's handler as they came, so stock TCP
- * sees exactly what it would see without xtcp.  ICMP errors go to stock
- * TCP as well.
+ * sees exactly what it would see without xtcp.  ICMP errors are sorted
+ * the same way: those quoting a segment of an xtcp socket are xtcp's.
  *
  * Mirrors tcp_v4_rcv() and tcp_v4_do_rcv() (net/ipv4/tcp_ipv4.c),
  * __inet_lookup_established(), __inet_lookup_listener() and
@@ -17,6 +17,7 @@
  * the kernel.  Only inserts and removals lock, one bucket lock each.
  */
 #include <linux/delay.h>
+#include <linux/icmp.h>
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <net/inet_hashtables.h>
@@ -535,6 +536,72 @@ stock:
 }
 
 /*
+ * tcp_req_err(): an ICMP error quoting a SYN-ACK of a request.  It must
+ * quote our ISN exactly (else it is forged or stale: OutOfWindowIcmps);
+ * a hard error (net or host unreachable, parameter problem, time
+ * exceeded) then removes the request silently, so that a later third
+ * ACK finds nothing and is answered with a RST, as stock answers it.
+ * Consumes the caller's reference.
+ */
+static void xtcp_req_err(struct sock *sk, u32 seq, bool abort)
+{
+	struct request_sock *req = inet_reqsk(sk);
+	struct net *net = sock_net(sk);
+
+	if (seq != xtcp_rsk(req)->snt_isn) {
+		xtcp_inc_stats(net, XTCP_MIB_OUTOFWINDOWICMPS);
+	} else if (abort) {
+		xtcp_csk_reqsk_queue_drop(req->rsk_listener, req);
+		xtcp_inc_stats(net, XTCP_MIB_LISTENDROPS);
+	}
+	reqsk_put(req);
+}
+
+/**
+ * xtcp_v4_err - the IPPROTO_TCP ICMP error handler while xtcp is loaded
+ * @skb:  the ICMP message, its data the quoted IP header and at least 8
+ *        bytes of the TCP header (icmp_socket_deliver() pulled them)
+ * @info: ICMP's extra (the MTU of a fragmentation-needed message)
+ *
+ * Mirrors the lookup of tcp_v4_err(): the quoted segment is one we sent,
+ * so its source is our side.  Errors for xtcp's request socks are
+ * handled as tcp_req_err() handles them; errors for its connections are
+ * counted in EstabUnhandled until the data path handles them (path MTU,
+ * soft errors); everything else is stock's, untouched.
+ *
+ * Context: softirq, rcu_read_lock() held by the ICMP layer.
+ * Return: 0, or what stock's handler returns.
+ */
+static int xtcp_v4_err(struct sk_buff *skb, u32 info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data +
+							  (iph->ihl << 2));
+	struct net *net = dev_net(skb->dev);
+	const int type = icmp_hdr(skb)->type;
+	const int code = icmp_hdr(skb)->code;
+	struct sock *sk;
+
+	sk = xtcp_lookup_established(xtcp_pernet(net), iph->daddr, th->dest,
+				     iph->saddr, ntohs(th->source),
+				     inet_iif(skb), 0);
+	if (!sk)
+		return xtcp_stock_protocol->err_handler(skb, info);
+	if (sk->sk_state == TCP_NEW_SYN_RECV) {
+		xtcp_req_err(sk, ntohl(th->seq),
+			     type == ICMP_PARAMETERPROB ||
+			     type == ICMP_TIME_EXCEEDED ||
+			     (type == ICMP_DEST_UNREACH &&
+			      (code == ICMP_NET_UNREACH ||
+			       code == ICMP_HOST_UNREACH)));
+		return 0;
+	}
+	xtcp_inc_stats(net, XTCP_MIB_ESTABUNHANDLED);
+	sock_put(sk);
+	return 0;
+}
+
+/*
  * Put our handler in front of stock TCP's with one cmpxchg, so that no
  * segment ever finds IPPROTO_TCP without a handler.
  */
@@ -557,6 +624,7 @@ int xtcp_input_init(void)
 		return -EPROTONOSUPPORT;
 	xtcp_protocol = *xtcp_stock_protocol;
 	xtcp_protocol.handler = xtcp_v4_rcv;
+	xtcp_protocol.err_handler = xtcp_v4_err;
 	if (cmpxchg(slot, xtcp_stock_protocol, &xtcp_protocol) !=
 	    xtcp_stock_protocol) {
 		pr_err("xtcp: IPPROTO_TCP handler changed under us\n");

@@ -39,6 +39,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_REQDROPPED]		= "ReqDropped",
 	[XTCP_MIB_ESTABUNHANDLED]	= "EstabUnhandled",
 	[XTCP_MIB_NOROUTE]		= "OutNoRoutes",
+	[XTCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)
