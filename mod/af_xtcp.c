@@ -75,6 +75,7 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 
 	sock->state = SS_UNCONNECTED;
 	sock->ops = &xtcp_stream_ops;
+	xtcp_compat_custom_sol_socket(sock);
 
 	sk = sk_alloc(net, PF_INET, GFP_KERNEL, &xtcp_prot, kern);
 	if (!sk)
@@ -273,6 +274,46 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 }
 
 /*
+ * SOL_SOCKET options reach us only where the kernel lets a protocol see
+ * them first (SOCK_CUSTOM_SOCKOPT, xtcp_compat_custom_sol_socket()).
+ * Every one goes on to sock_setsockopt() except those for which generic
+ * code takes any IPPROTO_TCP stream socket for a struct tcp_sock, which
+ * an xtcp_sock is not (Documentation/design.rst, "Generic code that
+ * expects a tcp_sock"):
+ *
+ * - SO_RESERVE_MEM: sock_reserve_memory() charges through sk_prot's
+ *   memory accounting, which xtcp_prot does not have yet: a NULL
+ *   dereference.  xtcp answers as stock does for a socket without
+ *   accounting, after sk_setsockopt()'s own checks.
+ * - SO_TIMESTAMPING with OPT_ID, first set on a connection:
+ *   sock_set_timestamping() reads tcp_sk(sk)->snd_una or write_seq, past
+ *   the end of an xtcp_sock.  Refused until the socket carries a
+ *   struct tcp_sock.
+ */
+static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
+				      sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	int val;
+
+	if (optname != SO_RESERVE_MEM && optname != SO_TIMESTAMPING_OLD &&
+	    optname != SO_TIMESTAMPING_NEW)
+		goto generic;
+	if (optlen < sizeof(int))
+		goto generic;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	if (optname == SO_RESERVE_MEM)
+		return (val < 0 || val > SZ_1G) ? -EINVAL : -EOPNOTSUPP;
+	if ((val & SOF_TIMESTAMPING_OPT_ID) &&
+	    !(READ_ONCE(sk->sk_tsflags) & SOF_TIMESTAMPING_OPT_ID) &&
+	    !((1 << READ_ONCE(sk->sk_state)) & (TCPF_CLOSE | TCPF_LISTEN)))
+		return -EOPNOTSUPP;
+generic:
+	return sock_setsockopt(sock, SOL_SOCKET, optname, optval, optlen);
+}
+
+/*
  * As tcp_setsockopt() and tcp_getsockopt(): any level but SOL_TCP goes to
  * the IP layer, which answers its own levels' errors.  SOL_TCP options
  * come with the data path; until then every one is unknown.
@@ -280,6 +321,9 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
+	if (level == SOL_SOCKET)
+		return xtcp_setsockopt_sol_socket(sock, optname, optval,
+						  optlen);
 	if (level != SOL_TCP)
 		return ip_setsockopt(sock->sk, level, optname, optval, optlen);
 	return -ENOPROTOOPT;

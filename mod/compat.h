@@ -188,6 +188,19 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 }
 
 /*
+ * 6.12 lets a protocol take SOL_SOCKET options before the generic code
+ * (SOCK_CUSTOM_SOCKOPT), which keeps the generic code off the paths that
+ * read a tcp_sock; 6.1 keeps that for MPTCP only, so there those paths
+ * are reachable (design.rst).
+ */
+static inline void xtcp_compat_custom_sol_socket(struct socket *sock)
+{
+#ifdef SOCK_CUSTOM_SOCKOPT
+	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);
+#endif
+}
+
+/*
  * 6.10 added a reason to request_sock_ops.send_reset(); xtcp's RST does
  * not depend on it.
  */

@@ -330,6 +330,7 @@ int xtcp_accept(struct socket *sock, struct socket *newsock,
 		   TCPF_CLOSE)));
 	sock_graft(sk2, newsock);
 	newsock->state = SS_CONNECTED;
+	xtcp_compat_custom_sol_socket(newsock);
 	release_sock(sk2);
 	return 0;
 }
