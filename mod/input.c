@@ -390,7 +390,9 @@ static void xtcp_v4_restore_cb(struct sk_buff *skb)
 
 /*
  * A segment for a request sock: the third ACK, a retransmitted SYN, a
- * RST...  Mirrors the TCP_NEW_SYN_RECV branch of tcp_v4_rcv().  The
+ * RST...  Mirrors the TCP_NEW_SYN_RECV branch of tcp_v4_rcv(), which
+ * hands the request of a closed listener to the rest of its reuseport
+ * group (reuseport_migrate_sock()).  The
  * caller's reference on the request is ours to drop.  Returns -EAGAIN
  * when the segment must be looked up again: its request went with a
  * closing listener, or another CPU turned it into a child first
@@ -404,14 +406,23 @@ static int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
 	struct sock *nsk;
 
 	if (unlikely(listener->sk_state != TCP_LISTEN)) {
-		/* The listener is closing: the request goes with it. */
-		xtcp_csk_reqsk_queue_drop_and_put(listener, req);
-		xtcp_inc_stats(sock_net(listener), XTCP_MIB_REQDROPPED);
-		xtcp_v4_restore_cb(skb);
-		return -EAGAIN;
+		/*
+		 * The listener is closing: another listener of its reuseport
+		 * group takes the request over if migration is on (it comes
+		 * referenced), else the request goes with it.
+		 */
+		nsk = reuseport_migrate_sock(listener, sk, skb);
+		if (!nsk) {
+			xtcp_csk_reqsk_queue_drop_and_put(listener, req);
+			xtcp_inc_stats(sock_net(listener), XTCP_MIB_REQDROPPED);
+			xtcp_v4_restore_cb(skb);
+			return -EAGAIN;
+		}
+		listener = nsk;
+	} else {
+		/* The request holds the listener; it may go before we end. */
+		sock_hold(listener);
 	}
-	/* The request holds the listener; it may go before we are done. */
-	sock_hold(listener);
 	nsk = xtcp_check_req(listener, skb, req, &req_stolen);
 	if (!nsk) {
 		reqsk_put(req);

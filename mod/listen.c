@@ -97,8 +97,15 @@ void xtcp_unhash(struct sock *sk)
 	}
 	ilb = xtcp_lhash(sk);
 	spin_lock_bh(&ilb->lock);
+	/*
+	 * reuseport_stop_listen_sock(), as inet_unhash(): where migration
+	 * is on (net.ipv4.tcp_migrate_req, which the kernel's reuseport
+	 * layer reads, or a BPF migrate program), the listener stays in its
+	 * group's closed section until it is freed, so that its requests
+	 * and children can be handed to the others; else it leaves now.
+	 */
 	if (rcu_access_pointer(sk->sk_reuseport_cb))
-		reuseport_detach_sock(sk);
+		reuseport_stop_listen_sock(sk);
 	__sk_nulls_del_node_init_rcu(sk);
 	sock_prot_inuse_add(sock_net(sk), sk->sk_prot, -1);
 	spin_unlock_bh(&ilb->lock);

@@ -232,7 +232,8 @@ listen_overflow:
 embryonic_reset:
 	if (!(flg & TCP_FLAG_RST))
 		xtcp_v4_send_reset(sk, skb);
-	if (xtcp_csk_reqsk_queue_drop(sk, req))
+	/* The queue it counts in is its own listener's, migrated or not. */
+	if (xtcp_csk_reqsk_queue_drop(req->rsk_listener, req))
 		xtcp_inc_stats(net, XTCP_MIB_EMBRYONICRSTS);
 	else
 		*req_stolen = true;

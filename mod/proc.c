@@ -40,6 +40,8 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_ESTABUNHANDLED]	= "EstabUnhandled",
 	[XTCP_MIB_NOROUTE]		= "OutNoRoutes",
 	[XTCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
+	[XTCP_MIB_MIGRATEREQSUCCESS]	= "TCPMigrateReqSuccess",
+	[XTCP_MIB_MIGRATEREQFAILURE]	= "TCPMigrateReqFailure",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)

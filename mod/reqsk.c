@@ -17,6 +17,7 @@
  */
 #include <linux/security.h>
 #include <net/inet_ecn.h>
+#include <net/sock_reuseport.h>
 #include <net/tcp.h>
 
 #include "xtcp.h"
@@ -471,6 +472,69 @@ void xtcp_csk_reqsk_queue_drop_and_put(struct sock *sk,
 	reqsk_put(req);
 }
 
+/**
+ * xtcp_reqsk_clone - a copy of @req for another listener (inet_reqsk_clone())
+ * @req: the request or queued child's request of a closing listener
+ * @sk:  the listener of the same reuseport group it moves to, referenced
+ *       by reuseport_migrate_sock(); the copy takes that reference over
+ *
+ * The sock_common part outside the don't-copy range and everything after
+ * it are copied; hash node, refcount and queue mapping are the copy's
+ * own.  The caller sets the refcount (and the timer) before anyone can
+ * see the copy.
+ *
+ * Context: softirq or BHs off.
+ * Return: the copy, or NULL (the reference on @sk is dropped then).
+ */
+struct request_sock *xtcp_reqsk_clone(struct request_sock *req,
+				      struct sock *sk)
+{
+	struct sock *req_sk = req_to_sk(req), *nreq_sk;
+	struct request_sock *nreq;
+
+	nreq = kmem_cache_alloc(req->rsk_ops->slab, GFP_ATOMIC | __GFP_NOWARN);
+	if (!nreq) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_MIGRATEREQFAILURE);
+		sock_put(sk);
+		return NULL;
+	}
+	nreq_sk = req_to_sk(nreq);
+	memcpy(nreq_sk, req_sk, offsetof(struct sock, sk_dontcopy_begin));
+	/* The object is larger than the field named: a request sock. */
+	unsafe_memcpy(&nreq_sk->sk_dontcopy_end, &req_sk->sk_dontcopy_end,
+		      req->rsk_ops->obj_size -
+		      offsetof(struct sock, sk_dontcopy_end),
+		      /* spans the request sock, see inet_reqsk_clone() */);
+	sk_node_init(&nreq_sk->sk_node);
+	nreq_sk->sk_tx_queue_mapping = req_sk->sk_tx_queue_mapping;
+#ifdef CONFIG_SOCK_RX_QUEUE_MAPPING
+	nreq_sk->sk_rx_queue_mapping = req_sk->sk_rx_queue_mapping;
+#endif
+	nreq_sk->sk_incoming_cpu = req_sk->sk_incoming_cpu;
+	nreq->rsk_listener = sk;
+	return nreq;
+}
+
+/*
+ * reqsk_migrate_reset(): what the old request owned now belongs to its
+ * copy, so freeing the old one must not free it.  xtcp keeps no saved
+ * SYN and no IP options yet; the pointers are cleared all the same.
+ */
+void xtcp_reqsk_migrate_reset(struct request_sock *req)
+{
+	req->saved_syn = NULL;
+	inet_rsk(req)->ireq_opt = NULL;
+}
+
+/* reqsk_queue_migrated(): the copy counts in its new listener's queue. */
+void xtcp_reqsk_queue_migrated(struct request_sock_queue *queue,
+			       const struct request_sock *req)
+{
+	if (req->num_timeout == 0)
+		atomic_inc(&queue->young);
+	atomic_inc(&queue->qlen);
+}
+
 /*
  * inet_child_forget(): a child whose listener went away is aborted, as
  * tcp_disconnect() aborts it: a RST only if it is still synchronized (a
@@ -536,13 +600,42 @@ struct sock *xtcp_csk_complete_hashdance(struct sock *sk, struct sock *child,
 					 struct request_sock *req,
 					 bool own_req)
 {
-	if (own_req) {
-		xtcp_csk_reqsk_queue_drop(req->rsk_listener, req);
-		reqsk_queue_removed(&inet_csk(req->rsk_listener)->icsk_accept_queue,
-				    req);
+	struct request_sock *nreq;
+
+	if (!own_req)
+		goto child_put;
+	xtcp_csk_reqsk_queue_drop(req->rsk_listener, req);
+	reqsk_queue_removed(&inet_csk(req->rsk_listener)->icsk_accept_queue,
+			    req);
+	if (sk == req->rsk_listener) {
 		if (xtcp_csk_reqsk_queue_add(sk, req, child))
 			return child;
+		goto child_put;
 	}
+	/*
+	 * The request's listener closed and the segment was steered to
+	 * another listener of its reuseport group (xtcp_v4_rcv_req()): the
+	 * child is queued there, with a copy of the request that holds
+	 * that listener.
+	 */
+	sock_hold(sk);
+	nreq = xtcp_reqsk_clone(req, sk);
+	if (!nreq) {
+		xtcp_child_forget(sk, req, child);
+		goto child_put;
+	}
+	smp_wmb();	/* the copy's fields before its refcount */
+	refcount_set(&nreq->rsk_refcnt, 1);
+	if (xtcp_csk_reqsk_queue_add(sk, nreq, child)) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_MIGRATEREQSUCCESS);
+		xtcp_reqsk_migrate_reset(req);
+		reqsk_put(req);
+		return child;
+	}
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_MIGRATEREQFAILURE);
+	xtcp_reqsk_migrate_reset(nreq);
+	reqsk_put(nreq);
+child_put:
 	/* Too bad, another child took ownership of the request, undo. */
 	xtcp_child_locked(child);
 	bh_unlock_sock(child);
@@ -581,14 +674,54 @@ restart:
 	}
 }
 
+/*
+ * The migration part of inet_csk_listen_stop(): a child waiting in the
+ * accept queue of a closing listener moves to another listener of its
+ * reuseport group, with a copy of its request.  Returns false if no
+ * listener takes it (the caller then forgets the child).  A listener
+ * that was chosen but stopped listening meanwhile has forgotten the
+ * child already, as inet_csk_reqsk_queue_add() does: true then too.
+ * Called with the child bh-locked and BHs off.
+ */
+static bool xtcp_migrate_child(struct sock *sk, struct request_sock *req,
+			       struct sock *child)
+{
+	struct request_sock *nreq;
+	struct sock *nsk;
+
+	nsk = reuseport_migrate_sock(sk, child, NULL);
+	if (!nsk)
+		return false;
+	nreq = xtcp_reqsk_clone(req, nsk);
+	if (!nreq)
+		return false;
+	smp_wmb();	/* the copy's fields before its refcount */
+	refcount_set(&nreq->rsk_refcnt, 1);
+	rcu_read_lock();
+	if (xtcp_csk_reqsk_queue_add(nsk, nreq, child)) {
+		xtcp_inc_stats(sock_net(nsk), XTCP_MIB_MIGRATEREQSUCCESS);
+		xtcp_reqsk_migrate_reset(req);
+		nsk->sk_data_ready(nsk);
+	} else {
+		xtcp_inc_stats(sock_net(nsk), XTCP_MIB_MIGRATEREQFAILURE);
+		xtcp_reqsk_migrate_reset(nreq);
+		reqsk_put(nreq);
+	}
+	rcu_read_unlock();
+	return true;
+}
+
 /**
  * xtcp_reqsk_queue_drain - a listener's last rites (inet_csk_listen_stop())
  * @sk: the listener, no longer hashed, locked by the caller
  *
- * Children waiting in the accept queue are reset and destroyed; requests
- * still in SYN-RECEIVED are dropped at once rather than left for their
- * timers.  A request hashed by another CPU during the walk finds the
- * listener closed at its first segment or timeout and goes then.
+ * Children waiting in the accept queue move to another listener of the
+ * reuseport group where migration is on, else are reset and destroyed.
+ * Requests still in SYN-RECEIVED are left to migrate at their next
+ * segment or timeout where migration is on; otherwise they are dropped at
+ * once rather than left for their timers.  A request hashed by another
+ * CPU during the walk finds the listener closed at its first segment or
+ * timeout and goes (or moves) then.
  */
 void xtcp_reqsk_queue_drain(struct sock *sk)
 {
@@ -608,7 +741,8 @@ void xtcp_reqsk_queue_drain(struct sock *sk)
 		local_bh_disable();
 		bh_lock_sock(child);
 		sock_hold(child);
-		xtcp_child_forget(sk, req, child);
+		if (!xtcp_migrate_child(sk, req, child))
+			xtcp_child_forget(sk, req, child);
 		bh_unlock_sock(child);
 		local_bh_enable();
 		sock_put(child);
@@ -617,5 +751,13 @@ void xtcp_reqsk_queue_drain(struct sock *sk)
 		cond_resched();
 		req = next;
 	}
-	xtcp_reqsk_purge(sk);
+	/*
+	 * A listener that may hand its requests to the rest of its reuseport
+	 * group (net.ipv4.tcp_migrate_req, or a BPF program of type
+	 * BPF_SK_REUSEPORT_SELECT_OR_MIGRATE) is still in the group, in its
+	 * closed section: its requests move at their next segment or
+	 * timeout, as in stock.  Otherwise they go now.
+	 */
+	if (!rcu_access_pointer(sk->sk_reuseport_cb))
+		xtcp_reqsk_purge(sk);
 }

@@ -9,6 +9,7 @@
  * full of requests that already timed out once, old ones get fewer
  * retries, keeping room for young ones.
  */
+#include <net/sock_reuseport.h>
 #include <net/tcp.h>
 
 #include "xtcp.h"
@@ -54,20 +55,55 @@ static int xtcp_synack_retries(const struct sock *sk_listener)
 	return max_retries;
 }
 
+/*
+ * The request's listener closed: move the request to another listener of
+ * its reuseport group (the migration part of reqsk_timer_handler()).
+ * Returns the copy, with a refcount of 2 + 1 (hash, timer, ours) and its
+ * timer set up but not armed, or NULL.
+ */
+static struct request_sock *xtcp_reqsk_timer_migrate(struct request_sock *req)
+{
+	struct request_sock *nreq;
+	struct sock *nsk;
+
+	nsk = reuseport_migrate_sock(req->rsk_listener, req_to_sk(req), NULL);
+	if (!nsk)
+		return NULL;
+	nreq = xtcp_reqsk_clone(req, nsk);
+	if (!nreq)
+		return NULL;
+	timer_setup(&nreq->rsk_timer, xtcp_reqsk_timer_handler, TIMER_PINNED);
+	smp_wmb();	/* the copy's fields before its refcount */
+	refcount_set(&nreq->rsk_refcnt, 2 + 1);
+	xtcp_reqsk_queue_migrated(&inet_csk(nsk)->icsk_accept_queue, req);
+	return nreq;
+}
+
 /**
  * xtcp_reqsk_timer_handler - SYN-ACK timeout of one request
  * @t: the request's rsk_timer
+ *
+ * Mirrors reqsk_timer_handler(): a request whose listener closed moves to
+ * another listener of the reuseport group if migration is on (the copy
+ * takes the original's place in the hash, or gives up if a segment
+ * completed the original meanwhile), else goes.
  *
  * Context: timer softirq; the timer holds a reference on the request.
  */
 void xtcp_reqsk_timer_handler(struct timer_list *t)
 {
 	struct request_sock *req = from_timer(req, t, rsk_timer);
+	struct request_sock *nreq = NULL, *oreq = req;
 	struct sock *sk_listener = req->rsk_listener;
 	struct request_sock_queue *queue;
 
-	if (inet_sk_state_load(sk_listener) != TCP_LISTEN)
-		goto drop;
+	if (inet_sk_state_load(sk_listener) != TCP_LISTEN) {
+		nreq = xtcp_reqsk_timer_migrate(req);
+		if (!nreq)
+			goto drop;
+		req = nreq;
+		sk_listener = nreq->rsk_listener;
+	}
 
 	queue = &inet_csk(sk_listener)->icsk_accept_queue;
 	req->rsk_ops->syn_ack_timeout(req);
@@ -79,8 +115,32 @@ void xtcp_reqsk_timer_handler(struct timer_list *t)
 		if (req->num_timeout < XTCP_NUM_TIMEOUT_MAX)
 			req->num_timeout++;
 		mod_timer(&req->rsk_timer, jiffies + xtcp_reqsk_timeout(req));
+		if (!nreq)
+			return;
+		if (!xtcp_ehash_insert(req_to_sk(nreq), req_to_sk(oreq))) {
+			/* A segment completed or reset the original first. */
+			xtcp_csk_reqsk_queue_drop(sk_listener, nreq);
+			goto no_ownership;
+		}
+		xtcp_inc_stats(sock_net(sk_listener),
+			       XTCP_MIB_MIGRATEREQSUCCESS);
+		xtcp_reqsk_migrate_reset(oreq);
+		reqsk_queue_removed(&inet_csk(oreq->rsk_listener)->icsk_accept_queue,
+				    oreq);
+		reqsk_put(oreq);	/* the old timer's reference */
+		reqsk_put(nreq);	/* ours */
 		return;
 	}
+	if (nreq) {
+		xtcp_inc_stats(sock_net(sk_listener),
+			       XTCP_MIB_MIGRATEREQFAILURE);
+		reqsk_put(nreq);	/* the timer was never armed */
+no_ownership:
+		xtcp_reqsk_migrate_reset(nreq);
+		reqsk_queue_removed(queue, nreq);
+		reqsk_put(nreq);	/* the hash's, never taken */
+		reqsk_put(nreq);	/* ours */
+	}
 drop:
-	xtcp_reqsk_timer_drop(sk_listener, req);
+	xtcp_reqsk_timer_drop(oreq->rsk_listener, oreq);
 }

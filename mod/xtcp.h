@@ -262,6 +262,8 @@ enum xtcp_mib {
 	XTCP_MIB_ESTABUNHANDLED,
 	XTCP_MIB_NOROUTE,
 	XTCP_MIB_OUTOFWINDOWICMPS,
+	XTCP_MIB_MIGRATEREQSUCCESS,
+	XTCP_MIB_MIGRATEREQFAILURE,
 	XTCP_MIB_MAX
 };
 
@@ -376,6 +378,11 @@ bool xtcp_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req);
 void xtcp_csk_reqsk_queue_drop_and_put(struct sock *sk,
 				       struct request_sock *req);
 void xtcp_reqsk_timer_drop(struct sock *sk, struct request_sock *req);
+struct request_sock *xtcp_reqsk_clone(struct request_sock *req,
+				      struct sock *sk);
+void xtcp_reqsk_migrate_reset(struct request_sock *req);
+void xtcp_reqsk_queue_migrated(struct request_sock_queue *queue,
+			       const struct request_sock *req);
 struct sock *xtcp_csk_complete_hashdance(struct sock *sk, struct sock *child,
 					 struct request_sock *req,
 					 bool own_req);
