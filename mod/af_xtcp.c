@@ -128,9 +128,11 @@ static void xtcp_close(struct sock *sk, long timeout)
  * how a listener that closes forgets its unaccepted children.  As
  * tcp_disconnect(): the state goes to TCP_CLOSE first; a listener stops
  * listening, a synchronized connection is aborted with a RST and reports
- * ECONNRESET (tcp_need_reset()), anything else reports no error.  The
- * port is kept only if bind() chose it explicitly, and getsockname()
- * keeps reporting it even so (inet_sport stays, as in stock).
+ * ECONNRESET (tcp_need_reset()), anything else reports no error.  A
+ * socket leaving another state keeps its port only if bind() chose it
+ * explicitly, a socket that was closed keeps it anyway, and getsockname()
+ * keeps reporting it even when it is gone (inet_sport stays, as in
+ * stock).
  *
  * Context: process context with the socket locked, except for a child
  * forgotten by its listener (softirq, bh-locked), which has no fence.
@@ -154,7 +156,12 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 		inet->inet_saddr = 0;
 		inet->inet_rcv_saddr = 0;
 	}
-	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+	/*
+	 * tcp_set_state(TCP_CLOSE) gives the port back (inet_put_port()), so
+	 * a socket that was closed already keeps it, port 0 or not.
+	 */
+	if (old_state != TCP_CLOSE &&
+	    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
 		xtcp_put_port(sk);
 		xtcp_fence_release(sk);
 	} else {
