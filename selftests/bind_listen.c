@@ -1786,6 +1786,273 @@ PAIR_TEST(shutdown_bad_how)
 	want(r, -EINVAL);
 }
 
+/* ==== disconnect(): SO_ERROR, poll() and the name after it ============ */
+
+/*
+ * shutdown(SHUT_RD) on a listener and connect(AF_UNSPEC) on any socket
+ * call tcp_disconnect() (inet_shutdown(), __inet_stream_connect()).  It
+ * sets sk_err only for a state that had a peer to reset (tcp_need_reset())
+ * or TCP_SYN_SENT: a listener, a fresh or a bound socket gets none, so
+ * SO_ERROR stays 0 and poll() shows no POLLERR, though sk_error_report()
+ * runs.  What poll() shows is tcp_poll() on TCP_CLOSE with sk_shutdown
+ * cleared: POLLHUP (closed) and POLLOUT (the stream is writeable).
+ */
+#define CLOSED_REVENTS	(POLLOUT | POLLHUP)
+
+/* poll() without waiting; records the call and revents. */
+static void poll_now(struct run *r, int fd)
+{
+	struct pollfd pfd = {
+		.fd = fd,
+		.events = POLLIN | POLLOUT | POLLPRI | POLLRDHUP,
+	};
+
+	sys(r, "poll", poll(&pfd, 1, 0));
+	rec(r, "revents", pfd.revents);
+}
+
+static long connect_unspec(struct run *r, int fd)
+{
+	struct sockaddr_in sin = sin4(ANY, 0);
+
+	sin.sin_family = AF_UNSPEC;
+	return sys(r, "connect(UNSPEC)",
+		   connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+}
+
+/* After a disconnect that had no peer: no error, before and after reading it. */
+static void no_error_after_disconnect(struct run *r, int fd)
+{
+	poll_now(r, fd);
+	want(r, CLOSED_REVENTS);
+	get_int(r, fd, SOL_SOCKET, SO_ERROR);
+	want(r, 0);
+	poll_now(r, fd);
+	want(r, CLOSED_REVENTS);
+	get_int(r, fd, SOL_SOCKET, SO_ERROR);
+	want(r, 0);
+}
+
+PAIR_TEST(disconnect_shutdown_rd_listener_error)
+{
+	int l = listener(r, P(r, 1), 8);
+
+	sys(r, "shutdown", shutdown(l, SHUT_RD));
+	want(r, 0);
+	no_error_after_disconnect(r, l);
+	/* and it can listen again, still without an error */
+	listen_on(r, l, 8);
+	want(r, 0);
+	get_int(r, l, SOL_SOCKET, SO_ERROR);
+	want(r, 0);
+}
+
+PAIR_TEST(disconnect_unspec_listener_error)
+{
+	int l = listener(r, P(r, 1), 8);
+
+	connect_unspec(r, l);
+	want(r, 0);
+	no_error_after_disconnect(r, l);
+	listen_on(r, l, 8);
+	want(r, 0);
+	get_int(r, l, SOL_SOCKET, SO_ERROR);
+	want(r, 0);
+}
+
+/* A listener with a connection in its accept queue: the child is reset,
+ * the listener itself still gets no error. */
+PAIR_TEST(disconnect_shutdown_rd_listener_queued_error)
+{
+	int l = listener(r, P(r, 1), 8);
+
+	rec(r, "client", client(r, P(r, 1), 2000));
+	want(r, 1);
+	sys(r, "shutdown", shutdown(l, SHUT_RD));
+	want(r, 0);
+	no_error_after_disconnect(r, l);
+}
+
+PAIR_TEST(disconnect_unspec_fresh_error)
+{
+	int fd = tsock(r);
+
+	poll_now(r, fd);
+	want(r, CLOSED_REVENTS);
+	connect_unspec(r, fd);
+	want(r, 0);
+	no_error_after_disconnect(r, fd);
+	name_of(r, fd);
+}
+
+PAIR_TEST(disconnect_unspec_bound_error)
+{
+	int fd = tsock(r), b;
+
+	bind_at(r, fd, LOOPBACK, P(r, 1));
+	want(r, 0);
+	connect_unspec(r, fd);
+	want(r, 0);
+	no_error_after_disconnect(r, fd);
+	/* bind() chose the port explicitly: it stays bound */
+	name_of(r, fd);
+	b = tsock(r);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+}
+
+/*
+ * Bound to port 0 but not listening: the socket is already TCP_CLOSE, so
+ * tcp_disconnect() does not call tcp_set_state(), which is what gives an
+ * unlocked port back (inet_put_port()): the port stays bound and named.
+ */
+PAIR_TEST(disconnect_unspec_bound_port0_name)
+{
+	int fd = tsock(r), b;
+
+	set_range(r, P(r, 20), P(r, 20));
+	bind_at(r, fd, LOOPBACK, 0);
+	want(r, 0);
+	name_of(r, fd);
+	connect_unspec(r, fd);
+	want(r, 0);
+	no_error_after_disconnect(r, fd);
+	name_of(r, fd);
+	b = tsock(r);
+	bind_at(r, b, LOOPBACK, P(r, 20));
+	want(r, -EADDRINUSE);
+	listen_on(r, fd, 8);
+	want(r, 0);
+	name_of(r, fd);
+}
+
+/*
+ * A listener whose port bind() did not choose explicitly (autobound by
+ * listen(), or bind() to port 0) gives the port back on disconnect
+ * (tcp_set_state(TCP_CLOSE) -> inet_put_port(), which clears inet_num
+ * only): getsockname(), which reads inet_sport, still names the old port.
+ * The port itself is free: another socket may bind it, and this one
+ * takes a port again with listen() (the one-port range: the same one, or
+ * -EADDRINUSE while the other socket holds it, the old name staying).
+ */
+static void disconnected_port_free(struct run *r, int l, bool by_shutdown)
+{
+	int b;
+
+	if (by_shutdown)
+		sys(r, "shutdown", shutdown(l, SHUT_RD));
+	else
+		connect_unspec(r, l);
+	want(r, 0);
+	name_of(r, l);
+	get_int(r, l, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 0);
+	b = tsock(r);
+	bind_at(r, b, LOOPBACK, P(r, 20));
+	want(r, 0);
+	listen_on(r, l, 8);
+	want(r, -EADDRINUSE);
+	name_of(r, l);
+	drop(r, b);
+	listen_on(r, l, 8);
+	want(r, 0);
+	name_of(r, l);
+	get_int(r, l, SOL_SOCKET, SO_ACCEPTCONN);
+	want(r, 1);
+	/* the client needs an ephemeral port of its own */
+	set_range(r, P(r, 40), P(r, 60));
+	rec(r, "client", client(r, P(r, 20), 2000));
+	want(r, 1);
+}
+
+PAIR_TEST(disconnect_shutdown_rd_autobind_name)
+{
+	int l = tsock(r);
+
+	set_range(r, P(r, 20), P(r, 20));
+	listen_on(r, l, 8);
+	want(r, 0);
+	name_of(r, l);
+	disconnected_port_free(r, l, true);
+}
+
+PAIR_TEST(disconnect_shutdown_rd_bind_port0_name)
+{
+	int l = tsock(r);
+
+	set_range(r, P(r, 20), P(r, 20));
+	bind_at(r, l, LOOPBACK, 0);
+	want(r, 0);
+	listen_on(r, l, 8);
+	want(r, 0);
+	name_of(r, l);
+	disconnected_port_free(r, l, true);
+}
+
+PAIR_TEST(disconnect_unspec_autobind_name)
+{
+	int l = tsock(r);
+
+	set_range(r, P(r, 20), P(r, 20));
+	listen_on(r, l, 8);
+	want(r, 0);
+	name_of(r, l);
+	disconnected_port_free(r, l, false);
+}
+
+PAIR_TEST(disconnect_unspec_bind_any_port0_name)
+{
+	int l = tsock(r);
+
+	set_range(r, P(r, 20), P(r, 20));
+	bind_at(r, l, ANY, 0);
+	want(r, 0);
+	listen_on(r, l, 8);
+	want(r, 0);
+	name_of(r, l);
+	disconnected_port_free(r, l, false);
+}
+
+/* After the disconnect the port is gone (inet_num 0): bind() is allowed. */
+PAIR_TEST(disconnect_shutdown_rd_autobind_rebind)
+{
+	int l = tsock(r);
+
+	set_range(r, P(r, 20), P(r, 20));
+	listen_on(r, l, 8);
+	want(r, 0);
+	sys(r, "shutdown", shutdown(l, SHUT_RD));
+	want(r, 0);
+	name_of(r, l);
+	bind_at(r, l, LOOPBACK, P(r, 5));
+	want(r, 0);
+	name_of(r, l);
+	listen_on(r, l, 8);
+	want(r, 0);
+	name_of(r, l);
+	set_range(r, P(r, 40), P(r, 60));
+	rec(r, "client", client(r, P(r, 5), 2000));
+	want(r, 1);
+}
+
+/* Control: an explicitly bound port stays, name and all (SOCK_BINDPORT_LOCK). */
+PAIR_TEST(disconnect_shutdown_rd_bound_name)
+{
+	int l = listener(r, P(r, 1), 8), b;
+
+	sys(r, "shutdown", shutdown(l, SHUT_RD));
+	want(r, 0);
+	name_of(r, l);
+	b = tsock(r);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+	listen_on(r, l, 8);
+	want(r, 0);
+	name_of(r, l);
+	rec(r, "client", client(r, P(r, 1), 2000));
+	want(r, 1);
+}
+
 /* ==== socket options ================================================= */
 
 PAIR_TEST(sockopt_reuseaddr)
