@@ -61,6 +61,7 @@ class Listener:
     def __init__(self, lid, req):
         self.lid = lid
         self.children = []
+        self.lock = threading.Lock()
         self.stop = threading.Event()
         self.thread = None
         self.greet = req.get("greet")
@@ -98,12 +99,15 @@ class Listener:
                 emit({"ev": "accept_error", "lid": self.lid,
                       "error": errname(e)})
                 continue
-            self.report(child, peer)
             if self.greet is not None:
+                self.report(child, peer)
                 threading.Thread(target=self.serve, args=(child,),
                                  daemon=True).start()
             else:
-                self.children.append(child)
+                # kept before it is reported: abort() may follow at once
+                with self.lock:
+                    self.children.append((child, peer))
+                self.report(child, peer)
 
     def serve(self, child):
         """Stock clients (curl, nc): send the greeting, wait for the
@@ -136,27 +140,52 @@ class Listener:
                     child, peer = self.sock.accept()
                 except BlockingIOError:
                     break
-                self.children.append(child)
+                with self.lock:
+                    self.children.append((child, peer))
                 peers.append(list(peer))
         finally:
             self.sock.setblocking(True)
         return peers
+
+    def abort(self, peer, timeout):
+        """Close the accepted connections from `peer` ([ip, port]; None:
+        all) with SO_LINGER {1, 0}, i.e. abort them with a RST, waiting
+        up to `timeout` s for one to be accepted.  Returns how many."""
+        deadline = time.time() + timeout
+        while True:
+            with self.lock:
+                mine = [c for c in self.children
+                        if peer is None or list(c[1]) == list(peer)]
+                self.children = [c for c in self.children if c not in mine]
+            if mine or time.time() >= deadline:
+                break
+            time.sleep(0.01)
+        for c in mine:
+            abort_close(c[0])
+        return len(mine)
 
     def close(self):
         self.stop.set()
         if self.thread:
             self.thread.join(2)
         self.sock.close()
-        for c in self.children:
+        with self.lock:
+            children, self.children = self.children, []
+        for c in children:
             # RST, not FIN: no FIN_WAIT/TIME_WAIT left behind to
             # retransmit into a later scenario's capture.
-            try:
-                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                             struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-            c.close()
-        self.children = []
+            abort_close(c[0])
+
+
+def abort_close(sock):
+    """close() with SO_LINGER {1, 0}: tcp_close() -> tcp_disconnect(),
+    an abort with a RST instead of an orderly FIN."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
 
 
 # net.ipv4.tcp_<name> and its twin net.xtcp.<name>
@@ -233,6 +262,13 @@ class Agent:
 
     def op_drain(self, req):
         return {"ok": True, "peers": self.listeners[req["lid"]].drain()}
+
+    def op_abort(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return {"ok": True, "closed": lst.abort(req.get("peer"),
+                                                float(req.get("wait", 0.5)))}
 
     def op_close(self, req):
         lst = self.listeners.pop(req["lid"], None)

@@ -17,6 +17,9 @@ Layout, from the environment (defaults match selftests/lib.sh):
   XTCP_SRV_IP  198.18.0.1   listener address
   XTCP_CLI_IP  198.18.0.2   client address
   XTCP_CLI_IF  (found)      client NIC; default: the one holding CLI_IP
+  XTCP_CLI_ALT_IP 198.19.0.2  a second client address outside the
+                            server's subnet, reached through CLI_IP as
+                            its gateway (Gateway, scenario l)
 
 Development switches:
 
@@ -31,7 +34,8 @@ Development switches:
                             other instead of concurrently
   XTCP_PARITY_VERBOSE=1     print every transcript, not just diffs
 
-Only 198.18.0.0/24 is ever used: the configuration is refused otherwise
+Only 198.18.0.0/24 is ever used, and CLI_ALT_IP from the rest of the
+benchmarking range 198.18.0.0/15: the configuration is refused otherwise
 and every segment is checked before it is sent.
 """
 import ctypes
@@ -54,6 +58,8 @@ KSFT_PASS, KSFT_FAIL, KSFT_SKIP = 0, 1, 4
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
 NET = ipaddress.ip_network("198.18.0.0/24")
+# RFC 2544's benchmarking range: CLI_ALT_IP must lie in it, outside NET.
+BENCH_NET = ipaddress.ip_network("198.18.0.0/15")
 
 # Client source ports for scapy flows.  Outside the ports the stock
 # clients of scenario k bind (40000+), so the RST filter never touches a
@@ -173,6 +179,7 @@ class Config:
         self.srv_ip = e.get("XTCP_SRV_IP", "198.18.0.1")
         self.cli_ip = e.get("XTCP_CLI_IP", "198.18.0.2")
         self.cli_if = e.get("XTCP_CLI_IF", "")
+        self.alt_ip = e.get("XTCP_CLI_ALT_IP", "198.19.0.2")
         self.selftest = env_flag("XTCP_PARITY_SELFTEST")
         self.perturb = e.get("XTCP_PARITY_PERTURB", "")
         self.serial = env_flag("XTCP_PARITY_SERIAL")
@@ -182,6 +189,10 @@ class Config:
                 raise SetupError("%s is outside %s: refusing" % (ip, NET))
         if self.srv_ip == self.cli_ip:
             raise SetupError("server and client address are the same")
+        alt = ipaddress.ip_address(self.alt_ip)
+        if alt not in BENCH_NET or alt in NET:
+            raise SetupError("XTCP_CLI_ALT_IP %s must be in %s outside %s: "
+                             "refusing" % (self.alt_ip, BENCH_NET, NET))
         if self.perturb and not (self.perturb in PERTURB_SOCKOPTS or
                                  self.perturb.startswith("sysctl:")):
             raise SetupError("unknown XTCP_PARITY_PERTURB=%s" % self.perturb)
@@ -398,6 +409,67 @@ class RstFilter:
 
 
 # ---------------------------------------------------------------------
+# Routes: a client behind a gateway, a route's advmss
+# ---------------------------------------------------------------------
+
+class Gateway:
+    """The client's second address cfg.alt_ip, outside the server's
+    subnet: a /32 on the client NIC, and on the server a host route to
+    it via the client's on-link address.  Replies to it leave the server
+    on a gateway route (scope universe), which a lookup with link scope
+    does not find.  remove() undoes what add() did."""
+
+    def __init__(self, cfg, ifname):
+        self.cfg, self.ifname = cfg, ifname
+        self.added = []
+
+    def add(self):
+        cfg = self.cfg
+        run(["ip", "addr", "add", cfg.alt_ip + "/32", "dev", self.ifname],
+            ns=cfg.cli_ns)
+        self.added.append((["ip", "addr", "del", cfg.alt_ip + "/32", "dev",
+                            self.ifname], cfg.cli_ns))
+        run(["ip", "route", "replace", cfg.alt_ip + "/32", "via",
+             cfg.cli_ip], ns=cfg.srv_ns)
+        self.added.append((["ip", "route", "del", cfg.alt_ip + "/32"],
+                           cfg.srv_ns))
+        p = run(["ip", "-o", "route", "get", cfg.alt_ip], ns=cfg.srv_ns)
+        if ("via " + cfg.cli_ip) not in p.stdout:
+            raise SetupError("server's route to %s is not via %s: %s" %
+                             (cfg.alt_ip, cfg.cli_ip, p.stdout.strip()))
+        return p.stdout.strip()
+
+    def remove(self):
+        while self.added:
+            cmd, ns = self.added.pop()
+            run(cmd, ns=ns, check=False)
+
+
+def srv_dev_to_client(cfg):
+    """The server's interface towards the client address."""
+    p = run(["ip", "-o", "route", "get", cfg.cli_ip], ns=cfg.srv_ns)
+    f = p.stdout.split()
+    if "dev" not in f:
+        raise SetupError("no route from %s to %s: %s" % (
+            cfg.srv_ns, cfg.cli_ip, p.stdout.strip()))
+    return f[f.index("dev") + 1]
+
+
+def set_client_route_advmss(cfg, advmss):
+    """A host route on the server to the client address with metric
+    advmss `advmss` (None: remove it again, the subnet route serves)."""
+    if advmss is None:
+        run(["ip", "route", "del", cfg.cli_ip + "/32"], ns=cfg.srv_ns,
+            check=False)
+        return None
+    dev = srv_dev_to_client(cfg)
+    run(["ip", "route", "replace", cfg.cli_ip + "/32", "dev", dev,
+         "advmss", str(advmss)], ns=cfg.srv_ns)
+    p = run(["ip", "-o", "route", "show", cfg.cli_ip + "/32"], ns=cfg.srv_ns)
+    return p.stdout.strip()
+
+
+# ---------------------------------------------------------------------
 # The server-side agent (xtcp_agent.py in the server namespace)
 # ---------------------------------------------------------------------
 
@@ -567,7 +639,8 @@ class Wire:
 
     def send(self, pkt):
         """Send scapy packet `pkt` (IP layer first); returns the time."""
-        if pkt[IP].dst != self.cfg.srv_ip or pkt[IP].src != self.cfg.cli_ip:
+        if pkt[IP].dst != self.cfg.srv_ip or \
+                pkt[IP].src not in (self.cfg.cli_ip, self.cfg.alt_ip):
             raise SetupError("refusing to send %s -> %s" %
                              (pkt[IP].src, pkt[IP].dst))
         data = bytes(pkt)
@@ -914,10 +987,10 @@ class Side:
         self.flows = []
         self.lid = None
 
-    def listen(self, backlog=128, accept=True, greet=None):
-        sockopts = []
+    def listen(self, backlog=128, accept=True, greet=None, sockopts=()):
+        sockopts = list(sockopts)
         if self.name == "xtcp" and self.ctx.cfg.perturb in PERTURB_SOCKOPTS:
-            sockopts = PERTURB_SOCKOPTS[self.ctx.cfg.perturb]
+            sockopts += PERTURB_SOCKOPTS[self.ctx.cfg.perturb]
         rep = self.ctx.agent.call(
             "listen", family=self.family, addr=self.ctx.cfg.srv_ip,
             port=self.port, backlog=backlog, accept=accept, greet=greet,
@@ -936,6 +1009,14 @@ class Side:
         rep = self.ctx.agent.call("drain", lid=self.lid)
         return [self.peer_name(p) for p in rep["peers"]]
 
+    def abort(self, flow, wait=0.5):
+        """Close `flow`'s accepted connection with SO_LINGER {1, 0}: an
+        abort, i.e. a RST (tcp_disconnect()), whose window shows the
+        connection's receive window.  Returns how many were closed."""
+        rep = self.ctx.agent.call("abort", lid=self.lid,
+                                  peer=[flow.src, flow.sport], wait=wait)
+        return rep.get("closed", 0)
+
     def flow(self, label, **kw):
         f = Flow(self, label, **kw)
         self.flows.append(f)
@@ -944,7 +1025,7 @@ class Side:
     def peer_name(self, peer):
         ip, port = peer
         for f in self.flows:
-            if ip == self.ctx.cfg.cli_ip and port == f.sport:
+            if ip == f.src and port == f.sport:
                 return f.label
         return "%s:%d(unknown)" % (ip, port)
 
@@ -973,9 +1054,12 @@ class Flow:
     ISN = 0x1e240000   # our ISN; the same on both sides
     TS0 = 7000000      # our TSval base; the same on both sides
 
-    def __init__(self, side, label, isn=None, ts0=None, keep_rtx=False):
+    def __init__(self, side, label, isn=None, ts0=None, keep_rtx=False,
+                 src=None):
         self.side, self.label = side, label
         self.ctx = side.ctx
+        # the client address of this flow: cfg.cli_ip, or cfg.alt_ip
+        self.src = self.ctx.cfg.cli_ip if src is None else src
         self.sport = self.ctx.next_sport()
         self.dport = side.port
         self.isn = self.ISN if isn is None else isn
@@ -992,7 +1076,7 @@ class Flow:
     # --- building -----------------------------------------------------
 
     def ip(self, tos=0, **kw):
-        return IP(src=self.ctx.cfg.cli_ip, dst=self.ctx.cfg.srv_ip, tos=tos,
+        return IP(src=self.src, dst=self.ctx.cfg.srv_ip, tos=tos,
                   ttl=64, flags="DF", **kw)
 
     def syn_opts(self, spec="all", mss=1460, ws=7, tsval=None):
@@ -1020,10 +1104,10 @@ class Flow:
             window=64240, options=o)
 
     def seg(self, flags="A", seq=None, ack=None, tsval=None, ecr=None,
-            ts=None, window=502, payload=b""):
+            ts=None, window=502, payload=b"", tos=0):
         """A segment after the SYN.  Defaults: seq = ISN+1, ack = the
         server's ISN+1, a TS option iff the SYN-ACK carried one, with
-        TSval = ts0+1 and TSecr = the last SYN-ACK's TSval."""
+        TSval = ts0+1 and TSecr = the last SYN-ACK's TSval; IP TOS 0."""
         if ts is None:
             ts = self.srv_ts is not None
         opts = []
@@ -1033,10 +1117,12 @@ class Flow:
                 (self.srv_ts or 0) if ecr is None else ecr))]
         if ack is None:
             ack = ((self.srv_isn or 0) + 1) & 0xffffffff
-        pkt = self.ip() / TCP(sport=self.sport, dport=self.dport,
-                              seq=(self.isn + 1 if seq is None else seq)
-                              & 0xffffffff, ack=ack, flags=flags,
-                              window=window, options=opts)
+        if seq is None:
+            seq = self.isn + 1
+        pkt = self.ip(tos=tos) / TCP(sport=self.sport, dport=self.dport,
+                                     seq=seq & 0xffffffff, ack=ack,
+                                     flags=flags, window=window,
+                                     options=opts)
         if payload:
             pkt = pkt / Raw(payload)
         return pkt
@@ -1137,7 +1223,7 @@ class Flow:
     def expect_accept(self, timeout=3.0):
         """Note whether the listener accepted this flow in `timeout`."""
         lid = self.side.lid
-        me = [self.ctx.cfg.cli_ip, self.sport]
+        me = [self.src, self.sport]
         ev = self.ctx.agent.wait_event(
             lambda e: (e.get("ev") == "accept" and e.get("lid") == lid and
                        e["peer"] == me), timeout)
@@ -1183,7 +1269,9 @@ class Session:
         self.filt.install()
         enter_netns(cfg.cli_ns)
         self.wire = Wire(cfg, ifname)
-        return Context(cfg, self.agent, self.wire, xtcp_family)
+        ctx = Context(cfg, self.agent, self.wire, xtcp_family)
+        ctx.cli_if = ifname
+        return ctx
 
     def close(self):
         # The agent's sockets close while the filter still holds the
@@ -1250,7 +1338,7 @@ class Context:
 
     def pair(self, name, scenario, sysctls=None, backlog=128, accept=True,
              greet=None, sanity=None, compare=None, serial=False,
-             timeout=90, parts=None):
+             timeout=90, parts=None, sockopts=()):
         """Run `scenario(side)` against a stock and an xtcp listener with
         the same sysctls, compare the transcripts, report one TAP line.
 
@@ -1260,7 +1348,9 @@ class Context:
         transcripts cannot hold exactly (timing).  `parts`, a list of
         (suffix, step labels, sanity[, skip reason]), reports each group of
         steps as a TAP line of its own instead of one for the whole
-        transcript; a part with a skip reason is reported as skipped."""
+        transcript; a part with a skip reason is reported as skipped.
+        `sockopts`, (level, name, value) triples, are set on both
+        listeners before bind() and listen()."""
         values = dict(BASE_SYSCTLS)
         values.update(sysctls or {})
         try:
@@ -1268,7 +1358,8 @@ class Context:
             sides = [Side(self, "stock", socket.AF_INET, self.next_port()),
                      Side(self, "xtcp", self.xtcp_family, self.next_port())]
             for s in sides:
-                s.listen(backlog=backlog, accept=accept, greet=greet)
+                s.listen(backlog=backlog, accept=accept, greet=greet,
+                         sockopts=sockopts)
         except SetupError as e:
             self.agent.call("reset")
             self.report(name, False, ["setup: %s" % e])
