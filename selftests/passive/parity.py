@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Passive-open parity: AF_XTCP against stock TCP, scenario by scenario.
 
-  parity.py [--veth] [--list] [TEST...]      TEST: a..k (default: all)
+  parity.py [--veth] [--list] [TEST...]      TEST: a..r (default: all)
 
 Each scenario runs against a stock AF_INET listener and an AF_XTCP
 listener in the same run, with the same sysctls (net.ipv4.tcp_* and the
@@ -695,6 +695,319 @@ def test_k(ctx):
 
 
 # ---------------------------------------------------------------------
+# l. ECN bits of a segment answered statelessly, peer behind a gateway
+# ---------------------------------------------------------------------
+
+ECN_TOS = (("not-ect", 0x00), ("ect1", 0x01), ("ect0", 0x02), ("ce", 0x03))
+
+
+def test_l(ctx):
+    """The RSTs and ACKs that answer a segment on no full socket's behalf
+    (tcp_v4_send_reset(), tcp_v4_reqsk_send_ack() -> tcp_v4_send_ack())
+    go through ip_send_unicast_reply(), which routes with RT_TOS() of the
+    segment's TOS (6.1; the DSCP on 6.12): never its ECN bits.  On 6.1 an
+    unmasked TOS would reach ip_rt_fix_tos(), which reads bit 0 (set by
+    ECT(1) and CE) as RTO_ONLINK and looks the route up with link scope,
+    which a route via a gateway does not satisfy: no reply.  So the
+    client speaks from CLI_ALT_IP, which the server reaches only via the
+    client's on-link address as gateway (X.Gateway), and for each ECN
+    codepoint sends, with that TOS: a bare ACK to the listener (RST), a
+    segment far out of a request's window (ACK), an in-window inexact RST
+    to a request (challenge ACK).  Each request completes afterwards."""
+    gw = X.Gateway(ctx.cfg, ctx.cli_if)
+    try:
+        route = gw.add()
+    except X.SetupError as e:
+        gw.remove()
+        ctx.report("l.gateway route to %s" % ctx.cfg.alt_ip, False,
+                   ["setup: %s" % e])
+        return
+    log("server's route to the client's second address: %s" % route)
+    alt = ctx.cfg.alt_ip
+
+    def scen(side, tos):
+        a = side.flow("bare-ack", src=alt)
+        a.send("ack", a.seg("A", ack=12345, ts=False, tos=tos))
+        a.expect(1, 1.0)
+        o = side.flow("oow", src=alt)
+        o.handshake_syn()
+        if o.synack is None:
+            return
+        o.send("seg", o.seg("A", seq=o.isn + 1 + (1 << 30), tos=tos))
+        o.expect(1, 1.0)
+        o.send("ack", o.seg("A"))
+        o.expect_accept(3.0)
+        c = side.flow("challenge", src=alt)
+        c.handshake_syn()
+        if c.synack is None:
+            return
+        c.send("rst", c.seg("R", seq=c.isn + 1 + 1000, ack=0, ts=False,
+                            tos=tos))
+        c.expect(1, 1.0)
+        c.send("ack", c.seg("A"))
+        c.expect_accept(3.0)
+
+    sanity = lambda tr: problems(  # noqa: E731
+        want_flags(tr, "bare-ack:ack", ["R"]),
+        want_flags(tr, "oow:syn", ["SA"]),
+        want_flags(tr, "oow:seg", ["A"]),
+        want_note(tr, "oow:ack", ACCEPTED),
+        want_flags(tr, "challenge:rst", ["A"]),
+        want_note(tr, "challenge:ack", ACCEPTED))
+    try:
+        for name, tos in ECN_TOS:
+            ctx.pair("l.tos=0x%02x (%s) from behind a gateway: RST, ACK, "
+                     "challenge ACK" % (tos, name),
+                     lambda side, tos=tos: scen(side, tos), sanity=sanity)
+    finally:
+        gw.remove()
+
+
+# ---------------------------------------------------------------------
+# m. challenge-ACK rate limit in SYN-RECV
+# ---------------------------------------------------------------------
+
+CHALLENGE_COUNTERS = ("TCPChallengeACK", "TCPACKSkippedChallenge")
+BURST = 5
+# The burst must fit well inside net.ipv4.tcp_invalid_ratelimit (500 ms).
+BURST_MAX_S = 0.3
+
+
+def test_m(ctx):
+    """An in-window RST that is not exactly at rcv_nxt gets a challenge
+    ACK (tcp_check_req() -> tcp_reqsk_send_challenge_ack()), which stock
+    rate-limits per request with __tcp_oow_rate_limited(): one per
+    tcp_invalid_ratelimit, whatever the RST carries (unlike
+    tcp_oow_rate_limited(), which never limits a segment with data).  So
+    a burst of BURST such RSTs within BURST_MAX_S, with or without a
+    payload byte, gets one challenge ACK, counts TCPChallengeACK+1 and
+    TCPACKSkippedChallenge+(BURST-1), and the request survives.  Sides
+    serial: each side's counter deltas must be its own."""
+    for what, payload in (("no payload", b""), ("1-byte payload", b"x")):
+        def scen(side, payload=payload):
+            f = side.flow("c")
+            f.handshake_syn()
+            if f.synack is None:
+                return
+            pkts = [f.seg("R", seq=f.isn + 1 + 1000 + 100 * i, ack=0,
+                          ts=False, payload=payload) for i in range(BURST)]
+            before, src = read_counters(side)
+            st = f.send("burst", pkts[0])
+            for p in pkts[1:]:
+                side.ctx.wire.send(p)
+            side.tr.burst_s = time.time() - st.t
+            f.quiet(0.6)
+            after, _ = read_counters(side)
+            st.notes.append(counter_delta(before, after, src,
+                                          names=CHALLENGE_COUNTERS))
+            f.send("ack", f.seg("A"))
+            f.expect_accept(3.0)
+
+        def compare(stock, xtcp):
+            bad = []
+            info = []
+            for tr in (stock, xtcp):
+                b = getattr(tr, "burst_s", None)
+                if b is None:
+                    continue
+                info.append("%s: %d RSTs sent in %.3fs" % (tr.side, BURST, b))
+                if b > BURST_MAX_S:
+                    bad.append("%s: the burst took %.3fs, more than %.1fs: "
+                               "not a test of the 500 ms rate limit" %
+                               (tr.side, b, BURST_MAX_S))
+            return bad, info
+
+        ctx.pair("m.challenge ACK rate limit, %d in-window RSTs, %s" %
+                 (BURST, what), scen, serial=True, compare=compare,
+                 sanity=lambda tr: problems(
+                     want_flags(tr, "c:syn", ["SA"]),
+                     want_flags(tr, "c:burst", ["A"]),
+                     want_note(tr, "c:burst", "counters: TCPChallengeACK+1 "
+                               "TCPACKSkippedChallenge+%d" % (BURST - 1)),
+                     want_note(tr, "c:ack", ACCEPTED)))
+
+
+# ---------------------------------------------------------------------
+# n. listener close after the peer reset a queued child
+# ---------------------------------------------------------------------
+
+def test_n(ctx):
+    """A child in the accept queue that the peer resets with an exact
+    RST (seq == rcv_nxt: tcp_validate_incoming() -> tcp_reset() ->
+    tcp_done()) is TCP_CLOSE but stays queued.  close() of the listener
+    (inet_csk_listen_stop() -> inet_child_forget()) disconnects each
+    child, and tcp_disconnect() sends a RST only for a state that needs
+    one (tcp_need_reset()): the dead child gets nothing more, the live
+    one (control) its RST."""
+    for flags in ("R", "RA"):
+        def scen(side, flags=flags):
+            c1 = side.flow("reset-by-peer")
+            c1.handshake_syn()
+            if c1.synack is None:
+                return
+            c1.send("ack", c1.seg("A"))
+            c1.quiet(0.3)
+            c1.send("rst", c1.seg(flags, ack=None if "A" in flags else 0,
+                                  ts=False))
+            c1.quiet(0.3)
+            c2 = side.flow("control")
+            c2.handshake_syn()
+            if c2.synack is None:
+                return
+            c2.send("ack", c2.seg("A"))
+            c2.quiet(0.3)
+            t = time.time()
+            for f in (c1, c2):
+                f.mark("after-close", t)
+            side.close_listener()
+            c1.quiet(1.0)
+            c2.flush()
+
+        ctx.pair("n.listener close after the peer reset a queued child "
+                 "(exact %s)" % flags, scen, accept=False,
+                 sanity=lambda tr: problems(
+                     want_flags(tr, "reset-by-peer:ack", []),
+                     want_flags(tr, "reset-by-peer:rst", []),
+                     want_flags(tr, "control:ack", []),
+                     want_flags(tr, "reset-by-peer:after-close", []),
+                     want_flags(tr, "control:after-close", ["RA"])))
+
+
+# ---------------------------------------------------------------------
+# o, r. the route's advmss; p. the peer's MSS; q. the listener's SO_RCVBUF
+# ---------------------------------------------------------------------
+
+MSS_VALUES = (0, 1, 12, 40, 63, 64, 87, 88, 89, 100, 536)
+# SYN layouts: with timestamps (and window scaling), without timestamps,
+# and with neither (the child's window is then quantized to an MSS)
+MSS_LAYOUTS = (("ts", "all"), ("no-ts", "all-nots"), ("no-ts-no-ws", "mss"))
+# advmss 12 with a TS SYN leaves 0 for the window's MSS: the current
+# module divides by it in xtcp_req_select_window() (the guest panics).
+# Test r holds these; o all the others.
+ADVMSS_PANIC = (("ts", "all"), ("ts-no-ws", "mss-ts"))
+ADVMSS_PANIC_VALUE = 12
+TCP_MIN_MSS = 88                # include/net/tcp.h
+DEFAULT_ADVMSS = 1460           # ipv4_default_advmss(): MTU 1500 - 40
+
+
+def open_and_abort(opts, mss=1460):
+    """SYN with layout `opts` (MSS option `mss`), the third ACK, accept(),
+    then the server aborts the child (SO_LINGER {1, 0}): its RST carries
+    the child's receive window (tcp_select_window())."""
+    def scen(side):
+        f = side.flow("c")
+        f.handshake_syn(opts=opts, mss=mss)
+        if f.synack is None:
+            return
+        f.send("ack", f.seg("A"))
+        if f.expect_accept(3.0):
+            f.mark("abort")
+            f.cur.notes.append("aborted %d" % side.abort(f))
+            f.expect(1, 1.0)
+    return scen
+
+
+def synack_mss_is(want):
+    def check(tr):
+        st = tr.step("c:syn")
+        if not st or not st.pkts:
+            return None
+        got = st.pkts[0][1].option("MSS")
+        return None if got == want else \
+            "c:syn: SYN-ACK MSS %s, stock TCP sends %s" % (got, want)
+    return check
+
+
+def open_abort_sanity(mss=None):
+    return lambda tr: problems(
+        want_flags(tr, "c:syn", ["SA"]),
+        want_flags(tr, "c:ack", []),
+        want_note(tr, "c:ack", ACCEPTED),
+        want_flags(tr, "c:abort", ["RA"]),
+        synack_mss_is(mss)(tr) if mss is not None else None)
+
+
+def route_advmss_pair(ctx, letter, advmss, lname, layout):
+    """One pair with the server's route to the client at advmss `advmss`.
+    Stock announces tcp_mss_clamp(tcp_dst_advmss()): the route's advmss
+    raised to TCP_MIN_MSS (the route's default when 0)."""
+    name = "%s.route advmss %d, SYN %s" % (letter, advmss, lname)
+    try:
+        route = X.set_client_route_advmss(ctx.cfg, advmss)
+    except X.SetupError as e:
+        X.set_client_route_advmss(ctx.cfg, None)
+        ctx.report(name, False, ["setup: %s" % e])
+        return
+    if ctx.cfg.verbose:
+        log("server's route: %s" % route)
+    want = max(advmss, TCP_MIN_MSS) if advmss else DEFAULT_ADVMSS
+    try:
+        ctx.pair(name, open_and_abort(layout), sanity=open_abort_sanity(want))
+    finally:
+        X.set_client_route_advmss(ctx.cfg, None)
+
+
+def test_o(ctx):
+    """The route's advmss (ip route ... advmss N) decides the SYN-ACK's
+    MSS option and the MSS its window is quantized to
+    (tcp_openreq_init_rwin(), tcp_make_synack()), and the child's advmss
+    (tcp_v4_syn_recv_sock()): all take tcp_dst_advmss(), at least
+    TCP_MIN_MSS (88).  SYN-ACK and the child's abort RST for each N in
+    MSS_VALUES and each layout, except advmss 12 with timestamps (r)."""
+    for advmss in MSS_VALUES:
+        for lname, layout in MSS_LAYOUTS:
+            if advmss == ADVMSS_PANIC_VALUE and \
+                    (lname, layout) in ADVMSS_PANIC:
+                continue
+            route_advmss_pair(ctx, "o", advmss, lname, layout)
+
+
+def test_r(ctx):
+    """o's advmss 12 with a timestamp SYN: stock quantizes to
+    tcp_dst_advmss() - 12 = 76; the current module computes 12 - 12 = 0
+    and divides by it (xtcp_req_select_window(): the guest panics)."""
+    for lname, layout in ADVMSS_PANIC:
+        route_advmss_pair(ctx, "r", ADVMSS_PANIC_VALUE, lname, layout)
+
+
+def test_p(ctx):
+    """The peer's MSS option (0 is ignored: tcp_parse_options()) clamps
+    the child's sending MSS (tcp_sync_mss(): at least TCP_MIN_SND_MSS),
+    and through it the receive MSS estimate that quantizes the child's
+    window (tcp_initialize_rcv_mss(): at least TCP_MIN_MSS).  The
+    SYN-ACK announces our MSS regardless.  SYN-ACK and the child's abort
+    RST for each value in MSS_VALUES and each layout."""
+    for mss in MSS_VALUES:
+        for lname, layout in MSS_LAYOUTS:
+            ctx.pair("p.peer MSS option %d, SYN %s" % (mss, lname),
+                     open_and_abort(layout, mss=mss),
+                     sanity=open_abort_sanity(DEFAULT_ADVMSS))
+
+
+SO_RCVBUFFORCE = getattr(X.socket, "SO_RCVBUFFORCE", 33)
+RCVBUF_SIZES = ((256 << 10, "256KiB"), (1 << 20, "1MiB"), (8 << 20, "8MiB"))
+
+
+def test_q(ctx):
+    """SO_RCVBUF on the listener before listen() (the children inherit
+    sk_rcvbuf and SOCK_RCVBUF_LOCK) limits the request's window clamp to
+    tcp_full_space() and picks the window scale (tcp_openreq_init_rwin());
+    the child's window after the handshake is what tcp_select_window()
+    makes of its rcv_ssthresh and free space (6.12 differs from 6.1
+    here).  SO_RCVBUF is capped by net.core.rmem_max; SO_RCVBUFFORCE is
+    not, so the sizes really differ.  SYN-ACK and the child's abort RST,
+    with and without window scaling."""
+    for oname, opt in (("SO_RCVBUF", X.socket.SO_RCVBUF),
+                       ("SO_RCVBUFFORCE", SO_RCVBUFFORCE)):
+        for size, sname in RCVBUF_SIZES:
+            for lname, layout in (("ts", "all"), ("no-ts-no-ws", "mss")):
+                ctx.pair("q.listener %s %s, SYN %s" % (oname, sname, lname),
+                         open_and_abort(layout),
+                         sockopts=[(X.socket.SOL_SOCKET, opt, size)],
+                         sanity=open_abort_sanity(DEFAULT_ADVMSS))
+
+
+# ---------------------------------------------------------------------
 
 TESTS = {
     "a": ("handshake parity", test_a),
@@ -708,6 +1021,15 @@ TESTS = {
     "i": ("listener close", test_i),
     "j": ("malformed segments", test_j),
     "k": ("stock clients", test_k),
+    "l": ("ECN bits of a segment answered by RST/ACK, peer behind a gateway "
+          "(6.1 routing)", test_l),
+    "m": ("challenge-ACK rate limit in SYN-RECV, RSTs with payload", test_m),
+    "n": ("listener close after the peer reset a queued child", test_n),
+    "o": ("route advmss: SYN-ACK MSS and window, child's window", test_o),
+    "p": ("peer's MSS option: SYN-ACK and child's window", test_p),
+    "q": ("listener SO_RCVBUF: SYN-ACK and child's window", test_q),
+    "r": ("route advmss 12 with timestamps (panics the current module)",
+          test_r),
 }
 
 
@@ -736,7 +1058,7 @@ def main():
     ap.add_argument("--veth", action="store_true",
                     help="build the namespaces over veth (host development)")
     ap.add_argument("--list", action="store_true", help="list the tests")
-    ap.add_argument("tests", nargs="*", help="a..k (default: all)")
+    ap.add_argument("tests", nargs="*", help="a..r (default: all)")
     args = ap.parse_args()
     if args.list:
         for k, (desc, _) in TESTS.items():
