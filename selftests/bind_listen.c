@@ -2176,6 +2176,28 @@ CROSS_TEST(cross_listener_then_bind)
 	want(r, -EADDRINUSE);
 }
 
+/*
+ * SO_REUSEPORT owners are compared by sock_i_uid(), the uid of whoever
+ * created the socket, not of whoever binds it: a socket created by root
+ * and bound after seteuid(NOBODY) is root's, and a NOBODY socket of
+ * either stack may not join it.  For an xtcp socket that is its fence's
+ * owner in stock's table too.
+ */
+CROSS_TEST(cross_reuseport_bind_after_setuid)
+{
+	int a = sock_of(r, 0), b;
+
+	set_int(r, a, SOL_SOCKET, SO_REUSEPORT, 1);
+	as_uid(r, NOBODY);
+	bind_at(r, a, LOOPBACK, P(r, 1));
+	want(r, 0);
+	b = sock_of(r, 1);
+	set_int(r, b, SOL_SOCKET, SO_REUSEPORT, 1);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+	as_uid(r, 0);
+}
+
 /* Closing the holder releases the port for the other stack too. */
 CROSS_TEST(cross_close_then_bind)
 {
