@@ -637,7 +637,7 @@ enum {
 	C_SOCKET_FAIL, C_BIND_FAIL, C_RST, C_FIN, C_SYNRST, C_SYNRST_EST,
 	C_WAIT, C_WAIT_RESET, C_WAIT_EOF, C_WAIT_TIMEOUT, C_WAIT_OTHER,
 	C_VICTIMS, C_VICTIMS_CONNECTED, C_VICTIMS_RESET, C_VICTIMS_BAD,
-	C_AGGRESSORS, C_AGGRESSORS_CONNECTED, C_AGGRESSORS_SYNRST,
+	C_VICTIMS_RESET_IN_CONNECT, C_AGGRESSORS, C_AGGRESSORS_CONNECTED, C_AGGRESSORS_SYNRST,
 	C_MAX_GAP_MS, C_MAX,
 };
 
@@ -665,6 +665,7 @@ static const char * const client_names[C_MAX] = {
 	[C_VICTIMS_CONNECTED]	= "victims_connected",
 	[C_VICTIMS_RESET]	= "victims_reset",
 	[C_VICTIMS_BAD]		= "victims_bad",
+	[C_VICTIMS_RESET_IN_CONNECT] = "victims_reset_in_connect",
 	[C_AGGRESSORS]		= "aggressors",
 	[C_AGGRESSORS_CONNECTED] = "aggressors_connected",
 	[C_AGGRESSORS_SYNRST]	= "aggressors_synrst",
@@ -801,6 +802,13 @@ static void attempt(struct cthread *ct, int pattern, int port, int role)
 		break;
 	case ECONNRESET:
 		v[C_RESET]++;
+		/*
+		 * Under emulation the thread may see the connection only
+		 * after its server's RST (50 ms after accept()): the server
+		 * counts such a victim, so it is counted here too.
+		 */
+		if (role == ROLE_VICTIM)
+			v[C_VICTIMS_RESET_IN_CONNECT]++;
 		break;
 	default:
 		v[C_OTHER]++;
