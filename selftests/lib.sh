@@ -18,6 +18,7 @@
 #   nics_up / nics_down      build / remove that (idempotent)
 #   in_srv CMD / in_cli CMD  run CMD in a namespace
 #   ksft_skip / ksft_fail    exit like a kselftest (4 / 1) with a reason
+#   xtcp_unload              rmmod xtcp, retried; xtcp_leftover_slabs
 
 # shellcheck disable=SC2034 # for the scripts that source this
 KSFT_PASS=0
@@ -76,6 +77,28 @@ require_cmd() {
 
 require_xtcp() {
 	[ -d /sys/module/xtcp ] || ksft_skip "xtcp module not loaded"
+}
+
+# rmmod xtcp, retried for 5 s (freeing the last sockets may wait for an
+# RCU grace period); on failure print why and return 1.
+xtcp_unload() {
+	local err
+	for _ in $(seq 20); do
+		err=$(rmmod xtcp 2>&1) && return 0
+		sleep 0.25
+	done
+	echo "$err (refcnt $(cat /sys/module/xtcp/refcnt 2>/dev/null))"
+	return 1
+}
+
+# The slab caches named after the module that exist, space-separated:
+# /sys/kernel/slab lists merged aliases too, /proc/slabinfo only the
+# caches that were not merged.
+xtcp_leftover_slabs() {
+	{
+		grep -i xtcp /proc/slabinfo | awk '{ print $1 }'
+		find /sys/kernel/slab -maxdepth 1 -iname '*xtcp*' -printf '%f\n'
+	} | sort -u | tr '\n' ' '
 }
 
 # The family number the loaded module registered (module parameter

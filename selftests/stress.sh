@@ -642,28 +642,11 @@ run_phase() {
 	comment "phase $n took $((SECONDS - t0)) s"
 }
 
-unload() {
-	local err
-	for _ in $(seq 20); do
-		err=$(rmmod xtcp 2>&1) && return 0
-		sleep 0.25
-	done
-	echo "$err (refcnt $(cat /sys/module/xtcp/refcnt 2>/dev/null))"
-	return 1
-}
-
-leftover_slabs() {
-	{
-		grep -i xtcp /proc/slabinfo | awk '{ print $1 }'
-		find /sys/kernel/slab -maxdepth 1 -iname '*xtcp*' -printf '%f\n'
-	} | sort -u | tr '\n' ' '
-}
-
 # The module can go and come back: no socket or cache left behind.
 reload_check() {
 	local err
-	if err=$(unload); then
-		err=$(leftover_slabs)
+	if err=$(xtcp_unload); then
+		err=$(xtcp_leftover_slabs)
 		[ -z "$err" ]
 		check $? "rmmod xtcp after the stress" "${err:+slab caches left: $err}"
 	else

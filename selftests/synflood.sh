@@ -412,23 +412,6 @@ drain() {
 	done
 }
 
-unload() {
-	local err
-	for _ in $(seq 20); do
-		err=$(rmmod xtcp 2>&1) && return 0
-		sleep 0.25
-	done
-	echo "$err (refcnt $(cat /sys/module/xtcp/refcnt 2>/dev/null))"
-	return 1
-}
-
-leftover_slabs() {
-	{
-		grep -i xtcp /proc/slabinfo | awk '{ print $1 }'
-		find /sys/kernel/slab -maxdepth 1 -iname '*xtcp*' -printf '%f\n'
-	} | sort -u | tr '\n' ' '
-}
-
 main() {
 	local mem0 peak_req peak_sock peak_stock_req min_mem drop_kb waited
 	local left sent recv err msg
@@ -517,8 +500,8 @@ main() {
 			"$(cat "$TMP/drain")"
 	fi
 
-	if err=$(unload); then
-		err=$(leftover_slabs)
+	if err=$(xtcp_unload); then
+		err=$(xtcp_leftover_slabs)
 		if [ -z "$err" ]; then
 			tap ok "rmmod xtcp after the flood"
 		else
