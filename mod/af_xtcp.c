@@ -34,9 +34,18 @@ static int xtcp_init_sock(struct sock *sk)
 	inet_csk(sk)->icsk_rto = TCP_TIMEOUT_INIT;
 	/* ip_setsockopt(IP_OPTIONS) calls it on every is_icsk socket. */
 	inet_csk(sk)->icsk_sync_mss = xtcp_sync_mss;
-	xtcp_sk(sk)->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
-	xtcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
-	xtcp_sk(sk)->tcp_header_len = sizeof(struct tcphdr);
+	/*
+	 * xtcp's congestion control is its own (cong.c); icsk_ca_ops stays
+	 * NULL.  Locked as a route's RTAX_CC_ALGO locks it, so that generic
+	 * code cannot install a stock algorithm either: on 6.12 a BPF
+	 * program's bpf_setsockopt(TCP_CONGESTION) gets EPERM from
+	 * tcp_set_congestion_control() instead of calling through NULL.
+	 */
+	inet_csk(sk)->icsk_ca_dst_locked = 1;
+	xtcp_init_xmit_timers(sk);
+	tcp_sk(sk)->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
+	tcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
+	tcp_sk(sk)->tcp_header_len = sizeof(struct tcphdr);
 	sk->sk_state = TCP_CLOSE;
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(net->ipv4.sysctl_tcp_wmem[1]));
@@ -148,6 +157,7 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 		xtcp_send_active_reset(sk);
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	}
+	inet_csk_clear_xmit_timers(sk);
 	if (sk->sk_state != TCP_CLOSE) {
 		sk->sk_prot->unhash(sk);
 		inet_sk_set_state(sk, TCP_CLOSE);
@@ -283,41 +293,25 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 /*
  * SOL_SOCKET options reach us only where the kernel lets a protocol see
  * them first (SOCK_CUSTOM_SOCKOPT, xtcp_compat_custom_sol_socket()).
- * Every one goes on to sock_setsockopt() except those for which generic
- * code takes any IPPROTO_TCP stream socket for a struct tcp_sock, which
- * an xtcp_sock is not (Documentation/design.rst, "Generic code that
- * expects a tcp_sock"):
- *
- * - SO_RESERVE_MEM: sock_reserve_memory() charges through sk_prot's
- *   memory accounting, which xtcp_prot does not have yet: a NULL
- *   dereference.  xtcp answers as stock does for a socket without
- *   accounting, after sk_setsockopt()'s own checks.
- * - SO_TIMESTAMPING with OPT_ID, first set on a connection:
- *   sock_set_timestamping() reads tcp_sk(sk)->snd_una or write_seq, past
- *   the end of an xtcp_sock.  Refused until the socket carries a
- *   struct tcp_sock.
+ * Every one goes on to sock_setsockopt() except SO_RESERVE_MEM:
+ * sock_reserve_memory() charges through sk_prot's memory accounting,
+ * which xtcp_prot does not have yet (a NULL dereference on 6.12).  xtcp
+ * answers as stock does for a socket without accounting, after
+ * sk_setsockopt()'s own range check.  (SO_TIMESTAMPING's OPT_ID reads
+ * tcp_sk(sk)->snd_una, which an xtcp_sock has: Documentation/design.rst,
+ * "Generic code that expects a tcp_sock".)
  */
 static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
 				      sockptr_t optval, unsigned int optlen)
 {
-	struct sock *sk = sock->sk;
 	int val;
 
-	if (optname != SO_RESERVE_MEM && optname != SO_TIMESTAMPING_OLD &&
-	    optname != SO_TIMESTAMPING_NEW)
-		goto generic;
-	if (optlen < sizeof(int))
-		goto generic;
+	if (optname != SO_RESERVE_MEM || optlen < sizeof(int))
+		return sock_setsockopt(sock, SOL_SOCKET, optname, optval,
+				       optlen);
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
 		return -EFAULT;
-	if (optname == SO_RESERVE_MEM)
-		return (val < 0 || val > SZ_1G) ? -EINVAL : -EOPNOTSUPP;
-	if ((val & SOF_TIMESTAMPING_OPT_ID) &&
-	    !(READ_ONCE(sk->sk_tsflags) & SOF_TIMESTAMPING_OPT_ID) &&
-	    !((1 << READ_ONCE(sk->sk_state)) & (TCPF_CLOSE | TCPF_LISTEN)))
-		return -EOPNOTSUPP;
-generic:
-	return sock_setsockopt(sock, SOL_SOCKET, optname, optval, optlen);
+	return (val < 0 || val > SZ_1G) ? -EINVAL : -EOPNOTSUPP;
 }
 
 /*

@@ -21,17 +21,17 @@ static LIST_HEAD(xtcp_cong_list);
 /* Reno (RFC 5681): halve on loss, one segment per RTT in avoidance. */
 static u32 xtcp_reno_ssthresh(struct sock *sk)
 {
-	return max(xtcp_sk(sk)->snd_cwnd >> 1U, 2U);
+	return max(tcp_sk(sk)->snd_cwnd >> 1U, 2U);
 }
 
 static void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (xs->snd_cwnd < xs->snd_ssthresh)
-		xs->snd_cwnd = min(xs->snd_cwnd + acked, xs->snd_ssthresh);
+	if (tp->snd_cwnd < tp->snd_ssthresh)
+		tp->snd_cwnd = min(tp->snd_cwnd + acked, tp->snd_ssthresh);
 	else if (acked)
-		xs->snd_cwnd += max(1U, acked / xs->snd_cwnd);
+		tp->snd_cwnd += max(1U, acked / tp->snd_cwnd);
 }
 
 static struct xtcp_cong_ops xtcp_reno = {
@@ -110,7 +110,7 @@ void xtcp_assign_congestion_control(struct sock *sk)
 	}
 	rcu_read_unlock();
 	xtcp_sk(sk)->ca_ops = ca;
-	memset(xtcp_sk(sk)->ca_priv, 0, sizeof(xtcp_sk(sk)->ca_priv));
+	memset(inet_csk_ca(sk), 0, ICSK_CA_PRIV_SIZE);
 }
 
 /* tcp_init_congestion_control(): at ESTABLISHED, with TCP_CA_Open. */

@@ -23,16 +23,16 @@
  */
 static void xtcp_rtt_first_sample(struct sock *sk, long mrtt_us)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
 	u32 rto_min_us = jiffies_to_usecs(TCP_RTO_MIN);
 	u32 rto;
 
 	if (mrtt_us <= 0)
 		mrtt_us = 1;
-	xs->srtt_us = mrtt_us << 3;
-	xs->mdev_us = mrtt_us << 1;	/* so that RTO = 3 * RTT */
-	xs->rttvar_us = max(xs->mdev_us, rto_min_us);
-	rto = usecs_to_jiffies((xs->srtt_us >> 3) + xs->rttvar_us);
+	tp->srtt_us = mrtt_us << 3;
+	tp->mdev_us = mrtt_us << 1;	/* so that RTO = 3 * RTT */
+	tp->rttvar_us = max(tp->mdev_us, rto_min_us);
+	rto = usecs_to_jiffies((tp->srtt_us >> 3) + tp->rttvar_us);
 	inet_csk(sk)->icsk_rto = min_t(u32, rto, TCP_RTO_MAX);
 }
 
@@ -45,7 +45,7 @@ static void xtcp_rtt_first_sample(struct sock *sk, long mrtt_us)
  */
 void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req)
 {
-	u64 snt = xtcp_rsk(req)->snt_synack;
+	u64 snt = tcp_rsk(req)->snt_synack;
 	u64 now;
 
 	if (!snt || req->num_retrans)
@@ -67,6 +67,7 @@ void xtcp_done(struct sock *sk)
 		sk->sk_prot->unhash(sk);
 		inet_sk_set_state(sk, TCP_CLOSE);
 	}
+	inet_csk_clear_xmit_timers(sk);
 	xtcp_put_port(sk);
 	xtcp_cleanup_congestion_control(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
@@ -86,19 +87,19 @@ static void xtcp_reset(struct sock *sk)
 /* The third ACK: SYN-RECEIVED to ESTABLISHED. */
 static int xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
 	u32 ack = TCP_SKB_CB(skb)->ack_seq;
 
 	/* tcp_ack(): an ACK must lie in [SND.UNA, SND.NXT]. */
-	if (before(ack, xs->snd_una) || after(ack, xs->snd_nxt))
+	if (before(ack, tp->snd_una) || after(ack, tp->snd_nxt))
 		return 1;
 
-	xs->snd_una = ack;
-	xs->snd_wnd = ntohs(tcp_hdr(skb)->window) << xs->rx_opt.snd_wscale;
-	xs->max_window = max(xs->max_window, xs->snd_wnd);
-	xs->snd_wl1 = TCP_SKB_CB(skb)->seq;
-	if (xs->rx_opt.tstamp_ok)
-		xs->advmss -= TCPOLEN_TSTAMP_ALIGNED;
+	tp->snd_una = ack;
+	tp->snd_wnd = ntohs(tcp_hdr(skb)->window) << tp->rx_opt.snd_wscale;
+	tp->max_window = max(tp->max_window, tp->snd_wnd);
+	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
+	if (tp->rx_opt.tstamp_ok)
+		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
 	xtcp_init_congestion_control(sk);
 	inet_sk_set_state(sk, TCP_ESTABLISHED);
 	sk->sk_state_change(sk);
@@ -112,31 +113,31 @@ static int xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
  */
 static void xtcp_fast_parse_options(struct sock *sk, const struct sk_buff *skb)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (tcp_hdr(skb)->doff == sizeof(struct tcphdr) / 4) {
-		xs->rx_opt.saw_tstamp = 0;
+		tp->rx_opt.saw_tstamp = 0;
 		return;
 	}
-	if (!xtcp_parse_options(sock_net(sk), skb, &xs->rx_opt, 1))
+	if (!xtcp_parse_options(sock_net(sk), skb, &tp->rx_opt, 1))
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INOPTERRORS);
-	if (xs->rx_opt.saw_tstamp && xs->rx_opt.rcv_tsecr)
-		xs->rx_opt.rcv_tsecr -= xs->tsoffset;
+	if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr)
+		tp->rx_opt.rcv_tsecr -= tp->tsoffset;
 }
 
 /* tcp_receive_window(): what is left of the window we offered. */
-static u32 xtcp_receive_window(const struct xtcp_sock *xs)
+static u32 xtcp_receive_window(const struct tcp_sock *tp)
 {
-	s32 win = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+	s32 win = tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt;
 
 	return win < 0 ? 0 : win;
 }
 
 /* tcp_sequence(): does [seq, end_seq) touch the receive window? */
-static bool xtcp_sequence(const struct xtcp_sock *xs, u32 seq, u32 end_seq)
+static bool xtcp_sequence(const struct tcp_sock *tp, u32 seq, u32 end_seq)
 {
-	return !before(end_seq, xs->rcv_wup) &&
-	       !after(seq, xs->rcv_nxt + xtcp_receive_window(xs));
+	return !before(end_seq, tp->rcv_wup) &&
+	       !after(seq, tp->rcv_nxt + xtcp_receive_window(tp));
 }
 
 /*
@@ -144,12 +145,12 @@ static bool xtcp_sequence(const struct xtcp_sock *xs, u32 seq, u32 end_seq)
  * before the left edge of the window, unless it is older than the one
  * we hold (tcp_paws_check()).
  */
-static void xtcp_replace_ts_recent(struct xtcp_sock *xs, u32 seq)
+static void xtcp_replace_ts_recent(struct tcp_sock *tp, u32 seq)
 {
-	if (xs->rx_opt.saw_tstamp && !after(seq, xs->rcv_wup) &&
-	    tcp_paws_check(&xs->rx_opt, 0)) {
-		xs->rx_opt.ts_recent = xs->rx_opt.rcv_tsval;
-		xs->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	if (tp->rx_opt.saw_tstamp && !after(seq, tp->rcv_wup) &&
+	    tcp_paws_check(&tp->rx_opt, 0)) {
+		tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
+		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
 	}
 }
 
@@ -163,7 +164,7 @@ static void xtcp_replace_ts_recent(struct xtcp_sock *xs, u32 seq)
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
-	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
 
 	xtcp_fast_parse_options(sk, skb);
 	/*
@@ -171,21 +172,21 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	 * (tcp_sequence()): a segment that fails either changes nothing.
 	 * The replies stock sends to them come with the data path.
 	 */
-	if (xs->rx_opt.saw_tstamp && !th->rst &&
-	    !tcp_paws_check(&xs->rx_opt, TCP_PAWS_WINDOW)) {
+	if (tp->rx_opt.saw_tstamp && !th->rst &&
+	    !tcp_paws_check(&tp->rx_opt, TCP_PAWS_WINDOW)) {
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_PAWSESTABREJECTED);
 		return 0;
 	}
-	if (!xtcp_sequence(xs, TCP_SKB_CB(skb)->seq,
+	if (!xtcp_sequence(tp, TCP_SKB_CB(skb)->seq,
 			   TCP_SKB_CB(skb)->end_seq)) {
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_ESTABUNHANDLED);
 		return 0;
 	}
-	xtcp_replace_ts_recent(xs, TCP_SKB_CB(skb)->seq);
+	xtcp_replace_ts_recent(tp, TCP_SKB_CB(skb)->seq);
 
 	if (th->rst) {
 		/* RFC 5961 section 3.2: only an exact RST resets. */
-		if (TCP_SKB_CB(skb)->seq == xs->rcv_nxt)
+		if (TCP_SKB_CB(skb)->seq == tp->rcv_nxt)
 			xtcp_reset(sk);
 		return 0;
 	}

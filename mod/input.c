@@ -559,7 +559,7 @@ static void xtcp_req_err(struct sock *sk, u32 seq, bool abort)
 	struct request_sock *req = inet_reqsk(sk);
 	struct net *net = sock_net(sk);
 
-	if (seq != xtcp_rsk(req)->snt_isn) {
+	if (seq != tcp_rsk(req)->snt_isn) {
 		xtcp_inc_stats(net, XTCP_MIB_OUTOFWINDOWICMPS);
 	} else if (abort) {
 		xtcp_csk_reqsk_queue_drop(req->rsk_listener, req);

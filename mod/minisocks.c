@@ -101,7 +101,7 @@ static void xtcp_reqsk_send_challenge_ack(struct sock *sk, struct sk_buff *skb,
 	struct net *net = sock_net(sk);
 
 	if (__xtcp_oow_rate_limited(net, XTCP_MIB_ACKSKIPPEDCHALLENGE,
-				    &xtcp_rsk(req)->last_oow_ack_time))
+				    &tcp_rsk(req)->last_oow_ack_time))
 		return;
 	if (xtcp_challenge_ack_allowed(net)) {
 		xtcp_inc_stats(net, XTCP_MIB_CHALLENGEACK);
@@ -128,7 +128,7 @@ static bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
 		return false;
 	tmp_opt->ts_recent = req->ts_recent;
 	if (tmp_opt->rcv_tsecr)
-		tmp_opt->rcv_tsecr -= xtcp_rsk(req)->ts_off;
+		tmp_opt->rcv_tsecr -= tcp_rsk(req)->ts_off;
 	/*
 	 * We do not store when ts_recent was seen; it was no earlier than
 	 * the longest the request could have lived.
@@ -157,7 +157,7 @@ static bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
 struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
 			    struct request_sock *req, bool *req_stolen)
 {
-	struct xtcp_request_sock *treq = xtcp_rsk(req);
+	struct tcp_request_sock *treq = tcp_rsk(req);
 	const struct tcphdr *th = tcp_hdr(skb);
 	__be32 flg = tcp_flag_word(th) &
 		     (TCP_FLAG_RST | TCP_FLAG_SYN | TCP_FLAG_ACK);
@@ -256,6 +256,7 @@ static struct sock *xtcp_csk_clone_lock(const struct sock *sk,
 	xtcp_sk(newsk)->xs_bind_hash = NULL;
 	xtcp_sk(newsk)->xs_fence = NULL;
 	xtcp_sk(newsk)->ca_ops = NULL;
+	xtcp_init_xmit_timers(newsk);
 	return newsk;
 }
 
@@ -265,20 +266,34 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 					      struct sk_buff *skb)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
-	struct xtcp_request_sock *treq = xtcp_rsk(req);
-	struct xtcp_sock *newtp;
+	struct tcp_request_sock *treq = tcp_rsk(req);
+	struct tcp_sock *newtp;
 	struct sock *newsk;
 
 	newsk = xtcp_csk_clone_lock(sk, req);
 	if (!newsk)
 		return NULL;
-	newtp = xtcp_sk(newsk);
+	newtp = tcp_sk(newsk);
 
+	/*
+	 * The sequence space as stock sets it: generic readers of the
+	 * tcp_sock (tcp_diag_get_info()'s rqueue/wqueue, tcp_get_info(),
+	 * OPT_ID) take their values from these fields.
+	 */
 	newtp->rcv_nxt = treq->rcv_isn + 1;
 	newtp->rcv_wup = newtp->rcv_nxt;
+	WRITE_ONCE(newtp->copied_seq, newtp->rcv_nxt);
+	newtp->segs_in = 1;
 	newtp->snd_una = treq->snt_isn + 1;
+	newtp->snd_sml = newtp->snd_una;
 	newtp->snd_nxt = newtp->snd_una;
+	newtp->snd_up = newtp->snd_una;
 	newtp->snd_wl1 = treq->rcv_isn;
+	inet_csk(newsk)->icsk_ack.lrcvtime = tcp_jiffies32;
+	newtp->lsndtime = tcp_jiffies32;
+	newtp->total_retrans = req->num_retrans;
+	WRITE_ONCE(newtp->write_seq, newtp->snd_una);
+	newtp->pushed_seq = newtp->snd_una;
 
 	newtp->srtt_us = 0;
 	newtp->mdev_us = jiffies_to_usecs(TCP_TIMEOUT_INIT);
@@ -290,6 +305,7 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 	newtp->rx_opt.tstamp_ok = ireq->tstamp_ok;
 	newtp->rx_opt.sack_ok = ireq->sack_ok;
 	newtp->window_clamp = req->rsk_window_clamp;
+	newtp->rcv_ssthresh = req->rsk_rcv_wnd;
 	newtp->rcv_wnd = req->rsk_rcv_wnd;
 	newtp->rx_opt.wscale_ok = ireq->wscale_ok;
 	if (newtp->rx_opt.wscale_ok) {
@@ -309,7 +325,7 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 				(newtp->rx_opt.tstamp_ok ?
 				 TCPOLEN_TSTAMP_ALIGNED : 0);
 	newtp->rx_opt.mss_clamp = req->mss;
-	newtp->ecn_ok = ireq->ecn_ok;
+	newtp->ecn_flags = ireq->ecn_ok ? TCP_ECN_OK : 0;
 	xtcp_inc_stats(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
 	return newsk;
 }
@@ -329,14 +345,14 @@ static struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
  * segments of half its largest window, never below 68 bytes of IP
  * datagram (RFC 791's minimum) less our TCP header.
  */
-static int xtcp_bound_to_half_wnd(const struct xtcp_sock *xs, int pktsize)
+static int xtcp_bound_to_half_wnd(const struct tcp_sock *tp, int pktsize)
 {
-	u32 cutoff = xs->max_window;
+	u32 cutoff = tp->max_window;
 
 	if (cutoff > TCP_MSS_DEFAULT)
 		cutoff >>= 1;
 	if (cutoff && pktsize > cutoff)
-		return max_t(int, cutoff, 68U - xs->tcp_header_len);
+		return max_t(int, cutoff, 68U - tp->tcp_header_len);
 	return pktsize;
 }
 
@@ -358,17 +374,17 @@ static int xtcp_bound_to_half_wnd(const struct xtcp_sock *xs, int pktsize)
  */
 unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
 	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
 
-	if (mss > xs->rx_opt.mss_clamp)
-		mss = xs->rx_opt.mss_clamp;
+	if (mss > tp->rx_opt.mss_clamp)
+		mss = tp->rx_opt.mss_clamp;
 	mss -= inet_csk(sk)->icsk_ext_hdr_len;
 	mss = max(mss, READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_snd_mss));
-	mss -= xs->tcp_header_len - sizeof(struct tcphdr);
-	mss = xtcp_bound_to_half_wnd(xs, mss);
+	mss -= tp->tcp_header_len - sizeof(struct tcphdr);
+	mss = xtcp_bound_to_half_wnd(tp, mss);
 	inet_csk(sk)->icsk_pmtu_cookie = pmtu;
-	xs->mss_cache = mss;
+	tp->mss_cache = mss;
 	return mss;
 }
 
@@ -423,7 +439,7 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct net *net = sock_net(sk);
 	struct inet_sock *newinet;
-	struct xtcp_sock *newtp;
+	struct tcp_sock *newtp;
 	struct sock *newsk;
 
 	if (sk_acceptq_is_full(sk))
@@ -433,7 +449,7 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 		goto exit_nonewsk;
 
 	newsk->sk_gso_type = SKB_GSO_TCPV4;
-	newtp = xtcp_sk(newsk);
+	newtp = tcp_sk(newsk);
 	newinet = inet_sk(newsk);
 	sk_daddr_set(newsk, ireq->ir_rmt_addr);
 	sk_rcv_saddr_set(newsk, ireq->ir_loc_addr);

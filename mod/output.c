@@ -94,7 +94,7 @@ static unsigned int xtcp_synack_options(struct request_sock *req,
 	if (likely(ireq->tstamp_ok)) {
 		opts->options |= XTCP_OPT_TS;
 		opts->tsval = (u32)div_u64(ts_ns, NSEC_PER_MSEC) +
-			      xtcp_rsk(req)->ts_off;
+			      tcp_rsk(req)->ts_off;
 		opts->tsecr = READ_ONCE(req->ts_recent);
 		size += TCPOLEN_TSTAMP_ALIGNED;
 	}
@@ -156,8 +156,8 @@ static struct sk_buff *xtcp_make_synack(const struct sock *sk,
 	ts_ns = now;
 	if (cookie && ireq->tstamp_ok)
 		ts_ns = xtcp_cookie_init_timestamp(req, now);
-	else if (!xtcp_rsk(req)->snt_synack)	/* first SYN-ACK: RTT start */
-		xtcp_rsk(req)->snt_synack = div_u64(now, NSEC_PER_USEC);
+	else if (!tcp_rsk(req)->snt_synack)	/* first SYN-ACK: RTT start */
+		tcp_rsk(req)->snt_synack = div_u64(now, NSEC_PER_USEC);
 
 	tcp_header_size = xtcp_synack_options(req, mss, ts_ns, &opts) +
 			  sizeof(*th);
@@ -173,8 +173,8 @@ static struct sk_buff *xtcp_make_synack(const struct sock *sk,
 	th->source = htons(ireq->ir_num);
 	th->dest = ireq->ir_rmt_port;
 	skb->mark = ireq->ir_mark;
-	th->seq = htonl(xtcp_rsk(req)->snt_isn);
-	th->ack_seq = htonl(xtcp_rsk(req)->rcv_nxt);
+	th->seq = htonl(tcp_rsk(req)->snt_isn);
+	th->ack_seq = htonl(tcp_rsk(req)->rcv_nxt);
 	/* RFC 7323 section 2.2: the window of a SYN is never scaled. */
 	th->window = htons(min(req->rsk_rcv_wnd, 65535U));
 	xtcp_options_write((__be32 *)(th + 1), &opts);
@@ -242,7 +242,7 @@ int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
 	xtcp_v4_send_check(skb, ireq->ir_loc_addr, ireq->ir_rmt_addr);
 
 	tos = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_reflect_tos) ?
-		(xtcp_rsk(req)->syn_tos & ~INET_ECN_MASK) |
+		(tcp_rsk(req)->syn_tos & ~INET_ECN_MASK) |
 		(inet_sk(sk)->tos & INET_ECN_MASK) :
 		inet_sk(sk)->tos;
 
@@ -407,12 +407,12 @@ void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 
 	xtcp_reply_init(&rep, skb);
 	rep.flags = TCPHDR_ACK;
-	rep.seq = xtcp_rsk(req)->snt_isn + 1;
-	rep.ack_seq = xtcp_rsk(req)->rcv_nxt;
+	rep.seq = tcp_rsk(req)->snt_isn + 1;
+	rep.ack_seq = tcp_rsk(req)->rcv_nxt;
 	rep.window = xtcp_synack_window(req) >> inet_rsk(req)->rcv_wscale;
 	rep.tsecr = READ_ONCE(req->ts_recent);
 	rep.ts = rep.tsecr != 0;
-	rep.tsval = xtcp_time_stamp_ms() + xtcp_rsk(req)->ts_off;
+	rep.tsval = xtcp_time_stamp_ms() + tcp_rsk(req)->ts_off;
 	if (!rep.mark)
 		rep.mark = inet_rsk(req)->ir_mark;
 	xtcp_v4_send_reply(sock_net(sk), &rep);
@@ -424,23 +424,23 @@ void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
  */
 void xtcp_send_active_reset(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_reply rep = {
 		.saddr	 = inet->inet_saddr,
 		.daddr	 = inet->inet_daddr,
 		.sport	 = inet->inet_sport,
 		.dport	 = inet->inet_dport,
-		.seq	 = xs->snd_nxt,
-		.ack_seq = xs->rcv_nxt,
+		.seq	 = tp->snd_nxt,
+		.ack_seq = tp->rcv_nxt,
 		.flags	 = TCPHDR_RST | TCPHDR_ACK,
 		.tos	 = inet->tos,
 		.oif	 = sk->sk_bound_dev_if,
 		.mark	 = sk->sk_mark,
-		.ts	 = xs->rx_opt.tstamp_ok,
-		.tsecr	 = xs->rx_opt.ts_recent,
+		.ts	 = tp->rx_opt.tstamp_ok,
+		.tsecr	 = tp->rx_opt.ts_recent,
 	};
-	u8 wscale = xs->rx_opt.rcv_wscale;
+	u8 wscale = tp->rx_opt.rcv_wscale;
 	struct sk_buff *skb;
 
 	/*
@@ -448,9 +448,9 @@ void xtcp_send_active_reset(struct sock *sk)
 	 * the scale unit; until the data path tracks free space, the window
 	 * is the one the handshake offered.
 	 */
-	rep.window = min_t(u32, ALIGN(xs->rcv_wnd, 1U << wscale) >> wscale,
+	rep.window = min_t(u32, ALIGN(tp->rcv_wnd, 1U << wscale) >> wscale,
 			   U16_MAX);
-	rep.tsval = xtcp_time_stamp_ms() + xs->tsoffset;
+	rep.tsval = xtcp_time_stamp_ms() + tp->tsoffset;
 	skb = xtcp_build_reply(&rep);
 	if (!skb)
 		return;

@@ -54,7 +54,7 @@ int xtcp_rtx_syn_ack(const struct sock *parent, struct request_sock *req)
 
 struct request_sock_ops xtcp_request_sock_ops __read_mostly = {
 	.family		= PF_INET,
-	.obj_size	= sizeof(struct xtcp_request_sock),
+	.obj_size	= sizeof(struct tcp_request_sock),
 	.rtx_syn_ack	= xtcp_rtx_synack,
 	.send_ack	= xtcp_v4_reqsk_send_ack,
 	.destructor	= xtcp_v4_reqsk_destructor,
@@ -116,7 +116,7 @@ static void xtcp_openreq_init(struct request_sock *req,
 			      struct sk_buff *skb, const struct sock *sk)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
-	struct xtcp_request_sock *treq = xtcp_rsk(req);
+	struct tcp_request_sock *treq = tcp_rsk(req);
 
 	req->rsk_rcv_wnd = 0;	/* so that xtcp_make_synack() knows */
 	treq->rcv_isn = TCP_SKB_CB(skb)->seq;
@@ -206,7 +206,7 @@ void xtcp_req_select_window(struct request_sock *req,
 	int full_space = xtcp_full_space(sk_listener);
 	u8 rcv_wscale;
 
-	req->rsk_window_clamp = READ_ONCE(xtcp_sk(sk_listener)->window_clamp) ? :
+	req->rsk_window_clamp = READ_ONCE(tcp_sk(sk_listener)->window_clamp) ? :
 				dst_metric(dst, RTAX_WINDOW);
 	/* A smaller receive buffer set by the user limits the window. */
 	if (sk_listener->sk_userlocks & SOCK_RCVBUF_LOCK &&
@@ -341,11 +341,11 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	if (!req)
 		goto drop;
 	req->syncookie = want_cookie;
-	xtcp_rsk(req)->ts_off = 0;
+	tcp_rsk(req)->ts_off = 0;
 
 	tcp_clear_options(&tmp_opt);
 	tmp_opt.mss_clamp = TCP_MSS_DEFAULT;
-	tmp_opt.user_mss = xtcp_sk(sk)->rx_opt.user_mss;
+	tmp_opt.user_mss = tcp_sk(sk)->rx_opt.user_mss;
 	if (!xtcp_parse_options(xn->net, skb, &tmp_opt, 0))
 		xtcp_inc_stats(xn->net, XTCP_MIB_INOPTERRORS);
 	/* A cookie without timestamps has no room for options. */
@@ -361,7 +361,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		goto drop_and_free;
 
 	if (tmp_opt.tstamp_ok)
-		xtcp_rsk(req)->ts_off = xtcp_init_ts_off(xn->net, skb);
+		tcp_rsk(req)->ts_off = xtcp_init_ts_off(xn->net, skb);
 
 	if (!want_cookie) {
 		int max_syn_backlog = READ_ONCE(xn->sysctl.max_syn_backlog);
@@ -384,8 +384,8 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		if (!tmp_opt.tstamp_ok)
 			inet_rsk(req)->ecn_ok = 0;
 	}
-	xtcp_rsk(req)->snt_isn = isn;
-	xtcp_rsk(req)->syn_tos = TCP_SKB_CB(skb)->ip_dsfield;
+	tcp_rsk(req)->snt_isn = isn;
+	tcp_rsk(req)->syn_tos = TCP_SKB_CB(skb)->ip_dsfield;
 	xtcp_openreq_init_rwin(req, sk, dst);
 
 	if (!want_cookie) {

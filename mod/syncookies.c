@@ -93,7 +93,8 @@ static unsigned int *xtcp_synq_overflow_ts(const struct sock *sk)
 		if (likely(reuse))
 			return &reuse->synq_overflow_ts;
 	}
-	return &xtcp_sk(sk)->last_synq_overflow;
+	/* Stock's place too: a listener has no use for the field. */
+	return (unsigned int *)&tcp_sk(sk)->rx_opt.ts_recent_stamp;
 }
 
 /* tcp_synq_overflow(): remember when the listener last sent cookies. */
@@ -214,14 +215,14 @@ static struct request_sock *xtcp_cookie_reqsk(struct sock *sk,
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct inet_request_sock *ireq;
-	struct xtcp_request_sock *treq;
+	struct tcp_request_sock *treq;
 	struct request_sock *req;
 
 	req = xtcp_reqsk_alloc(sk, true);
 	if (!req)
 		return NULL;
 	ireq = inet_rsk(req);
-	treq = xtcp_rsk(req);
+	treq = tcp_rsk(req);
 	treq->rcv_isn = ntohl(th->seq) - 1;
 	treq->rcv_nxt = treq->rcv_isn + 1;
 	treq->snt_isn = cookie;
@@ -261,7 +262,7 @@ static struct sock *xtcp_get_cookie_sock(struct sock *sk, struct sk_buff *skb,
 	child = xtcp_syn_recv_sock(sk, skb, req, dst, NULL, &own_req);
 	if (child) {
 		refcount_set(&req->rsk_refcnt, 1);
-		xtcp_sk(child)->tsoffset = tsoff;
+		tcp_sk(child)->tsoffset = tsoff;
 		sock_rps_save_rxhash(child, skb);
 		if (xtcp_csk_reqsk_queue_add(sk, req, child))
 			return child;

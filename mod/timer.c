@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: the SYN-ACK retransmission timer of a request sock.
+ * xtcp: the SYN-ACK retransmission timer of a request sock, and the
+ * socket's own timers.
  *
  * Mirrors reqsk_timer_handler() (net/ipv4/inet_connection_sock.c): the
  * SYN-ACK is re-sent with exponential backoff (1 s, 2 s, 4 s, ... from
@@ -143,4 +144,54 @@ no_ownership:
 	}
 drop:
 	xtcp_reqsk_timer_drop(oreq->rsk_listener, oreq);
+}
+
+/*
+ * The socket's timers, set up as tcp_init_xmit_timers() sets up stock's:
+ * icsk_retransmit_timer, icsk_delack_timer and icsk_keepalive_timer.
+ * Until the data path (issue 7) gives them work, nothing in xtcp arms
+ * them, but generic code can: on 6.12 a cgroup/setsockopt BPF program's
+ * bpf_setsockopt(SOL_TCP, TCP_KEEPIDLE) reaches
+ * inet_csk_reset_keepalive_timer() on a connection with SO_KEEPALIVE.
+ * A timer armed through sk_reset_timer() holds a reference on the socket;
+ * each handler gives it back, as tcp_keepalive_timer() does at its end.
+ * xtcp_done() stops them (inet_csk_clear_xmit_timers(), as
+ * tcp_v4_destroy_sock() does), so none outlives the connection.
+ */
+static void xtcp_write_timer(struct timer_list *t)
+{
+	struct inet_connection_sock *icsk =
+			from_timer(icsk, t, icsk_retransmit_timer);
+
+	sock_put(&icsk->icsk_inet.sk);
+}
+
+static void xtcp_delack_timer(struct timer_list *t)
+{
+	struct inet_connection_sock *icsk =
+			from_timer(icsk, t, icsk_delack_timer);
+
+	sock_put(&icsk->icsk_inet.sk);
+}
+
+static void xtcp_keepalive_timer(struct timer_list *t)
+{
+	struct inet_connection_sock *icsk =
+			from_timer(icsk, t, icsk_keepalive_timer);
+
+	sock_put(&icsk->icsk_inet.sk);
+}
+
+/**
+ * xtcp_init_xmit_timers - set up a socket's timers (tcp_init_xmit_timers())
+ * @sk: a new socket (xtcp_init_sock()) or child (xtcp_sk_clone_lock()),
+ *      not yet visible to any other CPU
+ *
+ * A child's timer_list structs are copies of its listener's and must be
+ * set up again, as tcp_create_openreq_child() does.
+ */
+void xtcp_init_xmit_timers(struct sock *sk)
+{
+	inet_csk_init_xmit_timers(sk, &xtcp_write_timer, &xtcp_delack_timer,
+				  &xtcp_keepalive_timer);
 }

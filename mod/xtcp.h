@@ -31,7 +31,7 @@ struct xtcp_bind_bucket;
  * @list:       link in xtcp's registry
  * @name:       unique name
  * @owner:      module pinned by each connection using the algorithm
- * @init:       optional: set up ca_priv at ESTABLISHED
+ * @init:       optional: set up inet_csk_ca(sk) at ESTABLISHED
  * @release:    optional: tear it down
  * @ssthresh:   new slow-start threshold after a loss
  * @cong_avoid: grow cwnd for @acked newly acknowledged segments
@@ -54,96 +54,47 @@ void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
 
 /**
  * struct xtcp_sock - an AF_XTCP socket
- * @xs_icsk:      must be first: inet_sk() and inet_csk() work on it, which
- *                is what ip_queue_xmit() and the ip_*sockopt helpers need
+ * @xs_tp:        must be first: a whole struct tcp_sock.  inet_sk() and
+ *                inet_csk() work on it, which is what ip_queue_xmit() and
+ *                the ip_*sockopt helpers need; and generic code that takes
+ *                any IPPROTO_TCP stream socket for a tcp_sock (tcp_get_info()
+ *                from the sock_diag destroy broadcast, BPF helpers,
+ *                timestamping's OPT_ID, SUNRPC's nonagle) reads and writes
+ *                inside the object.  xtcp keeps its RFC 9293 state in the
+ *                same fields stock TCP does (rcv_nxt, snd_una, rx_opt, ...),
+ *                so what those readers see is the connection's; the rest of
+ *                the tcp_sock stays zero.  xtcp never passes it to a stock
+ *                function.  Documentation/design.rst, "Generic code that
+ *                expects a tcp_sock", lists the readers.
  * @xs_bind_hash: the bind bucket this socket owns a port through, or NULL;
  *                the twin of icsk_bind_hash, which has the kernel's type
  * @xs_fence:     a stock TCP socket bound to the same address and port, so
  *                that stock TCP in this namespace sees the port as taken
  *                (see fence.c); NULL for children, which share the
  *                listener's port
- * @rx_opt:       options agreed in the handshake (MSS, wscale, SACK, TS)
- * @rcv_nxt:      RCV.NXT, next sequence number expected (RFC 9293 3.3.1)
- * @rcv_wup:      RCV.NXT when the window was last advertised
- * @snd_una:      SND.UNA, oldest unacknowledged sequence number
- * @snd_nxt:      SND.NXT, next sequence number to send
- * @snd_wl1:      SND.WL1, sequence number of the last window update
- * @snd_wnd:      SND.WND, the peer's window, scaled
- * @max_window:   largest window the peer ever offered
- * @rcv_wnd:      our current receive window
- * @window_clamp: largest window we will advertise
- * @mss_cache:    current effective sending MSS
- * @advmss:       MSS we advertised
- * @tcp_header_len: bytes of TCP header every segment carries (20, or 32
- *                with timestamps)
- * @tsoffset:     offset added to our timestamp clock for this connection
- * @srtt_us:      smoothed RTT << 3, microseconds (RFC 6298)
- * @mdev_us:      RTT mean deviation << 2, microseconds
- * @rttvar_us:    RTTVAR for the RTO, microseconds
- * @snd_cwnd:     congestion window, segments
- * @snd_ssthresh: slow start threshold, segments
- * @ecn_ok:       ECN was agreed (RFC 3168)
- * @last_synq_overflow: jiffies (32 bits) when a listener last sent a SYN
- *                cookie, unless it is in a reuseport group (syncookies.c)
- * @ca_ops:       congestion control module (cong.c); pinned while used
- * @ca_priv:      the module's private state
+ * @ca_ops:       congestion control module (cong.c); pinned while used.
+ *                Not icsk_ca_ops, which generic code calls as a
+ *                tcp_congestion_ops; the module's state is in icsk_ca_priv
+ *                as stock's (inet_csk_ca()).
  */
 struct xtcp_sock {
-	struct inet_connection_sock	xs_icsk;
+	struct tcp_sock			xs_tp;
 	struct xtcp_bind_bucket		*xs_bind_hash;
 	struct socket			*xs_fence;
-
-	struct tcp_options_received	rx_opt;
-	u32				rcv_nxt;
-	u32				rcv_wup;
-	u32				snd_una;
-	u32				snd_nxt;
-	u32				snd_wl1;
-	u32				snd_wnd;
-	u32				max_window;
-	u32				rcv_wnd;
-	u32				window_clamp;
-	u32				mss_cache;
-	u16				advmss;
-	u16				tcp_header_len;
-	u32				tsoffset;
-	u32				srtt_us;
-	u32				mdev_us;
-	u32				rttvar_us;
-	u32				snd_cwnd;
-	u32				snd_ssthresh;
-	u8				ecn_ok;
-	unsigned int			last_synq_overflow;
 	const struct xtcp_cong_ops	*ca_ops;
-	u64				ca_priv[8];
 };
 
-/**
- * struct xtcp_request_sock - a connection in SYN-RECEIVED (tcp_request_sock)
- * @req:           the kernel's inet_request_sock; first
- * @rcv_isn:       the peer's ISN
- * @snt_isn:       our ISN
- * @rcv_nxt:       peer ISN + 1, or beyond it if the SYN carried data
- * @ts_off:        per-connection offset of our TSval (RFC 7323 section 5.4)
- * @snt_synack:    when the first SYN-ACK left, microseconds, for the RTT
- * @last_oow_ack_time: jiffies of the last out-of-window reply (rate limit)
- * @syn_tos:       the SYN's DS field
+static_assert(offsetof(struct xtcp_sock, xs_tp) == 0);
+
+/*
+ * A request sock is stock's struct tcp_request_sock: xtcp keeps its
+ * SYN-RECEIVED state (rcv_isn, snt_isn, rcv_nxt, ts_off, snt_synack in
+ * microseconds, last_oow_ack_time, syn_tos) in the fields stock keeps it
+ * in, so that generic readers of tcp_rsk() (BPF's
+ * bpf_skc_to_tcp_request_sock(), say, on a SYN-ACK's skb->sk) stay inside
+ * the object and see the request's values.  af_specific stays NULL: xtcp
+ * never calls stock's request functions.
  */
-struct xtcp_request_sock {
-	struct inet_request_sock	req;
-	u32				rcv_isn;
-	u32				snt_isn;
-	u32				rcv_nxt;
-	u32				ts_off;
-	u64				snt_synack;
-	u32				last_oow_ack_time;
-	u8				syn_tos;
-};
-
-static inline struct xtcp_request_sock *xtcp_rsk(const struct request_sock *req)
-{
-	return (struct xtcp_request_sock *)req;
-}
 
 /*
  * A new child comes back from sk_clone_lock() with its spinlock held;
@@ -160,7 +111,7 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 /* tcp_mss_clamp(): the route's MSS, or less if the user asked for less. */
 static inline u16 xtcp_mss_clamp(const struct sock *sk, u16 mss)
 {
-	u16 user_mss = READ_ONCE(xtcp_sk(sk)->rx_opt.user_mss);
+	u16 user_mss = READ_ONCE(tcp_sk(sk)->rx_opt.user_mss);
 
 	return (user_mss && user_mss < mss) ? user_mss : mss;
 }
@@ -428,6 +379,7 @@ struct sock *xtcp_cookie_v4_check(struct sock *sk, struct sk_buff *skb);
 
 /* timer.c */
 void xtcp_reqsk_timer_handler(struct timer_list *t);
+void xtcp_init_xmit_timers(struct sock *sk);
 unsigned long xtcp_reqsk_timeout(const struct request_sock *req);
 
 /* cong.c: xtcp's own congestion-control registry */
