@@ -384,10 +384,17 @@ int xtcp_bind_port(struct sock *sk, unsigned short snum)
 	return -EADDRINUSE;
 }
 
-/* AF_INET and AF_XTCP both name an IPv4 address; AF_UNSPEC only "any". */
+/*
+ * An xtcp socket's addresses are AF_INET's, as getsockname() reports
+ * them; AF_UNSPEC means "any" only.  The xtcp family number is not an
+ * address family: inet_bind() refuses it, and so does xtcp.  Accepting it
+ * let a bind() pass Landlock's LANDLOCK_ACCESS_NET_BIND_TCP rules, which
+ * check AF_INET and AF_UNSPEC addresses of TCP sockets and let other
+ * families through (hook_socket_bind(), 6.7 and later).
+ */
 static int xtcp_bind_check_family(const struct sockaddr_in *addr)
 {
-	if (addr->sin_family == AF_INET || addr->sin_family == xtcp_family)
+	if (addr->sin_family == AF_INET)
 		return 0;
 	/* Compatibility games, as inet_bind(): AF_UNSPEC means AF_INET. */
 	if (addr->sin_family == AF_UNSPEC &&
