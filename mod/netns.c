@@ -4,8 +4,10 @@
  *
  * Every table lives in struct xtcp_net, so namespaces never see each
  * other's ports or sockets, and a namespace's tables go away with it.
- * An xtcp socket holds a reference on its namespace, so by the time
- * xtcp_net_exit() runs every socket of the namespace is gone.
+ * A user's xtcp socket holds a reference on its namespace, so by the
+ * time xtcp_net_exit() runs every such socket is gone.  A kernel socket
+ * (kern = 1) does not, as with stock TCP: its owner must release it
+ * first (Documentation/design.rst, "Namespace references").
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
