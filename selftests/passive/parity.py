@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Passive-open parity: AF_XTCP against stock TCP, scenario by scenario.
 
-  parity.py [--veth] [--list] [TEST...]      TEST: a..r (default: all)
+  parity.py [--veth] [--list] [TEST...]      TEST: a..s (default: all)
 
 Each scenario runs against a stock AF_INET listener and an AF_XTCP
 listener in the same run, with the same sysctls (net.ipv4.tcp_* and the
@@ -1015,6 +1015,51 @@ def test_q(ctx):
 
 # ---------------------------------------------------------------------
 
+# ---------------------------------------------------------------------
+# s. ICMP errors about a SYN-ACK
+# ---------------------------------------------------------------------
+
+# (label, ICMP type, code, offset from the server's ISN, request dropped)
+ICMP_CASES = (
+    ("host unreachable", 3, 1, 0, True),
+    ("net unreachable", 3, 0, 0, True),
+    ("time exceeded", 11, 0, 0, True),
+    ("parameter problem", 12, 0, 0, True),
+    ("port unreachable", 3, 3, 0, False),
+    ("host unreachable, other sequence", 3, 1, 1000, False),
+)
+
+
+def test_s(ctx):
+    """tcp_v4_err() -> tcp_req_err(): an ICMP error quoting the SYN-ACK
+    (sequence == snt_isn) drops the request if it is net or host
+    unreachable, time exceeded or a parameter problem (LISTEN_DROPS);
+    any other sequence number only counts OutOfWindowIcmps, and other
+    unreachables leave the request alone.  Then the third ACK: a RST from
+    the bare listener if the request is gone, else the connection."""
+    for label, itype, code, off, dropped in ICMP_CASES:
+        def scen(side, itype=itype, code=code, off=off, dropped=dropped):
+            f = side.flow("c")
+            f.handshake_syn()
+            if f.synack is None:
+                return
+            f.send("icmp", f.icmp_error(itype, code, f.srv_isn + off))
+            f.quiet(0.3)
+            f.send("ack", f.seg("A"))
+            if dropped:
+                f.expect(1, 1.0)
+                f.no_accept(0.3)
+            else:
+                f.expect_accept(3.0)
+
+        ctx.pair("s.ICMP %s about the SYN-ACK" % label, scen,
+                 sanity=lambda tr, dropped=dropped: problems(
+                     want_flags(tr, "c:icmp", []),
+                     want_flags(tr, "c:ack", ["R"] if dropped else []),
+                     want_note(tr, "c:ack",
+                               NO_ACCEPT if dropped else ACCEPTED)))
+
+
 TESTS = {
     "a": ("handshake parity", test_a),
     "b": ("duplicate SYN in SYN-RECV", test_b),
@@ -1036,6 +1081,7 @@ TESTS = {
     "q": ("listener SO_RCVBUF: SYN-ACK and child's window", test_q),
     "r": ("route advmss 12 with timestamps (panics the current module)",
           test_r),
+    "s": ("ICMP errors quoting the SYN-ACK", test_s),
 }
 
 
@@ -1064,7 +1110,7 @@ def main():
     ap.add_argument("--veth", action="store_true",
                     help="build the namespaces over veth (host development)")
     ap.add_argument("--list", action="store_true", help="list the tests")
-    ap.add_argument("tests", nargs="*", help="a..r (default: all)")
+    ap.add_argument("tests", nargs="*", help="a..s (default: all)")
     args = ap.parse_args()
     if args.list:
         for k, (desc, _) in TESTS.items():

@@ -50,7 +50,7 @@ import subprocess
 import threading
 import time
 
-from scapy.layers.inet import IP, TCP
+from scapy.layers.inet import ICMP, IP, TCP
 from scapy.packet import Raw
 
 KSFT_PASS, KSFT_FAIL, KSFT_SKIP = 0, 1, 4
@@ -1127,6 +1127,21 @@ class Flow:
             pkt = pkt / Raw(payload)
         return pkt
 
+    def icmp_error(self, icmp_type, code, seq=None):
+        """An ICMP error from the client's address about a segment the
+        server sent on this flow: the quoted IP header and the first 20
+        bytes of TCP, sequence number `seq` (default: the server's ISN,
+        i.e. the SYN-ACK)."""
+        if seq is None:
+            seq = self.srv_isn or 0
+        quoted = IP(src=self.ctx.cfg.srv_ip, dst=self.src, ttl=64,
+                    flags="DF") / TCP(sport=self.dport, dport=self.sport,
+                                      seq=seq & 0xffffffff,
+                                      ack=self.isn + 1, flags="SA",
+                                      window=65160)
+        return self.ip() / ICMP(type=icmp_type, code=code) / \
+            Raw(bytes(quoted)[:40])
+
     # --- sending and observing ------------------------------------------
 
     def send(self, name, pkt):
@@ -1137,7 +1152,7 @@ class Flow:
         self.flush()
         t = self.ctx.wire.send(pkt)
         self.cur = Step(self, name, t)
-        self.cur.stim_syn = "S" in str(pkt[TCP].flags)
+        self.cur.stim_syn = TCP in pkt and "S" in str(pkt[TCP].flags)
         self.steps.append(self.cur)
         self.side.tr.steps.append(self.cur)
         return self.cur
