@@ -187,3 +187,33 @@ nics_up() {
 	in_srv ping -q -c 1 -W 5 "$CLI_IP" >/dev/null ||
 		{ log "lib.sh: $SRV_IP cannot reach $CLI_IP" >&2; return 1; }
 }
+
+# Both NICs' interrupts on CPU 0, for a flood pinned there: the flood
+# then cannot outrun the server's softirq (synflood.sh says why).  Each
+# IRQ's old CPU list goes into IRQ_SAVED ("irq:cpulist"), the number
+# pinned into IRQS_PINNED; nic_irqs_restore puts them back.
+nic_irqs_pin() {
+	local ns dev virtio irq
+	IRQS_PINNED=0
+	for ns in "$XSRV" "$XCLI"; do
+		dev=$CLI_DEV
+		[ "$ns" = "$XSRV" ] && dev=$SRV_DEV
+		virtio=$(ip netns exec "$ns" readlink -f "/sys/class/net/$dev/device")
+		virtio=${virtio##*/}
+		while read -r irq; do
+			IRQ_SAVED+=("$irq:$(cat "/proc/irq/$irq/smp_affinity_list")")
+			echo 0 2>/dev/null >"/proc/irq/$irq/smp_affinity_list" &&
+				IRQS_PINNED=$((IRQS_PINNED + 1))
+		done < <(awk -F: -v v="$virtio-" 'index($0, v) {
+				gsub(/ /, "", $1); print $1 }' /proc/interrupts)
+	done
+}
+
+nic_irqs_restore() {
+	local p
+	for p in "${IRQ_SAVED[@]}"; do
+		echo "${p#*:}" 2>/dev/null >"/proc/irq/${p%%:*}/smp_affinity_list" ||
+			true
+	done
+	IRQ_SAVED=()
+}

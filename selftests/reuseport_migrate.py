@@ -15,13 +15,15 @@ TcpExt TCPMigrateReqSuccess for stock, the same name in
 (AF_XTCP unavailable).
 """
 import ctypes
-import errno
 import os
 import select
 import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xtcp_sock import make_socket, xtcp_family  # noqa: E402
 
 N = 12
 CLONE_NEWNET = 0x40000000
@@ -36,14 +38,6 @@ def enter(ns):
             raise OSError(ctypes.get_errno(), "setns " + ns)
     finally:
         os.close(fd)
-
-
-def xtcp_family():
-    try:
-        with open("/sys/module/xtcp/parameters/family") as f:
-            return int(f.read())
-    except OSError:
-        return None
 
 
 def counter(path, table, name):
@@ -63,11 +57,7 @@ def migrations(fam, srv_ns):
 
 
 def listener(fam, ip, port):
-    # AF_XTCP is addressed with a sockaddr_in: Python must believe it is
-    # AF_INET to build one (as xtcp_agent.py's make_socket()).
-    raw = socket.socket(fam, socket.SOCK_STREAM, 0)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0,
-                      fileno=raw.detach())
+    s = make_socket(fam)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind((ip, port))
     s.listen(64)

@@ -107,7 +107,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
-	irqs_restore
+	nic_irqs_restore
 	ns4_down
 	nics_down >/dev/null 2>&1 || true
 	if [ ! -d /sys/module/xtcp ] && [ -n "${XTCP_KO:-}" ] &&
@@ -316,29 +316,8 @@ klog_problems() {
 
 # The flood and both NICs' interrupts on CPU 0 (synflood.sh says why).
 irqs_pin() {
-	local ns dev virtio irq n=0
-	for ns in "$XSRV" "$XCLI"; do
-		dev=$CLI_DEV
-		[ "$ns" = "$XSRV" ] && dev=$SRV_DEV
-		virtio=$(ip netns exec "$ns" readlink -f "/sys/class/net/$dev/device")
-		virtio=${virtio##*/}
-		while read -r irq; do
-			IRQ_SAVED+=("$irq:$(cat "/proc/irq/$irq/smp_affinity_list")")
-			echo 0 2>/dev/null >"/proc/irq/$irq/smp_affinity_list" &&
-				n=$((n + 1))
-		done < <(awk -F: -v v="$virtio-" 'index($0, v) {
-				gsub(/ /, "", $1); print $1 }' /proc/interrupts)
-	done
-	comment "flood and $n NIC interrupts on CPU 0"
-}
-
-irqs_restore() {
-	local p
-	for p in "${IRQ_SAVED[@]}"; do
-		echo "${p#*:}" 2>/dev/null >"/proc/irq/${p%%:*}/smp_affinity_list" ||
-			true
-	done
-	IRQ_SAVED=()
+	nic_irqs_pin
+	comment "flood and $IRQS_PINNED NIC interrupts on CPU 0"
 }
 
 ns4_down() {
@@ -510,7 +489,7 @@ phase3() {
 		--mix rst,synrst,fin,wait --wait-ms 2000
 	kill -INT "$flood" 2>/dev/null
 	reap "$flood"
-	irqs_restore
+	nic_irqs_restore
 	sleep 1
 	snap "$XSRV" p3.1
 	sent=$(hping_sent p3.flood)

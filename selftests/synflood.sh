@@ -98,10 +98,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
-	for p in "${IRQ_SAVED[@]}"; do
-		echo "${p#*:}" 2>/dev/null >"/proc/irq/${p%%:*}/smp_affinity_list" ||
-			true
-	done
+	nic_irqs_restore
 	# The NIC keeps its qdiscs when its namespace goes.
 	in_cli tc qdisc del dev "$CLI_DEV" clsact 2>/dev/null || true
 	nics_down >/dev/null 2>&1 || true
@@ -221,21 +218,9 @@ silence_flood_rsts() {
 # The flood and both NICs' interrupts on CPU 0 (see the top); without
 # that the test runs with an open-loop flood and says so.
 pin_nic_irqs() {
-	local ns dev virtio irq n=0
-	for ns in "$XSRV" "$XCLI"; do
-		dev=$CLI_DEV
-		[ "$ns" = "$XSRV" ] && dev=$SRV_DEV
-		virtio=$(ip netns exec "$ns" readlink -f "/sys/class/net/$dev/device")
-		virtio=${virtio##*/}
-		while read -r irq; do
-			IRQ_SAVED+=("$irq:$(cat "/proc/irq/$irq/smp_affinity_list")")
-			echo 0 2>/dev/null >"/proc/irq/$irq/smp_affinity_list" &&
-				n=$((n + 1))
-		done < <(awk -F: -v v="$virtio-" 'index($0, v) {
-				gsub(/ /, "", $1); print $1 }' /proc/interrupts)
-	done
-	if [ "$n" -gt 0 ]; then
-		comment "flood and $n NIC interrupts on CPU 0"
+	nic_irqs_pin
+	if [ "$IRQS_PINNED" -gt 0 ]; then
+		comment "flood and $IRQS_PINNED NIC interrupts on CPU 0"
 	else
 		comment "could not pin the NIC interrupts: open-loop flood"
 	fi

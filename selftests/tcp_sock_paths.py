@@ -36,6 +36,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xtcp_sock import make_socket, xtcp_family  # noqa: E402
+
 SO_RESERVE_MEM = 73
 SO_TIMESTAMPING_NEW = 65
 SOF_TIMESTAMPING_OPT_ID = 1 << 7
@@ -45,20 +48,6 @@ INET_DIAG_INFO = 2
 NOBODY = 65534
 CGROOT = "/sys/fs/cgroup"
 CG = CGROOT + "/xtcp-tcp-sock-paths"
-
-
-def xtcp_family():
-    try:
-        with open("/sys/module/xtcp/parameters/family") as f:
-            return int(f.read())
-    except OSError:
-        return None
-
-
-def make(fam):
-    raw = socket.socket(fam, socket.SOCK_STREAM, 0)
-    return socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0,
-                         fileno=raw.detach())
 
 
 def answer(fn):
@@ -103,7 +92,7 @@ def leave_memcg():
 
 def connection(fam, port):
     """(listener, accepted socket, client) over loopback."""
-    lst = make(fam)
+    lst = make_socket(fam)
     lst.bind(("127.0.0.1", port))
     lst.listen(4)
     cli = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -172,7 +161,7 @@ def destroy_reports(nl, port):
 
 def cases(fam, port):
     out = {}
-    s = make(fam)
+    s = make_socket(fam)
     out["reserve_mem 4096, fresh socket"] = answer(
         lambda: s.setsockopt(socket.SOL_SOCKET, SO_RESERVE_MEM, 4096))
     out["reserve_mem -1, fresh socket"] = answer(

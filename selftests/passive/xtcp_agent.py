@@ -29,6 +29,10 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+from xtcp_sock import make_socket  # noqa: E402
+
 OUT_LOCK = threading.Lock()
 
 
@@ -40,21 +44,6 @@ def emit(obj):
 
 def errname(e):
     return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else str(e)
-
-
-def make_socket(family):
-    """A stream socket of `family`, wrapped as an AF_INET Python socket.
-
-    AF_XTCP is addressed with struct sockaddr_in (sin_family AF_INET), but
-    Python only builds a sockaddr for families it knows: create the socket
-    with the real family, then hand the descriptor to a socket object that
-    believes it is AF_INET so that bind()/accept() use sockaddr_in.
-    """
-    raw = socket.socket(family, socket.SOCK_STREAM, 0)
-    if family == socket.AF_INET:
-        return raw
-    fd = raw.detach()
-    return socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, fileno=fd)
 
 
 class Listener:
