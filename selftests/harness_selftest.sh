@@ -4,7 +4,8 @@
 # harness_selftest.sh: the test VM itself works, so that a failing xtcp
 # test means xtcp.  Checks the kernel and module the harness promised, a
 # writable repository, Debian's python3 with scapy, and stock TCP between
-# the namespaces over the two virtio NICs.  kselftest exit codes.
+# the namespaces over the two virtio NICs, and module autoloading.
+# kselftest exit codes.
 set -eu
 
 DIR=$(cd "$(dirname "$0")" && pwd)
@@ -56,11 +57,28 @@ check_nics() {
 	log "ping and TCP between $XSRV and $XCLI over virtio NICs"
 }
 
+# The kernel loads modules by itself, as on a real host: a device type
+# whose module is not loaded yet, in a namespace of its own.
+check_autoload() {
+	local mod=dummy
+	[ -d "/sys/module/$mod" ] && rmmod "$mod" 2>/dev/null
+	[ -d "/sys/module/$mod" ] && ksft_fail "$mod is loaded and stays loaded"
+	modinfo "$mod" >/dev/null 2>&1 ||
+		ksft_skip "no $mod module in /lib/modules/$(uname -r)"
+	unshare -n ip link add xtcp-autoload type "$mod" ||
+		ksft_fail "ip link add type $mod: no module autoloading" \
+			"(kernel.modprobe $(cat /proc/sys/kernel/modprobe))"
+	[ -d "/sys/module/$mod" ] || ksft_fail "$mod not loaded after ip link add"
+	rmmod "$mod" 2>/dev/null || true
+	log "module autoloading: ip link add type $mod loaded $mod"
+}
+
 main() {
 	require_vm
 	check_kernel
 	check_repo_writable
 	check_python
+	check_autoload
 	check_nics
 	exit "$KSFT_PASS"
 }
