@@ -45,10 +45,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xtcp_sock import make_socket, xtcp_family  # noqa: E402
+from xtcp_sock import enter_cgroup, leave_cgroup, make_socket, \
+    xtcp_family  # noqa: E402
 
-CGROOT = "/sys/fs/cgroup"
-CG = CGROOT + "/xtcp-bpf-setsockopt"
+CG = "xtcp-bpf-setsockopt"
 
 # include/uapi/linux/bpf.h (the same numbers on 6.1 and 6.12)
 NR_BPF = 321                    # x86_64
@@ -194,29 +194,6 @@ def prog_attach(cmd, cg_fd, prog_fd):
     bpf(cmd, attr("IIII", cg_fd, prog_fd, BPF_CGROUP_SETSOCKOPT, 0))
 
 
-def enter_cgroup():
-    """Move this process into a child cgroup v2; its fd, or None."""
-    if not os.path.exists(CGROOT + "/cgroup.controllers"):
-        subprocess.run(["mount", "-t", "cgroup2", "none", CGROOT],
-                       check=False)
-    try:
-        os.makedirs(CG, exist_ok=True)
-        with open(CG + "/cgroup.procs", "w") as f:
-            f.write(str(os.getpid()))
-        return os.open(CG, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return None
-
-
-def leave_cgroup():
-    try:
-        with open(CGROOT + "/cgroup.procs", "w") as f:
-            f.write(str(os.getpid()))
-        os.rmdir(CG)
-    except OSError:
-        pass
-
-
 def run(map_fd, fam, port):
     """(listener, accepted, client) and the map's slots after the trigger."""
     lst = make_socket(fam)
@@ -268,10 +245,11 @@ def main():
         for line in e.verifier_log.splitlines():
             print("#   " + line)
         return 1
-    cg_fd = enter_cgroup()
-    if cg_fd is None:
+    cg = enter_cgroup(CG)
+    if cg is None:
         print("1..0 # SKIP no cgroup2 to attach to")
         return 4
+    cg_fd = os.open(cg, os.O_RDONLY | os.O_DIRECTORY)
     socks = []
     try:
         prog_attach(BPF_PROG_ATTACH, cg_fd, prog_fd)
@@ -288,7 +266,7 @@ def main():
         for s in socks:
             s.close()
         os.close(cg_fd)
-        leave_cgroup()
+        leave_cgroup(cg)
     print("TAP version 13")
     print("1..%d" % (1 + len(OPTS)))
     ok = stock[0] == 1 and xtcp[0] == 1

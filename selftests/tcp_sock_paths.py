@@ -37,7 +37,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xtcp_sock import make_socket, xtcp_family  # noqa: E402
+from xtcp_sock import enter_cgroup, leave_cgroup, make_socket, \
+    xtcp_family  # noqa: E402
 
 SO_RESERVE_MEM = 73
 SO_TIMESTAMPING_NEW = 65
@@ -46,8 +47,7 @@ NETLINK_SOCK_DIAG = 4
 SKNLGRP_INET_TCP_DESTROY = 1
 INET_DIAG_INFO = 2
 NOBODY = 65534
-CGROOT = "/sys/fs/cgroup"
-CG = CGROOT + "/xtcp-tcp-sock-paths"
+CG = "xtcp-tcp-sock-paths"
 
 
 def answer(fn):
@@ -60,34 +60,6 @@ def answer(fn):
 
 def intval(v):
     return v.to_bytes(4, sys.byteorder, signed=True)
-
-
-def enter_memcg():
-    """Put this process in a child memory cgroup (sk_memcg is set then)."""
-    if not os.path.exists(CGROOT + "/cgroup.controllers"):
-        subprocess.run(["mount", "-t", "cgroup2", "none", CGROOT],
-                       check=False)
-    try:
-        with open(CGROOT + "/cgroup.controllers") as f:
-            if "memory" not in f.read().split():
-                return False
-        with open(CGROOT + "/cgroup.subtree_control", "w") as f:
-            f.write("+memory")
-        os.makedirs(CG, exist_ok=True)
-        with open(CG + "/cgroup.procs", "w") as f:
-            f.write(str(os.getpid()))
-        return True
-    except OSError:
-        return False
-
-
-def leave_memcg():
-    try:
-        with open(CGROOT + "/cgroup.procs", "w") as f:
-            f.write(str(os.getpid()))
-        os.rmdir(CG)
-    except OSError:
-        pass
 
 
 def connection(fam, port):
@@ -211,14 +183,16 @@ def main():
         print("1..0 # SKIP xtcp not loaded")
         return 4
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    if not enter_memcg():
+    # A child memory cgroup: sk_memcg is set then (SO_RESERVE_MEM).
+    cg = enter_cgroup(CG, "memory")
+    if cg is None:
         print("1..0 # SKIP no cgroup2 memory controller")
         return 4
     try:
         stock = cases(socket.AF_INET, 7401)
         xtcp = cases(xfam, 7402)
     finally:
-        leave_memcg()
+        leave_cgroup(cg)
     print("TAP version 13")
     print("1..%d" % len(stock))
     fails = 0

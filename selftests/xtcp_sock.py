@@ -1,13 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
-"""AF_XTCP sockets from Python, for the selftests.
+"""AF_XTCP sockets from Python, for the selftests, and the cgroup the
+tests that need one run in.
 
 The family number is a module parameter, and an AF_XTCP socket is
 addressed with a struct sockaddr_in (sin_family AF_INET); Python builds a
 sockaddr only for families it knows.
 """
+import os
 import socket
+import subprocess
 
 FAMILY_PARAM = "/sys/module/xtcp/parameters/family"
+CGROOT = "/sys/fs/cgroup"
 
 
 def xtcp_family():
@@ -27,3 +31,36 @@ def make_socket(family, type=socket.SOCK_STREAM):
     if family == socket.AF_INET:
         return raw
     return socket.socket(socket.AF_INET, type, 0, fileno=raw.detach())
+
+
+def enter_cgroup(name, controller=None):
+    """Move this process into the child cgroup v2 `name` (mounting
+    cgroup2 if needed, and first enabling `controller` for the children
+    of the root if one is given); the cgroup's path, or None."""
+    if not os.path.exists(CGROOT + "/cgroup.controllers"):
+        subprocess.run(["mount", "-t", "cgroup2", "none", CGROOT],
+                       check=False)
+    path = CGROOT + "/" + name
+    try:
+        if controller:
+            with open(CGROOT + "/cgroup.controllers") as f:
+                if controller not in f.read().split():
+                    return None
+            with open(CGROOT + "/cgroup.subtree_control", "w") as f:
+                f.write("+" + controller)
+        os.makedirs(path, exist_ok=True)
+        with open(path + "/cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+        return path
+    except OSError:
+        return None
+
+
+def leave_cgroup(path):
+    """Back to the root cgroup, and remove `path`."""
+    try:
+        with open(CGROOT + "/cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+        os.rmdir(path)
+    except OSError:
+        pass
