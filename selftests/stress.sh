@@ -242,11 +242,11 @@ ldelta() {
 	fi
 }
 
-# hping3's count of packets sent, from its statistics in $TMP/$1.out.
+# hping3's count of packets sent, from its statistics in $TMP/$1.out;
+# nothing if it printed none (an interrupted hping3 does not always).
 hping_sent() {
 	cat "$TMP/$1.out" "$TMP/$1.err" 2>/dev/null |
-		sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' |
-		head -n 1 | grep . || echo 0
+		sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' | head -n 1
 }
 
 # ----------------------------------------------------------------- slabs
@@ -408,7 +408,7 @@ run_server_and_clients() {
 }
 
 phase1() {
-	local sent=0 h pids=() got xg sg
+	local sent=0 h n nostats='' pids=() got xg sg
 	PORT=$((PORT_BASE + 1))
 	snap "$XSRV" p1.0
 	# Bad checksums, ~100 segments/s each, until stopped.
@@ -431,7 +431,12 @@ phase1() {
 		reap "$h"
 	done
 	for h in syn ack rst; do
-		sent=$((sent + $(hping_sent "p1.hping-$h")))
+		n=$(hping_sent "p1.hping-$h")
+		if [ -n "$n" ]; then
+			sent=$((sent + n))
+		else
+			nostats+="$h "
+		fi
 	done
 	sleep 1
 	snap "$XSRV" p1.1
@@ -445,12 +450,14 @@ phase1() {
 	sg=$(delta p1.0 p1.1 snmp Tcp InCsumErrors)
 	got=$((xg + sg))
 	# Nothing is lost on the hub at this rate: all of them, give or take
-	# the few that hping3's statistics miss around its SIGINT.
-	[ "$sent" -gt 0 ] && [ "$got" -le $((sent + 10)) ] &&
-		[ "$got" -ge $((sent * 98 / 100)) ] &&
+	# the few that hping3's statistics miss around its SIGINT.  An
+	# hping3 that printed no statistics leaves only the lower bound.
+	[ "$sent" -gt 0 ] && [ "$got" -ge $((sent * 98 / 100)) ] &&
+		{ [ -n "$nostats" ] || [ "$got" -le $((sent + 10)) ]; } &&
 		{ [ "$FAMILY" != xtcp ] || [ "$xg" -gt 0 ]; }
 	check $? "phase 1: bad checksums counted, none taken" \
-		"hping3 sent $sent, InCsumErrors xtcp +$xg stock +$sg"
+		"hping3 sent $sent${nostats:+ (no statistics from: ${nostats% })}," \
+		"InCsumErrors xtcp +$xg stock +$sg"
 }
 
 phase2() {
@@ -493,11 +500,13 @@ phase3() {
 	sleep 1
 	snap "$XSRV" p3.1
 	sent=$(hping_sent p3.flood)
-	comment "p3.flood: $sent SYNs from $SPOOF_IP ($((sent / SECS))/s)"
+	comment "p3.flood: ${sent:-?} SYNs from $SPOOF_IP ($((${sent:-0} / SECS))/s)"
 	phase_common_checks 3 p3.server p3.client "$SRC" "$CRC"
 	cs=$(ldelta p3.0 p3.1 SyncookiesSent)
 	cr=$(ldelta p3.0 p3.1 SyncookiesRecv)
-	[ "$sent" -gt 0 ] && [ "$cs" -gt 0 ] && [ "$cr" -gt 0 ]
+	# Not hping3's count: an interrupted hping3 does not always print
+	# it.  Cookies sent are the flood's mark.
+	[ "$cs" -gt 0 ] && [ "$cr" -gt 0 ]
 	check $? "phase 3: SYN cookies sent and accepted under the flood" \
 		"SyncookiesSent +$cs, SyncookiesRecv +$cr," \
 		"SyncookiesFailed +$(ldelta p3.0 p3.1 SyncookiesFailed)," \
