@@ -184,7 +184,7 @@ static void xtcp_keepalive_timer(struct timer_list *t)
 
 /**
  * xtcp_init_xmit_timers - set up a socket's timers (tcp_init_xmit_timers())
- * @sk: a new socket (xtcp_init_sock()) or child (xtcp_sk_clone_lock()),
+ * @sk: a new socket (xtcp_init_sock()) or child (xtcp_csk_clone_lock()),
  *      not yet visible to any other CPU
  *
  * A child's timer_list structs are copies of its listener's and must be
