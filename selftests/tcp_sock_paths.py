@@ -94,7 +94,7 @@ TCPI = (("state", "B", 0), ("options", "B", 5), ("wscales", "B", 6),
         ("bytes_received", "Q", 128))
 
 
-def destroy_reports(nl, port):
+def destroy_report(nl, port):
     """The destroy report of the accepted socket on PORT, as a dict."""
     got = None
     while select.select([nl], [], [], 2)[0]:
@@ -159,7 +159,7 @@ def cases(fam, port):
     time.sleep(0.3)
     acc.close()
     lst.close()
-    rep = destroy_reports(nl, port)
+    rep = destroy_report(nl, port)
     nl.close()
     if rep is None:
         out["destroy broadcast of the accepted socket"] = "none"
