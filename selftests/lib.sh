@@ -217,3 +217,23 @@ nic_irqs_restore() {
 	done
 	IRQ_SAVED=()
 }
+
+# An exact count of what arrives at the server NIC, independent of the
+# sender's own statistics: a tc flower filter at $SRV_DEV's ingress in
+# $XSRV that matches IPv4 packets with TTL $1 and passes them on.
+# srv_ingress_count prints the packets it matched so far.
+srv_ingress_count_start() {
+	ip netns exec "$XSRV" tc qdisc replace dev "$SRV_DEV" clsact &&
+		ip netns exec "$XSRV" tc filter add dev "$SRV_DEV" ingress \
+			protocol ip pref 10 flower ip_ttl "$1" action pass
+}
+
+srv_ingress_count() {
+	ip netns exec "$XSRV" tc -s filter show dev "$SRV_DEV" ingress |
+		sed -n 's/^[[:space:]]*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -n 1
+}
+
+srv_ingress_count_stop() {
+	ip netns exec "$XSRV" tc qdisc del dev "$SRV_DEV" clsact 2>/dev/null
+	return 0
+}
