@@ -411,7 +411,7 @@ static int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
 		 * group takes the request over if migration is on (it comes
 		 * referenced), else the request goes with it.
 		 */
-		nsk = reuseport_migrate_sock(listener, sk, skb);
+		nsk = xtcp_reuseport_migrate_sock(listener, sk, skb);
 		if (!nsk) {
 			xtcp_csk_reqsk_queue_drop_and_put(listener, req);
 			xtcp_inc_stats(sock_net(listener), XTCP_MIB_REQDROPPED);

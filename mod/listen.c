@@ -98,11 +98,12 @@ void xtcp_unhash(struct sock *sk)
 	ilb = xtcp_lhash(sk);
 	spin_lock_bh(&ilb->lock);
 	/*
-	 * reuseport_stop_listen_sock(), as inet_unhash(): where migration
-	 * is on (net.ipv4.tcp_migrate_req, which the kernel's reuseport
-	 * layer reads, or a BPF migrate program), the listener stays in its
-	 * group's closed section until it is freed, so that its requests
-	 * and children can be handed to the others; else it leaves now.
+	 * reuseport_stop_listen_sock(), as inet_unhash(): where the kernel's
+	 * reuseport layer sees migration on (net.ipv4.tcp_migrate_req, or a
+	 * BPF migrate program), the listener stays in its group's closed
+	 * section until it is freed; else it leaves now.  Whether its
+	 * requests and children move is net.xtcp.migrate_req's to say, in
+	 * either case (xtcp_reuseport_migrate_sock()).
 	 */
 	if (rcu_access_pointer(sk->sk_reuseport_cb))
 		reuseport_stop_listen_sock(sk);

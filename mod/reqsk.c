@@ -689,7 +689,7 @@ static bool xtcp_migrate_child(struct sock *sk, struct request_sock *req,
 	struct request_sock *nreq;
 	struct sock *nsk;
 
-	nsk = reuseport_migrate_sock(sk, child, NULL);
+	nsk = xtcp_reuseport_migrate_sock(sk, child, NULL);
 	if (!nsk)
 		return false;
 	nreq = xtcp_reqsk_clone(req, nsk);
@@ -752,12 +752,11 @@ void xtcp_reqsk_queue_drain(struct sock *sk)
 		req = next;
 	}
 	/*
-	 * A listener that may hand its requests to the rest of its reuseport
-	 * group (net.ipv4.tcp_migrate_req, or a BPF program of type
-	 * BPF_SK_REUSEPORT_SELECT_OR_MIGRATE) is still in the group, in its
-	 * closed section: its requests move at their next segment or
-	 * timeout, as in stock.  Otherwise they go now.
+	 * Where the requests may move to the rest of the reuseport group
+	 * (net.xtcp.migrate_req, or a BPF program of type
+	 * BPF_SK_REUSEPORT_SELECT_OR_MIGRATE), they move at their next
+	 * segment or timeout, as in stock.  Otherwise they go now.
 	 */
-	if (!rcu_access_pointer(sk->sk_reuseport_cb))
+	if (!xtcp_reuseport_may_migrate(sk))
 		xtcp_reqsk_purge(sk);
 }

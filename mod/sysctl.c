@@ -38,6 +38,7 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB("timestamps", timestamps, SYSCTL_ZERO, &xtcp_two),
 	XTCP_KNOB("window_scaling", window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB("sack", sack, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB("migrate_req", migrate_req, SYSCTL_ZERO, SYSCTL_ONE),
 	{ }
 };
 
@@ -52,6 +53,7 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *s, const struct net *net)
 	s->timestamps = READ_ONCE(net->ipv4.sysctl_tcp_timestamps);
 	s->window_scaling = READ_ONCE(net->ipv4.sysctl_tcp_window_scaling);
 	s->sack = READ_ONCE(net->ipv4.sysctl_tcp_sack);
+	s->migrate_req = READ_ONCE(net->ipv4.sysctl_tcp_migrate_req);
 }
 
 int xtcp_sysctl_net_init(struct xtcp_net *xn)

@@ -67,7 +67,8 @@ static struct request_sock *xtcp_reqsk_timer_migrate(struct request_sock *req)
 	struct request_sock *nreq;
 	struct sock *nsk;
 
-	nsk = reuseport_migrate_sock(req->rsk_listener, req_to_sk(req), NULL);
+	nsk = xtcp_reuseport_migrate_sock(req->rsk_listener,
+					  req_to_sk(req), NULL);
 	if (!nsk)
 		return NULL;
 	nreq = xtcp_reqsk_clone(req, nsk);

@@ -256,6 +256,7 @@ struct xtcp_net {
 		int	timestamps;
 		int	window_scaling;
 		int	sack;
+		int	migrate_req;
 	} sysctl;
 };
 
@@ -370,6 +371,12 @@ void xtcp_send_active_reset(struct sock *sk);
 u32 xtcp_time_stamp_ms(void);
 int xtcp_ctl_sock_init(struct xtcp_net *xn);
 void xtcp_ctl_sock_exit(struct xtcp_net *xn);
+
+/* reuseport.c: migration within SO_REUSEPORT groups */
+bool xtcp_reuseport_may_migrate(struct sock *sk);
+struct sock *xtcp_reuseport_migrate_sock(struct sock *sk,
+					 struct sock *migrating_sk,
+					 struct sk_buff *skb);
 
 /* syncookies.c (RFC 4987) */
 u32 xtcp_cookie_v4_init_sequence(struct sock *sk, const struct sk_buff *skb,
