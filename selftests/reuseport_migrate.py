@@ -4,15 +4,18 @@
 
   reuseport_migrate.py SRV_NS CLI_NS SRV_IP
 
-For AF_INET and then AF_XTCP, with net.ipv4.tcp_migrate_req 0 and 1 in
-the server namespace: an SO_REUSEPORT listener A, N stock clients that
-complete their handshakes (none accepted), a second listener B joining
-A's group, then A closes; B accepts what it can and each client learns
-whether it was reset.  The counts (accepted by B, reset, migrated:
-TcpExt TCPMigrateReqSuccess for stock, the same name in
-/proc/net/xtcp_stat for xtcp) must be stock's, and stock's must be
-(N, 0, N) with migration on and (0, N, 0) with it off.  One TAP line per setting.  Exit 0, 1, or 4
-(AF_XTCP unavailable).
+An SO_REUSEPORT listener A, N stock clients that complete their
+handshakes (none accepted), a second listener B joining A's group, then
+A closes; B accepts what it can and each client learns whether it was
+reset.  The counts (accepted by B, reset, migrated: TCPMigrateReqSuccess
+in TcpExt for stock, in /proc/net/xtcp_stat for xtcp) must be stock's,
+and stock's must be (N, 0, N) with migration on and (0, N, 0) with it
+off.  For each setting M of stock's net.ipv4.tcp_migrate_req, xtcp runs
+twice: with its twin net.xtcp.migrate_req at M and stock's at M, then
+with stock's at the other value, which must change nothing for xtcp
+(the kernel's reuseport layer reads stock's knob itself), and stock's
+TCPMigrateReqSuccess must not move in xtcp's runs.  One TAP line per
+run.  Exit 0, 1, or 4 (AF_XTCP unavailable).
 """
 import ctypes
 import os
@@ -49,11 +52,16 @@ def counter(path, table, name):
     return 0
 
 
-def migrations(fam, srv_ns):
+def migrations(srv_ns):
+    """TCPMigrateReqSuccess of stock and of xtcp in srv_ns."""
     enter(srv_ns)
-    if fam == socket.AF_INET:
-        return counter("/proc/net/netstat", "TcpExt", "TCPMigrateReqSuccess")
-    return counter("/proc/net/xtcp_stat", "Xtcp", "TCPMigrateReqSuccess")
+    return (counter("/proc/net/netstat", "TcpExt", "TCPMigrateReqSuccess"),
+            counter("/proc/net/xtcp_stat", "Xtcp", "TCPMigrateReqSuccess"))
+
+
+def sysctl(srv_ns, name, value):
+    subprocess.run(["ip", "netns", "exec", srv_ns, "sysctl", "-qw",
+                    "%s=%d" % (name, value)], check=True)
 
 
 def listener(fam, ip, port):
@@ -69,10 +77,11 @@ def abort(s):
     s.close()
 
 
-def run(fam, migrate, srv_ns, cli_ns, ip, port):
-    subprocess.run(["ip", "netns", "exec", srv_ns, "sysctl", "-qw",
-                    "net.ipv4.tcp_migrate_req=%d" % migrate], check=True)
-    before = migrations(fam, srv_ns)
+def run(fam, stock_knob, xtcp_knob, srv_ns, cli_ns, ip, port):
+    """(accepted by B, reset, migrated, migrated by the other stack)."""
+    sysctl(srv_ns, "net.ipv4.tcp_migrate_req", stock_knob)
+    sysctl(srv_ns, "net.xtcp.migrate_req", xtcp_knob)
+    before = migrations(srv_ns)
     a = listener(fam, ip, port)
     enter(cli_ns)
     clients = []
@@ -106,8 +115,10 @@ def run(fam, migrate, srv_ns, cli_ns, ip, port):
     for s in accepted + clients:
         abort(s)
     b.close()
-    moved = migrations(fam, srv_ns) - before
-    return len(accepted), reset, moved
+    after = migrations(srv_ns)
+    own = int(fam != socket.AF_INET)
+    return (len(accepted), reset, after[own] - before[own],
+            after[1 - own] - before[1 - own])
 
 
 def main():
@@ -117,18 +128,25 @@ def main():
         print("1..0 # SKIP xtcp not loaded")
         return 4
     print("TAP version 13")
-    print("1..2")
-    fails = 0
-    for i, migrate in enumerate((0, 1), 1):
-        stock = run(socket.AF_INET, migrate, srv_ns, cli_ns, ip, 7301 + i)
-        xtcp = run(xfam, migrate, srv_ns, cli_ns, ip, 7311 + i)
-        want = (N, 0, N) if migrate else (0, N, 0)
-        ok = stock == xtcp == want
-        print("# migrate_req=%d: (accepted by B, reset, migrated): "
-              "stock %s, xtcp %s" % (migrate, stock, xtcp))
-        print("%sok %d tcp_migrate_req=%d: %d connections, listener A "
-              "closes" % ("" if ok else "not ", i, migrate, N))
-        fails += not ok
+    print("1..4")
+    fails, num, port = 0, 0, 7300
+    for migrate in (0, 1):
+        port += 1
+        stock = run(socket.AF_INET, migrate, migrate, srv_ns, cli_ns, ip,
+                    port)
+        want = (N, 0, N, 0) if migrate else (0, N, 0, 0)
+        for other in (migrate, 1 - migrate):
+            port += 1
+            xtcp = run(xfam, other, migrate, srv_ns, cli_ns, ip, port)
+            ok = stock == xtcp == want
+            num += 1
+            print("# (accepted by B, reset, migrated, migrated by the "
+                  "other stack): stock %s, xtcp %s" % (stock, xtcp))
+            print("%sok %d net.xtcp.migrate_req=%d with "
+                  "net.ipv4.tcp_migrate_req=%d as stock with %d: %d "
+                  "connections, listener A closes"
+                  % ("" if ok else "not ", num, migrate, other, migrate, N))
+            fails += not ok
     return 1 if fails else 0
 
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Passive-open parity: AF_XTCP against stock TCP, scenario by scenario.
 
-  parity.py [--veth] [--list] [TEST...]      TEST: a..s (default: all)
+  parity.py [--veth] [--list] [TEST...]      TEST: a..t (default: all)
 
 Each scenario runs against a stock AF_INET listener and an AF_XTCP
 listener in the same run, with the same sysctls (net.ipv4.tcp_* and the
@@ -1068,6 +1068,82 @@ def test_s(ctx):
                                NO_ACCEPT if dropped else ACCEPTED)))
 
 
+# ---------------------------------------------------------------------
+# t. requests of a closed SO_REUSEPORT listener
+# ---------------------------------------------------------------------
+
+def test_t(ctx):
+    """Requests of a closing SO_REUSEPORT listener move to the rest of its
+    group (tcp_migrate_req; reuseport_migrate_sock()).  Listener A alone
+    answers c1's and c2's SYNs; B joins A's group; A closes.  c1's third
+    ACK: tcp_v4_rcv() hands the request to B, which queues the child; c2
+    sends nothing: reqsk_timer_handler() moves the request to B, which
+    retransmits the SYN-ACK, and c2's ACK then completes on B.  With
+    migration off the requests go with A: c2's timer drops its request
+    without a SYN-ACK, and each ACK meets no socket: RST.  B accepts what
+    it got.  The "independent" runs set net.ipv4.tcp_migrate_req to the
+    other value for the xtcp side only (the sides then run one after the
+    other): xtcp's twin alone decides."""
+    reuseport = [(X.socket.SOL_SOCKET, X.socket.SO_REUSEPORT, 1)]
+
+    def scenario(migrate, independent):
+        def scen(side):
+            if independent and side.name == "xtcp":
+                ctx.agent.sysctl("migrate_req", 1 - migrate, "ipv4")
+            c1 = side.flow("c1")
+            c1.handshake_syn()
+            c2 = side.flow("c2", keep_rtx=True)
+            c2.handshake_syn()
+            rep = ctx.agent.call("listen", family=side.family,
+                                 addr=ctx.cfg.srv_ip, port=side.port,
+                                 backlog=128, accept=False, greet=None,
+                                 sockopts=reuseport)
+            if not rep["ok"]:
+                raise X.SetupError("listener B: %s" % rep["error"])
+            t = time.time()
+            for f in (c1, c2):
+                f.mark("after-close", t)
+            side.close_listener()
+            c1.send("ack", c1.seg("A"))
+            c1.quiet(0.3)
+            c2.quiet(1.6)       # past c2's 1 s SYN-ACK timer
+            c2.send("ack", c2.seg("A"))
+            c2.quiet(0.3)
+            peers = ctx.agent.call("drain", lid=rep["lid"])["peers"]
+            side.note("B accepted: %s" %
+                      (" ".join(sorted(side.peer_name(p) for p in peers))
+                       or "none"))
+            # B's close aborts what it accepted: each child's RST.
+            t = time.time()
+            for f in (c1, c2):
+                f.mark("abort", t)
+            ctx.agent.call("close", lid=rep["lid"])
+            for f in (c1, c2):
+                f.quiet(0.3)
+        return scen
+
+    for migrate in (0, 1):
+        for independent in (False, True):
+            name = "t.migrate_req=%d: requests of a closed listener" % migrate
+            if independent:
+                name += ", net.ipv4.tcp_migrate_req=%d for xtcp" % (
+                    1 - migrate)
+            rst = [] if migrate else ["R"]
+            ctx.pair(name, scenario(migrate, independent),
+                     sysctls={"migrate_req": migrate}, accept=False,
+                     sockopts=reuseport, serial=independent,
+                     sanity=lambda tr, rst=rst, migrate=migrate: problems(
+                         want_flags(tr, "c1:after-close", []),
+                         want_flags(tr, "c1:ack", rst),
+                         want_flags(tr, "c2:after-close",
+                                    ["SA"] if migrate else []),
+                         want_flags(tr, "c2:ack", rst),
+                         want_flags(tr, "c1:abort", ["RA"] if migrate else []),
+                         want_flags(tr, "c2:abort", ["RA"] if migrate else []),
+                         want_note(tr, "note", "B accepted: %s" %
+                                   ("c1 c2" if migrate else "none"))))
+
+
 TESTS = {
     "a": ("handshake parity", test_a),
     "b": ("duplicate SYN in SYN-RECV", test_b),
@@ -1090,6 +1166,7 @@ TESTS = {
     "r": ("route advmss 12 with timestamps (panics the current module)",
           test_r),
     "s": ("ICMP errors quoting the SYN-ACK", test_s),
+    "t": ("requests of a closed SO_REUSEPORT listener migrate", test_t),
 }
 
 

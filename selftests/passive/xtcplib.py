@@ -89,6 +89,7 @@ BASE_SYSCTLS = {
     "timestamps": 1,
     "window_scaling": 1,
     "sack": 1,
+    "migrate_req": 0,
 }
 
 PERTURB_SOCKOPTS = {
