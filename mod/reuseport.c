@@ -23,6 +23,13 @@
  *   formed it.  Without a live member there is nothing to choose, as in
  *   stock when every member has closed.
  *
+ * Two corners differ from stock: a listener whose SO_REUSEPORT was
+ * cleared after listen() is taken for one that never had a group (stock
+ * goes by its group membership, which xtcp cannot see once the kernel
+ * detached it), and a migrate program attached after the listener left
+ * its group is not run for it: xtcp chooses by hash where stock would
+ * not migrate at all.
+ *
  * The group is read under RCU (the kernel frees it with call_rcu()), the
  * listening hash is walked under RCU (listeners are SOCK_RCU_FREE), and
  * the chosen listener is returned only if a reference could be taken;
@@ -144,25 +151,29 @@ struct sock *xtcp_reuseport_migrate_sock(struct sock *sk,
 	const struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct sock_reuseport *reuse;
 	struct sock *nsk = NULL;
-	bool grouped;
 	u16 socks;
 
 	rcu_read_lock();
 	reuse = rcu_dereference(sk->sk_reuseport_cb);
-	grouped = !!reuse;
 	if (xtcp_reuseport_has_migrate_prog(reuse)) {
 		rcu_read_unlock();
 		nsk = reuseport_migrate_sock(sk, migrating_sk, skb);
-		if (!nsk)
+		/*
+		 * The kernel counted a failure in TcpExt, unless it found no
+		 * group any more (reuseport_grow() dropped the closed
+		 * listener meanwhile): count ours alike.
+		 */
+		if (!nsk && rcu_access_pointer(sk->sk_reuseport_cb))
 			xtcp_inc_stats(sock_net(sk), XTCP_MIB_MIGRATEREQFAILURE);
 		return nsk;
 	}
-	if (!READ_ONCE(xn->sysctl.migrate_req)) {
-		/* Stock counts a failure only for a listener in a group. */
-		if (grouped)
-			goto failure;
+	/*
+	 * Stock, with its knob off, has taken the listener out of its group
+	 * at close, and reuseport_migrate_sock() finds nothing to count: the
+	 * same here, even where stock's knob kept it in the group for us.
+	 */
+	if (!READ_ONCE(xn->sysctl.migrate_req))
 		goto out;
-	}
 	if (!reuse) {
 		/* Never in a group: nothing to migrate to, nothing to count. */
 		if (!sk->sk_reuseport)

@@ -7,10 +7,10 @@
 An SO_REUSEPORT listener A, N stock clients that complete their
 handshakes (none accepted), a second listener B joining A's group, then
 A closes; B accepts what it can and each client learns whether it was
-reset.  The counts (accepted by B, reset, migrated: TCPMigrateReqSuccess
-in TcpExt for stock, in /proc/net/xtcp_stat for xtcp) must be stock's,
-and stock's must be (N, 0, N) with migration on and (0, N, 0) with it
-off.  For each setting M of stock's net.ipv4.tcp_migrate_req, xtcp runs
+reset.  The counts (accepted by B, reset, migrated and failed:
+TCPMigrateReqSuccess and TCPMigrateReqFailure in TcpExt for stock, in
+/proc/net/xtcp_stat for xtcp) must be stock's, and stock's must be
+(N, 0, N, 0) with migration on and (0, N, 0, 0) with it off.  For each setting M of stock's net.ipv4.tcp_migrate_req, xtcp runs
 twice: with its twin net.xtcp.migrate_req at M and stock's at M, then
 with stock's at the other value, which must change nothing for xtcp
 (the kernel's reuseport layer reads stock's knob itself), and stock's
@@ -53,10 +53,13 @@ def counter(path, table, name):
 
 
 def migrations(srv_ns):
-    """TCPMigrateReqSuccess of stock and of xtcp in srv_ns."""
+    """TCPMigrateReqSuccess and TCPMigrateReqFailure of stock and of xtcp
+    in srv_ns: ((stock's), (xtcp's))."""
     enter(srv_ns)
-    return (counter("/proc/net/netstat", "TcpExt", "TCPMigrateReqSuccess"),
-            counter("/proc/net/xtcp_stat", "Xtcp", "TCPMigrateReqSuccess"))
+    return tuple((counter(path, table, "TCPMigrateReqSuccess"),
+                  counter(path, table, "TCPMigrateReqFailure"))
+                 for path, table in (("/proc/net/netstat", "TcpExt"),
+                                     ("/proc/net/xtcp_stat", "Xtcp")))
 
 
 def sysctl(srv_ns, name, value):
@@ -78,7 +81,8 @@ def abort(s):
 
 
 def run(fam, stock_knob, xtcp_knob, srv_ns, cli_ns, ip, port):
-    """(accepted by B, reset, migrated, migrated by the other stack)."""
+    """(accepted by B, reset, migrated, failed to migrate, migrated by
+    the other stack)."""
     sysctl(srv_ns, "net.ipv4.tcp_migrate_req", stock_knob)
     sysctl(srv_ns, "net.xtcp.migrate_req", xtcp_knob)
     before = migrations(srv_ns)
@@ -117,8 +121,9 @@ def run(fam, stock_knob, xtcp_knob, srv_ns, cli_ns, ip, port):
     b.close()
     after = migrations(srv_ns)
     own = int(fam != socket.AF_INET)
-    return (len(accepted), reset, after[own] - before[own],
-            after[1 - own] - before[1 - own])
+    return (len(accepted), reset, after[own][0] - before[own][0],
+            after[own][1] - before[own][1],
+            after[1 - own][0] - before[1 - own][0])
 
 
 def main():
@@ -134,14 +139,14 @@ def main():
         port += 1
         stock = run(socket.AF_INET, migrate, migrate, srv_ns, cli_ns, ip,
                     port)
-        want = (N, 0, N, 0) if migrate else (0, N, 0, 0)
+        want = (N, 0, N, 0, 0) if migrate else (0, N, 0, 0, 0)
         for other in (migrate, 1 - migrate):
             port += 1
             xtcp = run(xfam, other, migrate, srv_ns, cli_ns, ip, port)
             ok = stock == xtcp == want
             num += 1
-            print("# (accepted by B, reset, migrated, migrated by the "
-                  "other stack): stock %s, xtcp %s" % (stock, xtcp))
+            print("# (accepted by B, reset, migrated, failed, migrated by "
+                  "the other stack): stock %s, xtcp %s" % (stock, xtcp))
             print("%sok %d net.xtcp.migrate_req=%d with "
                   "net.ipv4.tcp_migrate_req=%d as stock with %d: %d "
                   "connections, listener A closes"
