@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# reload.sh: load, exercise, unload and reload xtcp 20 times with
+# reload.sh: load, exercise, unload and reload xtcp 6 times with
 # sockets open in between.  Each cycle:
 #
 #   1. insmod $XTCP_KO if it is not loaded (with $XTCP_MODPARAMS, as the
@@ -17,10 +17,10 @@
 #      with EAFNOSUPPORT again;
 #   6. insmod again.
 #
-# Then RELOAD_CONN_CYCLES (4) more cycles where the holder also keeps an
+# Then RELOAD_CONN_CYCLES (2) more cycles where the holder also keeps an
 # accepted xtcp connection from a stock client open: they need xtcp's
 # passive open, so they are reported apart from the plain ones
-# (RELOAD_CYCLES, 8).
+# (RELOAD_CYCLES, 4).
 #
 # Only in the scripts/vm guest (it unloads the module under test), which
 # loads the module and exports XTCP_KO; ends with the module loaded.
@@ -29,10 +29,11 @@
 set -u
 
 DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
-# 8 plain cycles (4 per netns kind): stress.sh ends with an rmmod after
-# minutes of load, which covers what more identical cycles here would.
-CYCLES=${RELOAD_CYCLES:-8}
-CONN_CYCLES=${RELOAD_CONN_CYCLES:-4}
+# 4 plain cycles (2 per netns kind) and 2 with a connection (one per
+# kind): stress.sh ends with an rmmod after minutes of load, which covers
+# what more identical cycles here would.
+CYCLES=${RELOAD_CYCLES:-4}
+CONN_CYCLES=${RELOAD_CONN_CYCLES:-2}
 HOLD=$DIR/build/xtcp_hold
 MOD=xtcp
 
