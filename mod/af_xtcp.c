@@ -31,6 +31,8 @@ static int xtcp_init_sock(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
 
+	/* Counted until xtcp_sock_destruct(); a child by sk_clone_lock(). */
+	sk_sockets_allocated_inc(sk);
 	inet_csk(sk)->icsk_rto = TCP_TIMEOUT_INIT;
 	/* ip_setsockopt(IP_OPTIONS) calls it on every is_icsk socket. */
 	inet_csk(sk)->icsk_sync_mss = xtcp_sync_mss;
@@ -84,7 +86,6 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 
 	sock->state = SS_UNCONNECTED;
 	sock->ops = &xtcp_stream_ops;
-	xtcp_compat_custom_sol_socket(sock);
 
 	sk = sk_alloc(net, PF_INET, GFP_KERNEL, &xtcp_prot, kern);
 	if (!sk)
@@ -97,7 +98,7 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 	atomic_set(&inet_sk(sk)->inet_id, 0);
 
 	sock_init_data(sock, sk);
-	sk->sk_destruct = inet_sock_destruct;
+	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_protocol = IPPROTO_TCP;
 	sk->sk_backlog_rcv = sk->sk_prot->backlog_rcv;
 	sk->sk_txrehash = READ_ONCE(net->core.sysctl_txrehash);
@@ -291,30 +292,6 @@ static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 }
 
 /*
- * SOL_SOCKET options reach us only where the kernel lets a protocol see
- * them first (SOCK_CUSTOM_SOCKOPT, xtcp_compat_custom_sol_socket()).
- * Every one goes on to sock_setsockopt() except SO_RESERVE_MEM:
- * sock_reserve_memory() charges through sk_prot's memory accounting,
- * which xtcp_prot does not have yet (a NULL dereference on 6.12).  xtcp
- * answers as stock does for a socket without accounting, after
- * sk_setsockopt()'s own range check.  (SO_TIMESTAMPING's OPT_ID reads
- * tcp_sk(sk)->snd_una, which an xtcp_sock has: Documentation/design.rst,
- * "Generic code that expects a tcp_sock".)
- */
-static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
-				      sockptr_t optval, unsigned int optlen)
-{
-	int val;
-
-	if (optname != SO_RESERVE_MEM || optlen < sizeof(int))
-		return sock_setsockopt(sock, SOL_SOCKET, optname, optval,
-				       optlen);
-	if (copy_from_sockptr(&val, optval, sizeof(val)))
-		return -EFAULT;
-	return (val < 0 || val > SZ_1G) ? -EINVAL : -EOPNOTSUPP;
-}
-
-/*
  * As tcp_setsockopt() and tcp_getsockopt(): any level but SOL_TCP goes to
  * the IP layer, which answers its own levels' errors.  SOL_TCP options
  * come with the data path; until then every one is unknown.
@@ -322,9 +299,6 @@ static int xtcp_setsockopt_sol_socket(struct socket *sock, int optname,
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
-	if (level == SOL_SOCKET)
-		return xtcp_setsockopt_sol_socket(sock, optname, optval,
-						  optlen);
 	if (level != SOL_TCP)
 		return ip_setsockopt(sock->sk, level, optname, optval, optlen);
 	return -ENOPROTOOPT;
@@ -406,6 +380,17 @@ struct proto xtcp_prot = {
 	.hash		= xtcp_hash,
 	.unhash		= xtcp_unhash,
 	.get_port	= xtcp_csk_get_port,
+	/* mem.c: xtcp's own pool, limited by net.xtcp.mem */
+	.enter_memory_pressure	= xtcp_enter_memory_pressure,
+	.leave_memory_pressure	= xtcp_leave_memory_pressure,
+	.sockets_allocated	= &xtcp_sockets_allocated,
+	.memory_allocated	= &xtcp_memory_allocated,
+	.per_cpu_fw_alloc	= &xtcp_memory_per_cpu_fw_alloc,
+	.memory_pressure	= &xtcp_memory_pressure,
+	.sysctl_mem		= sysctl_xtcp_mem,
+	.sysctl_wmem_offset	= offsetof(struct net, ipv4.sysctl_tcp_wmem),
+	.sysctl_rmem_offset	= offsetof(struct net, ipv4.sysctl_tcp_rmem),
+	.max_header		= MAX_TCP_HEADER,
 	.obj_size	= sizeof(struct xtcp_sock),
 	.rsk_prot	= &xtcp_request_sock_ops,
 	/* Lookups are lockless: a socket may be reused under a reader. */

@@ -56,6 +56,18 @@ static inline int xtcp_accept_op(struct socket *sock, struct socket *newsock,
 }
 #endif
 
+/*
+ * 6.12's inet_csk_accept() charges the accepted socket's slab object to
+ * the accepting task's memory cgroup (kmem_cache_charge(), new in 6.12);
+ * 6.1 charges nothing.
+ */
+static inline void xtcp_kmem_cache_charge(void *objp, gfp_t gfp)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	kmem_cache_charge(objp, gfp);
+#endif
+}
+
 /* 6.6 moved the inet_sock booleans into inet->inet_flags bits. */
 static inline void xtcp_compat_inet_init(struct sock *sk)
 {
@@ -184,19 +196,6 @@ xtcp_register_net_sysctl(struct net *net, const char *path,
 	return register_net_sysctl_sz(net, path, table, n);
 #else
 	return register_net_sysctl(net, path, table);
-#endif
-}
-
-/*
- * 6.12 lets a protocol take SOL_SOCKET options before the generic code
- * (SOCK_CUSTOM_SOCKOPT), which keeps the generic code off the paths that
- * read a tcp_sock; 6.1 keeps that for MPTCP only, so there those paths
- * are reachable (design.rst).
- */
-static inline void xtcp_compat_custom_sol_socket(struct socket *sock)
-{
-#ifdef SOCK_CUSTOM_SOCKOPT
-	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);
 #endif
 }
 

@@ -274,6 +274,21 @@ static struct request_sock *xtcp_reqsk_queue_remove(struct sock *parent)
 	return req;
 }
 
+/*
+ * The memory cgroup part of inet_csk_accept().  On 6.12 the accepted
+ * socket's slab object is charged to the accepting task's cgroup, as
+ * stock's is.  Stock also gives the socket that cgroup for its buffers
+ * (sk_memcg), but mem_cgroup_sk_alloc() and mem_cgroup_charge_skmem()
+ * are not exported to modules: an accepted xtcp socket has no sk_memcg,
+ * its buffers count in xtcp's pool alone (mem.c), and SO_RESERVE_MEM on
+ * it fails with EOPNOTSUPP, as for any socket outside a memory cgroup.
+ */
+static void xtcp_csk_accept_memcg(struct sock *newsk)
+{
+	if (mem_cgroup_sockets_enabled)
+		xtcp_kmem_cache_charge(newsk, GFP_KERNEL | __GFP_NOFAIL);
+}
+
 /* inet_csk_accept(): the next connection's socket, or NULL and *err. */
 static struct sock *xtcp_csk_accept(struct sock *sk, int flags, int *err)
 {
@@ -300,6 +315,7 @@ static struct sock *xtcp_csk_accept(struct sock *sk, int flags, int *err)
 	req = xtcp_reqsk_queue_remove(sk);
 	release_sock(sk);
 	newsk = req->sk;
+	xtcp_csk_accept_memcg(newsk);
 	reqsk_put(req);
 	/*
 	 * The child's queue is a copy of the listener's, locks included,
@@ -338,7 +354,6 @@ int xtcp_accept(struct socket *sock, struct socket *newsock,
 		   TCPF_CLOSE)));
 	sock_graft(sk2, newsock);
 	newsock->state = SS_CONNECTED;
-	xtcp_compat_custom_sol_socket(newsock);
 	release_sock(sk2);
 	return 0;
 }

@@ -18,6 +18,9 @@ static int __init xtcp_init(void)
 	ret = xtcp_bind_init();
 	if (ret)
 		goto err_bind;
+	ret = xtcp_mem_init();
+	if (ret)
+		goto err_mem;
 	ret = proto_register(&xtcp_prot, 1);
 	if (ret)
 		goto err_proto;
@@ -46,6 +49,8 @@ err_netns:
 err_cong:
 	proto_unregister(&xtcp_prot);
 err_proto:
+	xtcp_mem_exit();
+err_mem:
 	xtcp_bind_exit();
 err_bind:
 	return ret;
@@ -62,6 +67,7 @@ static void __exit xtcp_exit(void)
 	xtcp_netns_exit();
 	xtcp_cong_exit();
 	proto_unregister(&xtcp_prot);
+	xtcp_mem_exit();
 	xtcp_bind_exit();
 }
 

@@ -42,6 +42,8 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
 	[XTCP_MIB_MIGRATEREQSUCCESS]	= "TCPMigrateReqSuccess",
 	[XTCP_MIB_MIGRATEREQFAILURE]	= "TCPMigrateReqFailure",
+	[XTCP_MIB_MEMORYPRESSURES]	= "TCPMemoryPressures",
+	[XTCP_MIB_MEMORYPRESSURESCHRONO] = "TCPMemoryPressuresChrono",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)

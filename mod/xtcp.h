@@ -215,6 +215,8 @@ enum xtcp_mib {
 	XTCP_MIB_OUTOFWINDOWICMPS,
 	XTCP_MIB_MIGRATEREQSUCCESS,
 	XTCP_MIB_MIGRATEREQFAILURE,
+	XTCP_MIB_MEMORYPRESSURES,
+	XTCP_MIB_MEMORYPRESSURESCHRONO,
 	XTCP_MIB_MAX
 };
 
@@ -266,6 +268,12 @@ struct xtcp_net *xtcp_pernet(const struct net *net);
 static inline void xtcp_inc_stats(const struct net *net, enum xtcp_mib field)
 {
 	this_cpu_inc(xtcp_pernet(net)->mib->mibs[field]);
+}
+
+static inline void xtcp_add_stats(const struct net *net, enum xtcp_mib field,
+				  unsigned long val)
+{
+	this_cpu_add(xtcp_pernet(net)->mib->mibs[field], val);
 }
 
 int xtcp_netns_init(void);
@@ -371,6 +379,18 @@ void xtcp_send_active_reset(struct sock *sk);
 u32 xtcp_time_stamp_ms(void);
 int xtcp_ctl_sock_init(struct xtcp_net *xn);
 void xtcp_ctl_sock_exit(struct xtcp_net *xn);
+
+/* mem.c: the memory pool (tcp_mem) */
+extern long sysctl_xtcp_mem[3];
+extern atomic_long_t xtcp_memory_allocated;
+DECLARE_PER_CPU(int, xtcp_memory_per_cpu_fw_alloc);
+extern struct percpu_counter xtcp_sockets_allocated;
+extern unsigned long xtcp_memory_pressure;
+void xtcp_enter_memory_pressure(struct sock *sk);
+void xtcp_leave_memory_pressure(struct sock *sk);
+void xtcp_sock_destruct(struct sock *sk);
+int xtcp_mem_init(void);
+void xtcp_mem_exit(void);
 
 /* reuseport.c: migration within SO_REUSEPORT groups */
 bool xtcp_reuseport_may_migrate(struct sock *sk);

@@ -12,8 +12,13 @@ the same run and prints both answers; the expected xtcp answer is stock's
 unless the table says otherwise:
 
 - SO_RESERVE_MEM in a non-root memory cgroup: 6.12 dereferenced xtcp's
-  missing memory accounting (an oops); xtcp answers EOPNOTSUPP, as stock
-  does for a socket without accounting.  A bad value is EINVAL on both.
+  missing memory accounting (an oops).  xtcp has its own pool now
+  (mod/mem.c): a fresh socket answers 0 as stock's, reads the value
+  back, and the protocol's pool in /proc/net/protocols holds the 1024
+  pages of a 4 MiB reservation until close, as stock's does.  An
+  accepted xtcp connection has no memory cgroup (the kernel does not
+  export what inet_csk_accept() uses to give it one), so it answers
+  EOPNOTSUPP where stock answers 0.  A bad value is EINVAL on both.
 - SO_TIMESTAMPING with OPT_ID: EINVAL on both for an unbound socket and
   a listener, 0 on a connection (it reads tcp_sk(sk)->snd_una, which an
   xtcp_sock now carries).
@@ -60,6 +65,56 @@ def answer(fn):
 
 def intval(v):
     return v.to_bytes(4, sys.byteorder, signed=True)
+
+
+def pool_pages(fam):
+    """The memory column of fam's protocol in /proc/net/protocols: pages
+    its pool holds (tcp_memory_allocated for TCP, xtcp's own for XTCP)."""
+    name = "TCP" if fam == socket.AF_INET else "XTCP"
+    with open("/proc/net/protocols") as f:
+        for line in f:
+            cols = line.split()
+            if cols and cols[0] == name:
+                return int(cols[3])
+    return None
+
+
+RESERVE = 4 << 20       # 1024 pages: each change reaches the shared count
+PCPU_RSV = 256          # SK_MEMORY_PCPU_RESERVE, net.core.mem_pcpu_rsv
+
+
+def reserve_cases(fam, out):
+    """SO_RESERVE_MEM of 4 MiB on a fresh socket: the answer, the value
+    read back, and what the protocol's pool shows before and after."""
+    s = make_socket(fam)
+    out["reserve_mem 4096, fresh socket"] = answer(
+        lambda: s.setsockopt(socket.SOL_SOCKET, SO_RESERVE_MEM, 4096))
+    out["reserve_mem -1, fresh socket"] = answer(
+        lambda: s.setsockopt(socket.SOL_SOCKET, SO_RESERVE_MEM, intval(-1)))
+    before = pool_pages(fam)
+    out["reserve_mem 4 MiB, fresh socket"] = answer(
+        lambda: s.setsockopt(socket.SOL_SOCKET, SO_RESERVE_MEM, RESERVE))
+    held = pool_pages(fam)
+    out["reserve_mem 4 MiB: getsockopt"] = str(
+        s.getsockopt(socket.SOL_SOCKET, SO_RESERVE_MEM))
+    s.close()
+    time.sleep(0.1)
+    after = pool_pages(fam)
+    # The kernel caches up to PCPU_RSV (256) pages per CPU in front of
+    # the shared count, which each change of 1024 pages flushes: the
+    # count moves by 1024 plus what that CPU had cached.
+    if before is None:
+        held_s = after_s = "no pool"
+    else:
+        held_s = "yes" if 0 <= held - before - RESERVE // 4096 < PCPU_RSV \
+            else "no (%d)" % (held - before)
+        after_s = "yes" if abs(after - before) < PCPU_RSV \
+            else "no (%d)" % (after - before)
+        print("# %s pool: %d pages, %d with 4 MiB reserved, %d after close"
+              % ("TCP" if fam == socket.AF_INET else "XTCP", before, held,
+                 after), file=sys.stderr)
+    out["reserve_mem 4 MiB: the pool holds 1024 pages"] = held_s
+    out["reserve_mem 4 MiB: close gives them back"] = after_s
 
 
 def connection(fam, port):
@@ -133,11 +188,8 @@ def destroy_report(nl, port):
 
 def cases(fam, port):
     out = {}
+    reserve_cases(fam, out)
     s = make_socket(fam)
-    out["reserve_mem 4096, fresh socket"] = answer(
-        lambda: s.setsockopt(socket.SOL_SOCKET, SO_RESERVE_MEM, 4096))
-    out["reserve_mem -1, fresh socket"] = answer(
-        lambda: s.setsockopt(socket.SOL_SOCKET, SO_RESERVE_MEM, intval(-1)))
     out["opt_id, unbound socket"] = answer(
         lambda: s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING_NEW,
                              SOF_TIMESTAMPING_OPT_ID))
@@ -150,6 +202,8 @@ def cases(fam, port):
     out["opt_id, accepted connection"] = answer(
         lambda: acc.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING_NEW,
                                SOF_TIMESTAMPING_OPT_ID))
+    out["reserve_mem 4096, accepted connection"] = answer(
+        lambda: acc.setsockopt(socket.SOL_SOCKET, SO_RESERVE_MEM, 4096))
     # The client resets the connection; the accepted socket, closed by
     # the RST, is then closed by its user without a disconnect (a
     # SO_LINGER {1, 0} close would run stock's tcp_disconnect(), which
@@ -172,7 +226,7 @@ def cases(fam, port):
 def expected_xtcp(name, stock):
     """xtcp's documented answer where it differs from stock's."""
     eopnotsupp = errno.errorcode[errno.EOPNOTSUPP]
-    if name == "reserve_mem 4096, fresh socket":
+    if name == "reserve_mem 4096, accepted connection":
         return eopnotsupp
     return stock
 
