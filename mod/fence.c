@@ -21,8 +21,22 @@
  * bucket's fast-reuse flag.  The fence is never hashed, so no segment
  * ever reaches it.
  *
- * The fence is a kernel socket: it holds no reference on the namespace,
- * and is always released by its owner before the owner, which holds one.
+ * An accepted connection keeps its listener's port busy in stock TCP,
+ * after the listener is gone too: each child pins its listener's fence
+ * (a reference), and the fence stays bound, no longer listening, until
+ * the last of them lets go.  Only the socket whose bind() made the fence
+ * (its owner) changes its state.
+ *
+ * Lifetime: the owner's xs_fence is published with RCU, because a child
+ * is cloned in softirq without the listener's lock while the owner may
+ * be closing: the child takes its pin with refcount_inc_not_zero() under
+ * rcu_read_lock(), and the struct is freed after a grace period.  The
+ * last reference releases the kernel socket at once in process context
+ * (close(), so a port is free when close() returns, as in stock), else
+ * from xtcp_fence_wq (a destructor running in softirq or RCU callback).
+ * The fence is a kernel socket and holds no reference on the namespace:
+ * its owner or a child holds one until the fence is released or queued,
+ * and xtcp's pernet exit flushes the queue before the namespace goes.
  */
 #include <linux/net.h>
 #include <net/inet_sock.h>
@@ -31,6 +45,61 @@
 #include <net/tcp_states.h>
 
 #include "xtcp.h"
+
+/**
+ * struct xtcp_fence - a stock TCP socket holding an xtcp port
+ * @sock:  the kernel socket, bound to the owner's address and port
+ * @owner: the xtcp socket whose bind() made it, until that socket lets
+ *         go; only compared, never dereferenced
+ * @ref:   the owner's reference and one pin per child
+ * @work:  sock_release() in process context, for the last put from a
+ *         context that cannot sleep
+ * @rcu:   the struct outlives readers that found it through an owner
+ */
+struct xtcp_fence {
+	struct socket		*sock;
+	const struct sock	*owner;
+	refcount_t		ref;
+	struct work_struct	work;
+	struct rcu_head		rcu;
+};
+
+static struct workqueue_struct *xtcp_fence_wq;
+
+static void xtcp_fence_free(struct xtcp_fence *f)
+{
+	sock_release(f->sock);
+	kfree_rcu(f, rcu);
+}
+
+static void xtcp_fence_work(struct work_struct *work)
+{
+	xtcp_fence_free(container_of(work, struct xtcp_fence, work));
+}
+
+/* Drop a reference; the last one releases the port in stock TCP. */
+static void xtcp_fence_put(struct xtcp_fence *f, bool can_sleep)
+{
+	if (!refcount_dec_and_test(&f->ref))
+		return;
+	if (can_sleep)
+		xtcp_fence_free(f);
+	else
+		queue_work(xtcp_fence_wq, &f->work);
+}
+
+static struct xtcp_fence *xtcp_fence_of(const struct sock *sk)
+{
+	return rcu_dereference_protected(xtcp_sk(sk)->xs_fence, true);
+}
+
+/* Is @sk the socket whose bind() made its fence? */
+static struct xtcp_fence *xtcp_fence_owned(const struct sock *sk)
+{
+	struct xtcp_fence *f = xtcp_fence_of(sk);
+
+	return f && READ_ONCE(f->owner) == sk ? f : NULL;
+}
 
 static int xtcp_fence_bind(struct sock *sk, struct socket **fencep)
 {
@@ -91,10 +160,44 @@ out_release:
  */
 int xtcp_fence_acquire(struct sock *sk)
 {
+	struct xtcp_fence *f;
+	int err;
+
 	might_sleep();
-	if (WARN_ON_ONCE(xtcp_sk(sk)->xs_fence))
+	if (WARN_ON_ONCE(xtcp_fence_of(sk)))
 		return 0;
-	return xtcp_fence_bind(sk, &xtcp_sk(sk)->xs_fence);
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	err = xtcp_fence_bind(sk, &f->sock);
+	if (err) {
+		kfree(f);
+		return err;
+	}
+	WRITE_ONCE(f->owner, sk);
+	refcount_set(&f->ref, 1);
+	INIT_WORK(&f->work, xtcp_fence_work);
+	rcu_assign_pointer(xtcp_sk(sk)->xs_fence, f);
+	return 0;
+}
+
+/**
+ * xtcp_fence_pin - a new child keeps its listener's port busy in stock TCP
+ * @child:    the child, just cloned from @listener (its xs_fence copied)
+ * @listener: the listener, not locked; it may be closing meanwhile
+ *
+ * Context: softirq.
+ */
+void xtcp_fence_pin(struct sock *child, const struct sock *listener)
+{
+	struct xtcp_fence *f;
+
+	rcu_read_lock();
+	f = rcu_dereference(xtcp_sk(listener)->xs_fence);
+	if (f && !refcount_inc_not_zero(&f->ref))
+		f = NULL;
+	rcu_read_unlock();
+	RCU_INIT_POINTER(xtcp_sk(child)->xs_fence, f);
 }
 
 /**
@@ -107,14 +210,14 @@ int xtcp_fence_acquire(struct sock *sk)
  */
 int xtcp_fence_listen(struct sock *sk)
 {
-	struct socket *fence = xtcp_sk(sk)->xs_fence;
+	struct xtcp_fence *f = xtcp_fence_owned(sk);
 	struct sock *fsk;
 	int err;
 
 	might_sleep();
-	if (!fence)
+	if (!f)
 		return 0;
-	fsk = fence->sk;
+	fsk = f->sock->sk;
 	lock_sock(fsk);
 	inet_sk_set_state(fsk, TCP_LISTEN);
 	err = fsk->sk_prot->get_port(fsk, inet_sk(fsk)->inet_num);
@@ -132,29 +235,75 @@ int xtcp_fence_listen(struct sock *sk)
  */
 void xtcp_fence_unlisten(struct sock *sk)
 {
-	struct socket *fence = xtcp_sk(sk)->xs_fence;
+	struct xtcp_fence *f = xtcp_fence_owned(sk);
 
 	might_sleep();
-	if (!fence)
+	if (!f)
 		return;
-	lock_sock(fence->sk);
-	inet_sk_set_state(fence->sk, TCP_CLOSE);
-	release_sock(fence->sk);
+	lock_sock(f->sock->sk);
+	inet_sk_set_state(f->sock->sk, TCP_CLOSE);
+	release_sock(f->sock->sk);
 }
 
 /**
- * xtcp_fence_release - let stock TCP have @sk's port again
+ * xtcp_fence_release - @sk no longer holds its port in stock TCP
  * @sk: the socket; may have no fence
+ *
+ * The owner's fence stops listening and loses the owner's reference, a
+ * child's loses its pin; the port is stock TCP's again when no child
+ * pins it any more.
  *
  * Context: process context; sleeps.
  */
 void xtcp_fence_release(struct sock *sk)
 {
-	struct socket *fence = xtcp_sk(sk)->xs_fence;
+	struct xtcp_fence *f = xtcp_fence_of(sk);
 
 	might_sleep();
-	if (!fence)
+	if (!f)
 		return;
-	xtcp_sk(sk)->xs_fence = NULL;
-	sock_release(fence);
+	if (xtcp_fence_owned(sk)) {
+		xtcp_fence_unlisten(sk);
+		WRITE_ONCE(f->owner, NULL);
+	}
+	RCU_INIT_POINTER(xtcp_sk(sk)->xs_fence, NULL);
+	xtcp_fence_put(f, true);
+}
+
+/**
+ * xtcp_fence_destruct - the last of @sk: a pin it still holds goes
+ * @sk: the socket, about to be freed
+ *
+ * A child reset by its peer, or forgotten by its closing listener, never
+ * went through close(); it may end in softirq.
+ *
+ * Context: any (__sk_destruct()).
+ */
+void xtcp_fence_destruct(struct sock *sk)
+{
+	struct xtcp_fence *f = xtcp_fence_of(sk);
+
+	if (!f)
+		return;
+	RCU_INIT_POINTER(xtcp_sk(sk)->xs_fence, NULL);
+	if (READ_ONCE(f->owner) == sk)
+		WRITE_ONCE(f->owner, NULL);
+	xtcp_fence_put(f, false);
+}
+
+int __init xtcp_fence_init(void)
+{
+	xtcp_fence_wq = alloc_workqueue("xtcp_fence", WQ_UNBOUND, 0);
+	return xtcp_fence_wq ? 0 : -ENOMEM;
+}
+
+/* Every queued release done: before a namespace goes, and at rmmod. */
+void xtcp_fence_flush(void)
+{
+	flush_workqueue(xtcp_fence_wq);
+}
+
+void xtcp_fence_exit(void)
+{
+	destroy_workqueue(xtcp_fence_wq);
 }

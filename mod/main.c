@@ -21,6 +21,9 @@ static int __init xtcp_init(void)
 	ret = xtcp_mem_init();
 	if (ret)
 		goto err_mem;
+	ret = xtcp_fence_init();
+	if (ret)
+		goto err_fence;
 	ret = proto_register(&xtcp_prot, 1);
 	if (ret)
 		goto err_proto;
@@ -49,6 +52,8 @@ err_netns:
 err_cong:
 	proto_unregister(&xtcp_prot);
 err_proto:
+	xtcp_fence_exit();
+err_fence:
 	xtcp_mem_exit();
 err_mem:
 	xtcp_bind_exit();
@@ -67,6 +72,7 @@ static void __exit xtcp_exit(void)
 	xtcp_netns_exit();
 	xtcp_cong_exit();
 	proto_unregister(&xtcp_prot);
+	xtcp_fence_exit();
 	xtcp_mem_exit();
 	xtcp_bind_exit();
 }

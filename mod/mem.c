@@ -102,6 +102,7 @@ void xtcp_leave_memory_pressure(struct sock *sk)
  */
 void xtcp_sock_destruct(struct sock *sk)
 {
+	xtcp_fence_destruct(sk);
 	sk_sockets_allocated_dec(sk);
 	inet_sock_destruct(sk);
 }

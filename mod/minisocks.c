@@ -254,7 +254,7 @@ static struct sock *xtcp_csk_clone_lock(const struct sock *sk,
 	if (!newsk)
 		return NULL;
 	xtcp_sk(newsk)->xs_bind_hash = NULL;
-	xtcp_sk(newsk)->xs_fence = NULL;
+	xtcp_fence_pin(newsk, sk);
 	xtcp_sk(newsk)->ca_ops = NULL;
 	xtcp_init_xmit_timers(newsk);
 	return newsk;

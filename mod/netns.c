@@ -119,6 +119,8 @@ static void __net_exit xtcp_net_exit(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 
+	/* A fence's kernel socket must go before its namespace does. */
+	xtcp_fence_flush();
 	xtcp_proc_net_exit(xn);
 	xtcp_sysctl_net_exit(xn);
 	xtcp_ctl_sock_exit(xn);

@@ -25,6 +25,7 @@
 #include <net/tcp.h>
 
 struct xtcp_bind_bucket;
+struct xtcp_fence;
 
 /**
  * struct xtcp_cong_ops - a congestion-control algorithm (tcp_congestion_ops)
@@ -70,8 +71,8 @@ void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
  *                the twin of icsk_bind_hash, which has the kernel's type
  * @xs_fence:     a stock TCP socket bound to the same address and port, so
  *                that stock TCP in this namespace sees the port as taken
- *                (see fence.c); NULL for children, which share the
- *                listener's port
+ *                (see fence.c): the one this socket's bind() made, or for
+ *                a child its listener's, pinned; RCU-published
  * @ca_ops:       congestion control module (cong.c); pinned while used.
  *                Not icsk_ca_ops, which generic code calls as a
  *                tcp_congestion_ops; the module's state is in icsk_ca_priv
@@ -80,7 +81,7 @@ void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
 struct xtcp_sock {
 	struct tcp_sock			xs_tp;
 	struct xtcp_bind_bucket		*xs_bind_hash;
-	struct socket			*xs_fence;
+	struct xtcp_fence __rcu		*xs_fence;
 	const struct xtcp_cong_ops	*ca_ops;
 };
 
@@ -298,6 +299,11 @@ int xtcp_fence_acquire(struct sock *sk);
 int xtcp_fence_listen(struct sock *sk);
 void xtcp_fence_unlisten(struct sock *sk);
 void xtcp_fence_release(struct sock *sk);
+void xtcp_fence_pin(struct sock *child, const struct sock *listener);
+void xtcp_fence_destruct(struct sock *sk);
+int xtcp_fence_init(void);
+void xtcp_fence_flush(void);
+void xtcp_fence_exit(void);
 
 /* listen.c: listen(), the listening hash and accept() */
 int xtcp_listen(struct socket *sock, int backlog);

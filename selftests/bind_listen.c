@@ -2220,6 +2220,38 @@ CROSS_TEST(cross_close_then_bind)
 	want(r, 0);
 }
 
+/*
+ * An accepted connection keeps its port busy after its listener closed:
+ * it stays in the port's bind bucket (__inet_inherit_port()) until it is
+ * destroyed, so a bind() without SO_REUSEADDR fails; aborted with
+ * SO_LINGER {1, 0} (no FIN_WAIT, no TIME_WAIT), it frees the port.
+ */
+CROSS_TEST(cross_child_keeps_port)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int l = sock_of(r, 0), a, b;
+
+	bind_at(r, l, LOOPBACK, P(r, 1));
+	listen_on(r, l, 8);
+	want(r, 0);
+	rec(r, "client", client(r, P(r, 1), 2000));
+	want(r, 1);
+	a = accept_wait(r, l, 0, 2000);
+	want(r, 0);
+	if (a < 0)
+		return;
+	drop(r, l);
+	b = sock_of(r, 1);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, -EADDRINUSE);
+	sys(r, "setsockopt", setsockopt(a, SOL_SOCKET, SO_LINGER, &lg,
+					sizeof(lg)));
+	want(r, 0);
+	drop(r, a);
+	bind_at(r, b, LOOPBACK, P(r, 1));
+	want(r, 0);
+}
+
 /* bind(0) in a one-port range whose port the other stack holds. */
 CROSS_TEST(cross_port0_exhausted)
 {
