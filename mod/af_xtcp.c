@@ -125,6 +125,8 @@ static void xtcp_close(struct sock *sk, long timeout)
 		xtcp_csk_listen_stop(sk);
 	else if (xtcp_need_reset(sk->sk_state))
 		xtcp_send_active_reset(sk);
+	/* A child's pin at once: close() returns with the port free. */
+	xtcp_fence_unpin(sk, true);
 	xtcp_done(sk);
 	xtcp_fence_release(sk);
 	release_sock(sk);
@@ -144,8 +146,7 @@ static void xtcp_close(struct sock *sk, long timeout)
  * keeps reporting it even when it is gone (inet_sport stays, as in
  * stock).
  *
- * Context: process context with the socket locked, except for a child
- * forgotten by its listener (softirq, bh-locked), which has no fence.
+ * Context: process context with the socket locked.
  */
 static int xtcp_disconnect(struct sock *sk, int flags)
 {
@@ -173,6 +174,7 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 	 */
 	if (old_state != TCP_CLOSE &&
 	    !(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+		xtcp_fence_unpin(sk, true);
 		xtcp_put_port(sk);
 		xtcp_fence_release(sk);
 	} else {

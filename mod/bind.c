@@ -336,14 +336,17 @@ int xtcp_csk_get_port(struct sock *sk, unsigned short snum)
  * xtcp_put_port - give up @sk's local port (inet_put_port())
  * @sk: the socket
  *
- * The stock-TCP fence is not touched here: that takes a sleeping lock,
- * and children, which have none, are freed in softirq context.
+ * An owned stock-TCP fence is not touched here (that takes a sleeping
+ * lock; xtcp_fence_release() does it in process context), but a child's
+ * pin on its listener's fence goes with the port, released later from a
+ * workqueue if it was the last: this may run in softirq.
  */
 void xtcp_put_port(struct sock *sk)
 {
 	struct xtcp_bind_bucket *tb = xtcp_sk(sk)->xs_bind_hash;
 	struct xtcp_bind_hashbucket *head;
 
+	xtcp_fence_unpin(sk, false);
 	if (!tb)
 		return;
 	head = xtcp_bhash(sk, tb->port);

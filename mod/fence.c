@@ -88,6 +88,11 @@ static void xtcp_fence_put(struct xtcp_fence *f, bool can_sleep)
 		queue_work(xtcp_fence_wq, &f->work);
 }
 
+/*
+ * Only @sk itself changes its xs_fence: under its socket lock, bh-locked
+ * in softirq, or in its destructor; a child's first value comes from its
+ * listener under RCU (xtcp_fence_pin()).
+ */
 static struct xtcp_fence *xtcp_fence_of(const struct sock *sk)
 {
 	return rcu_dereference_protected(xtcp_sk(sk)->xs_fence, true);
@@ -164,6 +169,8 @@ int xtcp_fence_acquire(struct sock *sk)
 	int err;
 
 	might_sleep();
+	/* A pin went with the port; only an owned fence can be left. */
+	xtcp_fence_unpin(sk, true);
 	if (WARN_ON_ONCE(xtcp_fence_of(sk)))
 		return 0;
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
@@ -179,6 +186,26 @@ int xtcp_fence_acquire(struct sock *sk)
 	INIT_WORK(&f->work, xtcp_fence_work);
 	rcu_assign_pointer(xtcp_sk(sk)->xs_fence, f);
 	return 0;
+}
+
+/**
+ * xtcp_fence_unpin - a child gives its port back: its pin goes
+ * @sk:        the socket; nothing happens unless it holds a pin
+ * @can_sleep: the caller may sleep (the last pin is released at once)
+ *
+ * As a stock child leaves its bind bucket when it gives the port up
+ * (inet_put_port() from tcp_set_state(TCP_CLOSE) or its destruction).
+ *
+ * Context: any; process context if @can_sleep.
+ */
+void xtcp_fence_unpin(struct sock *sk, bool can_sleep)
+{
+	struct xtcp_fence *f = xtcp_fence_of(sk);
+
+	if (!f || READ_ONCE(f->owner) == sk)
+		return;
+	RCU_INIT_POINTER(xtcp_sk(sk)->xs_fence, NULL);
+	xtcp_fence_put(f, can_sleep);
 }
 
 /**

@@ -300,6 +300,7 @@ int xtcp_fence_listen(struct sock *sk);
 void xtcp_fence_unlisten(struct sock *sk);
 void xtcp_fence_release(struct sock *sk);
 void xtcp_fence_pin(struct sock *child, const struct sock *listener);
+void xtcp_fence_unpin(struct sock *sk, bool can_sleep);
 void xtcp_fence_destruct(struct sock *sk);
 int xtcp_fence_init(void);
 void xtcp_fence_flush(void);

@@ -2252,6 +2252,42 @@ CROSS_TEST(cross_child_keeps_port)
 	want(r, 0);
 }
 
+/*
+ * A child of an autobound listener that its peer resets gives its port
+ * back (tcp_done() -> tcp_set_state(TCP_CLOSE) -> inet_put_port(): no
+ * SOCK_BINDPORT_LOCK), so it may bind() again, and then holds the new
+ * port against the other stack.  (xtcp WARNed here once: the child still
+ * pinned its listener's fence when bind() made it a fence of its own.)
+ */
+CROSS_TEST(cross_reset_child_binds_again)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in sin;
+	int l = sock_of(r, 0), c, a, b;
+
+	listen_on(r, l, 8);
+	want(r, 0);
+	sys(r, "getsockname", sockname(l, &sin));
+	want(r, 0);
+	rec(r, "client", client(r, ntohs(sin.sin_port), 2000));
+	want(r, 1);
+	c = r->fds[r->nfds - 1];
+	a = accept_wait(r, l, 0, 2000);
+	want(r, 0);
+	if (a < 0)
+		return;
+	sys(r, "setsockopt", setsockopt(c, SOL_SOCKET, SO_LINGER, &lg,
+					sizeof(lg)));
+	want(r, 0);
+	drop(r, c);
+	usleep(100 * 1000);
+	bind_at(r, a, LOOPBACK, P(r, 2));
+	want(r, 0);
+	b = sock_of(r, 1);
+	bind_at(r, b, LOOPBACK, P(r, 2));
+	want(r, -EADDRINUSE);
+}
+
 /* bind(0) in a one-port range whose port the other stack holds. */
 CROSS_TEST(cross_port0_exhausted)
 {
