@@ -80,7 +80,16 @@ def pool_pages(fam):
 
 
 RESERVE = 4 << 20       # 1024 pages: each change reaches the shared count
-PCPU_RSV = 256          # SK_MEMORY_PCPU_RESERVE, net.core.mem_pcpu_rsv
+
+
+def pcpu_rsv():
+    """net.core.mem_pcpu_rsv: pages each CPU caches in front of a
+    protocol's shared count (SK_MEMORY_PCPU_RESERVE, 256 by default)."""
+    try:
+        with open("/proc/sys/net/core/mem_pcpu_rsv") as f:
+            return int(f.read())
+    except OSError:
+        return 256
 
 
 def reserve_cases(fam, out):
@@ -100,16 +109,19 @@ def reserve_cases(fam, out):
     s.close()
     time.sleep(0.1)
     after = pool_pages(fam)
-    # The kernel caches up to PCPU_RSV (256) pages per CPU in front of
-    # the shared count, which each change of 1024 pages flushes: the
-    # count moves by 1024 plus what that CPU had cached.
+    # Each CPU caches between -rsv and +rsv pages in front of the shared
+    # count (sk_memory_allocated_add/sub); a change of 1024 pages flushes
+    # that CPU's cache with it, so each step moves the count by 1024 give
+    # or take less than rsv, in either direction.
+    rsv = pcpu_rsv()
+    pages = RESERVE // 4096
     if before is None:
         held_s = after_s = "no pool"
     else:
-        held_s = "yes" if 0 <= held - before - RESERVE // 4096 < PCPU_RSV \
+        held_s = "yes" if abs(held - before - pages) < rsv \
             else "no (%d)" % (held - before)
-        after_s = "yes" if abs(after - before) < PCPU_RSV \
-            else "no (%d)" % (after - before)
+        after_s = "yes" if abs(after - held + pages) < rsv \
+            else "no (%d)" % (after - held)
         print("# %s pool: %d pages, %d with 4 MiB reserved, %d after close"
               % ("TCP" if fam == socket.AF_INET else "XTCP", before, held,
                  after), file=sys.stderr)
