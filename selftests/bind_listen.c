@@ -527,6 +527,34 @@ static int accept_wait(struct run *r, int lfd, int flags, int ms)
 	return track(r, fd);
 }
 
+/*
+ * A stock client connects to @port and listener @l accepts it.  Returns
+ * the accepted fd (-1 if none came) and the client's in *@c; both steps
+ * are recorded.
+ */
+static int accepted_client(struct run *r, int l, unsigned short port, int *c)
+{
+	int a;
+
+	rec(r, "client", client(r, port, 2000));
+	want(r, 1);
+	*c = r->fds[r->nfds - 1];
+	a = accept_wait(r, l, 0, 2000);
+	want(r, 0);
+	return a;
+}
+
+/* close() with SO_LINGER {1, 0}: an abort (RST), no FIN_WAIT or TIME_WAIT. */
+static void abort_fd(struct run *r, int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	sys(r, "setsockopt", setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+					sizeof(lg)));
+	want(r, 0);
+	drop(r, fd);
+}
+
 /* A listener on 127.0.0.1:@port of the run's first kind. */
 static int listener(struct run *r, unsigned short port, int backlog)
 {
@@ -1554,11 +1582,7 @@ PAIR_TEST(listen_timewait_rebind)
 	bind_at(r, l, LOOPBACK, P(r, 1));
 	listen_on(r, l, 8);
 	want(r, 0);
-	rec(r, "client", client(r, P(r, 1), 2000));
-	want(r, 1);
-	c = r->fds[r->nfds - 1];
-	a = accept_wait(r, l, 0, 2000);
-	want(r, 0);
+	a = accepted_client(r, l, P(r, 1), &c);
 	drop(r, a);		/* server closes first: it gets TIME_WAIT */
 	usleep(50 * 1000);
 	drop(r, c);
@@ -1640,11 +1664,7 @@ PAIR_TEST(accept_connection)
 	socklen_t len = sizeof(peer);
 	int l = listener(r, P(r, 1), 8), c, a;
 
-	rec(r, "client", client(r, P(r, 1), 2000));
-	want(r, 1);
-	c = r->fds[r->nfds - 1];
-	a = accept_wait(r, l, 0, 2000);
-	want(r, 0);
+	a = accepted_client(r, l, P(r, 1), &c);
 	if (a < 0)
 		return;
 	name_of(r, a);
@@ -2228,26 +2248,19 @@ CROSS_TEST(cross_close_then_bind)
  */
 CROSS_TEST(cross_child_keeps_port)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	int l = sock_of(r, 0), a, b;
+	int l = sock_of(r, 0), c, a, b;
 
 	bind_at(r, l, LOOPBACK, P(r, 1));
 	listen_on(r, l, 8);
 	want(r, 0);
-	rec(r, "client", client(r, P(r, 1), 2000));
-	want(r, 1);
-	a = accept_wait(r, l, 0, 2000);
-	want(r, 0);
+	a = accepted_client(r, l, P(r, 1), &c);
 	if (a < 0)
 		return;
 	drop(r, l);
 	b = sock_of(r, 1);
 	bind_at(r, b, LOOPBACK, P(r, 1));
 	want(r, -EADDRINUSE);
-	sys(r, "setsockopt", setsockopt(a, SOL_SOCKET, SO_LINGER, &lg,
-					sizeof(lg)));
-	want(r, 0);
-	drop(r, a);
+	abort_fd(r, a);
 	bind_at(r, b, LOOPBACK, P(r, 1));
 	want(r, 0);
 }
@@ -2261,7 +2274,6 @@ CROSS_TEST(cross_child_keeps_port)
  */
 CROSS_TEST(cross_reset_child_binds_again)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct sockaddr_in sin;
 	int l = sock_of(r, 0), c, a, b;
 
@@ -2269,17 +2281,10 @@ CROSS_TEST(cross_reset_child_binds_again)
 	want(r, 0);
 	sys(r, "getsockname", sockname(l, &sin));
 	want(r, 0);
-	rec(r, "client", client(r, ntohs(sin.sin_port), 2000));
-	want(r, 1);
-	c = r->fds[r->nfds - 1];
-	a = accept_wait(r, l, 0, 2000);
-	want(r, 0);
+	a = accepted_client(r, l, ntohs(sin.sin_port), &c);
 	if (a < 0)
 		return;
-	sys(r, "setsockopt", setsockopt(c, SOL_SOCKET, SO_LINGER, &lg,
-					sizeof(lg)));
-	want(r, 0);
-	drop(r, c);
+	abort_fd(r, c);
 	usleep(100 * 1000);
 	bind_at(r, a, LOOPBACK, P(r, 2));
 	want(r, 0);
