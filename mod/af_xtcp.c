@@ -34,6 +34,8 @@ static int xtcp_init_sock(struct sock *sk)
 	/* Counted until xtcp_sock_destruct(); a child by sk_clone_lock(). */
 	sk_sockets_allocated_inc(sk);
 	inet_csk(sk)->icsk_rto = TCP_TIMEOUT_INIT;
+	inet_csk(sk)->icsk_rto_min = TCP_RTO_MIN;
+	inet_csk(sk)->icsk_delack_max = TCP_DELACK_MAX;
 	/* ip_setsockopt(IP_OPTIONS) calls it on every is_icsk socket. */
 	inet_csk(sk)->icsk_sync_mss = xtcp_sync_mss;
 	/*
@@ -52,6 +54,7 @@ static int xtcp_init_sock(struct sock *sk)
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(net->ipv4.sysctl_tcp_wmem[1]));
 	WRITE_ONCE(sk->sk_rcvbuf, READ_ONCE(net->ipv4.sysctl_tcp_rmem[1]));
+	xtcp_scaling_ratio_init(sk);
 	return 0;
 }
 
@@ -112,19 +115,51 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 }
 
 /*
+ * tcp_close()'s first step: drop what the user never read.  Returns the
+ * number of data bytes dropped (a FIN is not data).
+ */
+static u32 xtcp_purge_unread(struct sock *sk)
+{
+	struct sk_buff *skb;
+	u32 unread = 0;
+
+	while ((skb = __skb_dequeue(&sk->sk_receive_queue)) != NULL) {
+		u32 len = TCP_SKB_CB(skb)->end_seq - TCP_SKB_CB(skb)->seq;
+
+		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
+			len--;
+		unread += len;
+		__kfree_skb(skb);
+	}
+	return unread;
+}
+
+/*
  * Tear down whatever the socket is.  A listener's port goes back at once
  * (it leaves no TIME_WAIT), in our table first and then in stock TCP's,
  * before close() returns; its queues are reset and freed.  A connection
- * is aborted with a RST until the data path brings the orderly FIN.
+ * whose unread data is dropped is reset, as RFC 2525 2.17 and stock
+ * want (TCPAbortOnClose), and so is one closed with SO_LINGER {1, 0}
+ * (stock counts it in TCPAbortOnData).  Any other connection is reset
+ * too until the send path brings the orderly FIN.
  */
 static void xtcp_close(struct sock *sk, long timeout)
 {
+	struct net *net = sock_net(sk);
+	u32 unread;
+
 	lock_sock(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
-	if (sk->sk_state == TCP_LISTEN)
+	unread = xtcp_purge_unread(sk);
+	if (sk->sk_state == TCP_LISTEN) {
 		xtcp_csk_listen_stop(sk);
-	else if (xtcp_need_reset(sk->sk_state))
+	} else if (xtcp_need_reset(sk->sk_state)) {
+		if (unread)
+			xtcp_inc_stats(net, XTCP_MIB_TCPABORTONCLOSE);
+		else if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
+			xtcp_inc_stats(net, XTCP_MIB_TCPABORTONDATA);
 		xtcp_send_active_reset(sk);
+	}
 	/* A child's pin at once: close() returns with the port free. */
 	xtcp_fence_unpin(sk, true);
 	xtcp_done(sk);
@@ -164,6 +199,9 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 		sk->sk_prot->unhash(sk);
 		inet_sk_set_state(sk, TCP_CLOSE);
 	}
+	__skb_queue_purge(&sk->sk_receive_queue);
+	WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
+	inet_csk_delack_init(sk);
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
 		inet->inet_saddr = 0;
 		inet->inet_rcv_saddr = 0;
@@ -258,39 +296,19 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 			  poll_table *wait)
 {
 	struct sock *sk = sock->sk;
-	__poll_t mask = 0;
-	int state;
 
 	sock_poll_wait(file, sock, wait);
-
-	state = inet_sk_state_load(sk);
-	if (state == TCP_LISTEN)
+	if (inet_sk_state_load(sk) == TCP_LISTEN)
 		return xtcp_listen_poll(sk);
-
-	/* An unconnected socket, as tcp_poll() reports it. */
-	if (sk->sk_shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
-		mask |= EPOLLHUP;
-	if (sk->sk_shutdown & RCV_SHUTDOWN)
-		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (!(sk->sk_shutdown & SEND_SHUTDOWN) && sk_stream_is_writeable(sk))
-		mask |= EPOLLOUT | EPOLLWRNORM;
-	if (sk->sk_err || !skb_queue_empty_lockless(&sk->sk_error_queue))
-		mask |= EPOLLERR;
-	return mask;
+	return xtcp_conn_poll(sk);
 }
 
-/* No connected sockets yet: stock's answers for an unconnected socket. */
+/* No send path yet: stock's answers for a socket that cannot send. */
 static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	if (!(msg->msg_flags & MSG_NOSIGNAL))
 		send_sig(SIGPIPE, current, 0);
 	return -EPIPE;
-}
-
-static int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
-			int flags)
-{
-	return -ENOTCONN;
 }
 
 /*
@@ -378,7 +396,9 @@ struct proto xtcp_prot = {
 	.init		= xtcp_init_sock,
 	.close		= xtcp_close,
 	.disconnect	= xtcp_disconnect,
-	.backlog_rcv	= xtcp_backlog_rcv,
+	.ioctl		= xtcp_proto_ioctl,
+	.backlog_rcv	= xtcp_v4_do_rcv,
+	.release_cb	= xtcp_release_cb,
 	.hash		= xtcp_hash,
 	.unhash		= xtcp_unhash,
 	.get_port	= xtcp_csk_get_port,

@@ -140,18 +140,203 @@ static inline u8 xtcp_reply_rt_tos(u8 tos)
 }
 
 /*
- * The window a receive buffer of @space bytes can offer.  6.7 replaced
- * the net.ipv4.tcp_adv_win_scale rule with a per-socket scaling ratio,
- * which a listener keeps at its default.
+ * The window a receive buffer of @space bytes can offer
+ * (tcp_win_from_space()).  6.7 replaced the net.ipv4.tcp_adv_win_scale
+ * rule with a per-socket payload/truesize ratio, which starts at one
+ * half (xtcp_scaling_ratio_init()) and is learned from the peer's
+ * segments (xtcp_update_scaling_ratio()).
  */
 static inline int xtcp_win_from_space(const struct sock *sk, int space)
 {
 #if XTCP_KERNEL_AT_LEAST(6, 7)
-	return __tcp_win_from_space(TCP_DEFAULT_SCALING_RATIO, space);
+	return __tcp_win_from_space(tcp_sk(sk)->scaling_ratio, space);
 #else
-	return tcp_win_from_space(sk, space);
+	int scale = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_adv_win_scale);
+
+	return scale <= 0 ? (space >> (-scale)) : space - (space >> scale);
 #endif
 }
+
+static inline void xtcp_scaling_ratio_init(struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 7)
+	tcp_sk(sk)->scaling_ratio = TCP_DEFAULT_SCALING_RATIO;
+#endif
+}
+
+/*
+ * tcp_measure_rcv_mss() since 6.7: a segment of a new size teaches the
+ * payload/truesize ratio, and the window clamp follows it.
+ */
+static inline void xtcp_update_scaling_ratio(struct sock *sk,
+					     const struct sk_buff *skb)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 7)
+	struct tcp_sock *tp = tcp_sk(sk);
+	u64 val = (u64)skb->len << TCP_RMEM_TO_WIN_SCALE;
+	u8 old_ratio = tp->scaling_ratio;
+
+	do_div(val, skb->truesize);
+	tp->scaling_ratio = val ? val : 1;
+	if (old_ratio != tp->scaling_ratio) {
+		val = xtcp_win_from_space(sk, sk->sk_rcvbuf);
+		WRITE_ONCE(tp->window_clamp, val);
+		if (tp->window_clamp < tp->rcvq_space.space)
+			tp->rcvq_space.space = tp->window_clamp;
+	}
+#endif
+}
+
+/*
+ * Receive-path rules 6.12 has and 6.1 does not (upstream changed them
+ * in between):
+ * - XTCP_RCVQ_NOMEM_ACK: when the receive budget is out, ACK at once
+ *   with a zero window (ICSK_ACK_NOMEM) rather than drop silently;
+ * - XTCP_ZERO_WINDOW_TAKES_FIN: a bare FIN is taken into a zero window;
+ * - XTCP_WND_UPDATE_ZERO: tcp_may_update_window() takes a zero window
+ *   from an ACK that repeats snd_wl1.
+ */
+#define XTCP_RCVQ_NOMEM_ACK		XTCP_KERNEL_AT_LEAST(6, 12)
+#if XTCP_RCVQ_NOMEM_ACK
+#define XTCP_ICSK_ACK_NOMEM		ICSK_ACK_NOMEM
+#else
+#define XTCP_ICSK_ACK_NOMEM		0
+#endif
+#define XTCP_ZERO_WINDOW_TAKES_FIN	XTCP_KERNEL_AT_LEAST(6, 12)
+#define XTCP_WND_UPDATE_ZERO		XTCP_KERNEL_AT_LEAST(6, 12)
+
+/*
+ * The route's quickack metric (ip route ... quickack 1): 6.12 caches it
+ * in icsk_ack.dst_quick_ack when the route is set (sk_setup_caps()),
+ * 6.1 reads it from the route each time.
+ */
+static inline bool xtcp_dst_quick_ack(struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return inet_csk(sk)->icsk_ack.dst_quick_ack;
+#else
+	const struct dst_entry *dst = __sk_dst_get(sk);
+
+	return dst && dst_metric(dst, RTAX_QUICKACK);
+#endif
+}
+
+/*
+ * The delayed-ACK timeout (ato, jiffies) after a change: bounded by the
+ * RTO, and since 6.12 also by TCP_DELACK_MAX.
+ */
+static inline u32 xtcp_ato_bound(const struct sock *sk, u32 ato)
+{
+	u32 bound = inet_csk(sk)->icsk_rto;
+
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	bound = min_t(u32, bound, TCP_DELACK_MAX);
+#endif
+	return min(ato, bound);
+}
+
+/*
+ * tcp_delack_max(), jiffies: the socket's TCP_DELACK_MAX, which 6.12
+ * also keeps below the minimum RTO (a route's rto_min).
+ */
+static inline u32 xtcp_delack_max(const struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return min(inet_csk(sk)->icsk_delack_max,
+		   max(tcp_rto_min(sk), 2U) - 1);
+#else
+	return inet_csk(sk)->icsk_delack_max;
+#endif
+}
+
+/*
+ * tcp_disordered_ack()'s replay window for a TSval (jiffies of RTO in
+ * TSval units): 6.1 assumes a peer clock of at most 1024 Hz, 6.12 of
+ * 1200 Hz.
+ */
+static inline u32 xtcp_tsval_replay(const struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return inet_csk(sk)->icsk_rto * 1200 / HZ;
+#else
+	return inet_csk(sk)->icsk_rto * 1024 / HZ;
+#endif
+}
+
+/* May @from's payload join @to's (TLS offload state, MPTCP mapping)? */
+static inline bool xtcp_skb_can_collapse_rx(const struct sk_buff *to,
+					    const struct sk_buff *from)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return tcp_skb_can_collapse_rx(to, from);
+#elif IS_ENABLED(CONFIG_TLS_DEVICE)
+	return mptcp_skb_can_collapse(to, from) &&
+	       from->decrypted == to->decrypted;
+#else
+	return mptcp_skb_can_collapse(to, from);
+#endif
+}
+
+/*
+ * 6.12 (since upstream 6.8, net.ipv4.tcp_backlog_ack_defer): an
+ * immediate ACK owed while __release_sock() feeds the backlog waits for
+ * the release callback, so that one ACK answers the whole backlog.
+ * xtcp_defer_backlog_ack() says whether it was deferred;
+ * xtcp_take_deferred_ack() claims it in the release callback.
+ */
+static inline bool xtcp_defer_backlog_ack(struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	if (sock_owned_by_user_nocheck(sk) &&
+	    READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_backlog_ack_defer)) {
+		set_bit(TCP_ACK_DEFERRED, &sk->sk_tsq_flags);
+		return true;
+	}
+#endif
+	return false;
+}
+
+static inline bool xtcp_take_deferred_ack(struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return test_and_clear_bit(TCP_ACK_DEFERRED, &sk->sk_tsq_flags);
+#else
+	return false;
+#endif
+}
+
+/*
+ * skb_condense() (a fully pulled skb sheds the truesize of its frags
+ * before it is charged, as tcp_add_backlog() does) is exported on 6.12,
+ * not on 6.1, where a backlogged skb keeps its cost.
+ */
+static inline void xtcp_skb_condense(struct sk_buff *skb)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	skb_condense(skb);
+#endif
+}
+
+/*
+ * 6.5 made struct proto's ioctl return its answer through a kernel
+ * pointer (sk_ioctl()); before, it wrote to the user's.  xtcp_ioctl()
+ * answers in an int on every kernel; xtcp_proto_ioctl() is the hook.
+ */
+int xtcp_ioctl(struct sock *sk, int cmd, int *answ);
+
+#if XTCP_KERNEL_AT_LEAST(6, 5)
+static inline int xtcp_proto_ioctl(struct sock *sk, int cmd, int *karg)
+{
+	return xtcp_ioctl(sk, cmd, karg);
+}
+#else
+static inline int xtcp_proto_ioctl(struct sock *sk, int cmd, unsigned long arg)
+{
+	int answ, err = xtcp_ioctl(sk, cmd, &answ);
+
+	return err ? err : put_user(answ, (int __user *)arg);
+}
+#endif
 
 /*
  * tcp_select_initial_window(): the window a request may grow to, in

@@ -7,14 +7,21 @@
  * acknowledge our SYN, the peer's window is taken, the RTT the SYN-ACK
  * measured sets the RTO (RFC 6298), and congestion control starts.
  *
- * The established data path (sending, receiving, retransmission, FIN)
- * is the next step of the project; until it lands, an established xtcp
- * connection acknowledges nothing, honours an exact RST, and is closed
- * by close() with a RST.
+ * Then every segment of the connection passes the checks of RFC 9293
+ * 3.10.7.4 as tcp_validate_incoming() applies them (PAWS, sequence,
+ * RST, SYN, with the RFC 5961 challenge ACKs), the ACK field
+ * (tcp_ack()), and its text (data.c).
+ *
+ * Not yet here: sending data, and so retransmission and the closing
+ * states; close() of a connection still aborts it with a RST.
  */
 #include <net/tcp.h>
 
 #include "xtcp.h"
+
+/* What xtcp_ack() is asked to do (a subset of tcp_input.c's FLAG_*). */
+#define XTCP_FLAG_UPDATE_TS_RECENT	BIT(0)	/* segment is in window */
+#define XTCP_FLAG_NO_CHALLENGE_ACK	BIT(1)	/* no RFC 5961 5.2 ACK */
 
 /*
  * tcp_rtt_estimator() and tcp_set_rto(), for the first sample (RFC 6298
@@ -75,62 +82,121 @@ void xtcp_done(struct sock *sk)
 		sk->sk_state_change(sk);
 }
 
-/* tcp_reset(): the peer reset the connection. */
+/*
+ * tcp_reset(): the peer reset the connection.  The error a reader sees
+ * is BSD's: EPIPE once the peer had closed, ECONNRESET otherwise.
+ */
 static void xtcp_reset(struct sock *sk)
 {
-	WRITE_ONCE(sk->sk_err, sk->sk_state == TCP_CLOSE_WAIT ? EPIPE :
-						   ECONNRESET);
-	sk_error_report(sk);
+	int err;
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE_WAIT:
+		err = EPIPE;
+		break;
+	case TCP_CLOSE:
+		return;
+	default:
+		err = ECONNRESET;
+	}
+	/* tcp_done_with_error(). */
+	WRITE_ONCE(sk->sk_err, err);
+	/* The error before the state: pairs with xtcp_conn_poll()'s smp_rmb(). */
+	smp_wmb();
 	xtcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
 }
 
-/* The third ACK: SYN-RECEIVED to ESTABLISHED. */
-static int xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
+/* tcp_initialize_rcv_mss(): a first guess at the peer's segment size. */
+static void xtcp_initialize_rcv_mss(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int hint = min_t(unsigned int, tp->advmss, tp->mss_cache);
+
+	hint = min(hint, tp->rcv_wnd / 2);
+	hint = min(hint, TCP_MSS_DEFAULT);
+	hint = max(hint, TCP_MIN_MSS);
+	inet_csk(sk)->icsk_ack.rcv_mss = hint;
+}
+
+/*
+ * tcp_init_buffer_space(): the window may grow to what the receive
+ * buffer can hold, less net.ipv4.tcp_app_win's share for the
+ * application, and never less than room for one more segment.
+ */
+static void xtcp_init_buffer_space(struct sock *sk)
+{
+	int tcp_app_win = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_app_win);
+	struct tcp_sock *tp = tcp_sk(sk);
+	int maxwin;
+
+	tp->rcvq_space.time = div_u64(ktime_get_ns(), NSEC_PER_USEC);
+	tp->rcvq_space.seq = tp->copied_seq;
+	maxwin = xtcp_full_space(sk);
+	if (tp->window_clamp >= maxwin) {
+		WRITE_ONCE(tp->window_clamp, maxwin);
+		if (tcp_app_win && maxwin > 4 * tp->advmss)
+			WRITE_ONCE(tp->window_clamp,
+				   max(maxwin - (maxwin >> tcp_app_win),
+				       4 * tp->advmss));
+	}
+	/* Force reservation of one segment. */
+	if (tcp_app_win && tp->window_clamp > 2 * tp->advmss &&
+	    tp->window_clamp + tp->advmss > maxwin)
+		WRITE_ONCE(tp->window_clamp,
+			   max(2 * tp->advmss, maxwin - tp->advmss));
+	tp->rcv_ssthresh = min(tp->rcv_ssthresh, tp->window_clamp);
+	tp->snd_cwnd_stamp = tcp_jiffies32;
+	tp->rcvq_space.space = min3(tp->rcv_ssthresh, tp->rcv_wnd,
+				    (u32)TCP_INIT_CWND * tp->advmss);
+}
+
+/*
+ * The third ACK, accepted by xtcp_ack(): SYN-RECEIVED to ESTABLISHED
+ * (the TCP_SYN_RECV case of tcp_rcv_state_process() and
+ * tcp_init_transfer()).
+ */
+static void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	u32 ack = TCP_SKB_CB(skb)->ack_seq;
 
-	/* tcp_ack(): an ACK must lie in [SND.UNA, SND.NXT]. */
-	if (before(ack, tp->snd_una) || after(ack, tp->snd_nxt))
-		return 1;
-
-	tp->snd_una = ack;
-	tp->snd_wnd = ntohs(tcp_hdr(skb)->window) << tp->rx_opt.snd_wscale;
-	tp->max_window = max(tp->max_window, tp->snd_wnd);
-	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
 	if (tp->rx_opt.tstamp_ok)
 		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
 	xtcp_init_congestion_control(sk);
+	xtcp_init_buffer_space(sk);
+	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
+	/* The connection's fields before its state, which poll() reads. */
+	smp_mb();
 	inet_sk_set_state(sk, TCP_ESTABLISHED);
 	sk->sk_state_change(sk);
-	return 0;
+	WRITE_ONCE(tp->snd_una, TCP_SKB_CB(skb)->ack_seq);
+	tp->snd_wnd = ntohs(tcp_hdr(skb)->window) << tp->rx_opt.snd_wscale;
+	tp->max_window = max(tp->max_window, tp->snd_wnd);
+	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
+	/* No spurious cwnd restart on the first data. */
+	tp->lsndtime = tcp_jiffies32;
+	xtcp_initialize_rcv_mss(sk);
 }
 
 /*
  * tcp_fast_parse_options(): a segment without options has no timestamp;
  * saw_tstamp must not keep the previous segment's.  TSecr is taken back
- * to our clock (tsoffset).
+ * to our clock (tsoffset).  Returns false for a segment without options.
  */
-static void xtcp_fast_parse_options(struct sock *sk, const struct sk_buff *skb)
+static bool xtcp_fast_parse_options(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (tcp_hdr(skb)->doff == sizeof(struct tcphdr) / 4) {
 		tp->rx_opt.saw_tstamp = 0;
-		return;
+		return false;
 	}
 	if (!xtcp_parse_options(sock_net(sk), skb, &tp->rx_opt, 1))
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INOPTERRORS);
 	if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr)
 		tp->rx_opt.rcv_tsecr -= tp->tsoffset;
-}
-
-/* tcp_receive_window(): what is left of the window we offered. */
-static u32 xtcp_receive_window(const struct tcp_sock *tp)
-{
-	s32 win = tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt;
-
-	return win < 0 ? 0 : win;
+	return true;
 }
 
 /* tcp_sequence(): does [seq, end_seq) touch the receive window? */
@@ -138,6 +204,46 @@ static bool xtcp_sequence(const struct tcp_sock *tp, u32 seq, u32 end_seq)
 {
 	return !before(end_seq, tp->rcv_wup) &&
 	       !after(seq, tp->rcv_nxt + xtcp_receive_window(tp));
+}
+
+/*
+ * tcp_may_update_window(): RFC 9293 3.10.7.4 step 5, SND.WL1/SND.WL2:
+ * take the window only from a segment at least as new as the one it
+ * last came from.
+ */
+static bool xtcp_may_update_window(const struct tcp_sock *tp, u32 ack,
+				   u32 ack_seq, u32 nwin)
+{
+	return after(ack, tp->snd_una) || after(ack_seq, tp->snd_wl1) ||
+	       (ack_seq == tp->snd_wl1 &&
+		(nwin > tp->snd_wnd || (XTCP_WND_UPDATE_ZERO && !nwin)));
+}
+
+/*
+ * tcp_disordered_ack(): a pure duplicate ACK that fails PAWS only because
+ * it overtook a newer segment (RFC 7323 5.5) is let through.
+ */
+static bool xtcp_disordered_ack(const struct sock *sk,
+				const struct sk_buff *skb)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcphdr *th = tcp_hdr(skb);
+	u32 seq = TCP_SKB_CB(skb)->seq;
+	u32 ack = TCP_SKB_CB(skb)->ack_seq;
+
+	return th->ack && seq == TCP_SKB_CB(skb)->end_seq &&
+	       seq == tp->rcv_nxt && ack == tp->snd_una &&
+	       !xtcp_may_update_window(tp, ack, seq, ntohs(th->window) <<
+				       tp->rx_opt.snd_wscale) &&
+	       (s32)(tp->rx_opt.ts_recent - tp->rx_opt.rcv_tsval) <=
+	       (s32)xtcp_tsval_replay(sk);
+}
+
+/* tcp_paws_discard(): RFC 7323 section 5. */
+static bool xtcp_paws_discard(const struct sock *sk, const struct sk_buff *skb)
+{
+	return !tcp_paws_check(&tcp_sk(sk)->rx_opt, TCP_PAWS_WINDOW) &&
+	       !xtcp_disordered_ack(sk, skb);
 }
 
 /*
@@ -154,59 +260,303 @@ static void xtcp_replace_ts_recent(struct tcp_sock *tp, u32 seq)
 	}
 }
 
+/*
+ * tcp_reset_check(): after the peer's FIN, a RST may carry the FIN's
+ * sequence number (RFC 5961 3.2, extended).
+ */
+static bool xtcp_reset_check(const struct sock *sk, const struct sk_buff *skb)
+{
+	return unlikely(TCP_SKB_CB(skb)->seq == tcp_sk(sk)->rcv_nxt - 1 &&
+			(1 << sk->sk_state) & (TCPF_CLOSE_WAIT | TCPF_LAST_ACK |
+					       TCPF_CLOSING));
+}
+
+/*
+ * tcp_send_dupack(): answer an unacceptable segment with our state.  A
+ * duplicate of data we have is reported as D-SACK (RFC 2883), and the
+ * sender, which evidently missed our ACK, gets quick ACKs for a while.
+ */
+static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 end_seq = TCP_SKB_CB(skb)->end_seq;
+
+	if (end_seq != TCP_SKB_CB(skb)->seq &&
+	    before(TCP_SKB_CB(skb)->seq, tp->rcv_nxt)) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_DELAYEDACKLOST);
+		xtcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
+		if (after(end_seq, tp->rcv_nxt))
+			end_seq = tp->rcv_nxt;
+		xtcp_dsack_set(sk, TCP_SKB_CB(skb)->seq, end_seq);
+	}
+	xtcp_send_ack(sk);
+}
+
+/*
+ * tcp_send_challenge_ack(): RFC 5961 sections 3-5, limited per socket
+ * (net.ipv4.tcp_invalid_ratelimit) and then per namespace
+ * (net.ipv4.tcp_challenge_ack_limit).
+ */
+static void xtcp_send_challenge_ack(struct sock *sk)
+{
+	if (xtcp_challenge_ack_due(sock_net(sk),
+				   &tcp_sk(sk)->last_oow_ack_time))
+		xtcp_send_ack(sk);
+}
+
 /**
- * xtcp_rcv_state_process - a segment for a connection
- * @sk:  the connection, locked (bh)
- * @skb: the segment, validated
+ * xtcp_validate_incoming - RFC 9293 3.10.7.4 steps 1 to 4
+ * @sk:        the connection, locked
+ * @skb:       the segment
+ * @syn_inerr: count a SYN here in InErrs (tcp_rcv_established() does)
  *
- * Return: nonzero if the caller must answer with a RST.
+ * Mirrors tcp_validate_incoming(): PAWS, then the sequence number (an
+ * unacceptable segment is answered with a duplicate ACK, rate-limited),
+ * then RST (exact: reset; in window: challenge ACK), then SYN (challenge
+ * ACK).  Consumes @skb when it returns false.
+ *
+ * Return: true if the segment goes on to the ACK and text steps.
+ */
+static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
+				   int syn_inerr)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	if (xtcp_fast_parse_options(sk, skb) && tp->rx_opt.saw_tstamp &&
+	    xtcp_paws_discard(sk, skb)) {
+		if (!th->rst) {
+			if (unlikely(th->syn))
+				goto syn_challenge;
+			xtcp_inc_stats(net, XTCP_MIB_PAWSESTABREJECTED);
+			if (!xtcp_oow_rate_limited(net, skb,
+						   XTCP_MIB_TCPACKSKIPPEDPAWS,
+						   &tp->last_oow_ack_time))
+				xtcp_send_dupack(sk, skb);
+			goto discard;
+		}
+		/* A RST is taken even if it fails PAWS. */
+	}
+	if (!xtcp_sequence(tp, TCP_SKB_CB(skb)->seq,
+			   TCP_SKB_CB(skb)->end_seq)) {
+		/* RFC 9293 3.10.7.4: ACK it, unless it is a RST. */
+		if (!th->rst) {
+			if (th->syn)
+				goto syn_challenge;
+			if (!xtcp_oow_rate_limited(net, skb,
+						   XTCP_MIB_TCPACKSKIPPEDSEQ,
+						   &tp->last_oow_ack_time))
+				xtcp_send_dupack(sk, skb);
+		} else if (xtcp_reset_check(sk, skb)) {
+			goto reset;
+		}
+		goto discard;
+	}
+	if (th->rst) {
+		/* RFC 5961 3.2: only the exact sequence number resets. */
+		if (TCP_SKB_CB(skb)->seq == tp->rcv_nxt ||
+		    xtcp_reset_check(sk, skb))
+			goto reset;
+		xtcp_send_challenge_ack(sk);
+		goto discard;
+	}
+	/* RFC 5961 4.2: a SYN in the window gets a challenge ACK. */
+	if (th->syn) {
+syn_challenge:
+		if (syn_inerr)
+			xtcp_inc_stats(net, XTCP_MIB_INERRS);
+		xtcp_inc_stats(net, XTCP_MIB_TCPSYNCHALLENGE);
+		xtcp_send_challenge_ack(sk);
+		goto discard;
+	}
+	return true;
+
+discard:
+	kfree_skb(skb);
+	return false;
+reset:
+	xtcp_reset(sk);
+	__kfree_skb(skb);
+	return false;
+}
+
+/* tcp_snd_una_update(): bytes_acked is what TCP_INFO reports. */
+static void xtcp_snd_una_update(struct tcp_sock *tp, u32 ack)
+{
+	u32 delta = ack - tp->snd_una;
+
+	sock_owned_by_me((struct sock *)tp);
+	tp->bytes_acked += delta;
+	WRITE_ONCE(tp->snd_una, ack);
+}
+
+/* tcp_ack_update_window(): the peer's window, scaled (RFC 7323 2.3). */
+static void xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
+				   u32 ack, u32 ack_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 nwin = ntohs(tcp_hdr(skb)->window);
+
+	if (likely(!tcp_hdr(skb)->syn))
+		nwin <<= tp->rx_opt.snd_wscale;
+	if (xtcp_may_update_window(tp, ack, ack_seq, nwin)) {
+		tp->snd_wl1 = ack_seq;
+		if (tp->snd_wnd != nwin) {
+			tp->snd_wnd = nwin;
+			if (nwin > tp->max_window) {
+				tp->max_window = nwin;
+				xtcp_sync_mss(sk, inet_csk(sk)->icsk_pmtu_cookie);
+			}
+		}
+	}
+	xtcp_snd_una_update(tp, ack);
+}
+
+/**
+ * xtcp_ack - the ACK field (tcp_ack(), RFC 9293 3.10.7.4 step 5)
+ * @sk:   the connection, locked
+ * @skb:  the segment
+ * @flag: XTCP_FLAG_*
+ *
+ * An ACK older than SND.UNA by more than the window we could have sent
+ * is a blind injection attempt (RFC 5961 5.2): challenge ACK.  An ACK
+ * of data never sent is dropped.  Otherwise the window is taken.  Until
+ * the send path exists nothing is in flight, so there is no retransmit
+ * queue to clean and no congestion event.
+ *
+ * Return: 1 for a new ACK, 0 for an old one (the segment's text still
+ * counts), negative if the segment must be dropped.
+ */
+static int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 prior_snd_una = tp->snd_una;
+	u32 ack_seq = TCP_SKB_CB(skb)->seq;
+	u32 ack = TCP_SKB_CB(skb)->ack_seq;
+
+	if (before(ack, prior_snd_una)) {
+		u32 max_window = min_t(u64, tp->max_window, tp->bytes_acked);
+
+		if (before(ack, prior_snd_una - max_window)) {
+			if (!(flag & XTCP_FLAG_NO_CHALLENGE_ACK))
+				xtcp_send_challenge_ack(sk);
+			return -1;
+		}
+		if (flag & XTCP_FLAG_UPDATE_TS_RECENT)
+			xtcp_replace_ts_recent(tp, ack_seq);
+		return 0;
+	}
+	if (after(ack, tp->snd_nxt))
+		return -1;
+	if (after(ack, prior_snd_una))
+		inet_csk(sk)->icsk_retransmits = 0;
+	/* Only now is the segment known to be in the window. */
+	if (flag & XTCP_FLAG_UPDATE_TS_RECENT)
+		xtcp_replace_ts_recent(tp, ack_seq);
+	if (ack_seq == TCP_SKB_CB(skb)->end_seq)
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPPUREACKS);
+	xtcp_ack_update_window(sk, skb, ack, ack_seq);
+	WRITE_ONCE(sk->sk_err_soft, 0);
+	inet_csk(sk)->icsk_probes_out = 0;
+	tp->rcv_tstamp = tcp_jiffies32;
+	return 1;
+}
+
+/**
+ * xtcp_rcv_established - a segment for an ESTABLISHED connection
+ * @sk:  the connection, locked (bh, or by its owner from the backlog)
+ * @skb: the segment, checksummed; consumed
+ *
+ * The slow path of tcp_rcv_established().  Stock's header prediction is
+ * a shortcut through the same steps for in-order data and pure ACKs; it
+ * changes no segment on the wire and is not built yet.
+ */
+void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+
+	tcp_sk(sk)->rx_opt.saw_tstamp = 0;
+	if (!th->ack && !th->rst && !th->syn) {
+		kfree_skb(skb);
+		return;
+	}
+	if (!xtcp_validate_incoming(sk, skb, 1))
+		return;
+	if (xtcp_ack(sk, skb, XTCP_FLAG_UPDATE_TS_RECENT) < 0) {
+		kfree_skb(skb);
+		return;
+	}
+	xtcp_data_queue(sk, skb);
+	xtcp_ack_snd_check(sk);
+}
+
+/**
+ * xtcp_rcv_state_process - a segment for a connection in any other state
+ * @sk:  the connection, locked (bh, or by its owner from the backlog)
+ * @skb: the segment, checksummed
+ *
+ * Mirrors tcp_rcv_state_process() for the states a passive connection
+ * reaches without sending: SYN-RECEIVED (the third ACK), CLOSE-WAIT and
+ * CLOSED.  Consumes @skb unless it returns nonzero.
+ *
+ * Return: nonzero if the caller must answer @skb with a RST and free it.
  */
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
+	bool queued = false;
+	int ret;
 
-	xtcp_fast_parse_options(sk, skb);
-	/*
-	 * RFC 7323 section 5 (tcp_paws_discard()), then RFC 9293 3.10.7.4
-	 * (tcp_sequence()): a segment that fails either changes nothing.
-	 * The replies stock sends to them come with the data path.
-	 */
-	if (tp->rx_opt.saw_tstamp && !th->rst &&
-	    !tcp_paws_check(&tp->rx_opt, TCP_PAWS_WINDOW)) {
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_PAWSESTABREJECTED);
+	if (sk->sk_state == TCP_CLOSE)
+		goto discard;
+	if (!th->ack && !th->rst && !th->syn)
+		goto discard;
+	if (!xtcp_validate_incoming(sk, skb, 0))
 		return 0;
-	}
-	if (!xtcp_sequence(tp, TCP_SKB_CB(skb)->seq,
-			   TCP_SKB_CB(skb)->end_seq)) {
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_ESTABUNHANDLED);
-		return 0;
-	}
-	xtcp_replace_ts_recent(tp, TCP_SKB_CB(skb)->seq);
-
-	if (th->rst) {
-		/* RFC 5961 section 3.2: only an exact RST resets. */
-		if (TCP_SKB_CB(skb)->seq == tp->rcv_nxt)
-			xtcp_reset(sk);
-		return 0;
-	}
-	if (!th->ack) {
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_ESTABUNHANDLED);
-		return 0;
+	ret = xtcp_ack(sk, skb, XTCP_FLAG_UPDATE_TS_RECENT |
+				XTCP_FLAG_NO_CHALLENGE_ACK);
+	if (ret <= 0) {
+		/* An unacceptable third ACK gets one RST. */
+		if (sk->sk_state == TCP_SYN_RECV)
+			return 1;
+		/* Accept an old ACK while closing. */
+		if (ret < 0) {
+			xtcp_send_challenge_ack(sk);
+			goto discard;
+		}
 	}
 	if (sk->sk_state == TCP_SYN_RECV)
-		return xtcp_rcv_synrecv_ack(sk, skb);
-	/* Data and FIN wait for the data path: dropped, and counted. */
-	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq)
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_ESTABUNHANDLED);
-	return 0;
-}
+		xtcp_rcv_synrecv_ack(sk, skb);
 
-/* sk_backlog_rcv: segments queued while the user held the socket. */
-int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb)
-{
-	if (xtcp_rcv_state_process(sk, skb))
-		xtcp_v4_send_reset(sk, skb);
-	consume_skb(skb);
+	/* Step 7: the text, if the peer has not closed before it. */
+	switch (sk->sk_state) {
+	case TCP_CLOSE_WAIT:
+		if (!before(TCP_SKB_CB(skb)->seq, tp->rcv_nxt))
+			break;
+		/*
+		 * RFC 1122 4.2.2.13: data after the peer's FIN is an error;
+		 * reset, as BSD does.
+		 */
+		if (TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(skb)->seq &&
+		    after(TCP_SKB_CB(skb)->end_seq - th->fin, tp->rcv_nxt)) {
+			xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPABORTONDATA);
+			xtcp_reset(sk);
+			return 1;
+		}
+		fallthrough;
+	case TCP_ESTABLISHED:
+		xtcp_data_queue(sk, skb);
+		queued = true;
+		break;
+	}
+	if (sk->sk_state != TCP_CLOSE)
+		xtcp_ack_snd_check(sk);
+	if (queued)
+		return 0;
+
+discard:
+	kfree_skb(skb);
 	return 0;
 }

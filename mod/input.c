@@ -354,31 +354,35 @@ static void xtcp_v4_fill_cb(struct sk_buff *skb)
 
 /*
  * A segment for a listener (tcp_v4_do_rcv() and the TCP_LISTEN case of
- * tcp_rcv_state_process()).  Returns true if the caller should answer
- * with a RST.
+ * tcp_rcv_state_process()): a SYN makes a request, an ACK may be a SYN
+ * cookie's third ACK; any other ACK is answered with a RST.  Consumes
+ * @skb.
  */
-static bool xtcp_v4_rcv_listen(struct sock *sk, struct sk_buff *skb)
+static void xtcp_v4_rcv_listen(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
-	struct sock *nsk;
+	struct sock *nsk, *rsk = sk;
 
 	if (th->ack && !th->rst && !th->syn) {
 		nsk = xtcp_cookie_v4_check(sk, skb);
 		if (!nsk)
-			return false;
+			goto discard;
 		if (nsk != sk) {
-			if (xtcp_child_process(sk, nsk, skb))
-				return true;
-			return false;
+			if (!xtcp_child_process(sk, nsk, skb))
+				return;
+			rsk = nsk;
+			goto reset;
 		}
 	}
 	if (th->ack)
-		return true;
-	if (th->rst)
-		return false;
-	if (th->syn && !th->fin)
+		goto reset;
+	if (th->syn && !th->rst && !th->fin)
 		xtcp_conn_request(sk, skb);
-	return false;
+	goto discard;
+reset:
+	xtcp_v4_send_reset(rsk, skb);
+discard:
+	consume_skb(skb);
 }
 
 /* tcp_v4_restore_cb(): give the IP layer's control block back. */
@@ -435,17 +439,74 @@ static int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
 	}
 	if (nsk == listener) {
 		reqsk_put(req);
-		if (xtcp_v4_rcv_listen(listener, skb))
-			xtcp_v4_send_reset(listener, skb);
-		goto out;
+		xtcp_v4_rcv_listen(listener, skb);
+		sock_put(listener);
+		return 0;
 	}
 	/* The accept queue now owns our reference on the request. */
-	if (xtcp_child_process(listener, nsk, skb))
-		xtcp_v4_send_reset(nsk, skb);
+	if (!xtcp_child_process(listener, nsk, skb)) {
+		sock_put(listener);
+		return 0;
+	}
+	xtcp_v4_send_reset(nsk, skb);
 out:
 	sock_put(listener);
 	consume_skb(skb);
 	return 0;
+}
+
+/**
+ * xtcp_v4_do_rcv - a segment for a full socket we may process now
+ * @sk:  the socket, locked: bh_lock_sock() with no owner, or owned by
+ *       the process that is releasing it (sk_backlog_rcv)
+ * @skb: the segment; consumed
+ *
+ * Mirrors tcp_v4_do_rcv(): an ESTABLISHED connection takes its own path,
+ * anything else the state machine, whose nonzero answer means a RST.
+ *
+ * Return: 0.
+ */
+int xtcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	if (sk->sk_state == TCP_ESTABLISHED) {
+		xtcp_rcv_established(sk, skb);
+		return 0;
+	}
+	/* A socket that listens now, though it did not when queued. */
+	if (sk->sk_state == TCP_LISTEN) {
+		xtcp_v4_rcv_listen(sk, skb);
+		return 0;
+	}
+	if (xtcp_rcv_state_process(sk, skb)) {
+		xtcp_v4_send_reset(sk, skb);
+		kfree_skb(skb);
+	}
+	return 0;
+}
+
+/*
+ * tcp_add_backlog() without its coalescing of queued segments: the
+ * owner's release_sock() feeds the backlog to xtcp_v4_do_rcv().  The
+ * bound is stock's: twice the receive buffer (the backlog's length and
+ * the receive queue's memory both reach sk_rcvbuf in normal
+ * conditions), half the send buffer, and 64 KiB of headroom, since only
+ * the owner can prune.  Returns true if the segment was dropped (the
+ * caller frees it; TCPBacklogDrop).
+ */
+static bool xtcp_add_backlog(struct sock *sk, struct sk_buff *skb)
+{
+	u64 limit;
+
+	/* Not charged yet: a fully pulled skb may shed its frags' cost. */
+	xtcp_skb_condense(skb);
+	limit = ((u64)READ_ONCE(sk->sk_rcvbuf)) << 1;
+	limit += ((u32)READ_ONCE(sk->sk_sndbuf)) >> 1;
+	limit += 64 * 1024;
+	limit = min_t(u64, limit, UINT_MAX);
+	if (likely(!sk_add_backlog(sk, skb, limit)))
+		return false;
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPBACKLOGDROP);
+	return true;
 }
 
 /*
@@ -453,27 +514,21 @@ out:
  * taking it out of TCP_LISTEN right now), or a connection.  @refcounted
  * says whether the lookup took a reference, which is ours to drop; it is
  * decided at lookup time, never from sk_state, which another CPU may
- * change under us (tcp_v4_rcv()'s refcounted).
+ * change under us (tcp_v4_rcv()'s refcounted).  A connection whose owner
+ * holds it gets the segment through its backlog.
  */
 static void xtcp_v4_rcv_sk(struct sock *sk, struct sk_buff *skb,
 			   bool refcounted)
 {
 	if (sk->sk_state == TCP_LISTEN) {
-		if (xtcp_v4_rcv_listen(sk, skb))
-			xtcp_v4_send_reset(sk, skb);
-		consume_skb(skb);
+		xtcp_v4_rcv_listen(sk, skb);
 		goto put;
 	}
 	bh_lock_sock_nested(sk);
-	if (!sock_owned_by_user(sk)) {
-		if (xtcp_rcv_state_process(sk, skb))
-			xtcp_v4_send_reset(sk, skb);
-		consume_skb(skb);
-	} else if (sk_add_backlog(sk, skb, READ_ONCE(sk->sk_rcvbuf) +
-				  READ_ONCE(sk->sk_sndbuf))) {
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INERRS);
+	if (!sock_owned_by_user(sk))
+		xtcp_v4_do_rcv(sk, skb);
+	else if (xtcp_add_backlog(sk, skb))
 		kfree_skb(skb);
-	}
 	bh_unlock_sock(sk);
 put:
 	if (refcounted)

@@ -90,6 +90,34 @@ void xtcp_leave_memory_pressure(struct sock *sk)
 }
 
 /**
+ * xtcp_forced_mem_schedule - charge @size bytes whatever the limits say
+ * @sk:   a connection, locked
+ * @size: bytes about to be queued
+ *
+ * sk_forced_mem_schedule(), which the kernel keeps for stock TCP: the
+ * pages go to the socket's forward allocation and to xtcp's pool even
+ * past net.xtcp.mem, for the one skb a connection must always be able
+ * to take (the first of an empty receive queue, a FIN).  A connection
+ * has no memory cgroup to charge (see xtcp_csk_accept_memcg()).
+ */
+void xtcp_forced_mem_schedule(struct sock *sk, int size)
+{
+	int delta = size - sk->sk_forward_alloc;
+	int amt;
+
+	if (delta <= 0)
+		return;
+	amt = sk_mem_pages(delta);
+	sk_forward_alloc_add(sk, amt << PAGE_SHIFT);
+	/*
+	 * Straight to the shared count: the per-CPU cache in front of it
+	 * (sk_memory_allocated_add()) needs a knob 6.1 does not export,
+	 * and the pages come back through that cache as any others.
+	 */
+	atomic_long_add(amt, &xtcp_memory_allocated);
+}
+
+/**
  * xtcp_sock_destruct - the last reference to an xtcp socket went
  * @sk: the socket
  *

@@ -31,8 +31,8 @@ static bool xtcp_in_window(u32 seq, u32 end_seq, u32 s_win, u32 e_win)
  * made to ACK in a loop.  The stamp is read and written locklessly: two
  * CPUs may both answer once, never more.
  */
-static bool __xtcp_oow_rate_limited(struct net *net, enum xtcp_mib mib,
-				    u32 *last_oow_ack_time)
+bool __xtcp_oow_rate_limited(struct net *net, enum xtcp_mib mib,
+			     u32 *last_oow_ack_time)
 {
 	u32 val = READ_ONCE(*last_oow_ack_time);
 	u32 now = (u32)jiffies;
@@ -54,8 +54,8 @@ static bool __xtcp_oow_rate_limited(struct net *net, enum xtcp_mib mib,
  * tcp_oow_rate_limited(): segments that carry data (and no SYN) are not
  * likely part of an ACK loop and are never limited.
  */
-static bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
-				  enum xtcp_mib mib, u32 *last_oow_ack_time)
+bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+			   enum xtcp_mib mib, u32 *last_oow_ack_time)
 {
 	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq &&
 	    !tcp_hdr(skb)->syn)
@@ -91,22 +91,40 @@ static bool xtcp_challenge_ack_allowed(struct net *net)
 	return true;
 }
 
-/*
- * tcp_reqsk_send_challenge_ack(): __xtcp_oow_rate_limited() directly, so
- * that a RST carrying payload cannot bypass the per-request limit.
+/**
+ * xtcp_challenge_ack_due - may a challenge ACK go out now?
+ * @net:               the namespace
+ * @last_oow_ack_time: the request's or connection's rate-limit stamp
+ *
+ * The two limits of tcp_send_challenge_ack() and
+ * tcp_reqsk_send_challenge_ack(): first the sender's own
+ * (net.ipv4.tcp_invalid_ratelimit, __xtcp_oow_rate_limited() directly,
+ * so that a RST carrying payload cannot bypass it), then the
+ * namespace's (RFC 5961 section 7).  A challenge ACK that may go out is
+ * counted in TCPChallengeACK.
+ *
+ * Context: softirq or the socket's owner; the stamp and the budget are
+ * read and written locklessly, so two CPUs may each send one.
+ * Return: true if the caller sends the ACK.
  */
+bool xtcp_challenge_ack_due(struct net *net, u32 *last_oow_ack_time)
+{
+	if (__xtcp_oow_rate_limited(net, XTCP_MIB_ACKSKIPPEDCHALLENGE,
+				    last_oow_ack_time))
+		return false;
+	if (!xtcp_challenge_ack_allowed(net))
+		return false;
+	xtcp_inc_stats(net, XTCP_MIB_CHALLENGEACK);
+	return true;
+}
+
+/* tcp_reqsk_send_challenge_ack(): a challenge ACK in SYN-RECEIVED. */
 static void xtcp_reqsk_send_challenge_ack(struct sock *sk, struct sk_buff *skb,
 					  struct request_sock *req)
 {
-	struct net *net = sock_net(sk);
-
-	if (__xtcp_oow_rate_limited(net, XTCP_MIB_ACKSKIPPEDCHALLENGE,
-				    &tcp_rsk(req)->last_oow_ack_time))
-		return;
-	if (xtcp_challenge_ack_allowed(net)) {
-		xtcp_inc_stats(net, XTCP_MIB_CHALLENGEACK);
+	if (xtcp_challenge_ack_due(sock_net(sk),
+				   &tcp_rsk(req)->last_oow_ack_time))
 		req->rsk_ops->send_ack(sk, skb, req);
-	}
 }
 
 /*
@@ -516,9 +534,9 @@ put_and_exit:
  * xtcp_child_process - feed the third ACK to the new child (tcp_child_process())
  * @parent: the listener
  * @child:  the child, locked and referenced; both released here
- * @skb:    the segment
+ * @skb:    the segment; consumed unless the return is nonzero
  *
- * Return: nonzero if the caller must answer @skb with a RST.
+ * Return: nonzero if the caller must answer @skb with a RST and free it.
  */
 int xtcp_child_process(struct sock *parent, struct sock *child,
 		       struct sk_buff *skb)
@@ -532,10 +550,11 @@ int xtcp_child_process(struct sock *parent, struct sock *child,
 		if (state == TCP_SYN_RECV && child->sk_state != state)
 			parent->sk_data_ready(parent);
 	} else {
-		/* A lookup found the child first and a user owns it. */
-		skb_get(skb);
-		if (sk_add_backlog(child, skb, READ_ONCE(child->sk_rcvbuf)))
-			kfree_skb(skb);
+		/*
+		 * A lookup found the child first and a user owns it: the
+		 * owner's release_sock() processes the segment.
+		 */
+		__sk_add_backlog(child, skb);
 	}
 	xtcp_child_locked(child);
 	bh_unlock_sock(child);

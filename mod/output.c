@@ -21,34 +21,27 @@
 
 #include "xtcp.h"
 
-#define XTCP_OPT_SACK_ADVERTISE	BIT(0)
-#define XTCP_OPT_TS		BIT(1)
-#define XTCP_OPT_WSCALE		BIT(3)
-
-/* The options one segment carries (struct tcp_out_options). */
-struct xtcp_out_options {
-	u16 options;
-	u16 mss;
-	u8 ws;
-	u32 tsval;
-	u32 tsecr;
-};
-
 /* The timestamp clock: milliseconds (RFC 7323 section 5.4 allows 1 ms). */
 u32 xtcp_time_stamp_ms(void)
 {
 	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
 }
 
-/*
- * tcp_options_write(): the order and padding stock TCP uses, which a
- * packet-by-packet comparison sees: MSS; SACK-permitted folded into the
- * timestamp's first word when both are present, else NOP NOP TS and
- * NOP NOP SACK-permitted; NOP and window scale last.
+/**
+ * xtcp_options_write - lay out a segment's options (tcp_options_write())
+ * @ptr:  just past the TCP header
+ * @opts: what to write
+ *
+ * The order and padding stock TCP uses, which a packet-by-packet
+ * comparison sees: MSS; SACK-permitted folded into the timestamp's first
+ * word when both are present, else NOP NOP TS and NOP NOP SACK-permitted;
+ * NOP and window scale; NOP NOP and the SACK blocks last, a D-SACK block
+ * first among them (RFC 2883 section 4).
  */
-static void xtcp_options_write(__be32 *ptr, const struct xtcp_out_options *opts)
+void xtcp_options_write(__be32 *ptr, const struct xtcp_out_options *opts)
 {
 	u16 options = opts->options;
+	int i;
 
 	if (opts->mss)
 		*ptr++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) |
@@ -74,6 +67,16 @@ static void xtcp_options_write(__be32 *ptr, const struct xtcp_out_options *opts)
 	if (options & XTCP_OPT_WSCALE)
 		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
 			       (TCPOLEN_WINDOW << 8) | opts->ws);
+	if (opts->num_sack_blocks) {
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_SACK << 8) |
+			       (TCPOLEN_SACK_BASE +
+				opts->num_sack_blocks * TCPOLEN_SACK_PERBLOCK));
+		for (i = 0; i < opts->num_sack_blocks; i++) {
+			*ptr++ = htonl(opts->sack[i].start_seq);
+			*ptr++ = htonl(opts->sack[i].end_seq);
+		}
+	}
 }
 
 /* tcp_synack_options(): returns the options' length in bytes. */
@@ -106,9 +109,18 @@ static unsigned int xtcp_synack_options(struct request_sock *req,
 	return size;
 }
 
-/* Set up the checksum for the NIC to finish (__tcp_v4_send_check()). */
-static void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr,
-			       __be32 daddr)
+/**
+ * xtcp_v4_send_check - leave the TCP checksum to the device
+ * @skb:   a segment whose transport header is set and whose length is
+ *         the TCP header's plus payload, bytes
+ * @saddr: source address of the pseudo header
+ * @daddr: destination address
+ *
+ * __tcp_v4_send_check(): the pseudo-header sum goes in the check field
+ * and CHECKSUM_PARTIAL tells the device, or skb_checksum_help(), to
+ * finish it.
+ */
+void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 {
 	struct tcphdr *th = tcp_hdr(skb);
 
@@ -416,52 +428,6 @@ void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 	if (!rep.mark)
 		rep.mark = inet_rsk(req)->ir_mark;
 	xtcp_v4_send_reply(sock_net(sk), &rep);
-}
-
-/**
- * xtcp_send_active_reset - abort a connection (tcp_send_active_reset())
- * @sk: a synchronized connection
- */
-void xtcp_send_active_reset(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct inet_sock *inet = inet_sk(sk);
-	struct xtcp_reply rep = {
-		.saddr	 = inet->inet_saddr,
-		.daddr	 = inet->inet_daddr,
-		.sport	 = inet->inet_sport,
-		.dport	 = inet->inet_dport,
-		.seq	 = tp->snd_nxt,
-		.ack_seq = tp->rcv_nxt,
-		.flags	 = TCPHDR_RST | TCPHDR_ACK,
-		.tos	 = inet->tos,
-		.oif	 = sk->sk_bound_dev_if,
-		.mark	 = sk->sk_mark,
-		.ts	 = tp->rx_opt.tstamp_ok,
-		.tsecr	 = tp->rx_opt.ts_recent,
-	};
-	u8 wscale = tp->rx_opt.rcv_wscale;
-	struct sk_buff *skb;
-
-	/*
-	 * tcp_select_window() rounds the offered window up to a multiple of
-	 * the scale unit; until the data path tracks free space, the window
-	 * is the one the handshake offered.
-	 */
-	rep.window = min_t(u32, ALIGN(tp->rcv_wnd, 1U << wscale) >> wscale,
-			   U16_MAX);
-	rep.tsval = xtcp_time_stamp_ms() + tp->tsoffset;
-	skb = xtcp_build_reply(&rep);
-	if (!skb)
-		return;
-	/*
-	 * A connection's own segment leaves by ip_queue_xmit() on its cached
-	 * route and flow, taking its IP ID from the connection, as
-	 * tcp_transmit_skb() does.
-	 */
-	skb_set_owner_w(skb, sk);
-	xtcp_count_reply(sock_net(sk), &rep);
-	ip_queue_xmit(sk, skb, &inet->cork.fl);
 }
 
 /*

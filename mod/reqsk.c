@@ -140,12 +140,6 @@ static void xtcp_openreq_init(struct request_sock *req,
 	sk_daddr_set(req_to_sk(req), ip_hdr(skb)->saddr);
 }
 
-/* The space a listener's receive buffer offers (tcp_full_space()). */
-static u32 xtcp_full_space(const struct sock *sk)
-{
-	return xtcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf));
-}
-
 /* tcp_select_initial_window(): RFC 7323 window and scale for a SYN-ACK. */
 static void xtcp_select_initial_window(const struct sock *sk, int __space,
 				       u32 mss, u32 *rcv_wnd, u32 *window_clamp,

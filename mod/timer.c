@@ -150,14 +150,16 @@ drop:
 /*
  * The socket's timers, set up as tcp_init_xmit_timers() sets up stock's:
  * icsk_retransmit_timer, icsk_delack_timer and icsk_keepalive_timer.
- * Until the data path (issue 7) gives them work, nothing in xtcp arms
- * them, but generic code can: on 6.12 a cgroup/setsockopt BPF program's
- * bpf_setsockopt(SOL_TCP, TCP_KEEPIDLE) reaches
- * inet_csk_reset_keepalive_timer() on a connection with SO_KEEPALIVE.
- * A timer armed through sk_reset_timer() holds a reference on the socket;
- * each handler gives it back, as tcp_keepalive_timer() does at its end.
+ * A timer armed through sk_reset_timer() holds a reference on the
+ * socket; each handler gives it back at its end, as stock's do.
  * xtcp_done() stops them (inet_csk_clear_xmit_timers(), as
  * tcp_v4_destroy_sock() does), so none outlives the connection.
+ *
+ * The retransmit and keepalive timers have no work until the send path
+ * and keepalive land, but generic code can arm the latter: on 6.12 a
+ * cgroup/setsockopt BPF program's bpf_setsockopt(SOL_TCP, TCP_KEEPIDLE)
+ * reaches inet_csk_reset_keepalive_timer() on a connection with
+ * SO_KEEPALIVE.
  */
 static void xtcp_write_timer(struct timer_list *t)
 {
@@ -167,12 +169,80 @@ static void xtcp_write_timer(struct timer_list *t)
 	sock_put(&icsk->icsk_inet.sk);
 }
 
+/*
+ * tcp_delack_timer_handler(): the delayed ACK is due.  If it was still
+ * owed, the ACK clock was too slow: grow ato (bounded, compat.h), or for
+ * an interactive connection, whose reply did not come to carry the ACK,
+ * stop treating it as interactive.
+ */
+static void xtcp_delack_timer_handler(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+		return;
+	if (!(icsk->icsk_ack.pending & ICSK_ACK_TIMER))
+		return;
+	if (time_after(icsk->icsk_ack.timeout, jiffies)) {
+		sk_reset_timer(sk, &icsk->icsk_delack_timer,
+			       icsk->icsk_ack.timeout);
+		return;
+	}
+	icsk->icsk_ack.pending &= ~ICSK_ACK_TIMER;
+	if (!inet_csk_ack_scheduled(sk))
+		return;
+	if (!inet_csk_in_pingpong_mode(sk)) {
+		icsk->icsk_ack.ato = xtcp_ato_bound(sk,
+						    (u32)icsk->icsk_ack.ato << 1);
+	} else {
+		inet_csk_exit_pingpong_mode(sk);
+		icsk->icsk_ack.ato = TCP_ATO_MIN;
+	}
+	xtcp_send_ack(sk);
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_DELAYEDACKS);
+}
+
+/*
+ * tcp_delack_timer(): a process that owns the socket gets the work in
+ * release_sock() (xtcp_release_cb()), which the deferred flag's own
+ * reference keeps the socket alive for.
+ */
 static void xtcp_delack_timer(struct timer_list *t)
 {
 	struct inet_connection_sock *icsk =
 			from_timer(icsk, t, icsk_delack_timer);
+	struct sock *sk = &icsk->icsk_inet.sk;
 
-	sock_put(&icsk->icsk_inet.sk);
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk)) {
+		xtcp_delack_timer_handler(sk);
+	} else {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_DELAYEDACKLOCKED);
+		if (!test_and_set_bit(TCP_DELACK_TIMER_DEFERRED,
+				      &sk->sk_tsq_flags))
+			sock_hold(sk);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
+/**
+ * xtcp_release_cb - work deferred while the owner held the socket
+ * @sk: the socket, still owned; called by release_sock() with the
+ *      spinlock held and softirqs off
+ *
+ * tcp_release_cb() for the delayed-ACK timer, whose deferred flag holds
+ * a reference given back here after the work, and for the ACK that
+ * xtcp_ack_snd_check() left to us (compat.h).
+ */
+void xtcp_release_cb(struct sock *sk)
+{
+	if (test_and_clear_bit(TCP_DELACK_TIMER_DEFERRED, &sk->sk_tsq_flags)) {
+		xtcp_delack_timer_handler(sk);
+		__sock_put(sk);
+	}
+	if (xtcp_take_deferred_ack(sk) && inet_csk_ack_scheduled(sk))
+		xtcp_send_ack(sk);
 }
 
 static void xtcp_keepalive_timer(struct timer_list *t)

@@ -128,6 +128,43 @@ static inline bool xtcp_need_reset(int state)
 		TCPF_FIN_WAIT2 | TCPF_SYN_RECV);
 }
 
+/* tcp_receive_window(): what is left of the window we offered, bytes. */
+static inline u32 xtcp_receive_window(const struct tcp_sock *tp)
+{
+	s32 win = READ_ONCE(tp->rcv_wup) + tp->rcv_wnd - READ_ONCE(tp->rcv_nxt);
+
+	return win < 0 ? 0 : win;
+}
+
+/* tcp_space(): the window the free part of the receive buffer can offer. */
+static inline int xtcp_space(const struct sock *sk)
+{
+	return xtcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf) -
+				   READ_ONCE(sk->sk_backlog.len) -
+				   atomic_read(&sk->sk_rmem_alloc));
+}
+
+/* tcp_full_space(): the window the whole receive buffer can offer. */
+static inline int xtcp_full_space(const struct sock *sk)
+{
+	return xtcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf));
+}
+
+/*
+ * tcp_adjust_rcv_ssthresh(): under memory pressure the window grows no
+ * further than four segments, or what SO_RESERVE_MEM keeps for us.
+ */
+static inline void xtcp_adjust_rcv_ssthresh(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int unused_mem = sk_unused_reserved_mem(sk);
+
+	tp->rcv_ssthresh = min(tp->rcv_ssthresh, 4U * tp->advmss);
+	if (unused_mem)
+		tp->rcv_ssthresh = max_t(u32, tp->rcv_ssthresh,
+					 xtcp_win_from_space(sk, unused_mem));
+}
+
 /**
  * struct xtcp_bind_bucket - owners of one local port (inet_bind_bucket)
  * @port:          the port, host order
@@ -218,6 +255,26 @@ enum xtcp_mib {
 	XTCP_MIB_MIGRATEREQFAILURE,
 	XTCP_MIB_MEMORYPRESSURES,
 	XTCP_MIB_MEMORYPRESSURESCHRONO,
+	XTCP_MIB_DELAYEDACKS,
+	XTCP_MIB_DELAYEDACKLOCKED,
+	XTCP_MIB_DELAYEDACKLOST,
+	XTCP_MIB_TCPPUREACKS,
+	XTCP_MIB_TCPRCVCOALESCE,
+	XTCP_MIB_TCPRCVQDROP,
+	XTCP_MIB_TCPZEROWINDOWDROP,
+	XTCP_MIB_PRUNECALLED,
+	XTCP_MIB_RCVPRUNED,
+	XTCP_MIB_TCPDSACKOLDSENT,
+	XTCP_MIB_TCPDSACKOFOSENT,
+	XTCP_MIB_TCPSYNCHALLENGE,
+	XTCP_MIB_TCPACKSKIPPEDSEQ,
+	XTCP_MIB_TCPACKSKIPPEDPAWS,
+	XTCP_MIB_TCPWANTZEROWINDOWADV,
+	XTCP_MIB_TCPTOZEROWINDOWADV,
+	XTCP_MIB_TCPFROMZEROWINDOWADV,
+	XTCP_MIB_TCPABORTONDATA,
+	XTCP_MIB_TCPABORTONCLOSE,
+	XTCP_MIB_TCPBACKLOGDROP,
 	XTCP_MIB_MAX
 };
 
@@ -323,6 +380,7 @@ struct sock *xtcp_lookup_established(struct xtcp_net *xn, __be32 saddr,
 				     __be16 sport, __be32 daddr, u16 hnum,
 				     int dif, int sdif);
 u32 xtcp_ehashfn(__be32 laddr, u16 lport, __be32 faddr, __be16 fport);
+int xtcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb);
 bool xtcp_ehash_insert(struct sock *sk, struct sock *osk);
 bool xtcp_ehash_remove(struct sock *sk);
 
@@ -370,10 +428,41 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 				struct request_sock *req_unhash, bool *own_req);
 int xtcp_child_process(struct sock *parent, struct sock *child,
 		       struct sk_buff *skb);
+bool __xtcp_oow_rate_limited(struct net *net, enum xtcp_mib mib,
+			     u32 *last_oow_ack_time);
+bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
+			   enum xtcp_mib mib, u32 *last_oow_ack_time);
+bool xtcp_challenge_ack_due(struct net *net, u32 *last_oow_ack_time);
 int xtcp_inherit_port(const struct sock *sk, struct sock *child);
 unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu);
 
-/* output.c: SYN-ACK, RST and ACK segments */
+#define XTCP_OPT_SACK_ADVERTISE	BIT(0)
+#define XTCP_OPT_TS		BIT(1)
+#define XTCP_OPT_WSCALE		BIT(3)
+
+/**
+ * struct xtcp_out_options - the options one segment carries (tcp_out_options)
+ * @options:         XTCP_OPT_* flags
+ * @mss:             MSS option value, 0 for none
+ * @ws:              window scale shift, with XTCP_OPT_WSCALE
+ * @num_sack_blocks: SACK blocks to write from @sack
+ * @tsval:           timestamp value, with XTCP_OPT_TS
+ * @tsecr:           timestamp echo reply, with XTCP_OPT_TS
+ * @sack:            the blocks, D-SACK first
+ */
+struct xtcp_out_options {
+	u16 options;
+	u16 mss;
+	u8 ws;
+	u8 num_sack_blocks;
+	u32 tsval;
+	u32 tsecr;
+	struct tcp_sack_block sack[TCP_NUM_SACKS];
+};
+
+/* output.c: SYN-ACK, RST and ACK segments on no connection's behalf */
+void xtcp_options_write(__be32 *ptr, const struct xtcp_out_options *opts);
+void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 daddr);
 struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
 				     struct flowi4 *fl4,
 				     const struct request_sock *req);
@@ -382,10 +471,15 @@ int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
 void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb);
 void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 			    struct request_sock *req);
-void xtcp_send_active_reset(struct sock *sk);
 u32 xtcp_time_stamp_ms(void);
 int xtcp_ctl_sock_init(struct xtcp_net *xn);
 void xtcp_ctl_sock_exit(struct xtcp_net *xn);
+
+/* xmit.c: a connection's own segments */
+u32 __xtcp_select_window(struct sock *sk);
+void xtcp_send_ack(struct sock *sk);
+void xtcp_send_delayed_ack(struct sock *sk);
+void xtcp_send_active_reset(struct sock *sk);
 
 /* mem.c: the memory pool (tcp_mem) */
 extern long sysctl_xtcp_mem[3];
@@ -395,6 +489,7 @@ extern struct percpu_counter xtcp_sockets_allocated;
 extern unsigned long xtcp_memory_pressure;
 void xtcp_enter_memory_pressure(struct sock *sk);
 void xtcp_leave_memory_pressure(struct sock *sk);
+void xtcp_forced_mem_schedule(struct sock *sk, int size);
 void xtcp_sock_destruct(struct sock *sk);
 int xtcp_mem_init(void);
 void xtcp_mem_exit(void);
@@ -414,6 +509,7 @@ struct sock *xtcp_cookie_v4_check(struct sock *sk, struct sk_buff *skb);
 /* timer.c */
 void xtcp_reqsk_timer_handler(struct timer_list *t);
 void xtcp_init_xmit_timers(struct sock *sk);
+void xtcp_release_cb(struct sock *sk);
 unsigned long xtcp_reqsk_timeout(const struct request_sock *req);
 
 /* cong.c: xtcp's own congestion-control registry */
@@ -423,11 +519,24 @@ void xtcp_cleanup_congestion_control(struct sock *sk);
 int xtcp_cong_init(void);
 void xtcp_cong_exit(void);
 
-/* established.c: the connected socket (data path comes later) */
+/* established.c: the connected socket's state machine */
+void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb);
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
-int xtcp_backlog_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req);
 void xtcp_done(struct sock *sk);
+
+/* data.c: segment text, FIN, and the ACK policy */
+bool xtcp_epollin_ready(const struct sock *sk, int target);
+void xtcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);
+void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq);
+void xtcp_data_queue(struct sock *sk, struct sk_buff *skb);
+void xtcp_ack_snd_check(struct sock *sk);
+
+/* recvmsg.c: what a reader of the connection sees */
+int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		 int flags);
+void xtcp_cleanup_rbuf(struct sock *sk, int copied);
+__poll_t xtcp_conn_poll(struct sock *sk);
 
 /* proc.c */
 int xtcp_proc_net_init(struct xtcp_net *xn);

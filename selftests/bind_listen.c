@@ -52,6 +52,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <linux/sockios.h>
 #include <linux/xtcp.h>
 
 /* The 6.1 harness has an unused signal-handler parameter. */
@@ -1686,12 +1687,7 @@ PAIR_TEST(accept_data)
 	int l = listener(r, P(r, 1), 8), c, a;
 	char buf[8] = "";
 
-	NEEDS_DATA_PATH(r);
-	rec(r, "client", client(r, P(r, 1), 2000));
-	want(r, 1);
-	c = r->fds[r->nfds - 1];
-	a = accept_wait(r, l, 0, 2000);
-	want(r, 0);
+	a = accepted_client(r, l, P(r, 1), &c);
 	if (a < 0)
 		return;
 	sys(r, "send", send(c, "ping", 4, 0));
@@ -1700,6 +1696,196 @@ PAIR_TEST(accept_data)
 	want(r, 4);
 	rec(r, "data", !memcmp(buf, "ping", 4));
 	want(r, 1);
+}
+
+static void poll_now(struct run *r, int fd);
+
+/* Wait up to @ms for @n bytes to be readable on @fd (SIOCINQ). */
+static void inq_wait(int fd, int n, int ms)
+{
+	int q = 0;
+
+	for (; ms > 0; ms--) {
+		if (!ioctl(fd, SIOCINQ, &q) && q >= n)
+			return;
+		usleep(1000);
+	}
+}
+
+/* Record the bytes SIOCINQ says are readable on @fd. */
+static void inq(struct run *r, int fd)
+{
+	int q = -1;
+
+	sys(r, "SIOCINQ", ioctl(fd, SIOCINQ, &q));
+	want(r, 0);
+	rec(r, "inq", q);
+}
+
+/* Record a recv() of up to @len bytes with @flags. */
+static long recv_rec(struct run *r, int fd, size_t len, int flags)
+{
+	char buf[64];
+
+	return sys(r, "recv", recv(fd, buf, len < sizeof(buf) ? len :
+				   sizeof(buf), flags));
+}
+
+/* MSG_PEEK leaves the data, MSG_WAITALL gets both writes, then nothing. */
+PAIR_TEST(recv_peek_waitall)
+{
+	int l = listener(r, P(r, 1), 8), c, a;
+	char buf[16] = "";
+
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	sys(r, "send", send(c, "hello", 5, 0));
+	want(r, 5);
+	sys(r, "send", send(c, " world", 6, 0));
+	want(r, 6);
+	inq_wait(a, 11, 2000);
+	inq(r, a);
+	want(r, 11);
+	sys(r, "recv", recv(a, buf, 5, MSG_PEEK));
+	want(r, 5);
+	rec(r, "peeked", !memcmp(buf, "hello", 5));
+	want(r, 1);
+	sys(r, "recv", recv(a, buf, 11, MSG_WAITALL));
+	want(r, 11);
+	rec(r, "data", !memcmp(buf, "hello world", 11));
+	want(r, 1);
+	recv_rec(r, a, 8, MSG_DONTWAIT);
+	want(r, -EAGAIN);
+}
+
+/* TCP's MSG_TRUNC discards what it would have copied. */
+PAIR_TEST(recv_trunc)
+{
+	int l = listener(r, P(r, 1), 8), c, a;
+
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	sys(r, "send", send(c, "0123456789", 10, 0));
+	want(r, 10);
+	inq_wait(a, 10, 2000);
+	sys(r, "recv", recv(a, NULL, 4, MSG_TRUNC));
+	want(r, 4);
+	inq(r, a);
+	want(r, 6);
+	recv_rec(r, a, 64, 0);
+	want(r, 6);
+}
+
+/*
+ * The peer's FIN: poll() says POLLIN and POLLRDHUP, SIOCINQ does not
+ * count the FIN, the data comes first and then EOF, again and again.
+ */
+PAIR_TEST(recv_eof)
+{
+	int l = listener(r, P(r, 1), 8), c, a;
+
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	sys(r, "send", send(c, "abc", 3, 0));
+	want(r, 3);
+	sys(r, "shutdown", shutdown(c, SHUT_WR));
+	want(r, 0);
+	usleep(100 * 1000);
+	poll_now(r, a);
+	want(r, POLLIN | POLLOUT | POLLRDHUP);
+	inq(r, a);
+	want(r, 3);
+	recv_rec(r, a, 64, 0);
+	want(r, 3);
+	recv_rec(r, a, 64, 0);
+	want(r, 0);
+	recv_rec(r, a, 64, MSG_DONTWAIT);
+	want(r, 0);
+}
+
+/* The peer's RST: the error once, then EOF. */
+PAIR_TEST(recv_reset)
+{
+	int l = listener(r, P(r, 1), 8), c, a;
+
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	abort_fd(r, c);
+	usleep(100 * 1000);
+	poll_now(r, a);
+	want(r, POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
+	get_int(r, a, SOL_SOCKET, SO_ERROR);
+	want(r, ECONNRESET);
+	recv_rec(r, a, 64, 0);
+	want(r, 0);
+}
+
+/* Errors a reader gets without data: OOB, timeout, listener. */
+PAIR_TEST(recv_errors)
+{
+	struct timeval tv = { .tv_usec = 50 * 1000 };
+	int l = listener(r, P(r, 1), 8), c, a;
+
+	recv_rec(r, l, 8, MSG_DONTWAIT);
+	want(r, -ENOTCONN);
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	recv_rec(r, a, 8, MSG_OOB | MSG_DONTWAIT);
+	want(r, -EINVAL);
+	sys(r, "setsockopt", setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv,
+					sizeof(tv)));
+	want(r, 0);
+	recv_rec(r, a, 8, 0);
+	want(r, -EAGAIN);
+}
+
+/*
+ * 4 MiB through the receive window: the reader drains, the window
+ * reopens (the ACKs of tcp_cleanup_rbuf()), everything arrives in order.
+ */
+PAIR_TEST(recv_bulk)
+{
+	static unsigned char out[1 << 16], in[1 << 16];
+	int l = listener(r, P(r, 1), 8), c, a;
+	long sent = 0, got = 0, bad = 0, total = 4L << 20;
+	struct pollfd pfd[2];
+	int i, n;
+
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	for (i = 0; i < (int)sizeof(out); i++)
+		out[i] = (unsigned char)(i * 7 + i / 251);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	pfd[0] = (struct pollfd){ .fd = c, .events = POLLOUT };
+	pfd[1] = (struct pollfd){ .fd = a, .events = POLLIN };
+	while (got < total && poll(pfd, 2, 5000) > 0) {
+		if (sent < total && (pfd[0].revents & POLLOUT)) {
+			n = send(c, out + sent % sizeof(out),
+				 sizeof(out) - sent % sizeof(out), 0);
+			if (n > 0)
+				sent += n;
+		}
+		if (sent >= total)
+			pfd[0].events = 0;
+		if (!(pfd[1].revents & POLLIN))
+			continue;
+		n = recv(a, in, sizeof(in), MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			bad += in[i] != out[(got + i) % sizeof(out)];
+		got += n;
+	}
+	rec(r, "received", got);
+	want(r, total);
+	rec(r, "corrupt", bad);
+	want(r, 0);
 }
 
 PAIR_TEST(accept4_flags)

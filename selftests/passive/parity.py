@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Passive-open parity: AF_XTCP against stock TCP, scenario by scenario.
 
-  parity.py [--veth] [--list] [TEST...]      TEST: a..t (default: all)
+  parity.py [--veth] [--list] [TEST...]      TEST: a..x (default: all)
 
 Each scenario runs against a stock AF_INET listener and an AF_XTCP
 listener in the same run, with the same sysctls (net.ipv4.tcp_* and the
@@ -19,7 +19,6 @@ Exit: 0 all passed, 1 something failed, 4 AF_XTCP unavailable (skip).
 """
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ T_START = time.time()
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import xtcplib as X  # noqa: E402  (scapy: ~13 s in a TCG guest)
+import established  # noqa: E402
 from xtcplib import problems, want_flags, want_note  # noqa: E402
 
 ACCEPTED = "accept() returned the client's address"
@@ -654,9 +654,7 @@ def test_k(ctx):
     passive open itself (accept() returns the client's address) and the
     exchange after it (what the client got, how the server's send went)."""
     for name, binary, client in CLIENTS:
-        if binary and not shutil.which(binary):
-            ctx.report("k.stock client %s" % name, False,
-                       skip="%s not installed" % binary)
+        if ctx.skip_without("k.stock client %s" % name, binary):
             continue
 
         def scen(side, client=client):
@@ -1167,6 +1165,7 @@ TESTS = {
           test_r),
     "s": ("ICMP errors quoting the SYN-ACK", test_s),
     "t": ("requests of a closed SO_REUSEPORT listener migrate", test_t),
+    **established.TESTS,
 }
 
 
@@ -1195,7 +1194,7 @@ def main():
     ap.add_argument("--veth", action="store_true",
                     help="build the namespaces over veth (host development)")
     ap.add_argument("--list", action="store_true", help="list the tests")
-    ap.add_argument("tests", nargs="*", help="a..s (default: all)")
+    ap.add_argument("tests", nargs="*", help="a..x (default: all)")
     args = ap.parse_args()
     if args.list:
         for k, (desc, _) in TESTS.items():

@@ -20,6 +20,7 @@ the server namespace.
 Every blocking call has a timeout; the agent exits on EOF of stdin.
 """
 import errno
+import hashlib
 import json
 import os
 import select
@@ -34,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(
 from xtcp_sock import make_socket  # noqa: E402
 
 OUT_LOCK = threading.Lock()
+SINK = "\0sink"   # a listener's greet that makes it read to EOF instead
 
 
 def emit(obj):
@@ -90,7 +92,8 @@ class Listener:
                 continue
             if self.greet is not None:
                 self.report(child, peer)
-                threading.Thread(target=self.serve, args=(child,),
+                serve = self.sink if self.greet == SINK else self.serve
+                threading.Thread(target=serve, args=(child,),
                                  daemon=True).start()
             else:
                 # kept before it is reported: abort() may follow at once
@@ -152,6 +155,69 @@ class Listener:
         for c in mine:
             abort_close(c[0])
         return len(mine)
+
+    def child(self, peer, timeout):
+        """The accepted connection from `peer`, waiting up to `timeout`
+        s for accept(); None if there is none."""
+        deadline = time.time() + timeout
+        while True:
+            with self.lock:
+                for c in self.children:
+                    if list(c[1]) == list(peer):
+                        return c[0]
+            if time.time() >= deadline:
+                return None
+            time.sleep(0.01)
+
+    def recv(self, peer, nbytes, timeout):
+        """Read from `peer`'s connection until `nbytes` bytes, EOF, an
+        error or `timeout` s: what a server's read loop sees."""
+        child = self.child(peer, timeout)
+        if child is None:
+            return {"ok": False, "error": "no connection from %s" % peer}
+        data, eof, err = b"", False, None
+        child.settimeout(timeout)
+        try:
+            while len(data) < nbytes:
+                chunk = child.recv(nbytes - len(data))
+                if not chunk:
+                    eof = True
+                    break
+                data += chunk
+        except OSError as e:
+            err = errname(e) if isinstance(e.errno, int) else "timeout"
+        return {"ok": True, "len": len(data), "eof": eof, "error": err,
+                "sha256": hashlib.sha256(data).hexdigest()[:16]}
+
+    def close_child(self, peer, timeout):
+        """close() `peer`'s connection without SO_LINGER."""
+        child = self.child(peer, timeout)
+        if child is None:
+            return 0
+        with self.lock:
+            self.children = [c for c in self.children if c[0] is not child]
+        child.close()
+        return 1
+
+    def sink(self, child):
+        """Stock clients that upload: read until EOF, report the size and
+        digest, close."""
+        peer, h, n, result = None, hashlib.sha256(), 0, "eof"
+        try:
+            peer = list(child.getpeername())
+            child.settimeout(20)
+            while True:
+                chunk = child.recv(65536)
+                if not chunk:
+                    break
+                h.update(chunk)
+                n += len(chunk)
+        except OSError as e:
+            result = errname(e) if isinstance(e.errno, int) else "timeout"
+        finally:
+            child.close()
+            emit({"ev": "sunk", "lid": self.lid, "peer": peer, "len": n,
+                  "sha256": h.hexdigest(), "result": result})
 
     def close(self):
         self.stop.set()
@@ -258,6 +324,20 @@ class Agent:
             return {"ok": False, "error": "no listener %s" % req["lid"]}
         return {"ok": True, "closed": lst.abort(req.get("peer"),
                                                 float(req.get("wait", 0.5)))}
+
+    def op_recv(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return lst.recv(req["peer"], int(req.get("nbytes", 65536)),
+                        float(req.get("rtimeout", 1.0)))
+
+    def op_close_child(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return {"ok": True, "closed": lst.close_child(
+            req["peer"], float(req.get("wait", 0.5)))}
 
     def op_close(self, req):
         lst = self.listeners.pop(req["lid"], None)
