@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# stress.sh: races of the listener's lifetime (issue 6).  Four phases of
+# stress.sh: races of the listener's lifetime (issue 6) and of the
+# receive path against it (issue 7).  Four phases of
 # XTCP_STRESS_SECONDS (60) each, one after the other, each with the guest
 # to itself; build/xtcp_stress runs the socket loops (stock TCP clients in
 # several threads, an AF_XTCP listener that keeps changing state).
@@ -11,14 +12,18 @@
 #      (a fifth of the cycles accept nothing); meanwhile 4 client threads
 #      in xcli connect (third ACKs) and close with an exact RST (SO_LINGER
 #      {1, 0}), RST the SYN-ACK (close() while in SYN-SENT), close with a
-#      FIN, or wait for the server's RST, and three hping3 send segments
+#      FIN, wait for the server's RST, or send a burst of up to 128 KiB
+#      and close either way (the server reads none, some or all of it
+#      before its abort: close() with unread data, delayed ACKs pending,
+#      children with queued data when the listener closes), and three
+#      hping3 send segments
 #      with bad checksums (SYN, ACK and RST; the last two on source ports
 #      that one client thread binds too) and TTL 33, which a tc flower
 #      filter at xsrv's ingress counts as they arrive.
 #   2. shutdown(SHUT_RD) + listen(): one listener socket loops
 #      shutdown(SHUT_RD), listen() again, a random 0-20 ms of accept()s,
 #      while a second server thread sits in a blocking accept() and the
-#      clients of phase 1 handshake.
+#      clients of phase 1 handshake and send.
 #   3. SYN flood with SYN cookies while the listener closes:
 #      net.xtcp.syncookies=1 (and net.ipv4.tcp_syncookies=1), backlog 8,
 #      hping3 --flood -S from a silent spoofed source (198.18.0.99, a
@@ -44,7 +49,8 @@
 # Checks (TAP), per phase: the listener cycled and accepted connections;
 # the client threads connected, none stalled or hung (every wait is
 # bounded); listen()/bind() after a close or shutdown worked every time
-# (as stock TCP); phase 1: the checksum errors counted in xsrv (xtcp's
+# (as stock TCP); phases 1 and 2: data clients sent and the server read
+# some; phase 1: the checksum errors counted in xsrv (xtcp's
 # plus stock's, for segments that met no xtcp listener) are exactly the
 # marked segments that arrived; phase 3: SYN cookies were sent and accepted; phase 4 as
 # above, and each namespace's PassiveOpens is its own accepted count (plus
@@ -409,6 +415,19 @@ run_server_and_clients() {
 	show "p$n.client"
 }
 
+# The data clients of phase $1 sent, and the server read part of it
+# while the listener changed under its connections.
+data_checks() {
+	local n=$1 sent read
+
+	sent=$(kv "p$n.client" data_bytes)
+	read=$(kv "p$n.server" read_bytes)
+	[ "${sent:-0}" -gt 0 ] && [ "${read:-0}" -gt 0 ]
+	check $? "phase $n: data clients sent and the server read" \
+		"$(kv "p$n.client" data) bursts, ${sent:-?} bytes sent," \
+		"${read:-?} read"
+}
+
 phase1() {
 	local sent=0 h n nostats='' pids=() got xg sg seen
 	PORT=$((PORT_BASE + 1))
@@ -428,7 +447,7 @@ phase1() {
 		-s $((FIXED_SPORT + 1)) -k -p "$PORT" -i u10000 "$SRV_IP"
 	pids+=("$BG")
 	run_server_and_clients 1 relisten --backlog 16 --hold-ms 20 --lazy 20 -- \
-		--mix rst,synrst,fin,wait --wait-ms 2000 \
+		--mix rst,synrst,fin,wait,data --wait-ms 2000 \
 		--sport "$FIXED_SPORT" --sport-span 4 --sport-threads 1
 	for h in "${pids[@]}"; do
 		kill -INT "$h" 2>/dev/null
@@ -449,6 +468,7 @@ phase1() {
 	seen=$(srv_ingress_count)
 	srv_ingress_count_stop
 	phase_common_checks 1 p1.server p1.client "$SRC" "$CRC"
+	data_checks 1
 
 	[ "$(kv p1.server bind_fail)" = 0 ] && [ "$(kv p1.server listen_fail)" = 0 ]
 	check $? "phase 1: bind() and listen() right after close() always work" \
@@ -469,8 +489,9 @@ phase1() {
 phase2() {
 	PORT=$((PORT_BASE + 2))
 	run_server_and_clients 2 shutrd --backlog 16 --hold-ms 20 --lazy 20 -- \
-		--mix rst,synrst,fin,wait --wait-ms 2000
+		--mix rst,synrst,fin,wait,data --wait-ms 2000
 	phase_common_checks 2 p2.server p2.client "$SRC" "$CRC"
+	data_checks 2
 	[ "$(kv p2.server shutdown_fail)" = 0 ] &&
 		[ "$(kv p2.server listen_fail)" = 0 ] &&
 		[ "$(kv p2.server accept_err)" = 0 ]

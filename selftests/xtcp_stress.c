@@ -6,7 +6,8 @@
  *   xtcp_stress server MODE [options]
  *	A listener on --addr:--port for --secs seconds (0: until SIGTERM or
  *	SIGINT), accepting connections in between.  Accepted connections
- *	are kept for a while and closed with SO_LINGER {1, 0}.
+ *	are kept for a while, read from (nothing, some or all that waits,
+ *	at random) and closed with SO_LINGER {1, 0}.
  *	relisten  close(), socket(), bind() with SO_REUSEADDR, listen(),
  *		  then a random 0..--hold-ms of accept()s, again and again;
  *		  --lazy percent of the cycles accept nothing, so that the
@@ -34,7 +35,11 @@
  *		answers it with a RST whose sequence number is the SYN-ACK's
  *		ACK, exact for the request sock; else as rst;
  *	fin     connect(), then a plain close();
- *	wait    connect(), then wait up to --wait-ms for the server's RST.
+ *	wait    connect(), then wait up to --wait-ms for the server's RST;
+ *	data    connect(), send 1 B..128 KiB for up to 20 ms, then close()
+ *		or close() with SO_LINGER {1, 0}, at random: the server's
+ *		receive path meets the listener's own changes, its close()
+ *		with unread data and its delayed-ACK timer.
  *	With --sport BASE, the first --sport-threads threads bind source
  *	ports BASE + thread * --sport-span + (n % --sport-span) in turn and
  *	use rst or synrst only, which free the port at once.
@@ -79,9 +84,9 @@
 #define JOIN_SLACK_MS	10000
 #define MAX_REPORTS	10
 
-enum { P_RST, P_SYNRST, P_FIN, P_WAIT, P_MAX };
+enum { P_RST, P_SYNRST, P_FIN, P_WAIT, P_DATA, P_MAX };
 static const char * const pattern_names[P_MAX] = {
-	"rst", "synrst", "fin", "wait",
+	"rst", "synrst", "fin", "wait", "data",
 };
 
 enum { ROLE_NONE, ROLE_VICTIM, ROLE_AGGRESSOR };
@@ -244,7 +249,7 @@ enum {
 	S_CYCLES, S_ACCEPTED, S_SOCKET_FAIL, S_BIND_FAIL, S_LISTEN_FAIL,
 	S_SHUTDOWN_FAIL, S_ACCEPT_EINVAL, S_ACCEPT_ERR, S_HELD_BAD,
 	S_VICTIMS, S_VICTIMS_KILLED, S_AGGRESSORS, S_THREAD_ACCEPTED,
-	S_MAX,
+	S_READ_BYTES, S_MAX,
 };
 
 _Static_assert(S_MAX <= 40, "struct counters is too small");
@@ -263,6 +268,7 @@ static const char * const server_names[S_MAX] = {
 	[S_VICTIMS_KILLED]	= "victims_killed",
 	[S_AGGRESSORS]		= "aggressors",
 	[S_THREAD_ACCEPTED]	= "thread_accepted",
+	[S_READ_BYTES]		= "read_bytes",
 };
 
 struct held {
@@ -274,6 +280,7 @@ struct held {
 static struct held held[MAX_HELD];
 static int nheld;
 static struct counters srv = { .names = server_names, .n = S_MAX };
+static uint32_t srv_seed = 2463534242u;
 static int srv_budget = MAX_REPORTS;
 
 /*
@@ -294,6 +301,26 @@ static bool healthy(int fd, int *err)
 	return !*err && !(p.revents & (POLLIN | POLLERR | POLLHUP | POLLRDHUP));
 }
 
+/*
+ * Read what a data client sent: nothing, one chunk or all that waits,
+ * at random, so that close() finds unread data or none.
+ */
+static void read_some(int fd)
+{
+	static char buf[16384];
+	int chunks = rnd(&srv_seed) % 3 ? 1 : 64;
+	ssize_t n;
+
+	if (rnd(&srv_seed) % 3 == 0)
+		return;
+	while (chunks-- > 0) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0)
+			return;
+		srv.v[S_READ_BYTES] += n;
+	}
+}
+
 static void held_close(int i)
 {
 	struct held *h = &held[i];
@@ -309,6 +336,7 @@ static void held_close(int i)
 			       err ? strerror(err) : "hang-up");
 		}
 	}
+	read_some(h->fd);
 	close_rst(h->fd);
 	held[i] = held[--nheld];
 }
@@ -636,6 +664,7 @@ enum {
 	C_ATTEMPTS, C_CONNECTED, C_REFUSED, C_TIMEOUT, C_RESET, C_OTHER,
 	C_SOCKET_FAIL, C_BIND_FAIL, C_RST, C_FIN, C_SYNRST, C_SYNRST_EST,
 	C_WAIT, C_WAIT_RESET, C_WAIT_EOF, C_WAIT_TIMEOUT, C_WAIT_OTHER,
+	C_DATA, C_DATA_BYTES,
 	C_VICTIMS, C_VICTIMS_CONNECTED, C_VICTIMS_RESET, C_VICTIMS_BAD,
 	C_VICTIMS_RESET_IN_CONNECT, C_AGGRESSORS, C_AGGRESSORS_CONNECTED, C_AGGRESSORS_SYNRST,
 	C_MAX_GAP_MS, C_MAX,
@@ -661,6 +690,8 @@ static const char * const client_names[C_MAX] = {
 	[C_WAIT_EOF]		= "wait_eof",
 	[C_WAIT_TIMEOUT]	= "wait_timeout",
 	[C_WAIT_OTHER]		= "wait_other",
+	[C_DATA]		= "data",
+	[C_DATA_BYTES]		= "data_bytes",
 	[C_VICTIMS]		= "victims",
 	[C_VICTIMS_CONNECTED]	= "victims_connected",
 	[C_VICTIMS_RESET]	= "victims_reset",
@@ -738,6 +769,36 @@ static int wait_reset(struct cthread *ct, int fd)
 	report(&ct->budget, "client: after connect: recv %zd: %s", r,
 	       r < 0 ? strerror(errno) : "data");
 	return C_WAIT_OTHER;
+}
+
+/* The data pattern: a burst of 1 B..128 KiB within 20 ms, then a close. */
+static void send_burst(struct cthread *ct, int fd)
+{
+	static const char buf[16384];
+	long left = 1 + rnd(&ct->seed) % (128 * 1024);
+	long deadline = now_ms() + 20;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	ssize_t n;
+
+	ct->c.v[C_DATA]++;
+	while (left > 0 && now_ms() < deadline) {
+		size_t len = left < (long)sizeof(buf) ? (size_t)left :
+							sizeof(buf);
+
+		n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			left -= n;
+			ct->c.v[C_DATA_BYTES] += n;
+		} else if (n < 0 && errno == EAGAIN) {
+			poll(&p, 1, 5);
+		} else {
+			break;
+		}
+	}
+	if (rnd(&ct->seed) & 1)
+		close(fd);
+	else
+		close_rst(fd);
 }
 
 static void attempt(struct cthread *ct, int pattern, int port, int role)
@@ -831,6 +892,9 @@ static void attempt(struct cthread *ct, int pattern, int port, int role)
 	case P_FIN:
 		v[C_FIN]++;
 		close(fd);
+		break;
+	case P_DATA:
+		send_burst(ct, fd);
 		break;
 	case P_WAIT:
 		v[C_WAIT]++;
