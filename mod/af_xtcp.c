@@ -201,7 +201,10 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 	}
 	__skb_queue_purge(&sk->sk_receive_queue);
 	WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
+	sock_reset_flag(sk, SOCK_DONE);
 	inet_csk_delack_init(sk);
+	/* Never zero: window selection divides by it. */
+	inet_csk(sk)->icsk_ack.rcv_mss = TCP_MIN_MSS;
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
 		inet->inet_saddr = 0;
 		inet->inet_rcv_saddr = 0;

@@ -108,8 +108,16 @@ static void xtcp_reset(struct sock *sk)
 		sk_error_report(sk);
 }
 
-/* tcp_initialize_rcv_mss(): a first guess at the peer's segment size. */
-static void xtcp_initialize_rcv_mss(struct sock *sk)
+/**
+ * xtcp_initialize_rcv_mss - a first guess at the peer's segment size
+ * @sk: a child being created, or at the third ACK; locked
+ *
+ * tcp_initialize_rcv_mss(): the smallest of our MSS, the peer's, half
+ * the window and TCP_MSS_DEFAULT, at least TCP_MIN_MSS, in bytes.
+ * Window selection and the quick-ACK count divide by it, so a child
+ * has it from creation on, as stock's has (tcp_v4_syn_recv_sock()).
+ */
+void xtcp_initialize_rcv_mss(struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int hint = min_t(unsigned int, tp->advmss, tp->mss_cache);

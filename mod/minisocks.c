@@ -490,6 +490,8 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 	xtcp_assign_congestion_control(newsk);
 	xtcp_sync_mss(newsk, dst_mtu(dst));
 	newtp->advmss = xtcp_mss_clamp(newsk, tcp_dst_advmss(dst));
+	/* Before any segment: a reset child's window divides by it. */
+	xtcp_initialize_rcv_mss(newsk);
 
 	if (xtcp_inherit_port(sk, newsk))
 		goto put_and_exit;

@@ -520,6 +520,7 @@ int xtcp_cong_init(void);
 void xtcp_cong_exit(void);
 
 /* established.c: the connected socket's state machine */
+void xtcp_initialize_rcv_mss(struct sock *sk);
 void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb);
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req);

@@ -23,7 +23,7 @@
 #   2. shutdown(SHUT_RD) + listen(): one listener socket loops
 #      shutdown(SHUT_RD), listen() again, a random 0-20 ms of accept()s,
 #      while a second server thread sits in a blocking accept() and the
-#      clients of phase 1 handshake and send.
+#      clients of phase 1, without window scaling, handshake and send.
 #   3. SYN flood with SYN cookies while the listener closes:
 #      net.xtcp.syncookies=1 (and net.ipv4.tcp_syncookies=1), backlog 8,
 #      hping3 --flood -S from a silent spoofed source (198.18.0.99, a
@@ -488,8 +488,13 @@ phase1() {
 
 phase2() {
 	PORT=$((PORT_BASE + 2))
+	# Clients without window scaling: a child reset before its third
+	# ACK is processed (its listener stopped listening) then takes the
+	# unscaled window path, which divides by rcv_mss.
+	ip netns exec "$XCLI" sysctl -qw net.ipv4.tcp_window_scaling=0
 	run_server_and_clients 2 shutrd --backlog 16 --hold-ms 20 --lazy 20 -- \
 		--mix rst,synrst,fin,wait,data --wait-ms 2000
+	ip netns exec "$XCLI" sysctl -qw net.ipv4.tcp_window_scaling=1
 	phase_common_checks 2 p2.server p2.client "$SRC" "$CRC"
 	data_checks 2
 	[ "$(kv p2.server shutdown_fail)" = 0 ] &&
