@@ -34,7 +34,7 @@ static int xtcp_init_sock(struct sock *sk)
 	/* Counted until xtcp_sock_destruct(); a child by sk_clone_lock(). */
 	sk_sockets_allocated_inc(sk);
 	inet_csk(sk)->icsk_rto = TCP_TIMEOUT_INIT;
-	inet_csk(sk)->icsk_rto_min = TCP_RTO_MIN;
+	inet_csk(sk)->icsk_rto_min = xtcp_rto_min_init(net);
 	inet_csk(sk)->icsk_delack_max = TCP_DELACK_MAX;
 	/* ip_setsockopt(IP_OPTIONS) calls it on every is_icsk socket. */
 	inet_csk(sk)->icsk_sync_mss = xtcp_sync_mss;
@@ -254,6 +254,8 @@ static int xtcp_stream_connect(struct socket *sock, struct sockaddr *uaddr,
 
 	lock_sock(sk);
 	if (uaddr->sa_family == AF_UNSPEC) {
+		/* Wakes a reader in sk_wait_data() with EPIPE. */
+		sk->sk_disconnects++;
 		err = sk->sk_prot->disconnect(sk, flags);
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
 	} else if (sk->sk_state != TCP_CLOSE) {

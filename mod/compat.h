@@ -206,6 +206,26 @@ static inline void xtcp_update_scaling_ratio(struct sock *sk,
 #define XTCP_WND_UPDATE_ZERO		XTCP_KERNEL_AT_LEAST(6, 12)
 
 /*
+ * A SYN that fails PAWS on a connection: 6.12 answers with a challenge
+ * ACK (RFC 5961 4.2), 6.1 as any PAWS failure, with a rate-limited
+ * duplicate ACK.
+ */
+#define XTCP_PAWS_SYN_CHALLENGE		XTCP_KERNEL_AT_LEAST(6, 12)
+
+/*
+ * A new socket's minimum RTO, jiffies: 6.12 takes it from
+ * net.ipv4.tcp_rto_min_us, 6.1 has TCP_RTO_MIN.
+ */
+static inline u32 xtcp_rto_min_init(const struct net *net)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return usecs_to_jiffies(READ_ONCE(net->ipv4.sysctl_tcp_rto_min_us));
+#else
+	return TCP_RTO_MIN;
+#endif
+}
+
+/*
  * The route's quickack metric (ip route ... quickack 1): 6.12 caches it
  * in icsk_ack.dst_quick_ack when the route is set (sk_setup_caps()),
  * 6.1 reads it from the route each time.

@@ -525,7 +525,9 @@ void xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		__kfree_skb(skb);
 		return;
 	}
+	/* tcp_cleanup_skb(): nothing of the route or IPsec stays queued. */
 	skb_dst_drop(skb);
+	secpath_reset(skb);
 	__skb_pull(skb, tcp_hdr(skb)->doff * 4);
 	tp->rx_opt.dsack = 0;
 

@@ -335,7 +335,7 @@ static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 	if (xtcp_fast_parse_options(sk, skb) && tp->rx_opt.saw_tstamp &&
 	    xtcp_paws_discard(sk, skb)) {
 		if (!th->rst) {
-			if (unlikely(th->syn))
+			if (XTCP_PAWS_SYN_CHALLENGE && unlikely(th->syn))
 				goto syn_challenge;
 			xtcp_inc_stats(net, XTCP_MIB_PAWSESTABREJECTED);
 			if (!xtcp_oow_rate_limited(net, skb,

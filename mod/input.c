@@ -472,9 +472,18 @@ int xtcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb)
 		xtcp_rcv_established(sk, skb);
 		return 0;
 	}
-	/* A socket that listens now, though it did not when queued. */
+	/*
+	 * A socket that listens now, though it did not when queued: from
+	 * __release_sock() we are in process context, and the listener path
+	 * expects softirq's (BHs off, RCU), as tcp_rcv_state_process()
+	 * provides around conn_request.
+	 */
 	if (sk->sk_state == TCP_LISTEN) {
+		rcu_read_lock();
+		local_bh_disable();
 		xtcp_v4_rcv_listen(sk, skb);
+		local_bh_enable();
+		rcu_read_unlock();
 		return 0;
 	}
 	if (xtcp_rcv_state_process(sk, skb)) {
@@ -524,6 +533,12 @@ static void xtcp_v4_rcv_sk(struct sock *sk, struct sk_buff *skb,
 		xtcp_v4_rcv_listen(sk, skb);
 		goto put;
 	}
+	/*
+	 * tcp_v4_rcv(): a segment that may sit in a queue lets go of its
+	 * conntrack entry and its device now.
+	 */
+	nf_reset_ct(skb);
+	skb->dev = NULL;
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk))
 		xtcp_v4_do_rcv(sk, skb);

@@ -349,7 +349,8 @@ static void xtcp_v4_send_reply(struct net *net, const struct xtcp_reply *rep)
 }
 
 /* The reply to @skb comes from where it went and goes where it came from. */
-static void xtcp_reply_init(struct xtcp_reply *rep, struct sk_buff *skb)
+static void xtcp_reply_init(struct xtcp_reply *rep, struct sk_buff *skb,
+			    struct net *net)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = tcp_hdr(skb);
@@ -366,7 +367,7 @@ static void xtcp_reply_init(struct xtcp_reply *rep, struct sk_buff *skb)
 	 */
 	rep->oif = tcp_v4_sdif(skb) ? inet_iif(skb) : 0;
 	/* ip_send_unicast_reply(): net.ipv4.fwmark_reflect. */
-	rep->mark = IP4_REPLY_MARK(dev_net(skb_dst(skb)->dev), skb->mark);
+	rep->mark = IP4_REPLY_MARK(net, skb->mark);
 }
 
 /**
@@ -383,13 +384,18 @@ void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct xtcp_reply rep;
+	struct net *net;
 
 	if (th->rst)
 		return;
 	if (!sk && skb_rtable(skb)->rt_type != RTN_LOCAL)
 		return;
-
-	xtcp_reply_init(&rep, skb);
+	/*
+	 * From the backlog the segment may have no route left
+	 * (skb_dst_force() in __sk_add_backlog()); a socket knows its net.
+	 */
+	net = sk ? sock_net(sk) : dev_net(skb_dst(skb)->dev);
+	xtcp_reply_init(&rep, skb, net);
 	rep.flags = TCPHDR_RST;
 	if (th->ack) {
 		rep.seq = ntohl(th->ack_seq);
@@ -400,7 +406,7 @@ void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb)
 	}
 	if (!rep.mark && sk && sk_fullsock(sk))
 		rep.mark = sk->sk_mark;
-	xtcp_v4_send_reply(dev_net(skb_dst(skb)->dev), &rep);
+	xtcp_v4_send_reply(net, &rep);
 }
 
 /**
@@ -417,7 +423,7 @@ void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 {
 	struct xtcp_reply rep;
 
-	xtcp_reply_init(&rep, skb);
+	xtcp_reply_init(&rep, skb, sock_net(sk));
 	rep.flags = TCPHDR_ACK;
 	rep.seq = tcp_rsk(req)->snt_isn + 1;
 	rep.ack_seq = tcp_rsk(req)->rcv_nxt;

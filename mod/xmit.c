@@ -203,7 +203,8 @@ static void xtcp_event_ack_sent(struct sock *sk)
 
 /*
  * __tcp_transmit_skb() for a segment without data: header, options and
- * window, then ip_queue_xmit().  Returns what the IP layer said.
+ * window, then ip_queue_xmit().  Returns -ENOMEM if no skb could be
+ * allocated, else what the IP layer said.
  */
 static int xtcp_transmit_ctl(struct sock *sk, gfp_t gfp, u8 flags)
 {
@@ -216,7 +217,7 @@ static int xtcp_transmit_ctl(struct sock *sk, gfp_t gfp, u8 flags)
 
 	skb = alloc_skb(MAX_TCP_HEADER, gfp);
 	if (unlikely(!skb))
-		return -ENOBUFS;
+		return -ENOMEM;
 	skb_reserve(skb, MAX_TCP_HEADER);
 	size = sizeof(struct tcphdr) + xtcp_established_options(sk, &opts);
 	skb_push(skb, size);
@@ -249,22 +250,27 @@ static int xtcp_transmit_ctl(struct sock *sk, gfp_t gfp, u8 flags)
  * xtcp_send_ack - acknowledge now (tcp_send_ack())
  * @sk: the connection, locked
  *
- * If no memory is left for the ACK, it is owed again within
- * TCP_DELACK_MAX, with the shortest ato, as __tcp_send_ack() does.
+ * If no memory is left for the ACK, it is owed again after
+ * TCP_DELACK_MAX, doubled at each further failure up to TCP_RTO_MAX,
+ * with the shortest ato, as __tcp_send_ack() does.  A failure further
+ * down (the IP layer's) is the network's to recover, as for stock.
  */
 void xtcp_send_ack(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
+	unsigned long delay;
 
 	if (sk->sk_state == TCP_CLOSE)
 		return;
 	if (xtcp_transmit_ctl(sk, GFP_ATOMIC | __GFP_NOWARN, TCPHDR_ACK) !=
-	    -ENOBUFS)
+	    -ENOMEM)
 		return;
+	delay = TCP_DELACK_MAX << icsk->icsk_ack.retry;
+	if (delay < TCP_RTO_MAX)
+		icsk->icsk_ack.retry++;
 	inet_csk_schedule_ack(sk);
 	icsk->icsk_ack.ato = TCP_ATO_MIN;
-	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, TCP_DELACK_MAX,
-				  TCP_RTO_MAX);
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, delay, TCP_RTO_MAX);
 }
 
 /**
