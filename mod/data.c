@@ -429,7 +429,8 @@ static void xtcp_fin(struct sock *sk)
 		/* A retransmitted FIN. */
 		break;
 	default:
-		WARN_ONCE(1, "xtcp: FIN in state %d\n", sk->sk_state);
+		/* Unreachable, as in stock: a log line, not a WARN. */
+		pr_err_ratelimited("xtcp: FIN in state %d\n", sk->sk_state);
 		break;
 	}
 	if (!sock_flag(sk, SOCK_DEAD)) {
