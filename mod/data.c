@@ -29,12 +29,6 @@
 #define XTCP_REMNANT	(TCP_FLAG_FIN | TCP_FLAG_URG | TCP_FLAG_SYN | \
 			 TCP_FLAG_PSH)
 
-/* tcp_under_memory_pressure(): xtcp's own pool (mem.c). */
-static bool xtcp_under_memory_pressure(const struct sock *sk)
-{
-	return READ_ONCE(xtcp_memory_pressure);
-}
-
 /* tcp_rmem_pressure(): the receive queue holds most of its budget. */
 static bool xtcp_rmem_pressure(const struct sock *sk)
 {

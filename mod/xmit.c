@@ -52,7 +52,7 @@ u32 __xtcp_select_window(struct sock *sk)
 		free_space = round_down(free_space, 1 << shift);
 		if (free_space < (full_space >> 1)) {
 			icsk->icsk_ack.quick = 0;
-			if (READ_ONCE(xtcp_memory_pressure))
+			if (xtcp_under_memory_pressure(sk))
 				xtcp_adjust_rcv_ssthresh(sk);
 			if (free_space < (allowed_space >> 4) ||
 			    free_space < mss || free_space < (1 << shift))
@@ -64,7 +64,7 @@ u32 __xtcp_select_window(struct sock *sk)
 	}
 	if (free_space < (full_space >> 1)) {
 		icsk->icsk_ack.quick = 0;
-		if (READ_ONCE(xtcp_memory_pressure))
+		if (xtcp_under_memory_pressure(sk))
 			xtcp_adjust_rcv_ssthresh(sk);
 		/* Never let scaling round it up past what is free. */
 		free_space = round_down(free_space, 1 << shift);

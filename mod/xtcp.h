@@ -494,6 +494,16 @@ void xtcp_sock_destruct(struct sock *sk);
 int xtcp_mem_init(void);
 void xtcp_mem_exit(void);
 
+/*
+ * tcp_under_memory_pressure(): xtcp's pool only.  Stock also asks the
+ * socket's memory cgroup; an xtcp socket has none (listen.c,
+ * xtcp_csk_accept_memcg()).
+ */
+static inline bool xtcp_under_memory_pressure(const struct sock *sk)
+{
+	return READ_ONCE(xtcp_memory_pressure);
+}
+
 /* reuseport.c: migration within SO_REUSEPORT groups */
 bool xtcp_reuseport_may_migrate(struct sock *sk);
 struct sock *xtcp_reuseport_migrate_sock(struct sock *sk,
