@@ -163,11 +163,23 @@ static void xtcp_close(struct sock *sk, long timeout)
 	/* A child's pin at once: close() returns with the port free. */
 	xtcp_fence_unpin(sk, true);
 	xtcp_done(sk);
+	/* tcp_v4_destroy_sock()'s share, as the connection is gone now. */
+	xtcp_purge_ofo_queue(sk);
 	xtcp_fence_release(sk);
 	release_sock(sk);
 
 	sock_orphan(sk);
 	sock_put(sk);
+}
+
+/* What tcp_disconnect() resets of the receiver's state. */
+static void xtcp_disconnect_rx_state(struct tcp_sock *tp)
+{
+	tp->compressed_ack = 0;
+	tp->rcv_rtt_last_tsecr = 0;
+	tp->rcv_ooopack = 0;
+	tp->duplicate_sack[0].start_seq = 0;
+	tp->duplicate_sack[0].end_seq = 0;
 }
 
 /*
@@ -194,12 +206,14 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 		xtcp_send_active_reset(sk);
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	}
-	inet_csk_clear_xmit_timers(sk);
+	xtcp_clear_xmit_timers(sk);
 	if (sk->sk_state != TCP_CLOSE) {
 		sk->sk_prot->unhash(sk);
 		inet_sk_set_state(sk, TCP_CLOSE);
 	}
 	__skb_queue_purge(&sk->sk_receive_queue);
+	xtcp_purge_ofo_queue(sk);
+	xtcp_disconnect_rx_state(tcp_sk(sk));
 	WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
 	sock_reset_flag(sk, SOCK_DONE);
 	inet_csk_delack_init(sk);

@@ -326,16 +326,57 @@ static inline bool xtcp_take_deferred_ack(struct sock *sk)
 }
 
 /*
- * skb_condense() (a fully pulled skb sheds the truesize of its frags
- * before it is charged, as tcp_add_backlog() does) is exported on 6.12,
- * not on 6.1, where a backlogged skb keeps its cost.
+ * skb_condense(): a fully pulled skb sheds the truesize of its frags
+ * before it is charged (tcp_add_backlog(), tcp_data_queue_ofo()).
+ * 6.12 exports it; 6.1 does not, so 6.1 gets a copy of its own version,
+ * which differs from 6.12's only by the devmem test 6.1 has no use for.
  */
 static inline void xtcp_skb_condense(struct sk_buff *skb)
 {
 #if XTCP_KERNEL_AT_LEAST(6, 12)
 	skb_condense(skb);
+#else
+	if (skb->data_len) {
+		if (skb->data_len > skb->end - skb->tail || skb_cloned(skb))
+			return;
+		/* The page frags can go now. */
+		__pskb_pull_tail(skb, skb->data_len);
+	}
+	/* A frag does not say its truesize: count what is left. */
+	skb->truesize = SKB_TRUESIZE(skb_end_offset(skb));
 #endif
 }
+
+/*
+ * tcp_drop_reason(): a dropped segment counts in sk_drops (what ss -m
+ * shows as "d" and SO_RXQ_OVFL reports) and is freed with its reason
+ * for the skb:kfree_skb tracepoint, which 6.12 also gives the socket.
+ */
+static inline void xtcp_drop_reason(struct sock *sk, struct sk_buff *skb,
+				    enum skb_drop_reason reason)
+{
+	sk_drops_add(sk, skb);
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	sk_skb_reason_drop(sk, skb, reason);
+#else
+	kfree_skb_reason(skb, reason);
+#endif
+}
+
+/*
+ * The out-of-order queue (data.c):
+ * - XTCP_OFO_MEASURES_RCV_MSS: 6.12 learns the peer's segment size
+ *   from out-of-order segments too (tcp_measure_rcv_mss());
+ * - XTCP_OFO_PRUNE_SPARES_LOWER: 6.12's tcp_prune_ofo_queue() stops at
+ *   the segments below the one being charged, which would only be
+ *   dropped in its place; 6.1 prunes from the top whatever arrives.
+ * - XTCP_RCV_RTT_ZERO_TS_SAMPLE: a timestamp echo 0 ms old is a 1 ms
+ *   receiver RTT sample on 6.1 (tcp_rcv_rtt_measure_ts()), no sample
+ *   on 6.12 (tcp_rtt_tsopt_us(tp, 0)).
+ */
+#define XTCP_OFO_MEASURES_RCV_MSS	XTCP_KERNEL_AT_LEAST(6, 12)
+#define XTCP_OFO_PRUNE_SPARES_LOWER	XTCP_KERNEL_AT_LEAST(6, 12)
+#define XTCP_RCV_RTT_ZERO_TS_SAMPLE	(!XTCP_KERNEL_AT_LEAST(6, 12))
 
 /*
  * 6.5 made struct proto's ioctl return its answer through a kernel

@@ -15,11 +15,16 @@
  * under it too.  poll() reads rcv_nxt and copied_seq locklessly, so they
  * are written with WRITE_ONCE().
  *
- * Not yet here (Documentation/design.rst, "Receive path"): the
- * out-of-order queue and the SACK blocks it produces, receive-queue
- * collapsing under memory pressure, urgent data, and receive-buffer
- * autotuning.  A segment beyond rcv_nxt is dropped, counted in
- * EstabUnhandled, and answered with an immediate duplicate ACK.
+ * Data beyond rcv_nxt waits in the out-of-order queue, an rbtree keyed
+ * by sequence (tcp_data_queue_ofo()), and the ACKs report it in SACK
+ * blocks (RFC 2018), most recent first; duplicates in D-SACK blocks
+ * (RFC 2883).  Once the hole is filled, tcp_ofo_queue() moves what
+ * became in-order to the receive queue.  The out-of-order queue and
+ * the SACK state change only under the socket lock, like rcv_nxt.
+ *
+ * Not yet here (Documentation/design.rst, "Receive path"): collapsing
+ * queued skbs into dense ones under memory pressure (tcp_collapse()),
+ * urgent data, ECN, and receive-buffer autotuning.
  */
 #include <net/tcp.h>
 
@@ -114,6 +119,81 @@ static void xtcp_measure_rcv_mss(struct sock *sk, const struct sk_buff *skb)
 	icsk->icsk_ack.pending |= ICSK_ACK_PUSHED;
 }
 
+/*
+ * tcp_rcv_rtt_update(): the receiver's RTT estimate (us, << 3), kept
+ * for receive-buffer autotuning and SACK compression.  Without
+ * timestamps (@win_dep) only a minimum is kept: one window's worth of
+ * data may take longer than an RTT to come if the sender is idle.
+ */
+static void xtcp_rcv_rtt_update(struct tcp_sock *tp, u32 sample, int win_dep)
+{
+	u32 new_sample, old_sample = tp->rcv_rtt_est.rtt_us;
+	long m = sample << 3;
+
+	if (old_sample == 0 || m < old_sample) {
+		new_sample = m;
+	} else {
+		if (win_dep)
+			return;
+		new_sample = old_sample - (old_sample >> 3) + sample;
+	}
+	tp->rcv_rtt_est.rtt_us = new_sample;
+}
+
+/*
+ * tcp_rcv_rtt_measure(): without timestamps, the time it took to
+ * receive one window's worth of data from when it was offered.
+ */
+static void xtcp_rcv_rtt_measure(struct tcp_sock *tp)
+{
+	u32 delta_us;
+
+	if (tp->rcv_rtt_est.time == 0)
+		goto new_measure;
+	if (before(tp->rcv_nxt, tp->rcv_rtt_est.seq))
+		return;
+	delta_us = tcp_stamp_us_delta(tp->tcp_mstamp, tp->rcv_rtt_est.time);
+	if (!delta_us)
+		delta_us = 1;
+	xtcp_rcv_rtt_update(tp, delta_us, 1);
+new_measure:
+	tp->rcv_rtt_est.seq = tp->rcv_nxt + tp->rcv_wnd;
+	tp->rcv_rtt_est.time = tp->tcp_mstamp;
+}
+
+/**
+ * xtcp_rcv_rtt_measure_ts - a receiver RTT sample from a timestamp echo
+ * @sk:  the connection, locked; tcp_mstamp refreshed for this segment
+ * @skb: the segment, its options parsed (rx_opt.rcv_tsecr on our clock)
+ *
+ * tcp_rcv_rtt_measure_ts(): once per new echo, from a segment of at
+ * least rcv_mss bytes (a full segment is sent as soon as it is
+ * acknowledged, so the echo's age is an RTT; RFC 7323 4.1).  TSvals are
+ * in ms; the sample is in us.
+ */
+void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 delta;
+
+	if (tp->rx_opt.rcv_tsecr == tp->rcv_rtt_last_tsecr)
+		return;
+	tp->rcv_rtt_last_tsecr = tp->rx_opt.rcv_tsecr;
+	if (TCP_SKB_CB(skb)->end_seq - TCP_SKB_CB(skb)->seq <
+	    inet_csk(sk)->icsk_ack.rcv_mss)
+		return;
+	delta = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC) -
+		tp->rx_opt.rcv_tsecr;
+	if (unlikely(delta >= INT_MAX / USEC_PER_MSEC))
+		return;
+	if (!delta) {
+		if (!XTCP_RCV_RTT_ZERO_TS_SAMPLE)
+			return;
+		delta = 1;
+	}
+	xtcp_rcv_rtt_update(tp, delta * USEC_PER_MSEC, 0);
+}
+
 /* tcp_incr_quickack(): ACK the next few segments at once. */
 static void xtcp_incr_quickack(struct sock *sk, unsigned int max_quickacks)
 {
@@ -179,13 +259,14 @@ static int __xtcp_grow_window(const struct sock *sk, const struct sk_buff *skb,
 /*
  * truesize_adjust(): a driver that puts the whole frame in page frags
  * (no payload in skb->head) is not charged for the head, which
- * coalescing frees or shares anyway.
+ * coalescing frees or shares anyway; an skb already condensed
+ * (!@adjust) keeps its count.
  */
-static unsigned int xtcp_truesize_adjust(const struct sk_buff *skb)
+static unsigned int xtcp_truesize_adjust(bool adjust, const struct sk_buff *skb)
 {
 	unsigned int truesize = skb->truesize;
 
-	if (!skb_headlen(skb)) {
+	if (adjust && !skb_headlen(skb)) {
 		truesize -= SKB_TRUESIZE(skb_end_offset(skb));
 		if (unlikely((int)truesize < (int)skb->len))
 			truesize = skb->truesize;
@@ -199,7 +280,8 @@ static unsigned int xtcp_truesize_adjust(const struct sk_buff *skb)
  * carry, so that the sender's window is never one we could not queue.
  * Under memory pressure it shrinks to what is reserved instead.
  */
-static void xtcp_grow_window(struct sock *sk, const struct sk_buff *skb)
+static void xtcp_grow_window(struct sock *sk, const struct sk_buff *skb,
+			     bool adjust)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int truesize;
@@ -212,7 +294,7 @@ static void xtcp_grow_window(struct sock *sk, const struct sk_buff *skb)
 		xtcp_adjust_rcv_ssthresh(sk);
 		return;
 	}
-	truesize = xtcp_truesize_adjust(skb);
+	truesize = xtcp_truesize_adjust(adjust, skb);
 	if (xtcp_win_from_space(sk, truesize) <= skb->len)
 		incr = 2 * tp->advmss;
 	else
@@ -238,6 +320,7 @@ static void xtcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 
 	inet_csk_schedule_ack(sk);
 	xtcp_measure_rcv_mss(sk, skb);
+	xtcp_rcv_rtt_measure(tcp_sk(sk));
 	if (!icsk->icsk_ack.ato) {
 		/* The first data segment: start the delayed-ACK engine. */
 		xtcp_incr_quickack(sk, TCP_MAX_QUICKACKS);
@@ -258,7 +341,7 @@ static void xtcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 	}
 	icsk->icsk_ack.lrcvtime = now;
 	if (skb->len >= 128)
-		xtcp_grow_window(sk, skb);
+		xtcp_grow_window(sk, skb, true);
 }
 
 /*
@@ -341,11 +424,61 @@ static void xtcp_clamp_window(struct sock *sk)
 }
 
 /*
- * tcp_prune_queue() without the collapsing of queued skbs into dense
- * ones, which is not built yet: clamp the window, and fail if the queue
- * is still over budget.
+ * tcp_prune_ofo_queue(): the out-of-order queue is what the sender
+ * must retransmit anyway, so under memory pressure it goes first, from
+ * its highest sequence down, at least an eighth of the buffer at a time
+ * so that a peer cannot make each segment cost a prune.  6.12 keeps the
+ * segments below @in_skb, which would otherwise be dropped only to
+ * queue one above them (compat.h).  Since the data we SACKed is gone,
+ * the SACK state is reset (RFC 2018 section 8 lets the receiver renege).
+ * Returns true if anything was dropped.
  */
-static int xtcp_prune_queue(struct sock *sk)
+static bool xtcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *in_skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct rb_node *node, *prev;
+	bool pruned = false;
+	int goal;
+
+	if (RB_EMPTY_ROOT(&tp->out_of_order_queue))
+		return false;
+	goal = sk->sk_rcvbuf >> 3;
+	node = &tp->ooo_last_skb->rbnode;
+	do {
+		struct sk_buff *skb = rb_to_skb(node);
+
+		if (XTCP_OFO_PRUNE_SPARES_LOWER &&
+		    after(TCP_SKB_CB(in_skb)->seq, TCP_SKB_CB(skb)->seq))
+			break;
+		pruned = true;
+		prev = rb_prev(node);
+		rb_erase(node, &tp->out_of_order_queue);
+		goal -= skb->truesize;
+		xtcp_drop_reason(sk, skb, SKB_DROP_REASON_TCP_OFO_QUEUE_PRUNE);
+		tp->ooo_last_skb = rb_to_skb(prev);
+		if (!prev || goal <= 0) {
+			if (atomic_read(&sk->sk_rmem_alloc) <= sk->sk_rcvbuf &&
+			    !xtcp_under_memory_pressure(sk))
+				break;
+			goal = sk->sk_rcvbuf >> 3;
+		}
+		node = prev;
+	} while (node);
+
+	if (pruned) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_OFOPRUNED);
+		if (tp->rx_opt.sack_ok)
+			tcp_sack_reset(&tp->rx_opt);
+	}
+	return pruned;
+}
+
+/*
+ * tcp_prune_queue() without collapsing queued skbs into dense ones
+ * (tcp_collapse(), not built yet): clamp the window, then give up the
+ * out-of-order queue, and fail if the socket is still over budget.
+ */
+static int xtcp_prune_queue(struct sock *sk, const struct sk_buff *in_skb)
 {
 	struct net *net = sock_net(sk);
 
@@ -356,23 +489,29 @@ static int xtcp_prune_queue(struct sock *sk)
 		xtcp_adjust_rcv_ssthresh(sk);
 	if (atomic_read(&sk->sk_rmem_alloc) <= sk->sk_rcvbuf)
 		return 0;
+	xtcp_prune_ofo_queue(sk, in_skb);
+	if (atomic_read(&sk->sk_rmem_alloc) <= sk->sk_rcvbuf)
+		return 0;
 	xtcp_inc_stats(net, XTCP_MIB_RCVPRUNED);
 	return -1;
 }
 
 /*
  * tcp_try_rmem_schedule(): charge @size bytes to the socket's receive
- * budget (sk_rcvbuf) and to xtcp's pool (net.xtcp.mem).
+ * budget (sk_rcvbuf) and to xtcp's pool (net.xtcp.mem), pruning if
+ * either is out.
  */
 static int xtcp_try_rmem_schedule(struct sock *sk, struct sk_buff *skb,
 				  unsigned int size)
 {
 	if (atomic_read(&sk->sk_rmem_alloc) > sk->sk_rcvbuf ||
 	    !sk_rmem_schedule(sk, skb, size)) {
-		if (xtcp_prune_queue(sk) < 0)
+		if (xtcp_prune_queue(sk, skb) < 0)
 			return -1;
-		if (!sk_rmem_schedule(sk, skb, size))
-			return -1;
+		while (!sk_rmem_schedule(sk, skb, size)) {
+			if (!xtcp_prune_ofo_queue(sk, skb))
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -398,6 +537,160 @@ void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq)
 	tp->rx_opt.dsack = 1;
 	tp->duplicate_sack[0].start_seq = seq;
 	tp->duplicate_sack[0].end_seq = end_seq;
+}
+
+/* tcp_sack_extend(): grow @sp by [@seq, @end_seq) if they touch. */
+static bool xtcp_sack_extend(struct tcp_sack_block *sp, u32 seq, u32 end_seq)
+{
+	if (!after(seq, sp->end_seq) && !after(sp->start_seq, end_seq)) {
+		if (before(seq, sp->start_seq))
+			sp->start_seq = seq;
+		if (after(end_seq, sp->end_seq))
+			sp->end_seq = end_seq;
+		return true;
+	}
+	return false;
+}
+
+/* tcp_dsack_extend(): one D-SACK block covers all duplicates seen. */
+static void xtcp_dsack_extend(struct sock *sk, u32 seq, u32 end_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->rx_opt.dsack)
+		xtcp_dsack_set(sk, seq, end_seq);
+	else
+		xtcp_sack_extend(tp->duplicate_sack, seq, end_seq);
+}
+
+/* tcp_sack_maybe_coalesce(): the first block grew into others: merge. */
+static void xtcp_sack_maybe_coalesce(struct tcp_sock *tp)
+{
+	struct tcp_sack_block *sp = &tp->selective_acks[0];
+	struct tcp_sack_block *swalk = sp + 1;
+	int this_sack, i;
+
+	for (this_sack = 1; this_sack < tp->rx_opt.num_sacks;) {
+		if (xtcp_sack_extend(sp, swalk->start_seq, swalk->end_seq)) {
+			tp->rx_opt.num_sacks--;
+			for (i = this_sack; i < tp->rx_opt.num_sacks; i++)
+				sp[i] = sp[i + 1];
+			continue;
+		}
+		this_sack++;
+		swalk++;
+	}
+}
+
+/**
+ * xtcp_sack_compress_send_ack - send the ACK that SACK compression held
+ * @sk: the connection, locked
+ *
+ * tcp_sack_compress_send_ack(): the compression timer's reference goes
+ * with the timer if it was still pending; one of the held ACKs is the
+ * one sent now, the others count in TCPAckCompressed.
+ */
+void xtcp_sack_compress_send_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->compressed_ack)
+		return;
+	if (hrtimer_try_to_cancel(&tp->compressed_ack_timer) == 1)
+		__sock_put(sk);
+	xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPACKCOMPRESSED,
+		       tp->compressed_ack - 1);
+	tp->compressed_ack = 0;
+	xtcp_send_ack(sk);
+}
+
+/*
+ * Of the TCP_NUM_SACKS blocks we remember, two are what a sender can
+ * expect to see (three fit beside a timestamp, and ACKs get lost).  A
+ * change beyond them must not wait for compression (tcp_input.c's
+ * TCP_SACK_BLOCKS_EXPECTED).
+ */
+#define XTCP_SACK_BLOCKS_EXPECTED	2
+
+/*
+ * tcp_sack_new_ofo_skb(): [@seq, @end_seq) was queued out of order.  The
+ * block it extends, or a new one, moves to the front: RFC 2018 section 4
+ * wants the most recently changed block first.  The oldest block falls
+ * off a full list.
+ */
+static void xtcp_sack_new_ofo_skb(struct sock *sk, u32 seq, u32 end_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sack_block *sp = &tp->selective_acks[0];
+	int cur_sacks = tp->rx_opt.num_sacks;
+	int this_sack;
+
+	if (!cur_sacks)
+		goto new_sack;
+	for (this_sack = 0; this_sack < cur_sacks; this_sack++, sp++) {
+		if (xtcp_sack_extend(sp, seq, end_seq)) {
+			if (this_sack >= XTCP_SACK_BLOCKS_EXPECTED)
+				xtcp_sack_compress_send_ack(sk);
+			for (; this_sack > 0; this_sack--, sp--)
+				swap(*sp, *(sp - 1));
+			if (cur_sacks > 1)
+				xtcp_sack_maybe_coalesce(tp);
+			return;
+		}
+	}
+	if (this_sack >= XTCP_SACK_BLOCKS_EXPECTED)
+		xtcp_sack_compress_send_ack(sk);
+	if (this_sack >= TCP_NUM_SACKS) {
+		this_sack--;
+		tp->rx_opt.num_sacks--;
+		sp--;
+	}
+	for (; this_sack > 0; this_sack--, sp--)
+		*sp = *(sp - 1);
+new_sack:
+	sp->start_seq = seq;
+	sp->end_seq = end_seq;
+	tp->rx_opt.num_sacks++;
+}
+
+/* tcp_sack_remove(): rcv_nxt advanced; blocks it covers are done. */
+static void xtcp_sack_remove(struct tcp_sock *tp)
+{
+	struct tcp_sack_block *sp = &tp->selective_acks[0];
+	int num_sacks = tp->rx_opt.num_sacks;
+	int this_sack, i;
+
+	if (RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
+		tp->rx_opt.num_sacks = 0;
+		return;
+	}
+	for (this_sack = 0; this_sack < num_sacks;) {
+		if (!before(tp->rcv_nxt, sp->start_seq)) {
+			/* A block is in the queue whole or not at all. */
+			WARN_ON_ONCE(before(tp->rcv_nxt, sp->end_seq));
+			for (i = this_sack + 1; i < num_sacks; i++)
+				tp->selective_acks[i - 1] = tp->selective_acks[i];
+			num_sacks--;
+			continue;
+		}
+		this_sack++;
+		sp++;
+	}
+	tp->rx_opt.num_sacks = num_sacks;
+}
+
+/* skb_rbtree_purge(), which the kernel does not export. */
+static void xtcp_rbtree_purge(struct rb_root *root)
+{
+	struct rb_node *p = rb_first(root);
+
+	while (p) {
+		struct sk_buff *skb = rb_entry(p, struct sk_buff, rbnode);
+
+		p = rb_next(p);
+		rb_erase(&skb->rbnode, root);
+		kfree_skb(skb);
+	}
 }
 
 /*
@@ -427,6 +720,10 @@ static void xtcp_fin(struct sock *sk)
 		pr_err_ratelimited("xtcp: FIN in state %d\n", sk->sk_state);
 		break;
 	}
+	/* Out-of-order data beyond the FIN can never be read: drop it. */
+	xtcp_rbtree_purge(&tcp_sk(sk)->out_of_order_queue);
+	if (tcp_sk(sk)->rx_opt.sack_ok)
+		tcp_sack_reset(&tcp_sk(sk)->rx_opt);
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
 		/* No POLL_HUP for a half-duplex close. */
@@ -457,6 +754,7 @@ static bool xtcp_rcvq_charge(struct sock *sk, struct sk_buff *skb)
 		}
 		if (!xtcp_try_rmem_schedule(sk, skb, skb->truesize))
 			return true;
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPRCVQDROP);
 		sk->sk_data_ready(sk);
 		return false;
 	}
@@ -465,21 +763,249 @@ static bool xtcp_rcvq_charge(struct sock *sk, struct sk_buff *skb)
 	icsk->icsk_ack.pending |= XTCP_ICSK_ACK_NOMEM | ICSK_ACK_NOW;
 	inet_csk_schedule_ack(sk);
 	sk->sk_data_ready(sk);
-	if (skb_queue_len(&sk->sk_receive_queue) && skb->len)
+	if (skb_queue_len(&sk->sk_receive_queue) && skb->len) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPRCVQDROP);
 		return false;
+	}
 	xtcp_forced_mem_schedule(sk, skb->truesize);
 	return true;
 }
 
-/* In sequence and in window: queue it, or at least its FIN. */
+/*
+ * tcp_ooo_try_coalesce(): as xtcp_try_coalesce(), and the merged skb
+ * keeps counting its segments, so that a drop counts them all.
+ */
+static bool xtcp_ooo_try_coalesce(struct sock *sk, struct sk_buff *to,
+				  struct sk_buff *from, bool *fragstolen)
+{
+	bool res = xtcp_try_coalesce(sk, to, from, fragstolen);
+
+	if (res) {
+		u32 gso_segs = max_t(u16, 1, skb_shinfo(to)->gso_segs) +
+			       max_t(u16, 1, skb_shinfo(from)->gso_segs);
+
+		skb_shinfo(to)->gso_segs = min_t(u32, gso_segs, 0xFFFF);
+	}
+	return res;
+}
+
+/*
+ * tcp_ofo_queue(): rcv_nxt moved; what the out-of-order queue holds
+ * from there on is in order now.  Parts already received are reported
+ * in one D-SACK block (RFC 2883), wholly old skbs are dropped, and a FIN
+ * ends the walk: xtcp_fin() empties the queue.
+ */
+static void xtcp_ofo_queue(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 dsack_high = tp->rcv_nxt;
+	bool fin, fragstolen, eaten;
+	struct sk_buff *skb, *tail;
+	struct rb_node *p;
+
+	p = rb_first(&tp->out_of_order_queue);
+	while (p) {
+		skb = rb_to_skb(p);
+		if (after(TCP_SKB_CB(skb)->seq, tp->rcv_nxt))
+			break;
+		if (before(TCP_SKB_CB(skb)->seq, dsack_high)) {
+			u32 dsack = dsack_high;
+
+			if (before(TCP_SKB_CB(skb)->end_seq, dsack_high))
+				dsack = TCP_SKB_CB(skb)->end_seq;
+			xtcp_dsack_extend(sk, TCP_SKB_CB(skb)->seq, dsack);
+		}
+		p = rb_next(p);
+		rb_erase(&skb->rbnode, &tp->out_of_order_queue);
+
+		if (unlikely(!after(TCP_SKB_CB(skb)->end_seq, tp->rcv_nxt))) {
+			xtcp_drop_reason(sk, skb, SKB_DROP_REASON_TCP_OFO_DROP);
+			continue;
+		}
+		tail = skb_peek_tail(&sk->sk_receive_queue);
+		eaten = tail && xtcp_try_coalesce(sk, tail, skb, &fragstolen);
+		xtcp_rcv_nxt_update(tp, TCP_SKB_CB(skb)->end_seq);
+		fin = TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN;
+		if (!eaten)
+			__skb_queue_tail(&sk->sk_receive_queue, skb);
+		else
+			kfree_skb_partial(skb, fragstolen);
+		if (unlikely(fin)) {
+			xtcp_fin(sk);
+			break;
+		}
+	}
+}
+
+/*
+ * Link @skb into the out-of-order queue, trimming what it overlaps
+ * (tcp_data_queue_ofo()'s search).  Returns false if @skb was consumed:
+ * merged into a neighbour, or all of it already queued.
+ */
+static bool xtcp_ofo_insert(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 seq = TCP_SKB_CB(skb)->seq, end_seq = TCP_SKB_CB(skb)->end_seq;
+	struct rb_node **p = &tp->out_of_order_queue.rb_node;
+	struct rb_node *parent = NULL;
+	struct sk_buff *skb1;
+	bool fragstolen;
+
+	/* The usual case: it goes at the end, after ooo_last_skb. */
+	if (xtcp_ooo_try_coalesce(sk, tp->ooo_last_skb, skb, &fragstolen))
+		goto coalesce_done;
+	if (!before(seq, TCP_SKB_CB(tp->ooo_last_skb)->end_seq)) {
+		parent = &tp->ooo_last_skb->rbnode;
+		p = &parent->rb_right;
+		goto insert;
+	}
+	while (*p) {
+		parent = *p;
+		skb1 = rb_to_skb(parent);
+		if (before(seq, TCP_SKB_CB(skb1)->seq)) {
+			p = &parent->rb_left;
+			continue;
+		}
+		if (before(seq, TCP_SKB_CB(skb1)->end_seq)) {
+			if (!after(end_seq, TCP_SKB_CB(skb1)->end_seq)) {
+				/* All of it is here already. */
+				xtcp_inc_stats(sock_net(sk),
+					       XTCP_MIB_TCPOFOMERGE);
+				xtcp_drop_reason(sk, skb,
+						 SKB_DROP_REASON_TCP_OFOMERGE);
+				xtcp_dsack_set(sk, seq, end_seq);
+				return false;
+			}
+			if (after(seq, TCP_SKB_CB(skb1)->seq)) {
+				/* Its head is here already. */
+				xtcp_dsack_set(sk, seq,
+					       TCP_SKB_CB(skb1)->end_seq);
+			} else {
+				/* Same start, and it covers skb1: replace. */
+				rb_replace_node(&skb1->rbnode, &skb->rbnode,
+						&tp->out_of_order_queue);
+				xtcp_dsack_extend(sk, TCP_SKB_CB(skb1)->seq,
+						  TCP_SKB_CB(skb1)->end_seq);
+				xtcp_inc_stats(sock_net(sk),
+					       XTCP_MIB_TCPOFOMERGE);
+				xtcp_drop_reason(sk, skb1,
+						 SKB_DROP_REASON_TCP_OFOMERGE);
+				goto merge_right;
+			}
+		} else if (xtcp_ooo_try_coalesce(sk, skb1, skb, &fragstolen)) {
+			goto coalesce_done;
+		}
+		p = &parent->rb_right;
+	}
+insert:
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, &tp->out_of_order_queue);
+merge_right:
+	/* Drop the skbs it covers; D-SACK what it overlaps. */
+	while ((skb1 = skb_rb_next(skb)) != NULL) {
+		if (!after(end_seq, TCP_SKB_CB(skb1)->seq))
+			break;
+		if (before(end_seq, TCP_SKB_CB(skb1)->end_seq)) {
+			xtcp_dsack_extend(sk, TCP_SKB_CB(skb1)->seq, end_seq);
+			break;
+		}
+		rb_erase(&skb1->rbnode, &tp->out_of_order_queue);
+		xtcp_dsack_extend(sk, TCP_SKB_CB(skb1)->seq,
+				  TCP_SKB_CB(skb1)->end_seq);
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPOFOMERGE);
+		xtcp_drop_reason(sk, skb1, SKB_DROP_REASON_TCP_OFOMERGE);
+	}
+	if (!skb1)
+		tp->ooo_last_skb = skb;
+	return true;
+
+coalesce_done:
+	/*
+	 * Without SACK the window stays put, so that the sender sees
+	 * duplicate ACKs and retransmits fast (RFC 5681 3.2).
+	 */
+	if (tp->rx_opt.sack_ok)
+		xtcp_grow_window(sk, skb, true);
+	kfree_skb_partial(skb, fragstolen);
+	return false;
+}
+
+/*
+ * tcp_data_queue_ofo(): data beyond rcv_nxt, within the window.  It is
+ * charged, queued (or merged) in the rbtree, and reported in the SACK
+ * blocks; an ACK is due at once (xtcp_ack_snd_check() decides how
+ * soon).  With no budget left it is dropped (TCPOFODrop).
+ */
+static void xtcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 seq = TCP_SKB_CB(skb)->seq, end_seq = TCP_SKB_CB(skb)->end_seq;
+
+	if (unlikely(xtcp_try_rmem_schedule(sk, skb, skb->truesize))) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPOFODROP);
+		sk->sk_data_ready(sk);
+		xtcp_drop_reason(sk, skb, SKB_DROP_REASON_PROTO_MEM);
+		return;
+	}
+	if (XTCP_OFO_MEASURES_RCV_MSS)
+		xtcp_measure_rcv_mss(sk, skb);
+	inet_csk_schedule_ack(sk);
+	tp->rcv_ooopack += max_t(u16, 1, skb_shinfo(skb)->gso_segs);
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPOFOQUEUE);
+
+	if (RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
+		/* The first hole: one SACK block. */
+		if (tp->rx_opt.sack_ok) {
+			tp->rx_opt.num_sacks = 1;
+			tp->selective_acks[0].start_seq = seq;
+			tp->selective_acks[0].end_seq = end_seq;
+		}
+		rb_link_node(&skb->rbnode, NULL,
+			     &tp->out_of_order_queue.rb_node);
+		rb_insert_color(&skb->rbnode, &tp->out_of_order_queue);
+		tp->ooo_last_skb = skb;
+	} else {
+		if (!xtcp_ofo_insert(sk, skb))
+			skb = NULL;
+		if (tp->rx_opt.sack_ok)
+			xtcp_sack_new_ofo_skb(sk, seq, end_seq);
+	}
+	if (skb) {
+		if (tp->rx_opt.sack_ok)
+			xtcp_grow_window(sk, skb, false);
+		xtcp_skb_condense(skb);
+		skb_set_owner_r(skb, sk);
+	}
+}
+
+/**
+ * xtcp_purge_ofo_queue - forget the out-of-order queue and its SACKs
+ * @sk: the connection, locked, or unreachable (its last reference)
+ *
+ * What tcp_disconnect() and tcp_v4_destroy_sock() do with it.
+ */
+void xtcp_purge_ofo_queue(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	xtcp_rbtree_purge(&tp->out_of_order_queue);
+	tp->rx_opt.dsack = 0;
+	tp->rx_opt.num_sacks = 0;
+}
+
+/*
+ * In sequence and in window: queue it, or at least its FIN, then what
+ * it makes in-order from the out-of-order queue.  Filling the last hole
+ * is worth an ACK at once (RFC 5681 4.2).
+ */
 static void xtcp_data_queue_in_order(struct sock *sk, struct sk_buff *skb)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
 	bool fragstolen;
 	int eaten;
 
 	if (!xtcp_rcvq_charge(sk, skb)) {
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPRCVQDROP);
-		kfree_skb(skb);
+		xtcp_drop_reason(sk, skb, SKB_DROP_REASON_PROTO_MEM);
 		return;
 	}
 	eaten = xtcp_queue_rcv(sk, skb, &fragstolen);
@@ -487,6 +1013,13 @@ static void xtcp_data_queue_in_order(struct sock *sk, struct sk_buff *skb)
 		xtcp_event_data_recv(sk, skb);
 	if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
 		xtcp_fin(sk);
+	if (!RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
+		xtcp_ofo_queue(sk);
+		if (RB_EMPTY_ROOT(&tp->out_of_order_queue))
+			inet_csk(sk)->icsk_ack.pending |= ICSK_ACK_NOW;
+	}
+	if (tp->rx_opt.num_sacks)
+		xtcp_sack_remove(tp);
 	if (eaten > 0)
 		kfree_skb_partial(skb, fragstolen);
 	if (!sock_flag(sk, SOCK_DEAD))
@@ -494,11 +1027,12 @@ static void xtcp_data_queue_in_order(struct sock *sk, struct sk_buff *skb)
 }
 
 /* Duplicate or unacceptable data: drop it and ACK at once. */
-static void xtcp_data_out_of_window(struct sock *sk, struct sk_buff *skb)
+static void xtcp_data_out_of_window(struct sock *sk, struct sk_buff *skb,
+				    enum skb_drop_reason reason)
 {
 	xtcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
 	inet_csk_schedule_ack(sk);
-	kfree_skb(skb);
+	xtcp_drop_reason(sk, skb, reason);
 }
 
 /**
@@ -509,7 +1043,8 @@ static void xtcp_data_out_of_window(struct sock *sk, struct sk_buff *skb)
  * RFC 9293 3.10.7.4 step 7: data at rcv_nxt goes to the receive queue;
  * data wholly before it is a retransmission, answered at once with a
  * D-SACK for it (RFC 2883); data that overlaps rcv_nxt is trimmed to
- * the new part; data beyond the window is dropped and answered.
+ * the new part; data beyond the window is dropped and answered; data
+ * in the window beyond rcv_nxt waits in the out-of-order queue.
  */
 void xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
@@ -535,7 +1070,8 @@ void xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		    !(XTCP_ZERO_WINDOW_TAKES_FIN && !skb->len &&
 		      (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN))) {
 			xtcp_inc_stats(net, XTCP_MIB_TCPZEROWINDOWDROP);
-			xtcp_data_out_of_window(sk, skb);
+			xtcp_data_out_of_window(sk, skb,
+						SKB_DROP_REASON_TCP_ZEROWINDOW);
 			return;
 		}
 		xtcp_data_queue_in_order(sk, skb);
@@ -546,13 +1082,14 @@ void xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		xtcp_inc_stats(net, XTCP_MIB_DELAYEDACKLOST);
 		xtcp_dsack_set(sk, TCP_SKB_CB(skb)->seq,
 			       TCP_SKB_CB(skb)->end_seq);
-		xtcp_data_out_of_window(sk, skb);
+		xtcp_data_out_of_window(sk, skb, SKB_DROP_REASON_TCP_OLD_DATA);
 		return;
 	}
 	/* Out of window, a zero-window probe for instance. */
 	if (!before(TCP_SKB_CB(skb)->seq,
 		    tp->rcv_nxt + xtcp_receive_window(tp))) {
-		xtcp_data_out_of_window(sk, skb);
+		xtcp_data_out_of_window(sk, skb,
+					SKB_DROP_REASON_TCP_OVERWINDOW);
 		return;
 	}
 	if (before(TCP_SKB_CB(skb)->seq, tp->rcv_nxt)) {
@@ -560,19 +1097,57 @@ void xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		xtcp_dsack_set(sk, TCP_SKB_CB(skb)->seq, tp->rcv_nxt);
 		if (!xtcp_receive_window(tp)) {
 			xtcp_inc_stats(net, XTCP_MIB_TCPZEROWINDOWDROP);
-			xtcp_data_out_of_window(sk, skb);
+			xtcp_data_out_of_window(sk, skb,
+						SKB_DROP_REASON_TCP_ZEROWINDOW);
 			return;
 		}
 		xtcp_data_queue_in_order(sk, skb);
 		return;
 	}
-	/*
-	 * Beyond rcv_nxt: stock keeps it in the out-of-order queue and
-	 * SACKs it.  Until xtcp has that queue, the segment is dropped and
-	 * the sender hears at once where the hole is.
-	 */
-	xtcp_inc_stats(net, XTCP_MIB_ESTABUNHANDLED);
-	xtcp_data_out_of_window(sk, skb);
+	xtcp_data_queue_ofo(sk, skb);
+}
+
+/*
+ * SACK compression (__tcp_ack_snd_check()'s tail): while out-of-order
+ * data keeps arriving for the same hole, the first TCP_FASTRETRANS_THRESH
+ * duplicate ACKs go at once, which is what a sender needs for fast
+ * retransmit; later ones wait up to 5 % of the RTT, at most
+ * net.ipv4.tcp_comp_sack_delay_ns, and at most tcp_comp_sack_nr of
+ * them are held.  The hrtimer holds a socket reference while queued.
+ * Returns true if the ACK must go now.
+ */
+static bool xtcp_sack_compress(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned long rtt, delay;
+
+	if (!tp->rx_opt.sack_ok ||
+	    tp->compressed_ack >= READ_ONCE(net->ipv4.sysctl_tcp_comp_sack_nr))
+		return true;
+	if (tp->compressed_ack_rcv_nxt != tp->rcv_nxt) {
+		tp->compressed_ack_rcv_nxt = tp->rcv_nxt;
+		tp->dup_ack_counter = 0;
+	}
+	if (tp->dup_ack_counter < TCP_FASTRETRANS_THRESH) {
+		tp->dup_ack_counter++;
+		return true;
+	}
+	tp->compressed_ack++;
+	if (hrtimer_is_queued(&tp->compressed_ack_timer))
+		return false;
+	/* Both estimates are in us << 3; the receiver's may be all we have. */
+	rtt = tp->rcv_rtt_est.rtt_us;
+	if (tp->srtt_us && tp->srtt_us < rtt)
+		rtt = tp->srtt_us;
+	delay = min_t(unsigned long,
+		      READ_ONCE(net->ipv4.sysctl_tcp_comp_sack_delay_ns),
+		      rtt * (NSEC_PER_USEC >> 3) / 20);
+	sock_hold(sk);
+	hrtimer_start_range_ns(&tp->compressed_ack_timer, ns_to_ktime(delay),
+			       READ_ONCE(net->ipv4.sysctl_tcp_comp_sack_slack_ns),
+			       HRTIMER_MODE_REL_PINNED_SOFT);
+	return false;
 }
 
 /**
@@ -581,7 +1156,10 @@ void xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
  *
  * RFC 1122 4.2.3.2 and RFC 5681 4.2: at once when more than one full
  * segment is unacknowledged and the window would move, in quick-ACK
- * mode, or when the state asks for it; otherwise within ato.
+ * mode, or when the state asks for it; otherwise within ato.  With
+ * out-of-order data queued, at once or compressed (xtcp_sack_compress()).
+ * An ACK that SACK compression sends at once is never left to
+ * release_sock() on 6.12 either (stock's "goto send_now").
  */
 void xtcp_ack_snd_check(struct sock *sk)
 {
@@ -599,5 +1177,10 @@ void xtcp_ack_snd_check(struct sock *sk)
 			xtcp_send_ack(sk);
 		return;
 	}
-	xtcp_send_delayed_ack(sk);
+	if (RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
+		xtcp_send_delayed_ack(sk);
+		return;
+	}
+	if (xtcp_sack_compress(sk))
+		xtcp_send_ack(sk);
 }

@@ -74,7 +74,7 @@ void xtcp_done(struct sock *sk)
 		sk->sk_prot->unhash(sk);
 		inet_sk_set_state(sk, TCP_CLOSE);
 	}
-	inet_csk_clear_xmit_timers(sk);
+	xtcp_clear_xmit_timers(sk);
 	xtcp_put_port(sk);
 	xtcp_cleanup_congestion_control(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
@@ -139,7 +139,8 @@ static void xtcp_init_buffer_space(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	int maxwin;
 
-	tp->rcvq_space.time = div_u64(ktime_get_ns(), NSEC_PER_USEC);
+	xtcp_mstamp_refresh(tp);
+	tp->rcvq_space.time = tp->tcp_mstamp;
 	tp->rcvq_space.seq = tp->copied_seq;
 	maxwin = xtcp_full_space(sk);
 	if (tp->window_clamp >= maxwin) {
@@ -483,8 +484,10 @@ static int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
+	struct tcp_sock *tp = tcp_sk(sk);
 
-	tcp_sk(sk)->rx_opt.saw_tstamp = 0;
+	xtcp_mstamp_refresh(tp);
+	tp->rx_opt.saw_tstamp = 0;
 	if (!th->ack && !th->rst && !th->syn) {
 		kfree_skb(skb);
 		return;
@@ -495,6 +498,7 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
+	xtcp_rcv_rtt_measure_ts(sk, skb);
 	xtcp_data_queue(sk, skb);
 	xtcp_ack_snd_check(sk);
 }
@@ -519,6 +523,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 	if (sk->sk_state == TCP_CLOSE)
 		goto discard;
+	xtcp_mstamp_refresh(tp);
 	if (!th->ack && !th->rst && !th->syn)
 		goto discard;
 	if (!xtcp_validate_incoming(sk, skb, 0))

@@ -122,7 +122,9 @@ void xtcp_forced_mem_schedule(struct sock *sk, int size)
  * @sk: the socket
  *
  * The socket leaves the pool's count (tcp_v4_destroy_sock() does it for
- * stock; every xtcp socket, created or cloned, ends here), then
+ * stock; every xtcp socket, created or cloned, ends here), the
+ * out-of-order queue of a child that no close() or disconnect reached
+ * (a listener's unaccepted child reset by its peer) is freed, then
  * inet_sock_destruct() gives back its reserved and forward-allocated
  * memory and checks that nothing is left charged.
  *
@@ -132,6 +134,7 @@ void xtcp_sock_destruct(struct sock *sk)
 {
 	xtcp_fence_destruct(sk);
 	sk_sockets_allocated_dec(sk);
+	xtcp_purge_ofo_queue(sk);
 	inet_sock_destruct(sk);
 }
 

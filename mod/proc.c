@@ -64,6 +64,11 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TCPABORTONDATA]	= "TCPAbortOnData",
 	[XTCP_MIB_TCPABORTONCLOSE]	= "TCPAbortOnClose",
 	[XTCP_MIB_TCPBACKLOGDROP]	= "TCPBacklogDrop",
+	[XTCP_MIB_TCPOFOQUEUE]		= "TCPOFOQueue",
+	[XTCP_MIB_TCPOFODROP]		= "TCPOFODrop",
+	[XTCP_MIB_TCPOFOMERGE]		= "TCPOFOMerge",
+	[XTCP_MIB_OFOPRUNED]		= "OfoPruned",
+	[XTCP_MIB_TCPACKCOMPRESSED]	= "TCPAckCompressed",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)

@@ -149,11 +149,12 @@ drop:
 
 /*
  * The socket's timers, set up as tcp_init_xmit_timers() sets up stock's:
- * icsk_retransmit_timer, icsk_delack_timer and icsk_keepalive_timer.
- * A timer armed through sk_reset_timer() holds a reference on the
- * socket; each handler gives it back at its end, as stock's do.
- * xtcp_done() stops them (inet_csk_clear_xmit_timers(), as
- * tcp_v4_destroy_sock() does), so none outlives the connection.
+ * icsk_retransmit_timer, icsk_delack_timer and icsk_keepalive_timer,
+ * and the compressed_ack_timer hrtimer.  A timer armed through
+ * sk_reset_timer() or started by xtcp_sack_compress() holds a reference
+ * on the socket; each handler gives it back at its end, as stock's do.
+ * xtcp_done() and disconnect stop them (xtcp_clear_xmit_timers(), as
+ * tcp_done() and tcp_disconnect() do), so none outlives the connection.
  *
  * The retransmit and keepalive timers have no work until the send path
  * and keepalive land, but generic code can arm the latter: on 6.12 a
@@ -181,6 +182,12 @@ static void xtcp_delack_timer_handler(struct sock *sk)
 
 	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
 		return;
+	/* SACK compression's timer, deferred by xtcp_compressed_ack_kick(). */
+	if (tcp_sk(sk)->compressed_ack) {
+		xtcp_mstamp_refresh(tcp_sk(sk));
+		xtcp_sack_compress_send_ack(sk);
+		return;
+	}
 	if (!(icsk->icsk_ack.pending & ICSK_ACK_TIMER))
 		return;
 	if (time_after(icsk->icsk_ack.timeout, jiffies)) {
@@ -245,6 +252,34 @@ void xtcp_release_cb(struct sock *sk)
 		xtcp_send_ack(sk);
 }
 
+/*
+ * tcp_compressed_ack_kick(): the ACKs SACK compression held are due
+ * (data.c, xtcp_sack_compress()).  A soft hrtimer, so this runs in
+ * softirq context; the reference taken when it was started is given
+ * back here.  One of the held ACKs is the one sent.  If a process owns
+ * the socket, the delayed-ACK handler does it from release_sock().
+ */
+static enum hrtimer_restart xtcp_compressed_ack_kick(struct hrtimer *timer)
+{
+	struct tcp_sock *tp = container_of(timer, struct tcp_sock,
+					   compressed_ack_timer);
+	struct sock *sk = (struct sock *)tp;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk)) {
+		if (tp->compressed_ack) {
+			tp->compressed_ack--;
+			xtcp_send_ack(sk);
+		}
+	} else if (!test_and_set_bit(TCP_DELACK_TIMER_DEFERRED,
+				     &sk->sk_tsq_flags)) {
+		sock_hold(sk);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return HRTIMER_NORESTART;
+}
+
 static void xtcp_keepalive_timer(struct timer_list *t)
 {
 	struct inet_connection_sock *icsk =
@@ -263,6 +298,26 @@ static void xtcp_keepalive_timer(struct timer_list *t)
  */
 void xtcp_init_xmit_timers(struct sock *sk)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
+
 	inet_csk_init_xmit_timers(sk, &xtcp_write_timer, &xtcp_delack_timer,
 				  &xtcp_keepalive_timer);
+	hrtimer_init(&tp->compressed_ack_timer, CLOCK_MONOTONIC,
+		     HRTIMER_MODE_REL_PINNED_SOFT);
+	tp->compressed_ack_timer.function = xtcp_compressed_ack_kick;
+}
+
+/**
+ * xtcp_clear_xmit_timers - stop a socket's timers (tcp_clear_xmit_timers())
+ * @sk: the socket, locked, or its last user
+ *
+ * A pending timer's reference is dropped with it.  A handler already
+ * running on another CPU keeps its own and gives it back itself; it
+ * finds the socket closed (xtcp_send_ack() does nothing then).
+ */
+void xtcp_clear_xmit_timers(struct sock *sk)
+{
+	if (hrtimer_try_to_cancel(&tcp_sk(sk)->compressed_ack_timer) == 1)
+		__sock_put(sk);
+	inet_csk_clear_xmit_timers(sk);
 }

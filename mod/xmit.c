@@ -181,12 +181,22 @@ static u32 xtcp_acceptable_seq(const struct sock *sk)
 }
 
 /*
- * tcp_event_ack_sent(): an ACK went out, so no delayed one is owed, and
- * one quick ACK is used up (tcp_dec_quickack_mode()).
+ * tcp_event_ack_sent(): an ACK went out, so no delayed one is owed, the
+ * ones SACK compression held are answered (TCPAckCompressed), and one
+ * quick ACK is used up (tcp_dec_quickack_mode()).
  */
 static void xtcp_event_ack_sent(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (unlikely(tp->compressed_ack)) {
+		xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPACKCOMPRESSED,
+			       tp->compressed_ack);
+		tp->compressed_ack = 0;
+		if (hrtimer_try_to_cancel(&tp->compressed_ack_timer) == 1)
+			__sock_put(sk);
+	}
 
 	if (icsk->icsk_ack.quick) {
 		const unsigned int pkts = inet_csk_ack_scheduled(sk) ? 1 : 0;

@@ -275,6 +275,11 @@ enum xtcp_mib {
 	XTCP_MIB_TCPABORTONDATA,
 	XTCP_MIB_TCPABORTONCLOSE,
 	XTCP_MIB_TCPBACKLOGDROP,
+	XTCP_MIB_TCPOFOQUEUE,
+	XTCP_MIB_TCPOFODROP,
+	XTCP_MIB_TCPOFOMERGE,
+	XTCP_MIB_OFOPRUNED,
+	XTCP_MIB_TCPACKCOMPRESSED,
 	XTCP_MIB_MAX
 };
 
@@ -519,6 +524,7 @@ struct sock *xtcp_cookie_v4_check(struct sock *sk, struct sk_buff *skb);
 /* timer.c */
 void xtcp_reqsk_timer_handler(struct timer_list *t);
 void xtcp_init_xmit_timers(struct sock *sk);
+void xtcp_clear_xmit_timers(struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
 unsigned long xtcp_reqsk_timeout(const struct request_sock *req);
 
@@ -540,8 +546,24 @@ void xtcp_done(struct sock *sk);
 bool xtcp_epollin_ready(const struct sock *sk, int target);
 void xtcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);
 void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq);
+void xtcp_sack_compress_send_ack(struct sock *sk);
+void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb);
 void xtcp_data_queue(struct sock *sk, struct sk_buff *skb);
+void xtcp_purge_ofo_queue(struct sock *sk);
 void xtcp_ack_snd_check(struct sock *sk);
+
+/*
+ * tcp_mstamp_refresh(): tcp_mstamp is the connection's clock for this
+ * segment (us), read by the receiver's RTT estimate; tcp_clock_cache the
+ * same instant in ns.  Written under the socket lock.
+ */
+static inline void xtcp_mstamp_refresh(struct tcp_sock *tp)
+{
+	u64 val = ktime_get_ns();
+
+	tp->tcp_clock_cache = val;
+	tp->tcp_mstamp = div_u64(val, NSEC_PER_USEC);
+}
 
 /* recvmsg.c: what a reader of the connection sees */
 int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
