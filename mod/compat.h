@@ -165,6 +165,38 @@ static inline void xtcp_scaling_ratio_init(struct sock *sk)
 }
 
 /*
+ * The buffer that holds a window of @win bytes, the inverse of
+ * xtcp_win_from_space() (receive autotuning, tcp_rcv_space_adjust()):
+ * 6.7 divides by the learned payload/truesize ratio
+ * (tcp_space_from_win()); before, the window was counted in full
+ * segments, each costing the truesize of an advmss segment raised until
+ * its window covers advmss.
+ */
+static inline u64 xtcp_space_from_win(const struct sock *sk, u64 win)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 7)
+	u64 val = win << TCP_RMEM_TO_WIN_SCALE;
+
+	do_div(val, tcp_sk(sk)->scaling_ratio);
+	return val;
+#else
+	const struct tcp_sock *tp = tcp_sk(sk);
+	int rcvmem = SKB_TRUESIZE(tp->advmss + MAX_TCP_HEADER);
+
+	while (xtcp_win_from_space(sk, rcvmem) < tp->advmss)
+		rcvmem += 128;
+	do_div(win, tp->advmss);
+	return win * rcvmem;
+#endif
+}
+
+/*
+ * tcp_rcv_space_adjust() on 6.12 counts only what the reader took in the
+ * last RTT, not what still waits in the receive queue; 6.1 counts both.
+ */
+#define XTCP_RCVQ_SPACE_MINUS_INQ	XTCP_KERNEL_AT_LEAST(6, 12)
+
+/*
  * tcp_measure_rcv_mss() since 6.7: a segment of a new size teaches the
  * payload/truesize ratio, and the window clamp follows it.
  */

@@ -24,7 +24,7 @@
  *
  * Not yet here (Documentation/design.rst, "Receive path"): collapsing
  * queued skbs into dense ones under memory pressure (tcp_collapse()),
- * urgent data, ECN, and receive-buffer autotuning.
+ * urgent data, and ECN.
  */
 #include <net/tcp.h>
 
@@ -192,6 +192,61 @@ void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb)
 		delta = 1;
 	}
 	xtcp_rcv_rtt_update(tp, delta * USEC_PER_MSEC, 0);
+}
+
+/**
+ * xtcp_rcv_space_adjust - receive-buffer autotuning (tcp_rcv_space_adjust())
+ * @sk: the connection, locked by the reader; called after each copy
+ *
+ * Once per receiver RTT (rcv_rtt_est), if the reader took more than in
+ * the RTT before, the buffer grows to hold twice that plus 16 segments,
+ * and more in proportion to the growth (a sender in slow start doubles
+ * each RTT, and our ACK now is for the next RTT), up to
+ * net.ipv4.tcp_rmem[2], unless net.ipv4.tcp_moderate_rcvbuf is off or
+ * the user set SO_RCVBUF.  The window clamp follows; the window itself
+ * grows as rcv_ssthresh lets it (xtcp_grow_window()).
+ */
+void xtcp_rcv_space_adjust(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	int time, copied;
+
+	xtcp_mstamp_refresh(tp);
+	time = tcp_stamp_us_delta(tp->tcp_mstamp, tp->rcvq_space.time);
+	if (time < (tp->rcv_rtt_est.rtt_us >> 3) || tp->rcv_rtt_est.rtt_us == 0)
+		return;
+	/* Bytes the reader took in the last RTT. */
+	copied = tp->copied_seq - tp->rcvq_space.seq;
+	if (XTCP_RCVQ_SPACE_MINUS_INQ)
+		copied -= tp->rcv_nxt - tp->copied_seq;
+	if (copied <= tp->rcvq_space.space)
+		goto new_measure;
+
+	if (READ_ONCE(net->ipv4.sysctl_tcp_moderate_rcvbuf) &&
+	    !(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
+		u64 rcvwin, grow;
+		int rcvbuf;
+
+		/* Twice a steady window for losses, plus a cushion. */
+		rcvwin = ((u64)copied << 1) + 16 * tp->advmss;
+		/* And the sender's growth. */
+		grow = rcvwin * (copied - tp->rcvq_space.space);
+		do_div(grow, tp->rcvq_space.space);
+		rcvwin += (grow << 1);
+
+		rcvbuf = min_t(u64, xtcp_space_from_win(sk, rcvwin),
+			       READ_ONCE(net->ipv4.sysctl_tcp_rmem[2]));
+		if (rcvbuf > sk->sk_rcvbuf) {
+			WRITE_ONCE(sk->sk_rcvbuf, rcvbuf);
+			WRITE_ONCE(tp->window_clamp,
+				   xtcp_win_from_space(sk, rcvbuf));
+		}
+	}
+	tp->rcvq_space.space = copied;
+new_measure:
+	tp->rcvq_space.seq = tp->copied_seq;
+	tp->rcvq_space.time = tp->tcp_mstamp;
 }
 
 /* tcp_incr_quickack(): ACK the next few segments at once. */

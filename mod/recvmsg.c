@@ -189,6 +189,7 @@ found_ok_skb:
 			sk_peek_offset_fwd(sk, used);
 		else
 			sk_peek_offset_bwd(sk, used);
+		xtcp_rcv_space_adjust(sk);
 		if (used + offset < skb->len)
 			continue;
 		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)

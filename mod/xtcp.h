@@ -548,6 +548,7 @@ void xtcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);
 void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq);
 void xtcp_sack_compress_send_ack(struct sock *sk);
 void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb);
+void xtcp_rcv_space_adjust(struct sock *sk);
 void xtcp_data_queue(struct sock *sk, struct sk_buff *skb);
 void xtcp_purge_ofo_queue(struct sock *sk);
 void xtcp_ack_snd_check(struct sock *sk);
