@@ -9,10 +9,9 @@ ISN), and so is what the server's read() returns (length, digest, EOF,
 error).  Each scenario also checks the stock side against what the
 kernel source says stock TCP does.
 
-Not compared yet, because xtcp does not build it yet: the out-of-order
-queue (SACK blocks for data beyond a hole), and anything the server
-sends (data, FIN).  Connections end with an abort (SO_LINGER {1, 0}),
-whose RST both stacks send.
+Not compared yet, because xtcp does not build it yet: anything the
+server sends (data, FIN).  Connections end with an abort (SO_LINGER
+{1, 0}), whose RST both stacks send.
 """
 import hashlib
 import socket
@@ -305,10 +304,48 @@ def upload_nc(ctx, side, lport):
         return "nc timed out"
 
 
+def sunk_note(ctx, side, lport, client_note):
+    """Wait for the server's report on the upload from `lport`."""
+    side.note(client_note, "client")
+    me = [ctx.cfg.cli_ip, lport]
+    ev = ctx.agent.wait_event(
+        lambda e: e.get("ev") == "accept" and
+        e.get("lid") == side.lid and e["peer"] == me, 3.0)
+    side.note(ACCEPTED if ev else "no accept()", "accept")
+    ev = ctx.agent.wait_event(
+        lambda e: e.get("ev") == "sunk" and
+        e.get("lid") == side.lid and e["peer"] == me, 20.0)
+    side.note("sunk %d bytes sha256 %s, %s" % (
+        ev["len"], ev["sha256"][:16], ev["result"]) if ev
+        else "server: no report", "server")
+    if ev:
+        before, after = ev["rcvbuf"]
+        X.log("%s: SO_RCVBUF %s -> %s" % (side.name, before, after))
+        side.note("receive buffer grew" if None not in (before, after) and
+                  after > before else "receive buffer stayed", "rcvbuf")
+
+
+def ofo_queued(side):
+    """TCPOFOQueue of this side's stack (xtcp_stat for xtcp)."""
+    rep = side.ctx.agent.call("stats")
+    table = rep["stock" if side.name == "stock" or side.ctx.cfg.selftest
+                else "xtcp"]
+    return sum(v for k, v in table.items() if k.endswith("TCPOFOQueue"))
+
+
+# The client's NIC reorders and loses what the client sends: the
+# server's out-of-order queue and SACK blocks carry the transfer.
+NETEM = ["delay", "2ms", "reorder", "25%", "50%", "loss", "1%"]
+
+
 def test_y(ctx):
     """Real clients write 1 MiB to a server that reads to EOF: what the
     server read (length, SHA-256, how the stream ended) must be stock's,
-    and stock's must be the whole upload."""
+    and stock's must be the whole upload.  The receive buffer must have
+    grown by autotuning (tcp_rcv_space_adjust()) on both.  The last
+    upload crosses netem
+    reordering and loss, and both servers must have queued data out of
+    order (TCPOFOQueue)."""
     want = "sunk %d bytes sha256 %s, eof" % (
         len(UPLOAD), hashlib.sha256(UPLOAD).hexdigest()[:16])
     for name, binary, client in (("python-socket", None, upload_python),
@@ -318,21 +355,119 @@ def test_y(ctx):
 
         def scen(side, client=client):
             lport = ctx.next_client_port()
-            side.note(client(ctx, side, lport), "client")
-            me = [ctx.cfg.cli_ip, lport]
-            ev = ctx.agent.wait_event(
-                lambda e: e.get("ev") == "accept" and
-                e.get("lid") == side.lid and e["peer"] == me, 3.0)
-            side.note(ACCEPTED if ev else "no accept()", "accept")
-            ev = ctx.agent.wait_event(
-                lambda e: e.get("ev") == "sunk" and
-                e.get("lid") == side.lid and e["peer"] == me, 20.0)
-            side.note("sunk %d bytes sha256 %s, %s" % (
-                ev["len"], ev["sha256"][:16], ev["result"]) if ev
-                else "server: no report", "server")
+            sunk_note(ctx, side, lport, client(ctx, side, lport))
 
         ctx.pair("y.upload 1 MiB, %s" % name, scen, greet=X.SINK,
-                 sanity=lambda tr: problems(want_note(tr, "server", want)))
+                 sanity=lambda tr: problems(
+                     want_note(tr, "server", want),
+                     want_note(tr, "rcvbuf", "receive buffer grew")))
+
+    name = "y.upload 1 MiB through netem %s" % " ".join(NETEM)
+    tc = ["tc", "qdisc", "replace", "dev", ctx.cli_if, "root", "netem"]
+    try:
+        X.run(tc + NETEM)
+    except X.SetupError as e:
+        ctx.report(name, True, skip="no netem qdisc: %s" % e)
+        return
+
+    def lossy(side):
+        before = ofo_queued(side)
+        lport = ctx.next_client_port()
+        sunk_note(ctx, side, lport, upload_python(ctx, side, lport))
+        side.note("out-of-order data queued" if ofo_queued(side) > before
+                  else "nothing queued out of order", "ofo")
+
+    try:
+        ctx.pair(name, lossy, greet=X.SINK,
+                 sanity=lambda tr: problems(
+                     want_note(tr, "server", want),
+                     want_note(tr, "ofo", "out-of-order data queued")))
+    finally:
+        X.run(["tc", "qdisc", "del", "dev", ctx.cli_if, "root"],
+              check=False)
+
+
+# ---------------------------------------------------------------------
+# z. holes: the out-of-order queue and its SACK blocks
+# ---------------------------------------------------------------------
+
+# (label, stream offset) of 100-byte segments, in the order sent.
+HOLES = (("d1", 0), ("h1", 200), ("h2", 400), ("h3", 300), ("dup", 250),
+         ("h4", 600), ("h5", 800), ("h6", 1000), ("lap", 550),
+         ("fill1", 100), ("fill2", 500), ("fill3", 700), ("fill4", 900))
+HOLES_END = 1100
+
+
+def holes(opts):
+    """Segments beyond holes (tcp_data_queue_ofo()): each is ACKed at
+    once with the SACK blocks of RFC 2018, the changed block first and
+    as many as fit beside the timestamp; data already queued out of
+    order gets a D-SACK (RFC 2883); filling a hole moves what follows
+    to the receive queue (tcp_ofo_queue()) with a D-SACK for what the
+    filler overlapped.  Then a FIN beyond a hole is held until the hole
+    is filled, and the read sees all the data, then EOF."""
+    def scen(side):
+        f = side.flow("c")
+        if not opened(f, opts):
+            return
+        for label, off in HOLES:
+            data(f, label, off, 100, byte=bytes([0x41 + off // 100]))
+            f.expect(1, 1.0)
+        f.mark("read")
+        f.cur.notes.append(side.recv(f, HOLES_END))
+        f.send("fin-beyond", f.seg("FA", seq=f.isn + 1 + HOLES_END + 100,
+                                   payload=b"q" * 100))
+        f.expect(1, 1.0)
+        data(f, "fin-fill", HOLES_END, 100, byte=b"p")
+        f.expect(1, 1.0)
+        f.mark("read-rest")
+        f.cur.notes.append(side.recv(f, 200))
+        f.mark("eof")
+        f.cur.notes.append(side.recv(f, 1))
+        abort(side, f)
+    return scen
+
+
+def holes_sanity(opts):
+    """What tcp_input.c makes of HOLES, per SYN layout."""
+    # SACK blocks that fit: 3 beside a timestamp, else 4 (RFC 2018 3).
+    room = 3 if opts == "all" else 4
+
+    def blocks(tr, label, *spans):
+        if opts == "mss":
+            return None
+        return want_sack(tr, label, "SAck=" + ",".join(
+            "[+%d,+%d]" % (1 + a, 1 + b) for a, b in spans[:room]))
+
+    def check(tr):
+        return problems(
+            *[want_ack_of(tr, "c:" + label, 100) for label, _ in HOLES[:9]],
+            blocks(tr, "c:h1", (200, 300)),
+            blocks(tr, "c:h2", (400, 500), (200, 300)),
+            blocks(tr, "c:h3", (200, 500)),
+            blocks(tr, "c:dup", (250, 350), (200, 500)),
+            blocks(tr, "c:h6", (1000, 1100), (800, 900), (600, 700),
+                   (200, 500)),
+            blocks(tr, "c:lap", (600, 650), (550, 700), (1000, 1100),
+                   (800, 900), (200, 500)),
+            want_ack_of(tr, "c:fill1", 500),
+            want_ack_of(tr, "c:fill4", HOLES_END),
+            want_note(tr, "c:read", "read %d bytes" % HOLES_END),
+            want_ack_of(tr, "c:fin-fill", HOLES_END + 201),
+            want_note(tr, "c:read-rest", "read 200 bytes"),
+            want_note(tr, "c:eof", "read 0 bytes"),
+            want_flags(tr, "c:abort", ["RA"]))
+    return check
+
+
+def test_z(ctx):
+    """Out-of-order data with SACK and timestamps, SACK alone, and
+    neither (duplicate ACKs only)."""
+    for lname, opts in (("all options", "all"), ("no timestamps",
+                                                 "all-nots"),
+                        ("MSS only", "mss")):
+        ctx.pair("z.holes, SACK blocks, D-SACK, FIN beyond a hole (SYN "
+                 "%s)" % lname, holes(opts), sanity=holes_sanity(opts))
 
 
 TESTS = {
@@ -341,4 +476,5 @@ TESTS = {
     "w": ("established: RST, SYN, bad ACKs, PAWS", test_w),
     "x": ("established: close with unread data", test_x),
     "y": ("established: stock clients upload 1 MiB", test_y),
+    "z": ("established: out-of-order data, SACK blocks", test_z),
 }

@@ -29,11 +29,12 @@ export XTCP_SRV_NS=${XTCP_SRV_NS:-$XSRV} XTCP_CLI_NS=${XTCP_CLI_NS:-$XCLI}
 export XTCP_SRV_IP=${XTCP_SRV_IP:-$SRV_IP} XTCP_CLI_IP=${XTCP_CLI_IP:-$CLI_IP}
 export XTCP_CLI_IF=${XTCP_CLI_IF:-$CLI_DEV}
 
-# The RST filter is tc clsact + cls_bpf.  Load them from here: the
-# kernel's own request_module() runs modprobe outside the guest's chroot
-# and finds nothing.
+# The RST filter is tc clsact + cls_bpf, and y's impaired upload uses
+# netem.  Load them from here: the kernel's own request_module() runs
+# modprobe outside the guest's chroot and finds nothing.
 modprobe -q sch_ingress 2>/dev/null
 modprobe -q cls_bpf 2>/dev/null
+modprobe -q sch_netem 2>/dev/null
 
 nics_up || ksft_fail "nics_up: the test namespaces could not be built"
 "$PYTHON" "$DIR/parity.py" "$@"

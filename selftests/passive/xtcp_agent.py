@@ -200,11 +200,13 @@ class Listener:
         return 1
 
     def sink(self, child):
-        """Stock clients that upload: read until EOF, report the size and
-        digest, close."""
+        """Stock clients that upload: read until EOF, report the size,
+        the digest and SO_RCVBUF before and after (autotuning), close."""
         peer, h, n, result = None, hashlib.sha256(), 0, "eof"
+        rcvbuf = [None, None]
         try:
             peer = list(child.getpeername())
+            rcvbuf[0] = child.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
             child.settimeout(20)
             while True:
                 chunk = child.recv(65536)
@@ -212,12 +214,14 @@ class Listener:
                     break
                 h.update(chunk)
                 n += len(chunk)
+            rcvbuf[1] = child.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         except OSError as e:
             result = errname(e) if isinstance(e.errno, int) else "timeout"
         finally:
             child.close()
             emit({"ev": "sunk", "lid": self.lid, "peer": peer, "len": n,
-                  "sha256": h.hexdigest(), "result": result})
+                  "sha256": h.hexdigest(), "result": result,
+                  "rcvbuf": rcvbuf})
 
     def close(self):
         self.stop.set()
