@@ -23,7 +23,9 @@
 #   2. shutdown(SHUT_RD) + listen(): one listener socket loops
 #      shutdown(SHUT_RD), listen() again, a random 0-20 ms of accept()s,
 #      while a second server thread sits in a blocking accept() and the
-#      clients of phase 1, without window scaling, handshake and send.
+#      clients of phase 1, without window scaling, handshake and send
+#      through netem reordering (out-of-order queues and SACK
+#      compression timers meet resets, disconnects and closes).
 #   3. SYN flood with SYN cookies while the listener closes:
 #      net.xtcp.syncookies=1 (and net.ipv4.tcp_syncookies=1), backlog 8,
 #      hping3 --flood -S from a silent spoofed source (198.18.0.99, a
@@ -492,11 +494,30 @@ phase2() {
 	# ACK is processed (its listener stopped listening) then takes the
 	# unscaled window path, which divides by rcv_mss.
 	ip netns exec "$XCLI" sysctl -qw net.ipv4.tcp_window_scaling=0
+	# The clients' segments are reordered, so that connections reset,
+	# disconnected by shutdown(SHUT_RD) or closed hold out-of-order data
+	# and SACK compression timers.
+	ofo=0
+	modprobe -q sch_netem 2>/dev/null &&
+		ip netns exec "$XCLI" tc qdisc add dev "$CLI_DEV" root netem \
+			delay 1ms reorder 30% 50% && ofo=1
+	snap "$XSRV" p2.0
 	run_server_and_clients 2 shutrd --backlog 16 --hold-ms 20 --lazy 20 -- \
 		--mix rst,synrst,fin,wait,data --wait-ms 2000
+	snap "$XSRV" p2.1
+	[ "$ofo" = 1 ] && ip netns exec "$XCLI" tc qdisc del dev "$CLI_DEV" root
 	ip netns exec "$XCLI" sysctl -qw net.ipv4.tcp_window_scaling=1
 	phase_common_checks 2 p2.server p2.client "$SRC" "$CRC"
 	data_checks 2
+	if [ "$ofo" = 1 ]; then
+		[ "$(ldelta p2.0 p2.1 TCPOFOQueue)" -gt 0 ]
+		check $? "phase 2: reordered data went through the out-of-order queue" \
+			"TCPOFOQueue +$(ldelta p2.0 p2.1 TCPOFOQueue)," \
+			"TCPOFOMerge +$(ldelta p2.0 p2.1 TCPOFOMerge)," \
+			"TCPAckCompressed +$(ldelta p2.0 p2.1 TCPAckCompressed)"
+	else
+		tap ok "phase 2: reordered data" "SKIP no sch_netem"
+	fi
 	[ "$(kv p2.server shutdown_fail)" = 0 ] &&
 		[ "$(kv p2.server listen_fail)" = 0 ] &&
 		[ "$(kv p2.server accept_err)" = 0 ]
