@@ -332,6 +332,7 @@ static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
+	enum skb_drop_reason reason;
 
 	if (xtcp_fast_parse_options(sk, skb) && tp->rx_opt.saw_tstamp &&
 	    xtcp_paws_discard(sk, skb)) {
@@ -343,6 +344,7 @@ static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 						   XTCP_MIB_TCPACKSKIPPEDPAWS,
 						   &tp->last_oow_ack_time))
 				xtcp_send_dupack(sk, skb);
+			reason = SKB_DROP_REASON_TCP_RFC7323_PAWS;
 			goto discard;
 		}
 		/* A RST is taken even if it fails PAWS. */
@@ -360,6 +362,7 @@ static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 		} else if (xtcp_reset_check(sk, skb)) {
 			goto reset;
 		}
+		reason = SKB_DROP_REASON_TCP_INVALID_SEQUENCE;
 		goto discard;
 	}
 	if (th->rst) {
@@ -368,6 +371,7 @@ static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
 		    xtcp_reset_check(sk, skb))
 			goto reset;
 		xtcp_send_challenge_ack(sk);
+		reason = SKB_DROP_REASON_TCP_RESET;
 		goto discard;
 	}
 	/* RFC 5961 4.2: a SYN in the window gets a challenge ACK. */
@@ -377,12 +381,13 @@ syn_challenge:
 			xtcp_inc_stats(net, XTCP_MIB_INERRS);
 		xtcp_inc_stats(net, XTCP_MIB_TCPSYNCHALLENGE);
 		xtcp_send_challenge_ack(sk);
+		reason = SKB_DROP_REASON_TCP_INVALID_SYN;
 		goto discard;
 	}
 	return true;
 
 discard:
-	kfree_skb(skb);
+	xtcp_drop_reason(sk, skb, reason);
 	return false;
 reset:
 	xtcp_reset(sk);
@@ -435,7 +440,7 @@ static void xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
  * queue to clean and no congestion event.
  *
  * Return: 1 for a new ACK, 0 for an old one (the segment's text still
- * counts), negative if the segment must be dropped.
+ * counts), or if the segment must be dropped, the negated drop reason.
  */
 static int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 {
@@ -450,14 +455,14 @@ static int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 		if (before(ack, prior_snd_una - max_window)) {
 			if (!(flag & XTCP_FLAG_NO_CHALLENGE_ACK))
 				xtcp_send_challenge_ack(sk);
-			return -1;
+			return -SKB_DROP_REASON_TCP_TOO_OLD_ACK;
 		}
 		if (flag & XTCP_FLAG_UPDATE_TS_RECENT)
 			xtcp_replace_ts_recent(tp, ack_seq);
 		return 0;
 	}
 	if (after(ack, tp->snd_nxt))
-		return -1;
+		return -SKB_DROP_REASON_TCP_ACK_UNSENT_DATA;
 	if (after(ack, prior_snd_una))
 		inet_csk(sk)->icsk_retransmits = 0;
 	/* Only now is the segment known to be in the window. */
@@ -486,16 +491,19 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	int ret;
+
 	xtcp_mstamp_refresh(tp);
 	tp->rx_opt.saw_tstamp = 0;
 	if (!th->ack && !th->rst && !th->syn) {
-		kfree_skb(skb);
+		xtcp_drop_reason(sk, skb, SKB_DROP_REASON_TCP_FLAGS);
 		return;
 	}
 	if (!xtcp_validate_incoming(sk, skb, 1))
 		return;
-	if (xtcp_ack(sk, skb, XTCP_FLAG_UPDATE_TS_RECENT) < 0) {
-		kfree_skb(skb);
+	ret = xtcp_ack(sk, skb, XTCP_FLAG_UPDATE_TS_RECENT);
+	if (ret < 0) {
+		xtcp_drop_reason(sk, skb, -ret);
 		return;
 	}
 	xtcp_rcv_rtt_measure_ts(sk, skb);
@@ -518,14 +526,19 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
+	enum skb_drop_reason reason;
 	bool queued = false;
 	int ret;
 
-	if (sk->sk_state == TCP_CLOSE)
+	if (sk->sk_state == TCP_CLOSE) {
+		reason = SKB_DROP_REASON_TCP_CLOSE;
 		goto discard;
+	}
 	xtcp_mstamp_refresh(tp);
-	if (!th->ack && !th->rst && !th->syn)
+	if (!th->ack && !th->rst && !th->syn) {
+		reason = SKB_DROP_REASON_TCP_FLAGS;
 		goto discard;
+	}
 	if (!xtcp_validate_incoming(sk, skb, 0))
 		return 0;
 	ret = xtcp_ack(sk, skb, XTCP_FLAG_UPDATE_TS_RECENT |
@@ -537,6 +550,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		/* Accept an old ACK while closing. */
 		if (ret < 0) {
 			xtcp_send_challenge_ack(sk);
+			reason = -ret;
 			goto discard;
 		}
 	}
@@ -568,8 +582,9 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		xtcp_ack_snd_check(sk);
 	if (queued)
 		return 0;
-
+	/* As stock, a segment that brought nothing counts as dropped. */
+	reason = SKB_DROP_REASON_NOT_SPECIFIED;
 discard:
-	kfree_skb(skb);
+	xtcp_drop_reason(sk, skb, reason);
 	return 0;
 }
