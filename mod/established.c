@@ -61,6 +61,26 @@ void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req)
 	xtcp_rtt_first_sample(sk, (long)(now - snt));
 }
 
+/*
+ * tcp_synack_rtt_meas(sk, NULL), as the third ACK runs it when the child
+ * has no RTT yet (its SYN-ACK was sent again, or it came from a SYN
+ * cookie): the timestamp echo gives one (tcp_ack_update_rtt()'s RTTM
+ * rule, RFC 7323 section 4.1), its age in ms, at least 1 ms.
+ */
+static void xtcp_synack_rtt_ts(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 delta;
+
+	if (tp->srtt_us || !tp->rx_opt.saw_tstamp || !tp->rx_opt.rcv_tsecr)
+		return;
+	delta = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC) -
+		tp->rx_opt.rcv_tsecr;
+	if (unlikely(delta >= INT_MAX / USEC_PER_MSEC))
+		return;
+	xtcp_rtt_first_sample(sk, (long)max(delta, 1U) * USEC_PER_MSEC);
+}
+
 /**
  * xtcp_done - the connection is over (tcp_done())
  * @sk: the socket, locked
@@ -170,6 +190,7 @@ static void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	xtcp_synack_rtt_ts(sk);
 	if (tp->rx_opt.tstamp_ok)
 		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
 	xtcp_init_congestion_control(sk);
