@@ -172,16 +172,6 @@ static void xtcp_close(struct sock *sk, long timeout)
 	sock_put(sk);
 }
 
-/* What tcp_disconnect() resets of the receiver's state. */
-static void xtcp_disconnect_rx_state(struct tcp_sock *tp)
-{
-	tp->compressed_ack = 0;
-	tp->rcv_rtt_last_tsecr = 0;
-	tp->rcv_ooopack = 0;
-	tp->duplicate_sack[0].start_seq = 0;
-	tp->duplicate_sack[0].end_seq = 0;
-}
-
 /*
  * disconnect(): what shutdown(SHUT_RD) and connect(AF_UNSPEC) do, and
  * how a listener that closes forgets its unaccepted children.  As
@@ -212,8 +202,7 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 		inet_sk_set_state(sk, TCP_CLOSE);
 	}
 	__skb_queue_purge(&sk->sk_receive_queue);
-	xtcp_purge_ofo_queue(sk);
-	xtcp_disconnect_rx_state(tcp_sk(sk));
+	xtcp_disconnect_rx(sk);
 	WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
 	sock_reset_flag(sk, SOCK_DONE);
 	inet_csk_delack_init(sk);

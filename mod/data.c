@@ -1048,6 +1048,26 @@ void xtcp_purge_ofo_queue(struct sock *sk)
 	tp->rx_opt.num_sacks = 0;
 }
 
+/**
+ * xtcp_disconnect_rx - what tcp_disconnect() resets of the receiver
+ * @sk: the connection, locked, its timers stopped
+ *
+ * The out-of-order queue and the SACK, D-SACK, compression and receiver
+ * RTT state, so that a socket reused after disconnect, or a child
+ * reported to sock_diag as its listener forgets it, starts clean.
+ */
+void xtcp_disconnect_rx(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	xtcp_purge_ofo_queue(sk);
+	tp->compressed_ack = 0;
+	tp->rcv_rtt_last_tsecr = 0;
+	tp->rcv_ooopack = 0;
+	tp->duplicate_sack[0].start_seq = 0;
+	tp->duplicate_sack[0].end_seq = 0;
+}
+
 /*
  * In sequence and in window: queue it, or at least its FIN, then what
  * it makes in-order from the out-of-order queue.  Filling the last hole

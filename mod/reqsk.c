@@ -532,8 +532,9 @@ void xtcp_reqsk_queue_migrated(struct request_sock_queue *queue,
 /*
  * inet_child_forget(): a child whose listener went away is aborted, as
  * tcp_disconnect() aborts it: a RST only if it is still synchronized (a
- * child the peer has reset already is in TCP_CLOSE and gets none), then
- * destroyed.  Called with the child locked, in softirq or with BHs off.
+ * child the peer has reset already is in TCP_CLOSE and gets none), its
+ * received data forgotten, then destroyed.  Called with the child
+ * locked, in softirq or with BHs off.
  */
 static void xtcp_child_forget(struct sock *sk, struct request_sock *req,
 			      struct sock *child)
@@ -541,6 +542,7 @@ static void xtcp_child_forget(struct sock *sk, struct request_sock *req,
 	if (xtcp_need_reset(child->sk_state))
 		xtcp_send_active_reset(child);
 	xtcp_done(child);
+	xtcp_disconnect_rx(child);
 	sock_orphan(child);
 	sock_put(child);
 }

@@ -551,6 +551,7 @@ void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb);
 void xtcp_rcv_space_adjust(struct sock *sk);
 void xtcp_data_queue(struct sock *sk, struct sk_buff *skb);
 void xtcp_purge_ofo_queue(struct sock *sk);
+void xtcp_disconnect_rx(struct sock *sk);
 void xtcp_ack_snd_check(struct sock *sk);
 
 /*
