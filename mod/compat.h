@@ -380,6 +380,19 @@ static inline void xtcp_skb_condense(struct sk_buff *skb)
 }
 
 /*
+ * skb_frags_readable(): 6.12's devmem TCP can hand the stack skbs whose
+ * frags the CPU cannot read, which collapsing must leave alone.
+ */
+static inline bool xtcp_skb_frags_readable(const struct sk_buff *skb)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return skb_frags_readable(skb);
+#else
+	return true;
+#endif
+}
+
+/*
  * tcp_drop_reason(): a dropped segment counts in sk_drops (what ss -m
  * shows as "d" and SO_RXQ_OVFL reports) and is freed with its reason
  * for the skb:kfree_skb tracepoint, which 6.12 also gives the socket.

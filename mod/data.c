@@ -22,9 +22,8 @@
  * became in-order to the receive queue.  The out-of-order queue and
  * the SACK state change only under the socket lock, like rcv_nxt.
  *
- * Not yet here (Documentation/design.rst, "Receive path"): collapsing
- * queued skbs into dense ones under memory pressure (tcp_collapse()),
- * urgent data, and ECN.
+ * Not yet here (Documentation/design.rst, "Receive path"): urgent data
+ * and ECN.
  */
 #include <net/tcp.h>
 
@@ -478,6 +477,210 @@ static void xtcp_clamp_window(struct sock *sk)
 		tp->rcv_ssthresh = min(tp->window_clamp, 2U * tp->advmss);
 }
 
+/* tcp_skb_next(): the next skb of the receive queue or of the rbtree. */
+static struct sk_buff *xtcp_skb_next(struct sk_buff *skb,
+				     struct sk_buff_head *list)
+{
+	if (list)
+		return !skb_queue_is_last(list, skb) ? skb->next : NULL;
+	return skb_rb_next(skb);
+}
+
+/* tcp_collapse_one(): @skb's bytes are all copied; free it. */
+static struct sk_buff *xtcp_collapse_one(struct sock *sk, struct sk_buff *skb,
+					 struct sk_buff_head *list,
+					 struct rb_root *root)
+{
+	struct sk_buff *next = xtcp_skb_next(skb, list);
+
+	if (list)
+		__skb_unlink(skb, list);
+	else
+		rb_erase(&skb->rbnode, root);
+	__kfree_skb(skb);
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPRCVCOLLAPSED);
+	return next;
+}
+
+/* tcp_rbtree_insert(): link @skb into the out-of-order queue by seq. */
+static void xtcp_rbtree_insert(struct rb_root *root, struct sk_buff *skb)
+{
+	struct rb_node **p = &root->rb_node;
+	struct rb_node *parent = NULL;
+
+	while (*p) {
+		parent = *p;
+		if (before(TCP_SKB_CB(skb)->seq, TCP_SKB_CB(rb_to_skb(parent))->seq))
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&skb->rbnode, parent, p);
+	rb_insert_color(&skb->rbnode, root);
+}
+
+/*
+ * tcp_collapse()'s first half: from @skb on, skip what is dense already
+ * (its window is worth its memory, no overlap with the next) and drop
+ * what holds nothing new; return where copying pays off, or NULL.
+ * @start moves past what was skipped.
+ */
+static struct sk_buff *xtcp_collapse_start(struct sock *sk,
+					   struct sk_buff_head *list,
+					   struct rb_root *root,
+					   struct sk_buff *skb,
+					   struct sk_buff *tail, u32 *start)
+{
+	struct sk_buff *n;
+
+restart:
+	for (; skb && skb != tail; skb = n) {
+		n = xtcp_skb_next(skb, list);
+		if (!xtcp_skb_frags_readable(skb))
+			goto skip_this;
+		/* No new bits: possible in the out-of-order queue. */
+		if (!before(*start, TCP_SKB_CB(skb)->end_seq)) {
+			skb = xtcp_collapse_one(sk, skb, list, root);
+			if (!skb)
+				return NULL;
+			goto restart;
+		}
+		/* Bloated, or holding bytes before start: collapse from here. */
+		if (!(TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) &&
+		    (xtcp_win_from_space(sk, skb->truesize) > skb->len ||
+		     before(TCP_SKB_CB(skb)->seq, *start)))
+			goto found;
+		/* Overlapping a mergeable next one: collapse from here. */
+		if (n && n != tail && xtcp_skb_frags_readable(n) &&
+		    xtcp_skb_can_collapse_rx(skb, n) &&
+		    TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(n)->seq)
+			goto found;
+skip_this:
+		*start = TCP_SKB_CB(skb)->end_seq;
+	}
+	return NULL;
+found:
+	if ((TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) ||
+	    !xtcp_skb_frags_readable(skb))
+		return NULL;
+	return skb;
+}
+
+/*
+ * tcp_collapse(): copy the bytes [@start, @end) of @head up to @tail
+ * (exclusive) of the receive queue (@list) or the out-of-order queue
+ * (@root) into new skbs with no slack, freeing the originals
+ * (TCPRcvCollapsed), so that the same data costs less of the budget.
+ * A SYN or FIN skb, unreadable frags or an allocation failure end it.
+ * New out-of-order skbs go into the rbtree only at the end, not to
+ * disturb the walk.
+ */
+static void xtcp_collapse(struct sock *sk, struct sk_buff_head *list,
+			  struct rb_root *root, struct sk_buff *head,
+			  struct sk_buff *tail, u32 start, u32 end)
+{
+	struct sk_buff *skb, *n;
+	struct sk_buff_head tmp;
+
+	skb = xtcp_collapse_start(sk, list, root, head, tail, &start);
+	if (!skb)
+		return;
+	__skb_queue_head_init(&tmp);
+	while (before(start, end)) {
+		int copy = min_t(int, SKB_MAX_ORDER(0, 0), end - start);
+		struct sk_buff *nskb;
+
+		nskb = alloc_skb(copy, GFP_ATOMIC);
+		if (!nskb)
+			break;
+		memcpy(nskb->cb, skb->cb, sizeof(skb->cb));
+		skb_copy_decrypted(nskb, skb);
+		TCP_SKB_CB(nskb)->seq = TCP_SKB_CB(nskb)->end_seq = start;
+		if (list)
+			__skb_queue_before(list, skb, nskb);
+		else
+			__skb_queue_tail(&tmp, nskb);
+		skb_set_owner_r(nskb, sk);
+
+		while (copy > 0) {
+			int offset = start - TCP_SKB_CB(skb)->seq;
+			int size = TCP_SKB_CB(skb)->end_seq - start;
+
+			/* The walk keeps start within skb: a bug otherwise. */
+			if (WARN_ON_ONCE(offset < 0))
+				goto end;
+			if (size > 0) {
+				size = min(copy, size);
+				if (WARN_ON_ONCE(skb_copy_bits(skb, offset,
+							       skb_put(nskb, size),
+							       size)))
+					goto end;
+				TCP_SKB_CB(nskb)->end_seq += size;
+				copy -= size;
+				start += size;
+			}
+			if (!before(start, TCP_SKB_CB(skb)->end_seq)) {
+				skb = xtcp_collapse_one(sk, skb, list, root);
+				if (!skb || skb == tail ||
+				    !xtcp_skb_can_collapse_rx(nskb, skb) ||
+				    (TCP_SKB_CB(skb)->tcp_flags &
+				     (TCPHDR_SYN | TCPHDR_FIN)) ||
+				    !xtcp_skb_frags_readable(skb))
+					goto end;
+			}
+		}
+	}
+end:
+	skb_queue_walk_safe(&tmp, skb, n)
+		xtcp_rbtree_insert(root, skb);
+}
+
+/*
+ * tcp_collapse_ofo_queue(): collapse each run of touching skbs in the
+ * out-of-order queue, except runs of one small skb, which would not
+ * get smaller; stop once the tiny ones skipped reach an eighth of the
+ * buffer, as there is nothing to win.
+ */
+static void xtcp_collapse_ofo_queue(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 range_truesize, sum_tiny = 0;
+	struct sk_buff *skb, *head;
+	u32 start, end;
+
+	skb = skb_rb_first(&tp->out_of_order_queue);
+new_range:
+	if (!skb) {
+		tp->ooo_last_skb = skb_rb_last(&tp->out_of_order_queue);
+		return;
+	}
+	start = TCP_SKB_CB(skb)->seq;
+	end = TCP_SKB_CB(skb)->end_seq;
+	range_truesize = skb->truesize;
+	for (head = skb;;) {
+		skb = skb_rb_next(skb);
+		/* A gap, or the end of the queue, ends the range. */
+		if (!skb || after(TCP_SKB_CB(skb)->seq, end) ||
+		    before(TCP_SKB_CB(skb)->end_seq, start)) {
+			if (range_truesize != head->truesize ||
+			    end - start >= SKB_WITH_OVERHEAD(PAGE_SIZE)) {
+				xtcp_collapse(sk, NULL, &tp->out_of_order_queue,
+					      head, skb, start, end);
+			} else {
+				sum_tiny += range_truesize;
+				if (sum_tiny > sk->sk_rcvbuf >> 3)
+					return;
+			}
+			goto new_range;
+		}
+		range_truesize += skb->truesize;
+		if (unlikely(before(TCP_SKB_CB(skb)->seq, start)))
+			start = TCP_SKB_CB(skb)->seq;
+		if (after(TCP_SKB_CB(skb)->end_seq, end))
+			end = TCP_SKB_CB(skb)->end_seq;
+	}
+}
+
 /*
  * tcp_prune_ofo_queue(): the out-of-order queue is what the sender
  * must retransmit anyway, so under memory pressure it goes first, from
@@ -529,9 +732,10 @@ static bool xtcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *in_skb)
 }
 
 /*
- * tcp_prune_queue() without collapsing queued skbs into dense ones
- * (tcp_collapse(), not built yet): clamp the window, then give up the
- * out-of-order queue, and fail if the socket is still over budget.
+ * tcp_prune_queue(): the socket is over its budget.  Clamp the window;
+ * then pack both queues densely (collapse), which loses nothing; only
+ * if that is not enough, give up the out-of-order queue (reneging on
+ * its SACKs); fail if the socket is still over budget.
  */
 static int xtcp_prune_queue(struct sock *sk, const struct sk_buff *in_skb)
 {
@@ -542,6 +746,13 @@ static int xtcp_prune_queue(struct sock *sk, const struct sk_buff *in_skb)
 		xtcp_clamp_window(sk);
 	else if (xtcp_under_memory_pressure(sk))
 		xtcp_adjust_rcv_ssthresh(sk);
+	if (atomic_read(&sk->sk_rmem_alloc) <= sk->sk_rcvbuf)
+		return 0;
+	xtcp_collapse_ofo_queue(sk);
+	if (!skb_queue_empty(&sk->sk_receive_queue))
+		xtcp_collapse(sk, &sk->sk_receive_queue, NULL,
+			      skb_peek(&sk->sk_receive_queue), NULL,
+			      tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
 	if (atomic_read(&sk->sk_rmem_alloc) <= sk->sk_rcvbuf)
 		return 0;
 	xtcp_prune_ofo_queue(sk, in_skb);

@@ -69,6 +69,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TCPOFOMERGE]		= "TCPOFOMerge",
 	[XTCP_MIB_OFOPRUNED]		= "OfoPruned",
 	[XTCP_MIB_TCPACKCOMPRESSED]	= "TCPAckCompressed",
+	[XTCP_MIB_TCPRCVCOLLAPSED]	= "TCPRcvCollapsed",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)
