@@ -26,6 +26,7 @@ ACCEPTED = "accept() returned the client's address"
 # receive side its payload/truesize ratio before the full-sized one.
 SIZES = (100, 400, 1000)
 
+
 def opened(f, opts="all"):
     """The handshake; True once the server accepted the connection."""
     f.handshake_syn(opts=opts)
@@ -325,12 +326,12 @@ def sunk_note(ctx, side, lport, client_note):
                   after > before else "receive buffer stayed", "rcvbuf")
 
 
-def ofo_queued(side):
-    """TCPOFOQueue of this side's stack (xtcp_stat for xtcp)."""
+def stat_of(side, name):
+    """Counter `name` of this side's stack (xtcp_stat for xtcp)."""
     rep = side.ctx.agent.call("stats")
     table = rep["stock" if side.name == "stock" or side.ctx.cfg.selftest
                 else "xtcp"]
-    return sum(v for k, v in table.items() if k.endswith("TCPOFOQueue"))
+    return sum(v for k, v in table.items() if k.endswith(name))
 
 
 # The client's NIC reorders and loses what the client sends: the
@@ -371,10 +372,11 @@ def test_y(ctx):
         return
 
     def lossy(side):
-        before = ofo_queued(side)
+        before = stat_of(side, "TCPOFOQueue")
         lport = ctx.next_client_port()
         sunk_note(ctx, side, lport, upload_python(ctx, side, lport))
-        side.note("out-of-order data queued" if ofo_queued(side) > before
+        queued = stat_of(side, "TCPOFOQueue") > before
+        side.note("out-of-order data queued" if queued
                   else "nothing queued out of order", "ofo")
 
     try:
@@ -460,14 +462,98 @@ def holes_sanity(opts):
     return check
 
 
+# Quick ACKs at the first data: min(rcv_wnd / (2 * rcv_mss), 16)
+# (tcp_incr_quickack()), 16 here; 100-byte segments never add one.
+QUICK = 16
+
+
+def compressed(side):
+    """SACK compression (__tcp_ack_snd_check()): once the quick ACKs are
+    spent (the 17th in-order segment's ACK is delayed), out-of-order
+    segments for one hole get TCP_FASTRETRANS_THRESH immediate duplicate
+    ACKs, then ACKs from the compression timer, which with no RTT
+    estimate yet fires at once; filling the hole is ACKed at once."""
+    f = side.flow("c")
+    if not opened(f):
+        return
+    for i in range(QUICK + 1):
+        data(f, "d%d" % (i + 1), 100 * i, 100)
+        f.expect(1, 1.0)
+    hole = 100 * (QUICK + 1)
+    for i in range(5):
+        data(f, "o%d" % (i + 1), hole + 100 * (i + 1), 100)
+        f.expect(1, 1.0)
+    data(f, "fill", hole, 100)
+    f.expect(1, 1.0)
+    f.mark("read")
+    f.cur.notes.append(side.recv(f, hole + 600))
+    abort(side, f)
+
+
+def compressed_sanity(tr):
+    hole = 100 * (QUICK + 1)
+    items = [want_ack_of(tr, "c:d%d" % (QUICK + 1), hole)]
+    for i in range(1, 6):
+        items += [want_ack_of(tr, "c:o%d" % i, hole),
+                  want_sack(tr, "c:o%d" % i, "SAck=[+%d,+%d]" % (
+                      hole + 101, hole + 101 + 100 * i))]
+    items += [want_ack_of(tr, "c:fill", hole + 600),
+              want_note(tr, "c:read", "read %d bytes" % (hole + 600))]
+    return problems(*items)
+
+
+# A small receive buffer, and more out-of-order data than its skbs'
+# truesize can fit: 60 segments of 200 bytes beyond a 100-byte hole.
+COLLAPSE_RCVBUF = 16384
+COLLAPSE_SEGS = 60
+
+
+def collapsing(side):
+    """tcp_prune_queue() under a small SO_RCVBUF: the out-of-order queue
+    outgrows the budget in skb overhead long before the window is used,
+    and stock packs it into dense skbs (tcp_collapse_ofo_queue(),
+    TCPRcvCollapsed) rather than renege on what it SACKed.  When the hole
+    is filled, every byte must be there to read."""
+    f = side.flow("c")
+    if not opened(f):
+        return
+    before = stat_of(side, "TCPRcvCollapsed")
+    f.loose_window = True
+    for i in range(COLLAPSE_SEGS):
+        data(f, "o%d" % (i + 1), 100 + 200 * i, 200,
+             byte=bytes([0x41 + i % 26]))
+        f.expect(1, 1.0)
+    data(f, "fill", 0, 100, byte=b"0")
+    f.expect(1, 1.0)
+    f.mark("read")
+    f.cur.notes.append(side.recv(f, 100 + 200 * COLLAPSE_SEGS))
+    f.cur.notes.append("collapsed" if stat_of(side, "TCPRcvCollapsed") >
+                       before else "nothing collapsed")
+    abort(side, f)
+
+
+def collapsing_sanity(tr):
+    total = 100 + 200 * COLLAPSE_SEGS
+    return problems(want_ack_of(tr, "c:fill", total),
+                    want_note(tr, "c:read", "read %d bytes" % total),
+                    want_note(tr, "c:read", "collapsed"))
+
+
 def test_z(ctx):
     """Out-of-order data with SACK and timestamps, SACK alone, and
-    neither (duplicate ACKs only)."""
+    neither (duplicate ACKs only); then SACK compression."""
     for lname, opts in (("all options", "all"), ("no timestamps",
                                                  "all-nots"),
                         ("MSS only", "mss")):
         ctx.pair("z.holes, SACK blocks, D-SACK, FIN beyond a hole (SYN "
                  "%s)" % lname, holes(opts), sanity=holes_sanity(opts))
+    ctx.pair("z.SACK compression once the quick ACKs are spent",
+             compressed, sanity=compressed_sanity)
+    ctx.pair("z.SO_RCVBUF %d: the out-of-order queue is collapsed, "
+             "not reneged" % COLLAPSE_RCVBUF, collapsing,
+             sanity=collapsing_sanity,
+             sockopts=[(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                        COLLAPSE_RCVBUF)])
 
 
 TESTS = {
