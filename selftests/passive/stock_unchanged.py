@@ -67,7 +67,10 @@ SYNCOOKIES_FAILED = ("TcpExt", "SyncookiesFailed")
 # Deltas compared between phases: each is fixed by the scenario (how
 # many children, RSTs, cookies, pings), not by timing.  InSegs, OutSegs,
 # RetransSegs and TCPSynRetrans are not: a SYN-ACK timer firing in a slow
-# guest changes them; they are printed, not compared.
+# guest changes them; they are printed, not compared.  OutRsts is not
+# compared either between two phases whose RetransSegs differ: one more
+# retransmission came with one more RST in 2 of 8 runs on 6.1, once with
+# xtcp unloaded.
 COMPARED = [
     ("Tcp", "ActiveOpens"), ("Tcp", "PassiveOpens"),
     ("Tcp", "AttemptFails"), ("Tcp", "EstabResets"), ("Tcp", "InErrs"),
@@ -652,6 +655,14 @@ def main():
                     "there and %s here, by the jiffies epoch alone "
                     "(xtcplib.fresh_listener_flooded())" %
                     (name, ref[0], ref[4], fl))
+            retrans = ("Tcp", "RetransSegs")
+            if ref[3].get(retrans) != info.get(retrans):
+                keys = [k for k in keys if k != ("Tcp", "OutRsts")]
+                log("%s: Tcp.OutRsts not compared with %s: a slow guest "
+                    "retransmitted %s segments there and %s here, and a "
+                    "late retransmission can meet a closed socket and be "
+                    "answered with a RST (seen in both unloaded phases)" %
+                    (name, ref[0], ref[3].get(retrans), info.get(retrans)))
             d = diff_counters(ref[0], ref[2], name, cnt, keys)
             tap.report("%s: stock counter deltas identical to %s" %
                        (name, ref[0]), not d,
