@@ -319,7 +319,10 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 	newtp->snd_cwnd = TCP_INIT_CWND;
 	newtp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 
-	memset(&newtp->rx_opt, 0, sizeof(newtp->rx_opt));
+	/*
+	 * The rest of rx_opt is the listener's, as in stock: user_mss
+	 * (TCP_MAXSEG) carries over to the child's advmss.
+	 */
 	newtp->rx_opt.tstamp_ok = ireq->tstamp_ok;
 	newtp->rx_opt.sack_ok = ireq->sack_ok;
 	newtp->window_clamp = req->rsk_window_clamp;
@@ -330,6 +333,8 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 		newtp->rx_opt.snd_wscale = ireq->snd_wscale;
 		newtp->rx_opt.rcv_wscale = ireq->rcv_wscale;
 	} else {
+		newtp->rx_opt.snd_wscale = 0;
+		newtp->rx_opt.rcv_wscale = 0;
 		newtp->window_clamp = min(newtp->window_clamp, 65535U);
 	}
 	newtp->snd_wnd = ntohs(tcp_hdr(skb)->window) << newtp->rx_opt.snd_wscale;
@@ -337,6 +342,8 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 	if (newtp->rx_opt.tstamp_ok) {
 		newtp->rx_opt.ts_recent = req->ts_recent;
 		newtp->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	} else {
+		newtp->rx_opt.ts_recent_stamp = 0;
 	}
 	newtp->tsoffset = treq->ts_off;
 	newtp->tcp_header_len = sizeof(struct tcphdr) +
