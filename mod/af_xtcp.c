@@ -320,27 +320,6 @@ static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 }
 
 /*
- * As tcp_setsockopt() and tcp_getsockopt(): any level but SOL_TCP goes to
- * the IP layer, which answers its own levels' errors.  SOL_TCP options
- * come with the data path; until then every one is unknown.
- */
-static int xtcp_setsockopt(struct socket *sock, int level, int optname,
-			   sockptr_t optval, unsigned int optlen)
-{
-	if (level != SOL_TCP)
-		return ip_setsockopt(sock->sk, level, optname, optval, optlen);
-	return -ENOPROTOOPT;
-}
-
-static int xtcp_getsockopt(struct socket *sock, int level, int optname,
-			   char __user *optval, int __user *optlen)
-{
-	if (level != SOL_TCP)
-		return ip_getsockopt(sock->sk, level, optname, optval, optlen);
-	return -ENOPROTOOPT;
-}
-
-/*
  * inet_getname() without its cgroup BPF hook: a program there may call
  * bpf_setsockopt(SOL_TCP), which takes any IPPROTO_TCP socket for a
  * tcp_sock, and an xtcp_sock is not one.

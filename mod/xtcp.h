@@ -543,6 +543,12 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req);
 void xtcp_done(struct sock *sk);
 
+/* sockopt.c: SOL_TCP options */
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen);
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen);
+
 /* data.c: segment text, FIN, and the ACK policy */
 bool xtcp_epollin_ready(const struct sock *sk, int target);
 void xtcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: socket options at SOL_TCP (do_tcp_setsockopt() and
+ * do_tcp_getsockopt(), net/ipv4/tcp.c).
+ *
+ * Every other level goes to the IP layer, as tcp_setsockopt() sends it,
+ * so unknown levels get the IP layer's errno; SOL_SOCKET never reaches
+ * the family.  Options are taken with stock's checks and errnos; an
+ * option xtcp does not have yet answers -ENOPROTOOPT, which stock gives
+ * only for names it does not know (Documentation/design.rst, "Not there
+ * yet").
+ *
+ * Context: process context.  Fields the receive path reads are written
+ * under the socket lock (sockopt_lock_sock()), as stock writes them.
+ */
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/*
+ * __tcp_sock_set_quickack(): 0 makes the connection interactive (its
+ * ACKs may wait for a reply), anything else ACKs what is owed now
+ * (through the read path's rule, xtcp_cleanup_rbuf()); an even value
+ * then goes back to interactive, so that it applies once.
+ */
+static void xtcp_sock_set_quickack(struct sock *sk, int val)
+{
+	if (!val) {
+		inet_csk_enter_pingpong_mode(sk);
+		return;
+	}
+	inet_csk_exit_pingpong_mode(sk);
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT) &&
+	    inet_csk_ack_scheduled(sk)) {
+		inet_csk(sk)->icsk_ack.pending |= ICSK_ACK_PUSHED;
+		xtcp_cleanup_rbuf(sk, 1);
+		if (!(val & 1))
+			inet_csk_enter_pingpong_mode(sk);
+	}
+}
+
+/**
+ * xtcp_setsockopt - proto_ops.setsockopt (tcp_setsockopt())
+ * @sock:    the socket
+ * @level:   SOL_TCP, else the IP layer's
+ * @optname: TCP_MAXSEG, TCP_NODELAY or TCP_QUICKACK at SOL_TCP
+ * @optval:  an int
+ * @optlen:  at least sizeof(int)
+ *
+ * TCP_MAXSEG caps the MSS the handshake offers and uses (the SYN-ACK's
+ * MSS option, tcp_mss_clamp()): 0, or 88 (TCP_MIN_MSS) to 32767
+ * (MAX_TCP_WINDOW) bytes.  TCP_NODELAY turns Nagle off; with no send
+ * path yet there is nothing it would push.
+ *
+ * Return: 0; -EINVAL for a short @optlen or a value out of range;
+ * -EFAULT; -ENOPROTOOPT for an option xtcp does not have.
+ */
+int xtcp_setsockopt(struct socket *sock, int level, int optname,
+		    sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	int val, err = 0;
+
+	if (level != SOL_TCP)
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	/* Stock's order: the length, then the name (int options). */
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	sockopt_lock_sock(sk);
+	switch (optname) {
+	case TCP_MAXSEG:
+		/* An interface's MTU may lower it later; none is known yet. */
+		if (val && (val < TCP_MIN_MSS || val > MAX_TCP_WINDOW)) {
+			err = -EINVAL;
+			break;
+		}
+		tp->rx_opt.user_mss = val;
+		break;
+	case TCP_NODELAY:
+		if (val)
+			tp->nonagle |= TCP_NAGLE_OFF | TCP_NAGLE_PUSH;
+		else
+			tp->nonagle &= ~TCP_NAGLE_OFF;
+		break;
+	case TCP_QUICKACK:
+		xtcp_sock_set_quickack(sk, val);
+		break;
+	default:
+		err = -ENOPROTOOPT;
+		break;
+	}
+	sockopt_release_sock(sk);
+	return err;
+}
+
+/*
+ * TCP_INFO: stock's own report, tcp_get_info(), which reads the fields
+ * of struct tcp_sock that xtcp keeps under stock's names (it is also
+ * what sock_diag's destroy broadcast sends for an xtcp socket).  It
+ * takes the socket lock itself.  Fields of what xtcp does not do yet
+ * (sending, delivery rate) read 0.
+ */
+static int xtcp_get_info(struct sock *sk, char __user *optval,
+			 int __user *optlen)
+{
+	struct tcp_info info;
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	tcp_get_info(sk, &info);
+	len = min_t(unsigned int, len, sizeof(info));
+	if (put_user(len, optlen))
+		return -EFAULT;
+	if (copy_to_user(optval, &info, len))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * xtcp_getsockopt - proto_ops.getsockopt (tcp_getsockopt())
+ * @sock:    the socket
+ * @level:   SOL_TCP, else the IP layer's
+ * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_QUICKACK or TCP_INFO at SOL_TCP
+ * @optval:  where the int (or struct tcp_info) goes
+ * @optlen:  in: room at @optval; out: bytes written (at most an int, or
+ *           struct tcp_info)
+ *
+ * TCP_MAXSEG is the MSS in use, or what TCP_MAXSEG set while the socket
+ * is closed or listening.  TCP_QUICKACK is 1 unless the connection is
+ * interactive.
+ *
+ * Return: 0; -EINVAL for a negative length; -EFAULT; -ENOPROTOOPT for an
+ * option xtcp does not have.
+ */
+int xtcp_getsockopt(struct socket *sock, int level, int optname,
+		    char __user *optval, int __user *optlen)
+{
+	struct sock *sk = sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	int val, len;
+
+	if (level != SOL_TCP)
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = min_t(unsigned int, len, sizeof(int));
+
+	switch (optname) {
+	case TCP_MAXSEG:
+		val = tp->mss_cache;
+		if (tp->rx_opt.user_mss &&
+		    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+			val = tp->rx_opt.user_mss;
+		break;
+	case TCP_NODELAY:
+		val = !!(tp->nonagle & TCP_NAGLE_OFF);
+		break;
+	case TCP_QUICKACK:
+		val = !inet_csk_in_pingpong_mode(sk);
+		break;
+	case TCP_INFO:
+		return xtcp_get_info(sk, optval, optlen);
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (put_user(len, optlen))
+		return -EFAULT;
+	if (copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
