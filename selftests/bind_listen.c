@@ -1845,6 +1845,81 @@ PAIR_TEST(recv_errors)
 }
 
 /*
+ * SOL_TCP options of do_tcp_setsockopt()/do_tcp_getsockopt(): their
+ * ranges and errnos, TCP_MAXSEG on the listener shaping the connection's
+ * MSS, TCP_NODELAY and TCP_QUICKACK read back, and TCP_INFO of an
+ * accepted connection (state, options, MSS, scales).
+ */
+PAIR_TEST(tcp_sockopts)
+{
+	int s = tsock(r), l, c, a, v = 1;
+	struct tcp_info ti;
+	socklen_t len;
+
+	get_int(r, s, SOL_TCP, TCP_MAXSEG);
+	want(r, 536);		/* TCP_MSS_DEFAULT until connected */
+	set_int(r, s, SOL_TCP, TCP_MAXSEG, 87);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_MAXSEG, 32768);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_MAXSEG, 88);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_MAXSEG);
+	want(r, 88);		/* user_mss, the socket being closed */
+	sys(r, "setsockopt short",
+	    setsockopt(s, SOL_TCP, TCP_MAXSEG, &v, 2));
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, 9999, 1);
+	want(r, -ENOPROTOOPT);
+	len = (socklen_t)-1;
+	sys(r, "getsockopt len -1",
+	    getsockopt(s, SOL_TCP, TCP_NODELAY, &v, &len));
+	want(r, -EINVAL);
+	get_int(r, s, SOL_TCP, TCP_NODELAY);
+	set_int(r, s, SOL_TCP, TCP_NODELAY, 5);
+	get_int(r, s, SOL_TCP, TCP_NODELAY);
+	want(r, 1);
+	get_int(r, s, SOL_TCP, TCP_QUICKACK);
+	want(r, 1);
+	set_int(r, s, SOL_TCP, TCP_QUICKACK, 0);
+	get_int(r, s, SOL_TCP, TCP_QUICKACK);
+	want(r, 0);
+
+	l = tsock(r);
+	set_int(r, l, SOL_TCP, TCP_MAXSEG, 1000);
+	want(r, 0);
+	bind_at(r, l, LOOPBACK, P(r, 1));
+	listen_on(r, l, 8);
+	get_int(r, l, SOL_TCP, TCP_MAXSEG);
+	want(r, 1000);
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	get_int(r, a, SOL_TCP, TCP_MAXSEG);
+	want(r, 1000 - 12);	/* the listener's cap, less the timestamp */
+	get_int(r, c, SOL_TCP, TCP_MAXSEG);
+	get_int(r, a, SOL_TCP, TCP_QUICKACK);
+	memset(&ti, 0xa5, sizeof(ti));
+	len = sizeof(ti);
+	sys(r, "TCP_INFO", getsockopt(a, SOL_TCP, TCP_INFO, &ti, &len));
+	want(r, 0);
+	rec(r, "info len", len);
+	rec(r, "tcpi_state", ti.tcpi_state);
+	want(r, TCP_ESTABLISHED);
+	rec(r, "tcpi_options", ti.tcpi_options);
+	rec(r, "tcpi_snd_wscale", ti.tcpi_snd_wscale);
+	rec(r, "tcpi_rcv_wscale", ti.tcpi_rcv_wscale);
+	rec(r, "tcpi_snd_mss", ti.tcpi_snd_mss);
+	rec(r, "tcpi_rcv_mss", ti.tcpi_rcv_mss);
+	rec(r, "tcpi_advmss", ti.tcpi_advmss);
+	rec(r, "tcpi_unacked", ti.tcpi_unacked);
+	rec(r, "tcpi_snd_cwnd", ti.tcpi_snd_cwnd);
+	len = 8;
+	sys(r, "TCP_INFO short", getsockopt(a, SOL_TCP, TCP_INFO, &ti, &len));
+	rec(r, "info len", len);
+}
+
+/*
  * 4 MiB through the receive window: the reader drains, the window
  * reopens (the ACKs of tcp_cleanup_rbuf()), everything arrives in order.
  */

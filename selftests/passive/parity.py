@@ -1008,7 +1008,8 @@ def test_q(ctx):
     makes of its rcv_ssthresh and free space (6.12 differs from 6.1
     here).  SO_RCVBUF is capped by net.core.rmem_max; SO_RCVBUFFORCE is
     not, so the sizes really differ.  SYN-ACK and the child's abort RST,
-    with and without window scaling."""
+    with and without window scaling.  Then TCP_MAXSEG on the listener:
+    the SYN-ACK's MSS and the child's window."""
     for oname, opt in (("SO_RCVBUF", X.socket.SO_RCVBUF),
                        ("SO_RCVBUFFORCE", SO_RCVBUFFORCE)):
         for size, sname in RCVBUF_SIZES:
@@ -1017,6 +1018,13 @@ def test_q(ctx):
                          open_and_abort(layout),
                          sockopts=[(X.socket.SOL_SOCKET, opt, size)],
                          sanity=open_abort_sanity(DEFAULT_ADVMSS))
+    # TCP_MAXSEG on the listener caps the MSS offered (tcp_mss_clamp())
+    # and the one the child uses, its window with it.
+    for mss in (88, 1000):
+        ctx.pair("q.listener TCP_MAXSEG %d, SYN ts" % mss,
+                 open_and_abort("all"),
+                 sockopts=[(X.socket.SOL_TCP, X.socket.TCP_MAXSEG, mss)],
+                 sanity=open_abort_sanity(mss))
 
 
 # ---------------------------------------------------------------------
