@@ -987,9 +987,7 @@ static void xtcp_fin(struct sock *sk)
 		break;
 	}
 	/* Out-of-order data beyond the FIN can never be read: drop it. */
-	xtcp_rbtree_purge(&tcp_sk(sk)->out_of_order_queue);
-	if (tcp_sk(sk)->rx_opt.sack_ok)
-		tcp_sack_reset(&tcp_sk(sk)->rx_opt);
+	xtcp_purge_ofo_queue(sk);
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
 		/* No POLL_HUP for a half-duplex close. */
