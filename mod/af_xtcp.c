@@ -29,6 +29,7 @@ MODULE_PARM_DESC(family, "address family number to register (default "
 /* Initial per-socket state; the TCP-level fields come with the handshake. */
 static int xtcp_init_sock(struct sock *sk)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 
 	/* Counted until xtcp_sock_destruct(); a child by sk_clone_lock(). */
@@ -47,10 +48,19 @@ static int xtcp_init_sock(struct sock *sk)
 	 */
 	inet_csk(sk)->icsk_ca_dst_locked = 1;
 	xtcp_init_xmit_timers(sk);
-	tcp_sk(sk)->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
-	tcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
-	tcp_sk(sk)->tcp_header_len = sizeof(struct tcphdr);
+	sk->tcp_rtx_queue = RB_ROOT;
+	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
+	tp->mdev_us = jiffies_to_usecs(TCP_TIMEOUT_INIT);
+	minmax_reset(&tp->rtt_min, tcp_jiffies32, ~0U);
+	tp->snd_cwnd = TCP_INIT_CWND;
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	tp->snd_cwnd_clamp = ~0;
+	tp->reordering = READ_ONCE(net->ipv4.sysctl_tcp_reordering);
+	tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
+	tp->mss_cache = TCP_MSS_DEFAULT;
+	tp->tcp_header_len = sizeof(struct tcphdr);
 	sk->sk_state = TCP_CLOSE;
+	sk->sk_write_space = xtcp_stream_write_space;
 	sock_set_flag(sk, SOCK_USE_WRITE_QUEUE);
 	WRITE_ONCE(sk->sk_sndbuf, READ_ONCE(net->ipv4.sysctl_tcp_wmem[1]));
 	WRITE_ONCE(sk->sk_rcvbuf, READ_ONCE(net->ipv4.sysctl_tcp_rmem[1]));
@@ -164,6 +174,7 @@ static void xtcp_close(struct sock *sk, long timeout)
 	xtcp_fence_unpin(sk, true);
 	xtcp_done(sk);
 	/* tcp_v4_destroy_sock()'s share, as the connection is gone now. */
+	xtcp_write_queue_purge(sk);
 	xtcp_purge_ofo_queue(sk);
 	xtcp_fence_release(sk);
 	release_sock(sk);
@@ -203,6 +214,7 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 	}
 	__skb_queue_purge(&sk->sk_receive_queue);
 	xtcp_disconnect_rx(sk);
+	xtcp_disconnect_tx(sk);
 	WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);
 	sock_reset_flag(sk, SOCK_DONE);
 	inet_csk_delack_init(sk);
@@ -309,14 +321,6 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 	if (inet_sk_state_load(sk) == TCP_LISTEN)
 		return xtcp_listen_poll(sk);
 	return xtcp_conn_poll(sk);
-}
-
-/* No send path yet: stock's answers for a socket that cannot send. */
-static int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
-{
-	if (!(msg->msg_flags & MSG_NOSIGNAL))
-		send_sig(SIGPIPE, current, 0);
-	return -EPIPE;
 }
 
 /*

@@ -19,13 +19,17 @@
 #include <net/route.h>
 #include <net/tcp.h>
 #include <net/net_namespace.h>
+#include <linux/win_minmax.h>
 #if XTCP_KERNEL_AT_LEAST(6, 12)
 #include <linux/unaligned.h>	/* was <asm/unaligned.h> before 6.12 */
+#include <net/proto_memory.h>	/* sk_memory_allocated() left net/sock.h */
 #else
 #include <asm/unaligned.h>
 #endif
 #if XTCP_KERNEL_AT_LEAST(6, 9)
 #include <net/rps.h>	/* sock_rps_record_flow() left net/sock.h in 6.9 */
+#include <net/hotdata.h>	/* net_hotdata, new in 6.9 */
+#include <linux/skbuff_ref.h>	/* skb_frag_unref(), 6.9 */
 #endif
 
 /*
@@ -508,6 +512,93 @@ static inline void xtcp_compat_reqsk_send_reset(const struct sock *sk,
 						struct sk_buff *skb)
 {
 	xtcp_v4_send_reset(sk, skb);
+}
+#endif
+
+/*
+ * 6.1's tcp_cwnd_test() lets a lone FIN past a full congestion window;
+ * 6.12's does not (the FIN waits like data).
+ */
+#define XTCP_CWND_TEST_FIN		(!XTCP_KERNEL_AT_LEAST(6, 12))
+
+/* skb->tstamp as an EDT departure time: 6.11 named the clock. */
+static inline void xtcp_skb_set_delivery_time(struct sk_buff *skb, u64 ns)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 11)
+	skb_set_delivery_time(skb, ns, SKB_CLOCK_MONOTONIC);
+#else
+	skb_set_delivery_time(skb, ns, true);
+#endif
+}
+
+/* net.core.max_skb_frags moved into net_hotdata in 6.9. */
+static inline int xtcp_max_skb_frags(void)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 9)
+	return READ_ONCE(net_hotdata.sysctl_max_skb_frags);
+#else
+	return READ_ONCE(sysctl_max_skb_frags);
+#endif
+}
+
+/*
+ * A reply within ato makes a connection interactive: 6.1 enters
+ * pingpong mode at once, 6.12 counts towards net.ipv4.tcp_pingpong_thresh.
+ */
+static inline void xtcp_inc_pingpong_cnt(struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	inet_csk_inc_pingpong_cnt(sk);
+#else
+	inet_csk_enter_pingpong_mode(sk);
+#endif
+}
+
+/*
+ * lib/win_minmax.c exports minmax_running_min() on 6.12 only; 6.1 gets
+ * a copy (the windowed minimum of RTT samples, Kathleen Nichols').
+ */
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+#define xtcp_minmax_running_min	minmax_running_min
+#else
+static inline u32 xtcp_minmax_subwin_update(struct minmax *m, u32 win,
+					    const struct minmax_sample *val)
+{
+	u32 dt = val->t - m->s[0].t;
+
+	if (unlikely(dt > win)) {
+		/* The window passed: the 2nd and 3rd choices move up. */
+		m->s[0] = m->s[1];
+		m->s[1] = m->s[2];
+		m->s[2] = *val;
+		if (unlikely(val->t - m->s[0].t > win)) {
+			m->s[0] = m->s[1];
+			m->s[1] = m->s[2];
+			m->s[2] = *val;
+		}
+	} else if (unlikely(m->s[1].t == m->s[0].t) && dt > win / 4) {
+		m->s[1] = *val;
+		m->s[2] = *val;
+	} else if (unlikely(m->s[2].t == m->s[1].t) && dt > win / 2) {
+		m->s[2] = *val;
+	}
+	return m->s[0].v;
+}
+
+static inline u32 xtcp_minmax_running_min(struct minmax *m, u32 win, u32 t,
+					  u32 meas)
+{
+	struct minmax_sample val = { .t = t, .v = meas };
+
+	if (unlikely(val.v <= m->s[0].v) || unlikely(val.t - m->s[2].t > win))
+		return minmax_reset(m, t, meas);
+	if (unlikely(val.v <= m->s[1].v)) {
+		m->s[1] = val;
+		m->s[2] = val;
+	} else if (unlikely(val.v <= m->s[2].v)) {
+		m->s[2] = val;
+	}
+	return xtcp_minmax_subwin_update(m, win, &val);
 }
 #endif
 

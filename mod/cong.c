@@ -24,14 +24,66 @@ static u32 xtcp_reno_ssthresh(struct sock *sk)
 	return max(tcp_sk(sk)->snd_cwnd >> 1U, 2U);
 }
 
+/**
+ * xtcp_slow_start - grow cwnd by what was acknowledged (tcp_slow_start())
+ * @tp:    the connection, locked
+ * @acked: segments newly delivered
+ *
+ * RFC 5681 3.1 with RFC 3465's byte counting: up to ssthresh.
+ * Return: the segments left over for congestion avoidance.
+ */
+u32 xtcp_slow_start(struct tcp_sock *tp, u32 acked)
+{
+	u32 cwnd = min(tp->snd_cwnd + acked, tp->snd_ssthresh);
+
+	acked -= cwnd - tp->snd_cwnd;
+	tp->snd_cwnd = min(cwnd, tp->snd_cwnd_clamp);
+	return acked;
+}
+EXPORT_SYMBOL_GPL(xtcp_slow_start);
+
+/**
+ * xtcp_cong_avoid_ai - one segment per @w acknowledged (tcp_cong_avoid_ai())
+ * @tp:    the connection, locked
+ * @w:     the window to count off, segments
+ * @acked: segments newly delivered
+ *
+ * Additive increase: snd_cwnd_cnt counts acknowledged segments; each
+ * full @w of them adds one to cwnd.
+ */
+void xtcp_cong_avoid_ai(struct tcp_sock *tp, u32 w, u32 acked)
+{
+	if (tp->snd_cwnd_cnt >= w) {
+		tp->snd_cwnd_cnt = 0;
+		tp->snd_cwnd++;
+	}
+	tp->snd_cwnd_cnt += acked;
+	if (tp->snd_cwnd_cnt >= w) {
+		u32 delta = tp->snd_cwnd_cnt / w;
+
+		tp->snd_cwnd_cnt -= delta * w;
+		tp->snd_cwnd += delta;
+	}
+	tp->snd_cwnd = min(tp->snd_cwnd, tp->snd_cwnd_clamp);
+}
+EXPORT_SYMBOL_GPL(xtcp_cong_avoid_ai);
+
+/*
+ * tcp_reno_cong_avoid(): only a window that was used may grow (RFC 2861);
+ * slow start below ssthresh, then one segment per window.
+ */
 static void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->snd_cwnd < tp->snd_ssthresh)
-		tp->snd_cwnd = min(tp->snd_cwnd + acked, tp->snd_ssthresh);
-	else if (acked)
-		tp->snd_cwnd += max(1U, acked / tp->snd_cwnd);
+	if (!xtcp_is_cwnd_limited(sk))
+		return;
+	if (tp->snd_cwnd < tp->snd_ssthresh) {
+		acked = xtcp_slow_start(tp, acked);
+		if (!acked)
+			return;
+	}
+	xtcp_cong_avoid_ai(tp, tp->snd_cwnd, acked);
 }
 
 static struct xtcp_cong_ops xtcp_reno = {

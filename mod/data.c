@@ -502,8 +502,11 @@ static struct sk_buff *xtcp_collapse_one(struct sock *sk, struct sk_buff *skb,
 	return next;
 }
 
-/* tcp_rbtree_insert(): link @skb into the out-of-order queue by seq. */
-static void xtcp_rbtree_insert(struct rb_root *root, struct sk_buff *skb)
+/*
+ * tcp_rbtree_insert(): link @skb by seq into the out-of-order queue or
+ * the retransmit queue.  Socket locked.
+ */
+void xtcp_rbtree_insert(struct rb_root *root, struct sk_buff *skb)
 {
 	struct rb_node **p = &root->rb_node;
 	struct rb_node *parent = NULL;

@@ -12,36 +12,12 @@
  * RST, SYN, with the RFC 5961 challenge ACKs), the ACK field
  * (tcp_ack()), and its text (data.c).
  *
- * Not yet here: sending data, and so retransmission and the closing
- * states; close() of a connection still aborts it with a RST.
+ * Not yet here: the closing states; close() of a connection still
+ * aborts it with a RST.
  */
 #include <net/tcp.h>
 
 #include "xtcp.h"
-
-/* What xtcp_ack() is asked to do (a subset of tcp_input.c's FLAG_*). */
-#define XTCP_FLAG_UPDATE_TS_RECENT	BIT(0)	/* segment is in window */
-#define XTCP_FLAG_NO_CHALLENGE_ACK	BIT(1)	/* no RFC 5961 5.2 ACK */
-
-/*
- * tcp_rtt_estimator() and tcp_set_rto(), for the first sample (RFC 6298
- * section 2.2): SRTT = R, RTTVAR = R/2, RTO = SRTT + max(G, 4 * RTTVAR),
- * with Linux's floor of TCP_RTO_MIN for the variance term.
- */
-static void xtcp_rtt_first_sample(struct sock *sk, long mrtt_us)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	u32 rto_min_us = jiffies_to_usecs(TCP_RTO_MIN);
-	u32 rto;
-
-	if (mrtt_us <= 0)
-		mrtt_us = 1;
-	tp->srtt_us = mrtt_us << 3;
-	tp->mdev_us = mrtt_us << 1;	/* so that RTO = 3 * RTT */
-	tp->rttvar_us = max(tp->mdev_us, rto_min_us);
-	rto = usecs_to_jiffies((tp->srtt_us >> 3) + tp->rttvar_us);
-	inet_csk(sk)->icsk_rto = min_t(u32, rto, TCP_RTO_MAX);
-}
 
 /**
  * xtcp_synack_rtt_meas - the RTT from our first SYN-ACK to the third ACK
@@ -58,27 +34,20 @@ void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req)
 	if (!snt || req->num_retrans)
 		return;
 	now = div_u64(ktime_get_ns(), NSEC_PER_USEC);
-	xtcp_rtt_first_sample(sk, (long)(now - snt));
+	xtcp_ack_update_rtt(sk, XTCP_FLAG_SYN_ACKED, (long)(now - snt),
+			    (long)(now - snt));
 }
 
 /*
  * tcp_synack_rtt_meas(sk, NULL), as the third ACK runs it when the child
  * has no RTT yet (its SYN-ACK was sent again, or it came from a SYN
- * cookie): the timestamp echo gives one (tcp_ack_update_rtt()'s RTTM
- * rule, RFC 7323 section 4.1), its age in ms, at least 1 ms.
+ * cookie): the timestamp echo may give one (xtcp_ack_update_rtt()).
  */
 static void xtcp_synack_rtt_ts(struct sock *sk)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	u32 delta;
-
-	if (tp->srtt_us || !tp->rx_opt.saw_tstamp || !tp->rx_opt.rcv_tsecr)
+	if (tcp_sk(sk)->srtt_us)
 		return;
-	delta = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC) -
-		tp->rx_opt.rcv_tsecr;
-	if (unlikely(delta >= INT_MAX / USEC_PER_MSEC))
-		return;
-	xtcp_rtt_first_sample(sk, (long)max(delta, 1U) * USEC_PER_MSEC);
+	xtcp_ack_update_rtt(sk, XTCP_FLAG_SYN_ACKED, -1L, -1L);
 }
 
 /**
@@ -119,10 +88,11 @@ static void xtcp_reset(struct sock *sk)
 	default:
 		err = ECONNRESET;
 	}
-	/* tcp_done_with_error(). */
+	/* tcp_done_with_error(): nothing of ours will be delivered now. */
 	WRITE_ONCE(sk->sk_err, err);
 	/* The error before the state: pairs with xtcp_conn_poll()'s smp_rmb(). */
 	smp_wmb();
+	xtcp_write_queue_purge(sk);
 	xtcp_done(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk_error_report(sk);
@@ -149,8 +119,9 @@ void xtcp_initialize_rcv_mss(struct sock *sk)
 }
 
 /*
- * tcp_init_buffer_space(): the window may grow to what the receive
- * buffer can hold, less net.ipv4.tcp_app_win's share for the
+ * tcp_init_buffer_space(): the send buffer takes room for twice the
+ * initial window unless the user fixed it; the window may grow to what
+ * the receive buffer can hold, less net.ipv4.tcp_app_win's share for the
  * application, and never less than room for one more segment.
  */
 static void xtcp_init_buffer_space(struct sock *sk)
@@ -159,6 +130,8 @@ static void xtcp_init_buffer_space(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	int maxwin;
 
+	if (!(sk->sk_userlocks & SOCK_SNDBUF_LOCK))
+		xtcp_sndbuf_expand(sk);
 	xtcp_mstamp_refresh(tp);
 	tp->rcvq_space.time = tp->tcp_mstamp;
 	tp->rcvq_space.seq = tp->copied_seq;
@@ -182,6 +155,34 @@ static void xtcp_init_buffer_space(struct sock *sk)
 }
 
 /*
+ * tcp_init_transfer() with tcp_init_metrics() minus its cache (stock's
+ * takes a tcp_sock): ssthresh back to infinite, a 3 s RTO if the
+ * handshake gave no RTT (RFC 6298 5.7), the initial window (one segment
+ * if the SYN-ACK had to be sent more than twice, RFC 5681 3.1), then the
+ * algorithm and the buffers.
+ */
+static void xtcp_init_transfer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	sk_dst_confirm(sk);
+	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	if (!tp->srtt_us) {
+		tp->rttvar_us = jiffies_to_usecs(TCP_TIMEOUT_FALLBACK);
+		tp->mdev_us = tp->rttvar_us;
+		tp->mdev_max_us = tp->rttvar_us;
+		inet_csk(sk)->icsk_rto = TCP_TIMEOUT_FALLBACK;
+	}
+	if (tp->total_retrans > 1 && tp->undo_marker)
+		tp->snd_cwnd = 1;
+	else
+		tp->snd_cwnd = xtcp_init_cwnd(sk);
+	tp->snd_cwnd_stamp = tcp_jiffies32;
+	xtcp_init_congestion_control(sk);
+	xtcp_init_buffer_space(sk);
+}
+
+/*
  * The third ACK, accepted by xtcp_ack(): SYN-RECEIVED to ESTABLISHED
  * (the TCP_SYN_RECV case of tcp_rcv_state_process() and
  * tcp_init_transfer()).
@@ -190,11 +191,12 @@ static void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	tp->delivered++;	/* the SYN-ACK, which xtcp_ack() does not see */
 	xtcp_synack_rtt_ts(sk);
 	if (tp->rx_opt.tstamp_ok)
 		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
-	xtcp_init_congestion_control(sk);
-	xtcp_init_buffer_space(sk);
+	tp->retrans_stamp = 0;
+	xtcp_init_transfer(sk);
 	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
 	/* The connection's fields before its state, which poll() reads. */
 	smp_mb();
@@ -204,6 +206,7 @@ static void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 	tp->snd_wnd = ntohs(tcp_hdr(skb)->window) << tp->rx_opt.snd_wscale;
 	tp->max_window = max(tp->max_window, tp->snd_wnd);
 	tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
+	xtcp_update_pacing_rate(sk);
 	/* No spurious cwnd restart on the first data. */
 	tp->lsndtime = tcp_jiffies32;
 	xtcp_initialize_rcv_mss(sk);
@@ -456,9 +459,8 @@ static void xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
  *
  * An ACK older than SND.UNA by more than the window we could have sent
  * is a blind injection attempt (RFC 5961 5.2): challenge ACK.  An ACK
- * of data never sent is dropped.  Otherwise the window is taken.  Until
- * the send path exists nothing is in flight, so there is no retransmit
- * queue to clean and no congestion event.
+ * of data never sent is dropped.  Otherwise the window is taken, and
+ * the sender frees, times and grows with it (xtcp_ack_snd()).
  *
  * Return: 1 for a new ACK, 0 for an old one (the segment's text still
  * counts), or if the segment must be dropped, the negated drop reason.
@@ -467,6 +469,7 @@ static int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 prior_snd_una = tp->snd_una;
+	u32 prior_packets = tp->packets_out;
 	u32 ack_seq = TCP_SKB_CB(skb)->seq;
 	u32 ack = TCP_SKB_CB(skb)->ack_seq;
 
@@ -495,7 +498,18 @@ static int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 	WRITE_ONCE(sk->sk_err_soft, 0);
 	inet_csk(sk)->icsk_probes_out = 0;
 	tp->rcv_tstamp = tcp_jiffies32;
+	xtcp_ack_snd(sk, prior_snd_una, prior_packets, flag);
 	return 1;
+}
+
+/*
+ * tcp_data_snd_check(): the ACK may have opened cwnd or the window, and
+ * freed send-buffer space a writer waits for.
+ */
+static void xtcp_data_snd_check(struct sock *sk)
+{
+	xtcp_push_pending_frames(sk);
+	xtcp_check_space(sk);
 }
 
 /**
@@ -529,6 +543,7 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 	}
 	xtcp_rcv_rtt_measure_ts(sk, skb);
 	xtcp_data_queue(sk, skb);
+	xtcp_data_snd_check(sk);
 	xtcp_ack_snd_check(sk);
 }
 
@@ -599,8 +614,10 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		queued = true;
 		break;
 	}
-	if (sk->sk_state != TCP_CLOSE)
+	if (sk->sk_state != TCP_CLOSE) {
+		xtcp_data_snd_check(sk);
 		xtcp_ack_snd_check(sk);
+	}
 	if (queued)
 		return 0;
 	/* As stock, a segment that brought nothing counts as dropped. */

@@ -134,6 +134,7 @@ void xtcp_sock_destruct(struct sock *sk)
 {
 	xtcp_fence_destruct(sk);
 	sk_sockets_allocated_dec(sk);
+	xtcp_write_queue_purge(sk);
 	xtcp_purge_ofo_queue(sk);
 	inet_sock_destruct(sk);
 }

@@ -315,9 +315,20 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 
 	newtp->srtt_us = 0;
 	newtp->mdev_us = jiffies_to_usecs(TCP_TIMEOUT_INIT);
+	minmax_reset(&newtp->rtt_min, tcp_jiffies32, ~0U);
 	inet_csk(newsk)->icsk_rto = TCP_TIMEOUT_INIT;
 	newtp->snd_cwnd = TCP_INIT_CWND;
 	newtp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	newtp->snd_cwnd_cnt = 0;
+	/* The copied list head points at the listener's. */
+	INIT_LIST_HEAD(&newtp->tsorted_sent_queue);
+	newsk->tcp_rtx_queue = RB_ROOT;
+	/* A SYN-ACK that timed out: more than one re-sent gives cwnd 1. */
+	if (req->num_timeout) {
+		newtp->undo_marker = treq->snt_isn;
+		newtp->retrans_stamp = (u32)div_u64(treq->snt_synack,
+						    USEC_PER_MSEC);
+	}
 
 	/*
 	 * The rest of rx_opt is the listener's, as in stock: user_mss
@@ -363,22 +374,6 @@ static struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
 	struct flowi4 *fl4 = &inet_sk(newsk)->cork.fl.u.ip4;
 
 	return xtcp_csk_route_req(sk, fl4, req);
-}
-
-/*
- * tcp_bound_to_half_wnd(): a peer that offers tiny windows is sent
- * segments of half its largest window, never below 68 bytes of IP
- * datagram (RFC 791's minimum) less our TCP header.
- */
-static int xtcp_bound_to_half_wnd(const struct tcp_sock *tp, int pktsize)
-{
-	u32 cutoff = tp->max_window;
-
-	if (cutoff > TCP_MSS_DEFAULT)
-		cutoff >>= 1;
-	if (cutoff && pktsize > cutoff)
-		return max_t(int, cutoff, 68U - tp->tcp_header_len);
-	return pktsize;
 }
 
 /**

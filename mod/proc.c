@@ -70,6 +70,15 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_OFOPRUNED]		= "OfoPruned",
 	[XTCP_MIB_TCPACKCOMPRESSED]	= "TCPAckCompressed",
 	[XTCP_MIB_TCPRCVCOLLAPSED]	= "TCPRcvCollapsed",
+	[XTCP_MIB_TCPORIGDATASENT]	= "TCPOrigDataSent",
+	[XTCP_MIB_RETRANSSEGS]		= "RetransSegs",
+	[XTCP_MIB_TCPRETRANSFAIL]	= "TCPRetransFail",
+	[XTCP_MIB_TCPSLOWSTARTRETRANS]	= "TCPSlowStartRetrans",
+	[XTCP_MIB_TCPLOSSFAILURES]	= "TCPLossFailures",
+	[XTCP_MIB_TCPABORTONTIMEOUT]	= "TCPAbortOnTimeout",
+	[XTCP_MIB_TCPWINPROBE]		= "TCPWinProbe",
+	[XTCP_MIB_TCPWQUEUETOOBIG]	= "TCPWqueueTooBig",
+	[XTCP_MIB_TCPSPURIOUSRTXHOSTQUEUES] = "TCPSpuriousRtxHostQueues",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)

@@ -543,6 +543,7 @@ static void xtcp_child_forget(struct sock *sk, struct request_sock *req,
 		xtcp_send_active_reset(child);
 	xtcp_done(child);
 	xtcp_disconnect_rx(child);
+	xtcp_disconnect_tx(child);
 	sock_orphan(child);
 	sock_put(child);
 }

@@ -149,25 +149,263 @@ drop:
 
 /*
  * The socket's timers, set up as tcp_init_xmit_timers() sets up stock's:
- * icsk_retransmit_timer, icsk_delack_timer and icsk_keepalive_timer,
- * and the compressed_ack_timer hrtimer.  A timer armed through
- * sk_reset_timer() or started by xtcp_sack_compress() holds a reference
- * on the socket; each handler gives it back at its end, as stock's do.
- * xtcp_done() and disconnect stop them (xtcp_clear_xmit_timers(), as
- * tcp_done() and tcp_disconnect() do), so none outlives the connection.
+ * icsk_retransmit_timer (RTO and zero-window probes, one at a time, as
+ * icsk_pending says), icsk_delack_timer, icsk_keepalive_timer, and the
+ * compressed_ack_timer hrtimer.  A timer armed through sk_reset_timer()
+ * or started by xtcp_sack_compress() holds a reference on the socket;
+ * each handler gives it back at its end, as stock's do.  xtcp_done() and
+ * disconnect stop them (xtcp_clear_xmit_timers(), as tcp_done() and
+ * tcp_disconnect() do), so none outlives the connection.  A handler that
+ * finds the socket owned by a process leaves its work to release_sock()
+ * (xtcp_release_cb()), holding a reference for it.
  *
- * The retransmit and keepalive timers have no work until the send path
- * and keepalive land, but generic code can arm the latter: on 6.12 a
- * cgroup/setsockopt BPF program's bpf_setsockopt(SOL_TCP, TCP_KEEPIDLE)
- * reaches inet_csk_reset_keepalive_timer() on a connection with
- * SO_KEEPALIVE.
+ * The keepalive timer has no work until keepalive lands, but generic
+ * code can arm it: on 6.12 a cgroup/setsockopt BPF program's
+ * bpf_setsockopt(SOL_TCP, TCP_KEEPIDLE) reaches
+ * inet_csk_reset_keepalive_timer() on a connection with SO_KEEPALIVE.
  */
+
+/*
+ * tcp_model_timeout(): how long @boundary retransmissions take from an
+ * RTO of @rto_base, doubling up to TCP_RTO_MAX; milliseconds.
+ */
+static unsigned int xtcp_model_timeout(unsigned int boundary,
+				       unsigned int rto_base)
+{
+	unsigned int linear_backoff_thresh, timeout;
+
+	linear_backoff_thresh = ilog2(TCP_RTO_MAX / rto_base);
+	if (boundary <= linear_backoff_thresh)
+		timeout = ((2 << boundary) - 1) * rto_base;
+	else
+		timeout = ((2 << linear_backoff_thresh) - 1) * rto_base +
+			  (boundary - linear_backoff_thresh) * TCP_RTO_MAX;
+	return jiffies_to_msecs(timeout);
+}
+
+/*
+ * retransmits_timed_out(): has the episode that began at retrans_stamp
+ * lasted as long as @boundary backed-off retransmissions would, or
+ * @timeout ms (TCP_USER_TIMEOUT) if nonzero?  The time, not the count,
+ * decides, so an RTO that changed meanwhile does not.
+ */
+static bool xtcp_retransmits_timed_out(struct sock *sk, unsigned int boundary,
+				       unsigned int timeout)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 now_ms = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC);
+
+	if (!inet_csk(sk)->icsk_retransmits)
+		return false;
+	if (likely(timeout == 0))
+		timeout = xtcp_model_timeout(boundary, TCP_RTO_MIN);
+	return (s32)(now_ms - tp->retrans_stamp - timeout) >= 0;
+}
+
+/*
+ * tcp_write_err(): give up, with the ICMP error that was reported, or
+ * ETIMEDOUT (TCPAbortOnTimeout).
+ */
+static void xtcp_write_err(struct sock *sk)
+{
+	WRITE_ONCE(sk->sk_err, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
+	/* The error before the state: pairs with xtcp_conn_poll(). */
+	smp_wmb();
+	xtcp_write_queue_purge(sk);
+	xtcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPABORTONTIMEOUT);
+}
+
+/*
+ * tcp_write_timeout(): after net.ipv4.tcp_retries1 retransmissions the
+ * route is doubted (RFC 1122 4.2.3.5 R1), after tcp_retries2, or
+ * TCP_USER_TIMEOUT, the connection is given up (R2).  Returns 1 if it
+ * was.
+ */
+static int xtcp_write_timeout(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct net *net = sock_net(sk);
+	int retry_until;
+
+	if (xtcp_retransmits_timed_out(sk, READ_ONCE(net->ipv4.sysctl_tcp_retries1), 0))
+		sk_dst_reset(sk);
+	retry_until = READ_ONCE(net->ipv4.sysctl_tcp_retries2);
+	if (xtcp_retransmits_timed_out(sk, retry_until,
+				       READ_ONCE(icsk->icsk_user_timeout))) {
+		xtcp_write_err(sk);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * tcp_clamp_rto_to_user_timeout(): never wait past TCP_USER_TIMEOUT for
+ * the next retransmission; jiffies.
+ */
+static u32 xtcp_clamp_rto_to_user_timeout(const struct sock *sk)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 elapsed, user_timeout;
+	s32 remaining;
+
+	user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+	if (!user_timeout)
+		return icsk->icsk_rto;
+	elapsed = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC) -
+		  tp->retrans_stamp;
+	remaining = user_timeout - elapsed;
+	if (remaining <= 0)
+		return 1;
+	return min_t(u32, icsk->icsk_rto, msecs_to_jiffies(remaining));
+}
+
+/*
+ * tcp_retransmit_timer(): RFC 6298 5.4-5.6.  Send the oldest unacked
+ * segment again, double the RTO (up to TCP_RTO_MAX), restart the timer;
+ * the loss state (xtcp_enter_loss()) re-sends the rest as ACKs come.
+ * A peer whose window is zero is probed this way without ever timing
+ * out, as long as it answers.
+ */
+static void xtcp_retransmit_timer(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct sk_buff *skb;
+
+	if (!tp->packets_out)
+		return;
+	skb = tcp_rtx_queue_head(sk);
+	if (WARN_ON_ONCE(!skb))
+		return;
+	if (!tp->snd_wnd && !sock_flag(sk, SOCK_DEAD)) {
+		/* The peer shrank its window to nothing: keep probing. */
+		u32 rtx_delta = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC) -
+				(tp->retrans_stamp ?:
+				 (u32)div_u64(skb->skb_mstamp_ns, NSEC_PER_MSEC));
+
+		if (jiffies - tp->rcv_tstamp > TCP_RTO_MAX * 2 &&
+		    msecs_to_jiffies(rtx_delta) > TCP_RTO_MAX * 2) {
+			xtcp_write_err(sk);
+			return;
+		}
+		xtcp_enter_loss(sk);
+		xtcp_retransmit_skb(sk, skb, 1);
+		__sk_dst_reset(sk);
+		goto out_reset_timer;
+	}
+	xtcp_inc_stats(net, XTCP_MIB_TIMEOUTS);
+	if (xtcp_write_timeout(sk))
+		return;
+	if (icsk->icsk_retransmits == 0 && icsk->icsk_ca_state == TCP_CA_Loss)
+		xtcp_inc_stats(net, XTCP_MIB_TCPLOSSFAILURES);
+	xtcp_enter_loss(sk);
+	icsk->icsk_retransmits++;
+	if (xtcp_retransmit_skb(sk, tcp_rtx_queue_head(sk), 1) > 0) {
+		/* Local congestion: try again soon, without backing off. */
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
+					  TCP_RESOURCE_PROBE_INTERVAL,
+					  TCP_RTO_MAX);
+		return;
+	}
+out_reset_timer:
+	icsk->icsk_backoff++;
+	icsk->icsk_rto = min(icsk->icsk_rto << 1, TCP_RTO_MAX);
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
+				  xtcp_clamp_rto_to_user_timeout(sk),
+				  TCP_RTO_MAX);
+	if (xtcp_retransmits_timed_out(sk, READ_ONCE(net->ipv4.sysctl_tcp_retries1) + 1, 0))
+		__sk_dst_reset(sk);
+}
+
+/*
+ * tcp_probe_timer(): probe a zero window for as long as the peer
+ * answers (RFC 1122 4.2.2.17); only TCP_USER_TIMEOUT, or tcp_retries2
+ * unanswered probes, end the connection.
+ */
+static void xtcp_probe_timer(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct sk_buff *skb = tcp_send_head(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	int max_probes;
+
+	if (tp->packets_out || !skb) {
+		icsk->icsk_probes_out = 0;
+		icsk->icsk_probes_tstamp = 0;
+		return;
+	}
+	if (!icsk->icsk_probes_tstamp) {
+		icsk->icsk_probes_tstamp = tcp_jiffies32;
+	} else {
+		u32 user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+
+		if (user_timeout &&
+		    (s32)(tcp_jiffies32 - icsk->icsk_probes_tstamp) >=
+		    msecs_to_jiffies(user_timeout))
+			goto abort;
+	}
+	max_probes = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_retries2);
+	if (icsk->icsk_probes_out >= max_probes) {
+abort:
+		xtcp_write_err(sk);
+	} else {
+		xtcp_send_probe0(sk);
+	}
+}
+
+/*
+ * tcp_write_timer_handler(): which of the two jobs of the retransmit
+ * timer is due.  A timer that fired early (re-armed later meanwhile)
+ * is set again.
+ */
+static void xtcp_write_timer_handler(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	int event;
+
+	if (((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)) ||
+	    !icsk->icsk_pending)
+		return;
+	if (time_after(icsk->icsk_timeout, jiffies)) {
+		sk_reset_timer(sk, &icsk->icsk_retransmit_timer,
+			       icsk->icsk_timeout);
+		return;
+	}
+	xtcp_mstamp_refresh(tcp_sk(sk));
+	event = icsk->icsk_pending;
+	switch (event) {
+	case ICSK_TIME_RETRANS:
+		icsk->icsk_pending = 0;
+		xtcp_retransmit_timer(sk);
+		break;
+	case ICSK_TIME_PROBE0:
+		icsk->icsk_pending = 0;
+		xtcp_probe_timer(sk);
+		break;
+	}
+}
+
+/* tcp_write_timer(): the owner, if any, runs it from release_sock(). */
 static void xtcp_write_timer(struct timer_list *t)
 {
 	struct inet_connection_sock *icsk =
 			from_timer(icsk, t, icsk_retransmit_timer);
+	struct sock *sk = &icsk->icsk_inet.sk;
 
-	sock_put(&icsk->icsk_inet.sk);
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk)) {
+		xtcp_write_timer_handler(sk);
+	} else if (!test_and_set_bit(TCP_WRITE_TIMER_DEFERRED,
+				     &sk->sk_tsq_flags)) {
+		sock_hold(sk);
+	}
+	bh_unlock_sock(sk);
+	sock_put(sk);
 }
 
 /*
@@ -205,6 +443,7 @@ static void xtcp_delack_timer_handler(struct sock *sk)
 		inet_csk_exit_pingpong_mode(sk);
 		icsk->icsk_ack.ato = TCP_ATO_MIN;
 	}
+	xtcp_mstamp_refresh(tcp_sk(sk));
 	xtcp_send_ack(sk);
 	xtcp_inc_stats(sock_net(sk), XTCP_MIB_DELAYEDACKS);
 }
@@ -238,12 +477,16 @@ static void xtcp_delack_timer(struct timer_list *t)
  * @sk: the socket, still owned; called by release_sock() with the
  *      spinlock held and softirqs off
  *
- * tcp_release_cb() for the delayed-ACK timer, whose deferred flag holds
- * a reference given back here after the work, and for the ACK that
- * xtcp_ack_snd_check() left to us (compat.h).
+ * tcp_release_cb() for the retransmit and delayed-ACK timers, whose
+ * deferred flags hold a reference given back here after the work, and
+ * for the ACK that xtcp_ack_snd_check() left to us (compat.h).
  */
 void xtcp_release_cb(struct sock *sk)
 {
+	if (test_and_clear_bit(TCP_WRITE_TIMER_DEFERRED, &sk->sk_tsq_flags)) {
+		xtcp_write_timer_handler(sk);
+		__sock_put(sk);
+	}
 	if (test_and_clear_bit(TCP_DELACK_TIMER_DEFERRED, &sk->sk_tsq_flags)) {
 		xtcp_delack_timer_handler(sk);
 		__sock_put(sk);

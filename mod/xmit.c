@@ -2,16 +2,28 @@
 /*
  * xtcp: a connection's own segments, and the window they offer.
  *
- * Mirrors the part of net/ipv4/tcp_output.c that a receiver needs:
- * __tcp_transmit_skb() for segments without data, tcp_select_window()
- * and __tcp_select_window() (RFC 9293 3.8.6.2.2 receiver SWS avoidance,
- * RFC 7323 2.3 scaling), tcp_established_options(), __tcp_send_ack(),
- * tcp_send_delayed_ack() and tcp_send_active_reset().  Data segments
- * come with the send path.
+ * Mirrors net/ipv4/tcp_output.c for an established connection:
+ * __tcp_transmit_skb() (header, options, window, then ip_queue_xmit()),
+ * tcp_select_window() and __tcp_select_window() (RFC 9293 3.8.6.2.2
+ * receiver SWS avoidance, RFC 7323 2.3 scaling), tcp_established_options(),
+ * tcp_write_xmit() with its congestion-window, receive-window and Nagle
+ * tests (RFC 9293 3.7.4) and TSO sizing, tcp_fragment(),
+ * tcp_retransmit_skb() and tcp_xmit_retransmit_queue(), the zero-window
+ * probe (tcp_write_wakeup()), __tcp_send_ack(), tcp_send_delayed_ack()
+ * and tcp_send_active_reset().
+ *
+ * A data skb stays on sk_write_queue until sent, then lives in the
+ * retransmit queue (sk->tcp_rtx_queue, an rbtree by sequence, and in
+ * send order on tp->tsorted_sent_queue) until acknowledged (ack.c).
+ * Each transmission sends a clone, so the data stays for a retransmit;
+ * a clone of several MSS carries gso_size and is cut into segments by
+ * the device or by software GSO, checksums offloaded (CHECKSUM_PARTIAL).
  *
  * Context: the socket is locked (softirq or owner).  A segment leaves by
  * ip_queue_xmit() on the connection's cached route and flow, taking its
- * IP ID from the connection, as tcp_transmit_skb() does.
+ * IP ID from the connection, as tcp_transmit_skb() does.  Unlike stock,
+ * no skb is owned through tcp_wfree(): its TSQ tasklet would take the
+ * socket for a tcp_sock.  skb_set_owner_w() charges sk_wmem_alloc.
  */
 #include <net/ip.h>
 #include <net/tcp.h>
@@ -134,11 +146,13 @@ static u16 xtcp_select_window(struct sock *sk)
 }
 
 /*
- * tcp_established_options() for a segment without data: the timestamp
- * (RFC 7323 3.2), then as many SACK blocks as fit, a pending D-SACK
- * first.  Returns the options' length, bytes.
+ * tcp_established_options(): the timestamp (RFC 7323 3.2), its TSval the
+ * skb's departure time in ms, then as many SACK blocks as fit, a pending
+ * D-SACK first.  With no @skb only the length is wanted (for the MSS).
+ * Returns the options' length, bytes.
  */
 static unsigned int xtcp_established_options(struct sock *sk,
+					     const struct sk_buff *skb,
 					     struct xtcp_out_options *opts)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -146,7 +160,9 @@ static unsigned int xtcp_established_options(struct sock *sk,
 
 	if (tp->rx_opt.tstamp_ok) {
 		opts->options |= XTCP_OPT_TS;
-		opts->tsval = xtcp_time_stamp_ms() + tp->tsoffset;
+		opts->tsval = skb ? (u32)div_u64(skb->skb_mstamp_ns,
+						 NSEC_PER_MSEC) +
+				    tp->tsoffset : 0;
 		opts->tsecr = tp->rx_opt.ts_recent;
 		size += TCPOLEN_TSTAMP_ALIGNED;
 	}
@@ -212,36 +228,90 @@ static void xtcp_event_ack_sent(struct sock *sk)
 }
 
 /*
- * __tcp_transmit_skb() for a segment without data: header, options and
- * window, then ip_queue_xmit().  Returns -ENOMEM if no skb could be
- * allocated, else what the IP layer said.
+ * tcp_event_data_sent(): a reply within ato of the last segment received
+ * makes the connection look interactive (pingpong, compat.h), which
+ * shortens the delayed ACK.
  */
-static int xtcp_transmit_ctl(struct sock *sk, gfp_t gfp, u8 flags)
+static void xtcp_event_data_sent(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	const u32 now = tcp_jiffies32;
+
+	tcp_sk(sk)->lsndtime = now;
+	if ((u32)(now - icsk->icsk_ack.lrcvtime) < icsk->icsk_ack.ato)
+		xtcp_inc_pingpong_cnt(sk);
+}
+
+/*
+ * tcp_update_skb_after_send(): the skb joins the send-ordered list that
+ * RACK (issue 8) walks.
+ */
+static void xtcp_update_skb_after_send(struct sock *sk, struct sk_buff *skb)
+{
+	list_move_tail(&skb->tcp_tsorted_anchor,
+		       &tcp_sk(sk)->tsorted_sent_queue);
+}
+
+/*
+ * __tcp_transmit_skb(): build the TCP header of @skb (or of a clone, if
+ * @clone_it: the original stays queued for retransmission) and hand it
+ * to ip_queue_xmit().  @rcv_nxt is the ACK number.  Returns 0, -ENOBUFS
+ * if no clone could be made, or what the IP layer said (a qdisc's
+ * congestion verdict counts as sent: net_xmit_eval()).
+ */
+static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
+			       int clone_it, gfp_t gfp_mask, u32 rcv_nxt)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct xtcp_out_options opts = {};
-	unsigned int size;
-	struct sk_buff *skb;
+	unsigned int tcp_header_size;
+	struct sk_buff *oskb = NULL;
+	struct tcp_skb_cb *tcb;
 	struct tcphdr *th;
+	int err;
 
-	skb = alloc_skb(MAX_TCP_HEADER, gfp);
-	if (unlikely(!skb))
-		return -ENOMEM;
-	skb_reserve(skb, MAX_TCP_HEADER);
-	size = sizeof(struct tcphdr) + xtcp_established_options(sk, &opts);
-	skb_push(skb, size);
+	tp->tcp_wstamp_ns = max(tp->tcp_wstamp_ns, tp->tcp_clock_cache);
+	xtcp_skb_set_delivery_time(skb, tp->tcp_wstamp_ns);
+	if (clone_it) {
+		oskb = skb;
+		/* The anchor shares its bytes with the dst: not copied. */
+		tcp_skb_tsorted_save(oskb) {
+			if (unlikely(skb_cloned(oskb)))
+				skb = pskb_copy(oskb, gfp_mask);
+			else
+				skb = skb_clone(oskb, gfp_mask);
+		} tcp_skb_tsorted_restore(oskb);
+		if (unlikely(!skb))
+			return -ENOBUFS;
+		/* skb->dev shares its bytes with the rbtree node. */
+		skb->dev = NULL;
+	}
+
+	tcb = TCP_SKB_CB(skb);
+	tcp_header_size = sizeof(struct tcphdr) +
+			  xtcp_established_options(sk, skb, &opts);
+	/* PSH on every GSO packet helps the receiver's GRO flush. */
+	if (tcp_skb_pcount(skb) > 1)
+		tcb->tcp_flags |= TCPHDR_PSH;
+	/* May use another TX queue: nothing of ours is in flight there. */
+	skb->ooo_okay = sk_wmem_alloc_get(sk) < SKB_TRUESIZE(1) ||
+			tcp_rtx_queue_empty(sk);
+	skb->pfmemalloc = 0;
+	skb_push(skb, tcp_header_size);
 	skb_reset_transport_header(skb);
 	skb_set_owner_w(skb, sk);
+	skb_set_dst_pending_confirm(skb, READ_ONCE(sk->sk_dst_pending_confirm));
 
-	th = tcp_hdr(skb);
+	th = (struct tcphdr *)skb->data;
 	memset(th, 0, sizeof(*th));
 	th->source = inet->inet_sport;
 	th->dest = inet->inet_dport;
-	th->seq = htonl(xtcp_acceptable_seq(sk));
-	th->ack_seq = htonl(tp->rcv_nxt);
-	tcp_flag_byte(th) = flags;
-	th->doff = size >> 2;
+	th->seq = htonl(tcb->seq);
+	th->ack_seq = htonl(rcv_nxt);
+	tcp_flag_byte(th) = tcb->tcp_flags;
+	th->doff = tcp_header_size >> 2;
+	skb_shinfo(skb)->gso_type = sk->sk_gso_type;
 	th->window = htons(xtcp_select_window(sk));
 	xtcp_options_write((__be32 *)(th + 1), &opts);
 	/* A D-SACK is reported once (tcp_options_write()). */
@@ -249,11 +319,60 @@ static int xtcp_transmit_ctl(struct sock *sk, gfp_t gfp, u8 flags)
 		tp->rx_opt.dsack = 0;
 	xtcp_v4_send_check(skb, inet->inet_saddr, inet->inet_daddr);
 
-	if (flags & TCPHDR_ACK)
+	if (likely(tcb->tcp_flags & TCPHDR_ACK))
 		xtcp_event_ack_sent(sk);
-	tp->segs_out++;
-	xtcp_inc_stats(sock_net(sk), XTCP_MIB_OUTSEGS);
-	return ip_queue_xmit(sk, skb, &inet->cork.fl);
+	if (skb->len != tcp_header_size) {
+		xtcp_event_data_sent(sk);
+		WRITE_ONCE(tp->data_segs_out,
+			   tp->data_segs_out + tcp_skb_pcount(skb));
+		WRITE_ONCE(tp->bytes_sent,
+			   tp->bytes_sent + skb->len - tcp_header_size);
+	}
+	/* OutSegs counts new segments; a retransmit counts in RetransSegs. */
+	if (after(tcb->end_seq, tp->snd_nxt) || tcb->seq == tcb->end_seq)
+		xtcp_add_stats(sock_net(sk), XTCP_MIB_OUTSEGS,
+			       tcp_skb_pcount(skb));
+	tp->segs_out += tcp_skb_pcount(skb);
+	skb_shinfo(skb)->gso_segs = tcp_skb_pcount(skb);
+	skb_shinfo(skb)->gso_size = tcp_skb_mss(skb);
+	/* The IP layer's control block, where ours was. */
+	memset(skb->cb, 0, max(sizeof(struct inet_skb_parm),
+			       sizeof(struct inet6_skb_parm)));
+
+	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
+	if (unlikely(err > 0))
+		err = net_xmit_eval(err);
+	if (!err && oskb)
+		xtcp_update_skb_after_send(sk, oskb);
+	return err;
+}
+
+/**
+ * xtcp_transmit_skb - send @skb (or a clone) acknowledging rcv_nxt
+ * @sk:       the connection, locked
+ * @skb:      a segment with its TCP_SKB_CB filled
+ * @clone_it: keep @skb (data for the retransmit queue)
+ * @gfp_mask: for the clone
+ *
+ * tcp_transmit_skb().  Return: 0 or a negative errno.
+ */
+int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, int clone_it,
+		      gfp_t gfp_mask)
+{
+	return __xtcp_transmit_skb(sk, skb, clone_it, gfp_mask,
+				   tcp_sk(sk)->rcv_nxt);
+}
+
+/* tcp_init_nondata_skb(): a segment with no data, one packet. */
+static void xtcp_init_nondata_skb(struct sk_buff *skb, u32 seq, u8 flags)
+{
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	TCP_SKB_CB(skb)->tcp_flags = flags;
+	tcp_skb_pcount_set(skb, 1);
+	TCP_SKB_CB(skb)->seq = seq;
+	if (flags & (TCPHDR_SYN | TCPHDR_FIN))
+		seq++;
+	TCP_SKB_CB(skb)->end_seq = seq;
 }
 
 /**
@@ -269,12 +388,18 @@ void xtcp_send_ack(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	unsigned long delay;
+	struct sk_buff *buff;
 
 	if (sk->sk_state == TCP_CLOSE)
 		return;
-	if (xtcp_transmit_ctl(sk, GFP_ATOMIC | __GFP_NOWARN, TCPHDR_ACK) !=
-	    -ENOMEM)
+	buff = alloc_skb(MAX_TCP_HEADER, GFP_ATOMIC | __GFP_NOWARN);
+	if (likely(buff)) {
+		skb_reserve(buff, MAX_TCP_HEADER);
+		xtcp_init_nondata_skb(buff, xtcp_acceptable_seq(sk),
+				      TCPHDR_ACK);
+		xtcp_transmit_skb(sk, buff, 0, 0);
 		return;
+	}
 	delay = TCP_DELACK_MAX << icsk->icsk_ack.retry;
 	if (delay < TCP_RTO_MAX)
 		icsk->icsk_ack.retry++;
@@ -339,6 +464,860 @@ void xtcp_send_delayed_ack(struct sock *sk)
  */
 void xtcp_send_active_reset(struct sock *sk)
 {
+	struct sk_buff *skb;
+
 	xtcp_inc_stats(sock_net(sk), XTCP_MIB_OUTRSTS);
-	xtcp_transmit_ctl(sk, GFP_ATOMIC, TCPHDR_ACK | TCPHDR_RST);
+	skb = alloc_skb(MAX_TCP_HEADER, GFP_ATOMIC | __GFP_NOWARN);
+	if (!skb)
+		return;
+	skb_reserve(skb, MAX_TCP_HEADER);
+	xtcp_init_nondata_skb(skb, xtcp_acceptable_seq(sk),
+			      TCPHDR_ACK | TCPHDR_RST);
+	xtcp_mstamp_refresh(tcp_sk(sk));
+	xtcp_transmit_skb(sk, skb, 0, 0);
+}
+
+/**
+ * xtcp_current_mss - the MSS of the next data segment (tcp_current_mss())
+ * @sk: the connection, locked
+ *
+ * mss_cache follows the route's MTU (xtcp_sync_mss()) and assumes the
+ * options every segment carries (tcp_header_len); SACK blocks pending
+ * now take their room from the payload.
+ *
+ * Return: bytes of payload.
+ */
+unsigned int xtcp_current_mss(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct dst_entry *dst = __sk_dst_get(sk);
+	struct xtcp_out_options opts = {};
+	unsigned int header_len;
+	u32 mss_now = tp->mss_cache;
+
+	if (dst) {
+		u32 mtu = dst_mtu(dst);
+
+		if (mtu != inet_csk(sk)->icsk_pmtu_cookie)
+			mss_now = xtcp_sync_mss(sk, mtu);
+	}
+	header_len = xtcp_established_options(sk, NULL, &opts) +
+		     sizeof(struct tcphdr);
+	if (header_len != tp->tcp_header_len)
+		mss_now -= (int)header_len - tp->tcp_header_len;
+	return mss_now;
+}
+
+/* tcp_set_skb_tso_segs(): how many segments of @mss_now @skb makes. */
+static int xtcp_set_skb_tso_segs(struct sk_buff *skb, unsigned int mss_now)
+{
+	int tso_segs;
+
+	if (skb->len <= mss_now) {
+		TCP_SKB_CB(skb)->tcp_gso_size = 0;
+		tcp_skb_pcount_set(skb, 1);
+		return 1;
+	}
+	TCP_SKB_CB(skb)->tcp_gso_size = mss_now;
+	tso_segs = DIV_ROUND_UP(skb->len, mss_now);
+	tcp_skb_pcount_set(skb, tso_segs);
+	return tso_segs;
+}
+
+/*
+ * tcp_cwnd_test(): segments the congestion window lets out now, at most
+ * half of it at once so that two GSO packets are in flight.  6.1 lets a
+ * lone FIN past a full window (compat.h).
+ */
+static u32 xtcp_cwnd_test(const struct tcp_sock *tp, const struct sk_buff *skb)
+{
+	u32 in_flight, cwnd, halfcwnd;
+
+	if (XTCP_CWND_TEST_FIN &&
+	    (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) &&
+	    tcp_skb_pcount(skb) == 1)
+		return 1;
+	in_flight = tcp_packets_in_flight(tp);
+	cwnd = tp->snd_cwnd;
+	if (in_flight >= cwnd)
+		return 0;
+	halfcwnd = max(cwnd >> 1, 1U);
+	return min(halfcwnd, cwnd - in_flight);
+}
+
+/* tcp_snd_wnd_test(): does the first segment of @skb fit the peer's window? */
+static bool xtcp_snd_wnd_test(const struct tcp_sock *tp,
+			      const struct sk_buff *skb, unsigned int cur_mss)
+{
+	u32 end_seq = TCP_SKB_CB(skb)->end_seq;
+
+	if (skb->len > cur_mss)
+		end_seq = TCP_SKB_CB(skb)->seq + cur_mss;
+	return !after(end_seq, tcp_wnd_end(tp));
+}
+
+/*
+ * tcp_minshall_check(): a partial segment is still unacknowledged
+ * (Minshall's variant of Nagle's algorithm, RFC 896).
+ */
+static bool xtcp_minshall_check(const struct tcp_sock *tp)
+{
+	return after(tp->snd_sml, tp->snd_una) &&
+	       !after(tp->snd_sml, tp->snd_nxt);
+}
+
+/*
+ * tcp_nagle_check(): hold back a partial segment when corked, or (Nagle
+ * on) while another partial one is unacknowledged.
+ */
+static bool xtcp_nagle_check(bool partial, const struct tcp_sock *tp,
+			     int nonagle)
+{
+	return partial &&
+	       ((nonagle & TCP_NAGLE_CORK) ||
+		(!nonagle && tp->packets_out && xtcp_minshall_check(tp)));
+}
+
+/* tcp_nagle_test(): may @skb leave now?  A FIN always may. */
+static bool xtcp_nagle_test(const struct tcp_sock *tp,
+			    const struct sk_buff *skb, unsigned int cur_mss,
+			    int nonagle)
+{
+	if (nonagle & TCP_NAGLE_PUSH)
+		return true;
+	if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
+		return true;
+	return !xtcp_nagle_check(skb->len < cur_mss, tp, nonagle);
+}
+
+/* tcp_minshall_update(): remember the end of the last partial segment. */
+static void xtcp_minshall_update(struct tcp_sock *tp, unsigned int mss_now,
+				 const struct sk_buff *skb)
+{
+	if (skb->len < tcp_skb_pcount(skb) * mss_now)
+		tp->snd_sml = TCP_SKB_CB(skb)->end_seq;
+}
+
+/*
+ * tcp_mss_split_point(): how much of @skb to send as one GSO packet:
+ * what cwnd and the peer's window allow, without a partial last
+ * segment that Nagle would hold back.
+ */
+static unsigned int xtcp_mss_split_point(const struct sock *sk,
+					 const struct sk_buff *skb,
+					 unsigned int mss_now,
+					 unsigned int max_segs, int nonagle)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 partial, needed, window, max_len;
+
+	window = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
+	max_len = mss_now * max_segs;
+	if (likely(max_len <= window && skb != tcp_write_queue_tail(sk)))
+		return max_len;
+	needed = min(skb->len, window);
+	if (max_len <= needed)
+		return max_len;
+	partial = needed % mss_now;
+	if (xtcp_nagle_check(partial != 0, tp, nonagle))
+		return needed - partial;
+	return needed;
+}
+
+/*
+ * tcp_tso_autosize() and tcp_tso_segs(): a GSO packet carries about 1 ms
+ * of the pacing rate, more on short paths (net.ipv4.tcp_tso_rtt_log),
+ * at least net.ipv4.tcp_min_tso_segs, at most the device's limits.
+ */
+static u32 xtcp_tso_segs(struct sock *sk, unsigned int mss_now)
+{
+	u32 min_tso = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_tso_segs);
+	unsigned long bytes;
+	u32 r;
+
+	bytes = READ_ONCE(sk->sk_pacing_rate) >>
+		READ_ONCE(sk->sk_pacing_shift);
+	r = minmax_get(&tcp_sk(sk)->rtt_min) >>
+	    READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_tso_rtt_log);
+	if (r < BITS_PER_TYPE(sk->sk_gso_max_size))
+		bytes += sk->sk_gso_max_size >> r;
+	bytes = min_t(unsigned long, bytes, sk->sk_gso_max_size);
+	return min_t(u32, max_t(u32, bytes / mss_now, min_tso),
+		     sk->sk_gso_max_segs);
+}
+
+/*
+ * tcp_tso_should_defer(): wait for the ACK that is about to come rather
+ * than send a small GSO packet now, unless the last send was over 1 ms
+ * ago, a full packet or a good share of the window fits
+ * (net.ipv4.tcp_tso_win_divisor), or the ACK is not expected soon.
+ */
+static bool xtcp_tso_should_defer(struct sock *sk, struct sk_buff *skb,
+				  bool *is_cwnd_limited,
+				  bool *is_rwnd_limited, u32 max_segs)
+{
+	u32 send_win, cong_win, limit, in_flight, threshold;
+	u64 srtt_in_ns, expected_ack, how_far_is_the_ack;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head;
+	int win_divisor;
+	s64 delta;
+
+	if (inet_csk(sk)->icsk_ca_state >= TCP_CA_Recovery)
+		return false;
+	delta = tp->tcp_clock_cache - tp->tcp_wstamp_ns - NSEC_PER_MSEC;
+	if (delta > 0)
+		return false;
+	in_flight = tcp_packets_in_flight(tp);
+	send_win = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
+	cong_win = (tp->snd_cwnd - in_flight) * tp->mss_cache;
+	limit = min(send_win, cong_win);
+	if (limit >= max_segs * tp->mss_cache)
+		return false;
+	if (skb != tcp_write_queue_tail(sk) && limit >= skb->len)
+		return false;
+	win_divisor = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_tso_win_divisor);
+	if (win_divisor) {
+		u32 chunk = min(tp->snd_wnd, tp->snd_cwnd * tp->mss_cache);
+
+		if (limit >= chunk / win_divisor)
+			return false;
+	} else if (limit > 3 * tp->mss_cache) {
+		return false;
+	}
+	head = tcp_rtx_queue_head(sk);
+	if (!head)
+		return false;
+	srtt_in_ns = (u64)(NSEC_PER_USEC >> 3) * tp->srtt_us;
+	expected_ack = head->tstamp + srtt_in_ns;
+	how_far_is_the_ack = expected_ack - tp->tcp_clock_cache;
+	threshold = min(srtt_in_ns >> 1, NSEC_PER_MSEC);
+	if ((s64)(how_far_is_the_ack - threshold) > 0)
+		return false;
+	if (cong_win < send_win) {
+		if (cong_win <= skb->len) {
+			*is_cwnd_limited = true;
+			return true;
+		}
+	} else if (send_win <= skb->len) {
+		*is_rwnd_limited = true;
+		return true;
+	}
+	if ((TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) ||
+	    TCP_SKB_CB(skb)->eor)
+		return false;
+	return true;
+}
+
+/*
+ * skb_unclone_keeptruesize(), whose slow path the kernel does not
+ * export: an skb whose clone is still in a queue below us gets a head
+ * of its own before we change it, and stays charged as it was.
+ */
+static int xtcp_skb_unclone_keeptruesize(struct sk_buff *skb, gfp_t gfp)
+{
+	unsigned int truesize = skb->truesize;
+	int err;
+
+	if (!skb_cloned(skb))
+		return 0;
+	err = pskb_expand_head(skb, 0, 0, gfp);
+	if (!err)
+		skb->truesize = truesize;
+	return err;
+}
+
+/* tcp_adjust_pcount(): an skb in flight now counts @decr segments fewer. */
+static void xtcp_adjust_pcount(struct sock *sk, const struct sk_buff *skb,
+			       int decr)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u8 sacked = TCP_SKB_CB(skb)->sacked;
+
+	tp->packets_out -= decr;
+	if (sacked & TCPCB_SACKED_ACKED)
+		tp->sacked_out -= decr;
+	if (sacked & TCPCB_SACKED_RETRANS)
+		tp->retrans_out -= decr;
+	if (sacked & TCPCB_LOST)
+		tp->lost_out -= decr;
+}
+
+/**
+ * xtcp_fragment - split an skb of the write or retransmit queue
+ * @sk:      the connection, locked
+ * @queue:   TCP_FRAG_IN_WRITE_QUEUE or TCP_FRAG_IN_RTX_QUEUE
+ * @skb:     paged, @len < its length
+ * @len:     bytes the first part keeps
+ * @mss_now: the MSS both parts are counted in
+ * @gfp:     for the new skb
+ *
+ * tcp_fragment() and tso_fragment(): the tail goes to a new skb queued
+ * right after; PSH and FIN stay with it.  A retransmit queue that grew
+ * past twice SO_SNDBUF is not split further except at its ends
+ * (TCPWqueueTooBig), so that a peer cannot make us split forever.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int xtcp_fragment(struct sock *sk, enum tcp_queue queue, struct sk_buff *skb,
+		  u32 len, unsigned int mss_now, gfp_t gfp)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *buff;
+	int old_factor, nlen;
+	long limit;
+	u8 flags;
+
+	if (WARN_ON(len > skb->len))
+		return -EINVAL;
+	limit = sk->sk_sndbuf + 2 * SKB_TRUESIZE(GSO_LEGACY_MAX_SIZE);
+	if (unlikely((sk->sk_wmem_queued >> 1) > limit &&
+		     queue != TCP_FRAG_IN_WRITE_QUEUE &&
+		     skb != tcp_rtx_queue_head(sk) &&
+		     skb != tcp_rtx_queue_tail(sk))) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPWQUEUETOOBIG);
+		return -ENOMEM;
+	}
+	if (xtcp_skb_unclone_keeptruesize(skb, gfp))
+		return -ENOMEM;
+	buff = xtcp_stream_alloc_skb(sk, gfp, true);
+	if (!buff)
+		return -ENOMEM;
+	sk_wmem_queued_add(sk, buff->truesize);
+	sk_mem_charge(sk, buff->truesize);
+	nlen = skb->len - len;
+	buff->truesize += nlen;
+	skb->truesize -= nlen;
+
+	TCP_SKB_CB(buff)->seq = TCP_SKB_CB(skb)->seq + len;
+	TCP_SKB_CB(buff)->end_seq = TCP_SKB_CB(skb)->end_seq;
+	TCP_SKB_CB(skb)->end_seq = TCP_SKB_CB(buff)->seq;
+	flags = TCP_SKB_CB(skb)->tcp_flags;
+	TCP_SKB_CB(skb)->tcp_flags = flags & ~(TCPHDR_FIN | TCPHDR_PSH);
+	TCP_SKB_CB(buff)->tcp_flags = flags;
+	TCP_SKB_CB(buff)->sacked = TCP_SKB_CB(skb)->sacked;
+	TCP_SKB_CB(buff)->eor = TCP_SKB_CB(skb)->eor;
+	TCP_SKB_CB(skb)->eor = 0;
+	skb_split(skb, buff, len);
+	xtcp_skb_set_delivery_time(buff, skb->tstamp);
+
+	old_factor = tcp_skb_pcount(skb);
+	xtcp_set_skb_tso_segs(skb, mss_now);
+	xtcp_set_skb_tso_segs(buff, mss_now);
+	/* Already sent: the counters of what is in flight change. */
+	if (!before(tp->snd_nxt, TCP_SKB_CB(buff)->end_seq)) {
+		int diff = old_factor - tcp_skb_pcount(skb) -
+			   tcp_skb_pcount(buff);
+
+		if (diff)
+			xtcp_adjust_pcount(sk, skb, diff);
+	}
+	__skb_header_release(buff);
+	if (queue == TCP_FRAG_IN_WRITE_QUEUE) {
+		__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	} else {
+		xtcp_rbtree_insert(&sk->tcp_rtx_queue, buff);
+		list_add(&buff->tcp_tsorted_anchor, &skb->tcp_tsorted_anchor);
+	}
+	return 0;
+}
+
+/*
+ * __pskb_trim_head(): drop @len bytes from the front of a paged skb.
+ * Returns the truesize given back.
+ */
+static int xtcp_pskb_trim_head(struct sk_buff *skb, int len)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	int i, k = 0, eat = len;
+
+	for (i = 0; i < shinfo->nr_frags; i++) {
+		int size = skb_frag_size(&shinfo->frags[i]);
+
+		if (size <= eat) {
+			skb_frag_unref(skb, i);
+			eat -= size;
+		} else {
+			shinfo->frags[k] = shinfo->frags[i];
+			if (eat) {
+				skb_frag_off_add(&shinfo->frags[k], eat);
+				skb_frag_size_sub(&shinfo->frags[k], eat);
+				eat = 0;
+			}
+			k++;
+		}
+	}
+	shinfo->nr_frags = k;
+	skb->data_len -= len;
+	skb->len = skb->data_len;
+	return len;
+}
+
+/**
+ * xtcp_trim_head - drop acknowledged bytes from the front of an skb
+ * @sk:  the connection, locked
+ * @skb: an skb of the retransmit queue, paged
+ * @len: bytes, less than its length
+ *
+ * tcp_trim_head(), for a partly acknowledged GSO skb.
+ * Return: 0 or -ENOMEM.
+ */
+int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	u32 delta_truesize;
+
+	if (xtcp_skb_unclone_keeptruesize(skb, GFP_ATOMIC))
+		return -ENOMEM;
+	delta_truesize = xtcp_pskb_trim_head(skb, len);
+	TCP_SKB_CB(skb)->seq += len;
+	skb->truesize -= delta_truesize;
+	sk_wmem_queued_add(sk, -delta_truesize);
+	sk_mem_uncharge(sk, delta_truesize);
+	if (tcp_skb_pcount(skb) > 1)
+		xtcp_set_skb_tso_segs(skb, tcp_skb_mss(skb));
+	return 0;
+}
+
+/*
+ * tcp_event_new_data_sent(): @skb left for the first time; it moves to
+ * the retransmit queue, and the timer starts if nothing was in flight
+ * (RFC 6298 5.1).
+ */
+static void xtcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int prior_packets = tp->packets_out;
+
+	WRITE_ONCE(tp->snd_nxt, TCP_SKB_CB(skb)->end_seq);
+	__skb_unlink(skb, &sk->sk_write_queue);
+	xtcp_rbtree_insert(&sk->tcp_rtx_queue, skb);
+	if (!tp->highest_sack)
+		tp->highest_sack = skb;
+	tp->packets_out += tcp_skb_pcount(skb);
+	if (!prior_packets)
+		xtcp_rearm_rto(sk);
+	xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPORIGDATASENT,
+		       tcp_skb_pcount(skb));
+	xtcp_check_space(sk);
+}
+
+/*
+ * tcp_cwnd_application_limited(): an application that did not use the
+ * window for an RTO lets it decay to what it used (RFC 2861).
+ */
+static void xtcp_cwnd_application_limited(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (inet_csk(sk)->icsk_ca_state == TCP_CA_Open &&
+	    sk->sk_socket && !test_bit(SOCK_NOSPACE, &sk->sk_socket->flags)) {
+		u32 init_win = xtcp_init_cwnd(sk);
+		u32 win_used = max(tp->snd_cwnd_used, init_win);
+
+		if (win_used < tp->snd_cwnd) {
+			tp->snd_ssthresh = max(tp->snd_ssthresh,
+					       (tp->snd_cwnd >> 1) +
+					       (tp->snd_cwnd >> 2));
+			tp->snd_cwnd = (tp->snd_cwnd + win_used) >> 1;
+		}
+		tp->snd_cwnd_used = 0;
+	}
+	tp->snd_cwnd_stamp = tcp_jiffies32;
+}
+
+/*
+ * tcp_cwnd_validate(): remember whether this window was used, which
+ * decides whether an ACK may grow it (xtcp_is_cwnd_limited()).
+ */
+static void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!before(tp->snd_una, tp->cwnd_usage_seq) || is_cwnd_limited ||
+	    (!tp->is_cwnd_limited && tp->packets_out > tp->max_packets_out)) {
+		tp->is_cwnd_limited = is_cwnd_limited;
+		tp->max_packets_out = tp->packets_out;
+		tp->cwnd_usage_seq = tp->snd_nxt;
+	}
+	if (xtcp_is_cwnd_limited(sk)) {
+		tp->snd_cwnd_used = 0;
+		tp->snd_cwnd_stamp = tcp_jiffies32;
+	} else {
+		if (tp->packets_out > tp->snd_cwnd_used)
+			tp->snd_cwnd_used = tp->packets_out;
+		if (READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_slow_start_after_idle) &&
+		    (s32)(tcp_jiffies32 - tp->snd_cwnd_stamp) >=
+		    inet_csk(sk)->icsk_rto)
+			xtcp_cwnd_application_limited(sk);
+	}
+}
+
+/*
+ * tcp_write_xmit(): send what the write queue holds, as far as cwnd,
+ * the peer's window and Nagle let it, each GSO packet sized by
+ * xtcp_tso_segs().  @push_one: only the head.  Returns true when
+ * nothing is in flight and data waits: only a zero-window probe can
+ * move it (the caller arms the timer).
+ */
+static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
+			    int nonagle, int push_one, gfp_t gfp)
+{
+	bool is_cwnd_limited = false, is_rwnd_limited = false;
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int tso_segs, sent_pkts = 0;
+	u32 cwnd_quota, max_segs;
+	struct sk_buff *skb;
+
+	xtcp_mstamp_refresh(tp);
+	max_segs = xtcp_tso_segs(sk, mss_now);
+	while ((skb = tcp_send_head(sk))) {
+		unsigned int limit;
+
+		cwnd_quota = xtcp_cwnd_test(tp, skb);
+		if (!cwnd_quota)
+			break;
+		cwnd_quota = min(cwnd_quota, max_segs);
+		tso_segs = xtcp_set_skb_tso_segs(skb, mss_now);
+		if (unlikely(!xtcp_snd_wnd_test(tp, skb, mss_now))) {
+			is_rwnd_limited = true;
+			break;
+		}
+		if (tso_segs == 1) {
+			if (unlikely(!xtcp_nagle_test(tp, skb, mss_now,
+						      tcp_skb_is_last(sk, skb) ?
+						      nonagle : TCP_NAGLE_PUSH)))
+				break;
+		} else if (!push_one &&
+			   xtcp_tso_should_defer(sk, skb, &is_cwnd_limited,
+						 &is_rwnd_limited, max_segs)) {
+			break;
+		}
+		limit = mss_now;
+		if (tso_segs > 1)
+			limit = xtcp_mss_split_point(sk, skb, mss_now,
+						     cwnd_quota, nonagle);
+		if (skb->len > limit &&
+		    unlikely(xtcp_fragment(sk, TCP_FRAG_IN_WRITE_QUEUE, skb,
+					   limit, mss_now, gfp)))
+			break;
+		/* An empty skb: a writer sleeps in sendmsg() to fill it. */
+		if (TCP_SKB_CB(skb)->end_seq == TCP_SKB_CB(skb)->seq)
+			break;
+		if (unlikely(xtcp_transmit_skb(sk, skb, 1, gfp)))
+			break;
+		xtcp_event_new_data_sent(sk, skb);
+		xtcp_minshall_update(tp, mss_now, skb);
+		sent_pkts += tcp_skb_pcount(skb);
+		if (push_one)
+			break;
+	}
+	is_cwnd_limited |= (tcp_packets_in_flight(tp) >= tp->snd_cwnd);
+	if (likely(sent_pkts || is_cwnd_limited))
+		xtcp_cwnd_validate(sk, is_cwnd_limited);
+	if (likely(sent_pkts))
+		return false;
+	return !tp->packets_out && !tcp_write_queue_empty(sk);
+}
+
+/*
+ * tcp_check_probe_timer(): nothing in flight will bring an ACK, so a
+ * zero-window probe must.
+ */
+static void xtcp_check_probe_timer(struct sock *sk)
+{
+	if (!tcp_sk(sk)->packets_out && !inet_csk(sk)->icsk_pending)
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0,
+					  xtcp_probe0_base(sk), TCP_RTO_MAX);
+}
+
+/**
+ * __xtcp_push_pending_frames - send what may be sent (__tcp_push_pending_frames())
+ * @sk:      the connection, locked
+ * @cur_mss: xtcp_current_mss()
+ * @nonagle: TCP_NAGLE_* for the last, partial segment
+ */
+void __xtcp_push_pending_frames(struct sock *sk, unsigned int cur_mss,
+				int nonagle)
+{
+	if (unlikely(sk->sk_state == TCP_CLOSE))
+		return;
+	if (xtcp_write_xmit(sk, cur_mss, nonagle, 0, GFP_ATOMIC))
+		xtcp_check_probe_timer(sk);
+}
+
+/**
+ * xtcp_push_pending_frames - the same with the connection's own Nagle mode
+ * @sk: the connection, locked
+ *
+ * tcp_push_pending_frames(), as an ACK that opened room calls it.
+ */
+void xtcp_push_pending_frames(struct sock *sk)
+{
+	if (tcp_send_head(sk))
+		__xtcp_push_pending_frames(sk, xtcp_current_mss(sk),
+					   tcp_sk(sk)->nonagle);
+}
+
+/**
+ * xtcp_push_one - send the head of the write queue, full-sized (tcp_push_one())
+ * @sk:      the connection, locked
+ * @mss_now: xtcp_current_mss()
+ */
+void xtcp_push_one(struct sock *sk, unsigned int mss_now)
+{
+	xtcp_write_xmit(sk, mss_now, TCP_NAGLE_PUSH, 1, sk->sk_allocation);
+}
+
+/*
+ * __tcp_retransmit_skb(): send @skb again, at most @segs segments of it
+ * and no more than the peer's window; the part already acknowledged is
+ * trimmed first.  Returns 0, -EBUSY if the previous copy is still in
+ * our own qdisc or device (TCPSpuriousRtxHostQueues), -EAGAIN if the
+ * window shrank past it, or another error.
+ */
+static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
+				 int segs)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int cur_mss;
+	int diff, len, err, avail_wnd;
+
+	/* The clone still waits in a queue below us: sending is pointless. */
+	if (skb_fclone_busy(sk, skb)) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPSPURIOUSRTXHOSTQUEUES);
+		return -EBUSY;
+	}
+	if (before(TCP_SKB_CB(skb)->seq, tp->snd_una)) {
+		if (unlikely(before(TCP_SKB_CB(skb)->end_seq, tp->snd_una))) {
+			WARN_ON_ONCE(1);
+			return -EINVAL;
+		}
+		if (xtcp_trim_head(sk, skb, tp->snd_una - TCP_SKB_CB(skb)->seq))
+			return -ENOMEM;
+	}
+	if (inet_sk_rebuild_header(sk))
+		return -EHOSTUNREACH;
+	cur_mss = xtcp_current_mss(sk);
+	avail_wnd = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
+	/* Out of a shrunk window: only the head, as a zero-window probe. */
+	if (avail_wnd <= 0) {
+		if (TCP_SKB_CB(skb)->seq != tp->snd_una)
+			return -EAGAIN;
+		avail_wnd = cur_mss;
+	}
+	len = cur_mss * segs;
+	if (len > avail_wnd) {
+		len = rounddown(avail_wnd, cur_mss);
+		if (!len)
+			len = avail_wnd;
+	}
+	if (skb->len > len) {
+		if (xtcp_fragment(sk, TCP_FRAG_IN_RTX_QUEUE, skb, len, cur_mss,
+				  GFP_ATOMIC))
+			return -ENOMEM;
+	} else {
+		if (xtcp_skb_unclone_keeptruesize(skb, GFP_ATOMIC))
+			return -ENOMEM;
+		diff = tcp_skb_pcount(skb);
+		xtcp_set_skb_tso_segs(skb, cur_mss);
+		diff -= tcp_skb_pcount(skb);
+		if (diff)
+			xtcp_adjust_pcount(sk, skb, diff);
+	}
+	segs = tcp_skb_pcount(skb);
+	xtcp_add_stats(sock_net(sk), XTCP_MIB_RETRANSSEGS, segs);
+	WRITE_ONCE(tp->total_retrans, tp->total_retrans + segs);
+	WRITE_ONCE(tp->bytes_retrans, tp->bytes_retrans + skb->len);
+	err = xtcp_transmit_skb(sk, skb, 1, GFP_ATOMIC);
+	if (err && err != -EBUSY)
+		xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPRETRANSFAIL, segs);
+	/* Never an RTT sample from it, sent or not. */
+	TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
+	return err;
+}
+
+/**
+ * xtcp_retransmit_skb - send @skb again and count it (tcp_retransmit_skb())
+ * @sk:   the connection, locked
+ * @skb:  an skb of the retransmit queue
+ * @segs: at most this many segments of it
+ *
+ * retrans_stamp records the first retransmission of the episode: the
+ * timeouts of tcp_retries1/2 and TCP_USER_TIMEOUT count from it.
+ *
+ * Return: 0 or a negative errno (see __xtcp_retransmit_skb()).
+ */
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int err = __xtcp_retransmit_skb(sk, skb, segs);
+
+	if (!err) {
+		TCP_SKB_CB(skb)->sacked |= TCPCB_RETRANS;
+		tp->retrans_out += tcp_skb_pcount(skb);
+	}
+	if (!tp->retrans_stamp)
+		tp->retrans_stamp = (u32)div_u64(skb->skb_mstamp_ns,
+						 NSEC_PER_MSEC);
+	return err;
+}
+
+/**
+ * xtcp_xmit_retransmit_queue - send the lost segments again
+ * @sk: the connection, locked
+ *
+ * tcp_xmit_retransmit_queue(): from the oldest, each segment marked lost
+ * and not yet re-sent, as long as cwnd has room (TCPSlowStartRetrans in
+ * the Loss state).  The timer restarts if the head went out.
+ */
+void xtcp_xmit_retransmit_queue(struct sock *sk)
+{
+	struct sk_buff *skb, *rtx_head;
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool rearm_timer = false;
+	u32 max_segs;
+
+	if (!tp->packets_out)
+		return;
+	rtx_head = tcp_rtx_queue_head(sk);
+	skb = tp->retransmit_skb_hint ?: rtx_head;
+	max_segs = xtcp_tso_segs(sk, xtcp_current_mss(sk));
+	skb_rbtree_walk_from(skb) {
+		u8 sacked = TCP_SKB_CB(skb)->sacked;
+		int segs;
+
+		tp->retransmit_skb_hint = skb;
+		segs = tp->snd_cwnd - tcp_packets_in_flight(tp);
+		if (segs <= 0)
+			break;
+		segs = min_t(int, segs, max_segs);
+		if (tp->retrans_out >= tp->lost_out)
+			break;
+		if (!(sacked & TCPCB_LOST) ||
+		    (sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS)))
+			continue;
+		if (xtcp_retransmit_skb(sk, skb, segs))
+			break;
+		xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPSLOWSTARTRETRANS,
+			       tcp_skb_pcount(skb));
+		if (skb == rtx_head)
+			rearm_timer = true;
+	}
+	if (rearm_timer)
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
+					  inet_csk(sk)->icsk_rto, TCP_RTO_MAX);
+}
+
+/*
+ * tcp_xmit_probe_skb(): a segment the peer must answer with an ACK, one
+ * below SND.UNA so that it carries no new data (RFC 9293 3.8.6.1).
+ */
+static int xtcp_xmit_probe_skb(struct sock *sk, int urgent)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb = alloc_skb(MAX_TCP_HEADER, GFP_ATOMIC | __GFP_NOWARN);
+	if (!skb)
+		return -1;
+	skb_reserve(skb, MAX_TCP_HEADER);
+	xtcp_init_nondata_skb(skb, tp->snd_una - !urgent, TCPHDR_ACK);
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPWINPROBE);
+	return xtcp_transmit_skb(sk, skb, 0, 0);
+}
+
+/*
+ * tcp_write_wakeup(): probe the peer's window.  If some of it is open
+ * (the sender's SWS avoidance held data back), send what fits; else a
+ * bare ACK below SND.UNA.  Returns 0 if sent, > 0 on local congestion,
+ * < 0 on failure.
+ */
+static int xtcp_write_wakeup(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+
+	if (sk->sk_state == TCP_CLOSE)
+		return -1;
+	skb = tcp_send_head(sk);
+	if (skb && before(TCP_SKB_CB(skb)->seq, tcp_wnd_end(tp))) {
+		unsigned int mss = xtcp_current_mss(sk);
+		unsigned int seg_size = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
+		int err;
+
+		if (before(tp->pushed_seq, TCP_SKB_CB(skb)->end_seq))
+			tp->pushed_seq = TCP_SKB_CB(skb)->end_seq;
+		if (seg_size < TCP_SKB_CB(skb)->end_seq - TCP_SKB_CB(skb)->seq ||
+		    skb->len > mss) {
+			seg_size = min(seg_size, mss);
+			TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH;
+			if (xtcp_fragment(sk, TCP_FRAG_IN_WRITE_QUEUE, skb,
+					  seg_size, mss, GFP_ATOMIC))
+				return -1;
+		} else if (!tcp_skb_pcount(skb)) {
+			xtcp_set_skb_tso_segs(skb, mss);
+		}
+		TCP_SKB_CB(skb)->tcp_flags |= TCPHDR_PSH;
+		err = xtcp_transmit_skb(sk, skb, 1, GFP_ATOMIC);
+		if (!err)
+			xtcp_event_new_data_sent(sk, skb);
+		return err;
+	}
+	return xtcp_xmit_probe_skb(sk, 0);
+}
+
+/**
+ * xtcp_send_probe0 - a zero-window probe is due (tcp_send_probe0())
+ * @sk: the connection, locked
+ *
+ * RFC 9293 3.8.6.1: probe, then again after a backed-off interval, as
+ * long as the peer answers.  Nothing to probe for any more: stop.
+ */
+void xtcp_send_probe0(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned long timeout;
+	int err;
+
+	err = xtcp_write_wakeup(sk);
+	if (tp->packets_out || tcp_write_queue_empty(sk)) {
+		icsk->icsk_probes_out = 0;
+		icsk->icsk_backoff = 0;
+		icsk->icsk_probes_tstamp = 0;
+		return;
+	}
+	icsk->icsk_probes_out++;
+	if (err <= 0) {
+		if (icsk->icsk_backoff < READ_ONCE(net->ipv4.sysctl_tcp_retries2))
+			icsk->icsk_backoff++;
+		timeout = xtcp_probe0_when(sk, TCP_RTO_MAX);
+	} else {
+		timeout = TCP_RESOURCE_PROBE_INTERVAL;
+	}
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0, timeout, TCP_RTO_MAX);
+}
+
+/**
+ * xtcp_cwnd_restart - cwnd after an idle period (tcp_cwnd_restart())
+ * @sk:    the connection, locked
+ * @delta: jiffies since the last send
+ *
+ * RFC 5681 4.1: halve per RTO idle, down to the initial window.
+ */
+void xtcp_cwnd_restart(struct sock *sk, s32 delta)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 restart_cwnd = xtcp_init_cwnd(sk);
+	u32 cwnd = tp->snd_cwnd;
+
+	tp->snd_ssthresh = max(tp->snd_ssthresh,
+			       (cwnd >> 1) + (cwnd >> 2));
+	restart_cwnd = min(restart_cwnd, cwnd);
+	while ((delta -= inet_csk(sk)->icsk_rto) > 0 && cwnd > restart_cwnd)
+		cwnd >>= 1;
+	tp->snd_cwnd = max(cwnd, restart_cwnd);
+	tp->snd_cwnd_stamp = tcp_jiffies32;
+	tp->snd_cwnd_used = 0;
 }

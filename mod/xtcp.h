@@ -51,6 +51,8 @@ struct xtcp_cong_ops {
 };
 
 int xtcp_register_congestion_control(struct xtcp_cong_ops *ca);
+u32 xtcp_slow_start(struct tcp_sock *tp, u32 acked);
+void xtcp_cong_avoid_ai(struct tcp_sock *tp, u32 w, u32 acked);
 void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
 
 /**
@@ -281,6 +283,15 @@ enum xtcp_mib {
 	XTCP_MIB_OFOPRUNED,
 	XTCP_MIB_TCPACKCOMPRESSED,
 	XTCP_MIB_TCPRCVCOLLAPSED,
+	XTCP_MIB_TCPORIGDATASENT,
+	XTCP_MIB_RETRANSSEGS,
+	XTCP_MIB_TCPRETRANSFAIL,
+	XTCP_MIB_TCPSLOWSTARTRETRANS,
+	XTCP_MIB_TCPLOSSFAILURES,
+	XTCP_MIB_TCPABORTONTIMEOUT,
+	XTCP_MIB_TCPWINPROBE,
+	XTCP_MIB_TCPWQUEUETOOBIG,
+	XTCP_MIB_TCPSPURIOUSRTXHOSTQUEUES,
 	XTCP_MIB_MAX
 };
 
@@ -486,6 +497,117 @@ u32 __xtcp_select_window(struct sock *sk);
 void xtcp_send_ack(struct sock *sk);
 void xtcp_send_delayed_ack(struct sock *sk);
 void xtcp_send_active_reset(struct sock *sk);
+int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, int clone_it,
+		      gfp_t gfp_mask);
+unsigned int xtcp_current_mss(struct sock *sk);
+int xtcp_fragment(struct sock *sk, enum tcp_queue queue, struct sk_buff *skb,
+		  u32 len, unsigned int mss_now, gfp_t gfp);
+int xtcp_trim_head(struct sock *sk, struct sk_buff *skb, u32 len);
+void __xtcp_push_pending_frames(struct sock *sk, unsigned int cur_mss,
+				int nonagle);
+void xtcp_push_pending_frames(struct sock *sk);
+void xtcp_push_one(struct sock *sk, unsigned int mss_now);
+int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs);
+void xtcp_xmit_retransmit_queue(struct sock *sk);
+void xtcp_send_probe0(struct sock *sk);
+void xtcp_cwnd_restart(struct sock *sk, s32 delta);
+
+/* sendmsg.c: what a writer does */
+int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+struct sk_buff *xtcp_stream_alloc_skb(struct sock *sk, gfp_t gfp,
+				      bool force_schedule);
+void xtcp_stream_write_space(struct sock *sk);
+void xtcp_write_queue_purge(struct sock *sk);
+
+/*
+ * What one ACK did, for the sender's bookkeeping (tcp_input.c's FLAG_*;
+ * the values are xtcp's own).
+ */
+#define XTCP_FLAG_UPDATE_TS_RECENT	BIT(0)	/* segment is in window */
+#define XTCP_FLAG_NO_CHALLENGE_ACK	BIT(1)	/* no RFC 5961 5.2 ACK */
+#define XTCP_FLAG_DATA_ACKED		BIT(2)	/* new data acknowledged */
+#define XTCP_FLAG_SYN_ACKED		BIT(3)	/* our SYN acknowledged */
+#define XTCP_FLAG_RETRANS_DATA_ACKED	BIT(4)	/* some of it was re-sent */
+#define XTCP_FLAG_ACK_MAYBE_DELAYED	BIT(5)	/* the peer may have waited */
+#define XTCP_FLAG_SET_XMIT_TIMER	BIT(6)	/* restart the RTO timer */
+#define XTCP_FLAG_ACKED		(XTCP_FLAG_DATA_ACKED | XTCP_FLAG_SYN_ACKED)
+
+/* ack.c: what an ACK does for the sender */
+bool xtcp_ack_update_rtt(struct sock *sk, int flag, long seq_rtt_us,
+			 long ca_rtt_us);
+void xtcp_rearm_rto(struct sock *sk);
+void xtcp_set_ca_state(struct sock *sk, u8 ca_state);
+u32 xtcp_current_ssthresh(const struct sock *sk);
+void xtcp_enter_loss(struct sock *sk);
+void xtcp_update_pacing_rate(struct sock *sk);
+void xtcp_ack_snd(struct sock *sk, u32 prior_snd_una, u32 prior_packets,
+		  int flag);
+void xtcp_check_space(struct sock *sk);
+void xtcp_sndbuf_expand(struct sock *sk);
+void xtcp_disconnect_tx(struct sock *sk);
+
+/*
+ * tcp_is_cwnd_limited(): did the sender use the window it has?  In slow
+ * start, half of it is enough to let it double (RFC 2861 in spirit).
+ * Congestion-control modules ask this before growing cwnd.
+ */
+static inline bool xtcp_is_cwnd_limited(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->is_cwnd_limited)
+		return true;
+	if (tp->snd_cwnd < tp->snd_ssthresh)
+		return tp->snd_cwnd < 2 * tp->max_packets_out;
+	return false;
+}
+
+/* tcp_init_cwnd(): the route's initcwnd, else RFC 6928's ten segments. */
+static inline u32 xtcp_init_cwnd(struct sock *sk)
+{
+	const struct dst_entry *dst = __sk_dst_get(sk);
+	u32 cwnd = dst ? dst_metric(dst, RTAX_INITCWND) : 0;
+
+	if (!cwnd)
+		cwnd = TCP_INIT_CWND;
+	return min_t(u32, cwnd, tcp_sk(sk)->snd_cwnd_clamp);
+}
+
+/*
+ * tcp_probe0_base() and tcp_probe0_when(): a zero-window probe waits at
+ * least TCP_RTO_MIN, backed off, at most @max_when (jiffies).
+ */
+static inline unsigned long xtcp_probe0_base(const struct sock *sk)
+{
+	return max_t(unsigned long, inet_csk(sk)->icsk_rto, TCP_RTO_MIN);
+}
+
+static inline unsigned long xtcp_probe0_when(const struct sock *sk,
+					     unsigned long max_when)
+{
+	u8 backoff = min_t(u8, ilog2(TCP_RTO_MAX / TCP_RTO_MIN) + 1,
+			   inet_csk(sk)->icsk_backoff);
+	u64 when = (u64)xtcp_probe0_base(sk) << backoff;
+
+	return (unsigned long)min_t(u64, when, max_when);
+}
+
+/*
+ * tcp_bound_to_half_wnd(): a peer that offers tiny windows is sent
+ * segments of half its largest window, never below 68 bytes of IP
+ * datagram (RFC 791's minimum) less our TCP header.
+ */
+static inline int xtcp_bound_to_half_wnd(const struct tcp_sock *tp,
+					 int pktsize)
+{
+	u32 cutoff = tp->max_window;
+
+	if (cutoff > TCP_MSS_DEFAULT)
+		cutoff >>= 1;
+	if (cutoff && pktsize > cutoff)
+		return max_t(int, cutoff, 68U - tp->tcp_header_len);
+	return pktsize;
+}
 
 /* mem.c: the memory pool (tcp_mem) */
 extern long sysctl_xtcp_mem[3];
@@ -558,6 +680,7 @@ void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb);
 void xtcp_rcv_space_adjust(struct sock *sk);
 void xtcp_data_queue(struct sock *sk, struct sk_buff *skb);
 void xtcp_purge_ofo_queue(struct sock *sk);
+void xtcp_rbtree_insert(struct rb_root *root, struct sk_buff *skb);
 void xtcp_disconnect_rx(struct sock *sk);
 void xtcp_ack_snd_check(struct sock *sk);
 
