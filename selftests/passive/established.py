@@ -9,9 +9,8 @@ ISN), and so is what the server's read() returns (length, digest, EOF,
 error).  Each scenario also checks the stock side against what the
 kernel source says stock TCP does.
 
-Not compared yet, because xtcp does not build it yet: anything the
-server sends (data, FIN).  Connections end with an abort (SO_LINGER
-{1, 0}), whose RST both stacks send.
+What the server sends is sending.py's.  Connections end with an abort
+(SO_LINGER {1, 0}), whose RST both stacks send.
 """
 import hashlib
 import socket

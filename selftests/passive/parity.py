@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import xtcplib as X  # noqa: E402  (scapy: ~13 s in a TCG guest)
 import established  # noqa: E402
+import sending  # noqa: E402
 from xtcplib import problems, want_flags, want_note  # noqa: E402
 
 ACCEPTED = "accept() returned the client's address"
@@ -1174,6 +1175,7 @@ TESTS = {
     "s": ("ICMP errors quoting the SYN-ACK", test_s),
     "t": ("requests of a closed SO_REUSEPORT listener migrate", test_t),
     **established.TESTS,
+    **sending.TESTS,
 }
 
 
@@ -1202,7 +1204,7 @@ def main():
     ap.add_argument("--veth", action="store_true",
                     help="build the namespaces over veth (host development)")
     ap.add_argument("--list", action="store_true", help="list the tests")
-    ap.add_argument("tests", nargs="*", help="a..x (default: all)")
+    ap.add_argument("tests", nargs="*", help="a..z, sa..sc (default: all)")
     args = ap.parse_args()
     if args.list:
         for k, (desc, _) in TESTS.items():

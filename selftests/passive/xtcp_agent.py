@@ -189,6 +189,28 @@ class Listener:
         return {"ok": True, "len": len(data), "eof": eof, "error": err,
                 "sha256": hashlib.sha256(data).hexdigest()[:16]}
 
+    def send(self, peer, nbytes, timeout):
+        """Write `nbytes` (a fixed pattern) on `peer`'s connection from a
+        thread, so that a write that waits for the peer's ACKs does not
+        hold the agent; an event reports how it ended."""
+        child = self.child(peer, timeout)
+        if child is None:
+            return {"ok": False, "error": "no connection from %s" % peer}
+        data = (b"0123456789abcdef" * (nbytes // 16 + 1))[:nbytes]
+
+        def write():
+            result = "sent %d bytes" % nbytes
+            try:
+                child.settimeout(30)
+                child.sendall(data)
+            except OSError as e:
+                result = errname(e) if isinstance(e.errno, int) \
+                    else "timeout"
+            emit({"ev": "sent", "lid": self.lid, "peer": list(peer),
+                  "result": result})
+        threading.Thread(target=write, daemon=True).start()
+        return {"ok": True}
+
     def close_child(self, peer, timeout):
         """close() `peer`'s connection without SO_LINGER."""
         child = self.child(peer, timeout)
@@ -335,6 +357,13 @@ class Agent:
             return {"ok": False, "error": "no listener %s" % req["lid"]}
         return lst.recv(req["peer"], int(req.get("nbytes", 65536)),
                         float(req.get("rtimeout", 1.0)))
+
+    def op_send(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return lst.send(req["peer"], int(req["nbytes"]),
+                        float(req.get("wait", 1.0)))
 
     def op_close_child(self, req):
         lst = self.listeners.get(req["lid"])

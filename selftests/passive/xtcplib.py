@@ -1046,6 +1046,24 @@ class Side:
             rep["len"], rep["sha256"], ", EOF" if rep["eof"] else "",
             ", error %s" % rep["error"] if rep["error"] else "")
 
+    def send(self, flow, nbytes):
+        """Start writing `nbytes` on `flow`'s accepted connection (a
+        pattern of "0123456789abcdef"); the write goes on in the agent
+        while the scenario ACKs.  Returns a transcript note."""
+        rep = self.ctx.agent.call("send", lid=self.lid,
+                                  peer=[flow.src, flow.sport],
+                                  nbytes=nbytes)
+        return "writing %d bytes" % nbytes if rep["ok"] else \
+            "send: %s" % rep["error"]
+
+    def sent(self, flow, timeout=5.0):
+        """How the write started by send() ended (a transcript note)."""
+        me = [flow.src, flow.sport]
+        ev = self.ctx.agent.wait_event(
+            lambda e: (e.get("ev") == "sent" and e.get("lid") == self.lid
+                       and e["peer"] == me), timeout)
+        return ev["result"] if ev else "write not done in %gs" % timeout
+
     def close_child(self, flow, wait=0.5):
         """close() `flow`'s accepted connection (no SO_LINGER)."""
         rep = self.ctx.agent.call("close_child", lid=self.lid,
