@@ -125,65 +125,6 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 }
 
 /*
- * tcp_close()'s first step: drop what the user never read.  Returns the
- * number of data bytes dropped (a FIN is not data).
- */
-static u32 xtcp_purge_unread(struct sock *sk)
-{
-	struct sk_buff *skb;
-	u32 unread = 0;
-
-	while ((skb = __skb_dequeue(&sk->sk_receive_queue)) != NULL) {
-		u32 len = TCP_SKB_CB(skb)->end_seq - TCP_SKB_CB(skb)->seq;
-
-		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
-			len--;
-		unread += len;
-		__kfree_skb(skb);
-	}
-	return unread;
-}
-
-/*
- * Tear down whatever the socket is.  A listener's port goes back at once
- * (it leaves no TIME_WAIT), in our table first and then in stock TCP's,
- * before close() returns; its queues are reset and freed.  A connection
- * whose unread data is dropped is reset, as RFC 2525 2.17 and stock
- * want (TCPAbortOnClose), and so is one closed with SO_LINGER {1, 0}
- * (stock counts it in TCPAbortOnData).  Any other connection is reset
- * too until the send path brings the orderly FIN.
- */
-static void xtcp_close(struct sock *sk, long timeout)
-{
-	struct net *net = sock_net(sk);
-	u32 unread;
-
-	lock_sock(sk);
-	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
-	unread = xtcp_purge_unread(sk);
-	if (sk->sk_state == TCP_LISTEN) {
-		xtcp_csk_listen_stop(sk);
-	} else if (xtcp_need_reset(sk->sk_state)) {
-		if (unread)
-			xtcp_inc_stats(net, XTCP_MIB_TCPABORTONCLOSE);
-		else if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
-			xtcp_inc_stats(net, XTCP_MIB_TCPABORTONDATA);
-		xtcp_send_active_reset(sk);
-	}
-	/* A child's pin at once: close() returns with the port free. */
-	xtcp_fence_unpin(sk, true);
-	xtcp_done(sk);
-	/* tcp_v4_destroy_sock()'s share, as the connection is gone now. */
-	xtcp_write_queue_purge(sk);
-	xtcp_purge_ofo_queue(sk);
-	xtcp_fence_release(sk);
-	release_sock(sk);
-
-	sock_orphan(sk);
-	sock_put(sk);
-}
-
-/*
  * disconnect(): what shutdown(SHUT_RD) and connect(AF_UNSPEC) do, and
  * how a listener that closes forgets its unaccepted children.  As
  * tcp_disconnect(): the state goes to TCP_CLOSE first; a listener stops
@@ -298,6 +239,7 @@ static int xtcp_shutdown(struct socket *sock, int how)
 		fallthrough;
 	default:
 		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | how);
+		xtcp_shutdown_send(sk, how);
 		break;
 	case TCP_LISTEN:
 		if (!(how & RCV_SHUTDOWN))

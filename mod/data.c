@@ -966,8 +966,8 @@ static void xtcp_rbtree_purge(struct rb_root *root)
  * tcp_fin(): the peer has no more to send (RFC 9293 3.10.7.4, step 8).
  * The FIN is ACKed like data; ESTABLISHED moves to CLOSE_WAIT and the
  * connection is taken for interactive, so the ACK may wait for our reply.
- * The states a closing connection passes through come with the send
- * path; until then an xtcp connection is never in them.
+ * After our own FIN: FIN-WAIT-1 to CLOSING (simultaneous close),
+ * FIN-WAIT-2 to TIME-WAIT, each with an ACK at once.
  */
 static void xtcp_fin(struct sock *sk)
 {
@@ -982,7 +982,21 @@ static void xtcp_fin(struct sock *sk)
 		inet_csk_enter_pingpong_mode(sk);
 		break;
 	case TCP_CLOSE_WAIT:
+	case TCP_CLOSING:
 		/* A retransmitted FIN. */
+		break;
+	case TCP_LAST_ACK:
+		/* RFC 9293: remain in LAST-ACK. */
+		break;
+	case TCP_FIN_WAIT1:
+		/* Simultaneous close: ACK the FIN, wait for ours' ACK. */
+		xtcp_send_ack(sk);
+		inet_sk_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		/* Both FINs are acknowledged now: TIME-WAIT. */
+		xtcp_send_ack(sk);
+		xtcp_time_wait(sk, TCP_TIME_WAIT, 0);
 		break;
 	default:
 		/* Unreachable, as in stock: a log line, not a WARN. */

@@ -55,7 +55,10 @@ static void xtcp_synack_rtt_ts(struct sock *sk)
  * @sk: the socket, locked
  *
  * It leaves the hashes and gives back its port; the socket object lives
- * on until its owner (user or listener) lets it go.
+ * on until its owner (user or listener) lets it go.  An orphan has no
+ * owner left: it is destroyed here (xtcp_csk_destroy_sock()), and the
+ * caller must hold its own reference, as every caller does (a lookup's,
+ * a timer's, or close()'s).
  */
 void xtcp_done(struct sock *sk)
 {
@@ -69,6 +72,8 @@ void xtcp_done(struct sock *sk)
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
+	else
+		xtcp_csk_destroy_sock(sk);
 }
 
 /*
@@ -547,14 +552,52 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 	xtcp_ack_snd_check(sk);
 }
 
+/*
+ * FIN-WAIT-1 and the ACK of our FIN (tcp_rcv_state_process()): on to
+ * FIN-WAIT-2.  A lingering close() is woken; an orphan gets
+ * tcp_fin_timeout to hear the peer's FIN, or is reset at once if
+ * TCP_LINGER2 is negative or the segment carries data it can never
+ * deliver.  Returns nonzero if the caller must answer with a RST.
+ */
+static int xtcp_rcv_fin_wait1_ack(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->snd_una != tp->write_seq)
+		return 0;
+	inet_sk_set_state(sk, TCP_FIN_WAIT2);
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+	sk_dst_confirm(sk);
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		sk->sk_state_change(sk);
+		return 0;
+	}
+	if (READ_ONCE(tp->linger2) < 0 ||
+	    (TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(skb)->seq &&
+	     after(TCP_SKB_CB(skb)->end_seq - tcp_hdr(skb)->fin,
+		   tp->rcv_nxt))) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPABORTONDATA);
+		xtcp_done(sk);
+		return 1;
+	}
+	/*
+	 * Stock waits what exceeds 60 s here and the rest in a timewait
+	 * sock; xtcp has none yet, so the full socket waits it all.
+	 */
+	inet_csk_reset_keepalive_timer(sk, xtcp_fin_time(sk));
+	return 0;
+}
+
 /**
  * xtcp_rcv_state_process - a segment for a connection in any other state
  * @sk:  the connection, locked (bh, or by its owner from the backlog)
  * @skb: the segment, checksummed
  *
- * Mirrors tcp_rcv_state_process() for the states a passive connection
- * reaches without sending: SYN-RECEIVED (the third ACK), CLOSE-WAIT and
- * CLOSED.  Consumes @skb unless it returns nonzero.
+ * Mirrors tcp_rcv_state_process() for the states of a passive
+ * connection other than ESTABLISHED: SYN-RECEIVED (the third ACK), the
+ * closing states (RFC 9293 3.10.7.4: FIN-WAIT-1, FIN-WAIT-2, CLOSING,
+ * LAST-ACK, CLOSE-WAIT) and CLOSED.  Consumes @skb unless it returns
+ * nonzero.
  *
  * Return: nonzero if the caller must answer @skb with a RST and free it.
  */
@@ -590,19 +633,48 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			goto discard;
 		}
 	}
-	if (sk->sk_state == TCP_SYN_RECV)
+	/* Step 5 continued: what the ACK means in this state. */
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
 		xtcp_rcv_synrecv_ack(sk, skb);
+		break;
+	case TCP_FIN_WAIT1:
+		if (xtcp_rcv_fin_wait1_ack(sk, skb))
+			return 1;
+		break;
+	case TCP_CLOSING:
+		/* Our FIN is acknowledged: TIME-WAIT (RFC 9293 3.10.7.4). */
+		if (tp->snd_una == tp->write_seq) {
+			xtcp_time_wait(sk, TCP_TIME_WAIT, 0);
+			goto consume;
+		}
+		break;
+	case TCP_LAST_ACK:
+		/* Our FIN is acknowledged: the connection is over. */
+		if (tp->snd_una == tp->write_seq) {
+			xtcp_done(sk);
+			goto consume;
+		}
+		break;
+	}
 
 	/* Step 7: the text, if the peer has not closed before it. */
 	switch (sk->sk_state) {
 	case TCP_CLOSE_WAIT:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
 		if (!before(TCP_SKB_CB(skb)->seq, tp->rcv_nxt))
 			break;
+		fallthrough;
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
 		/*
-		 * RFC 1122 4.2.2.13: data after the peer's FIN is an error;
-		 * reset, as BSD does.
+		 * RFC 1122 4.2.2.13: data the user can no longer read (after
+		 * the peer's FIN, or after close()) is an error; reset, as
+		 * BSD does.
 		 */
-		if (TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(skb)->seq &&
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
+		    TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(skb)->seq &&
 		    after(TCP_SKB_CB(skb)->end_seq - th->fin, tp->rcv_nxt)) {
 			xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPABORTONDATA);
 			xtcp_reset(sk);
@@ -624,5 +696,8 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	reason = SKB_DROP_REASON_NOT_SPECIFIED;
 discard:
 	xtcp_drop_reason(sk, skb, reason);
+	return 0;
+consume:
+	__kfree_skb(skb);
 	return 0;
 }

@@ -377,6 +377,23 @@ static struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
 }
 
 /**
+ * xtcp_time_wait - the connection enters TIME-WAIT (tcp_time_wait())
+ * @sk:    the connection, locked
+ * @state: TCP_TIME_WAIT, or TCP_FIN_WAIT2 for an orphan's remaining wait
+ * @timeo: the wait, jiffies (0: TCP_TIMEWAIT_LEN)
+ *
+ * Stock hands the connection to a small timewait sock that answers the
+ * peer's retransmitted FIN for 60 s (RFC 9293 3.10.7.4, 2 MSL).  xtcp's
+ * timewait sock is not built yet, so it does what stock does when none
+ * can be allocated: count TCPTimeWaitOverflow and close at once.
+ */
+void xtcp_time_wait(struct sock *sk, int state, int timeo)
+{
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPTIMEWAITOVERFLOW);
+	xtcp_done(sk);
+}
+
+/**
  * xtcp_sync_mss - the sending MSS for a path MTU (tcp_sync_mss())
  * @sk:   the socket
  * @pmtu: the path MTU, bytes

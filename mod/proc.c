@@ -79,6 +79,9 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TCPWINPROBE]		= "TCPWinProbe",
 	[XTCP_MIB_TCPWQUEUETOOBIG]	= "TCPWqueueTooBig",
 	[XTCP_MIB_TCPSPURIOUSRTXHOSTQUEUES] = "TCPSpuriousRtxHostQueues",
+	[XTCP_MIB_TCPABORTONLINGER]	= "TCPAbortOnLinger",
+	[XTCP_MIB_TCPABORTONMEMORY]	= "TCPAbortOnMemory",
+	[XTCP_MIB_TCPTIMEWAITOVERFLOW]	= "TCPTimeWaitOverflow",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)

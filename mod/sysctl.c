@@ -39,6 +39,7 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB("window_scaling", window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB("sack", sack, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB("migrate_req", migrate_req, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB("max_orphans", max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	{ }
 };
 
@@ -54,6 +55,11 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *s, const struct net *net)
 	s->window_scaling = READ_ONCE(net->ipv4.sysctl_tcp_window_scaling);
 	s->sack = READ_ONCE(net->ipv4.sysctl_tcp_sack);
 	s->migrate_req = READ_ONCE(net->ipv4.sysctl_tcp_migrate_req);
+	/*
+	 * Stock's tcp_max_orphans is not exported; tcp_init() sets it to
+	 * half the established hash's buckets, and so does xtcp with its own.
+	 */
+	s->max_orphans = XTCP_EHASH_SIZE / 2;
 }
 
 int xtcp_sysctl_net_init(struct xtcp_net *xn)

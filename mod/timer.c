@@ -219,10 +219,59 @@ static void xtcp_write_err(struct sock *sk)
 }
 
 /*
+ * tcp_orphan_retries(): an orphan retries net.ipv4.tcp_orphan_retries
+ * times, 8 if that is 0 and the RTO is still below its maximum, none
+ * once an ICMP error came and the RTO is at its maximum.
+ */
+static int xtcp_orphan_retries(struct sock *sk, bool alive)
+{
+	int retries = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_orphan_retries);
+
+	if (READ_ONCE(sk->sk_err_soft) && !alive)
+		retries = 0;
+	if (retries == 0 && alive)
+		retries = 8;
+	return retries;
+}
+
+/*
+ * tcp_out_of_resources(): an orphan is reset when orphans or memory run
+ * short, sooner if it has been silent for long or had an ICMP error
+ * (TCPAbortOnMemory).  Returns 1 if it is gone.
+ */
+static int xtcp_out_of_resources(struct sock *sk, bool do_reset)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int shift = 0;
+
+	if ((s32)(tcp_jiffies32 - tp->lsndtime) > 2 * TCP_RTO_MAX || !do_reset)
+		shift++;
+	if (READ_ONCE(sk->sk_err_soft))
+		shift++;
+	if (xtcp_check_oom(sk, shift)) {
+		/* Reset if we sent recently, or the window is closed. */
+		if ((s32)(tcp_jiffies32 - tp->lsndtime) <= TCP_TIMEWAIT_LEN ||
+		    (!tp->snd_wnd && !tp->packets_out))
+			do_reset = true;
+		if (do_reset)
+			xtcp_send_active_reset(sk);
+		xtcp_done(sk);
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPABORTONMEMORY);
+		return 1;
+	}
+	if (!check_net(sock_net(sk))) {
+		/* The namespace is going: no RST can leave. */
+		xtcp_done(sk);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * tcp_write_timeout(): after net.ipv4.tcp_retries1 retransmissions the
  * route is doubted (RFC 1122 4.2.3.5 R1), after tcp_retries2, or
- * TCP_USER_TIMEOUT, the connection is given up (R2).  Returns 1 if it
- * was.
+ * TCP_USER_TIMEOUT, the connection is given up (R2); an orphan gives up
+ * sooner (xtcp_orphan_retries()).  Returns 1 if it was.
  */
 static int xtcp_write_timeout(struct sock *sk)
 {
@@ -233,6 +282,16 @@ static int xtcp_write_timeout(struct sock *sk)
 	if (xtcp_retransmits_timed_out(sk, READ_ONCE(net->ipv4.sysctl_tcp_retries1), 0))
 		sk_dst_reset(sk);
 	retry_until = READ_ONCE(net->ipv4.sysctl_tcp_retries2);
+	if (sock_flag(sk, SOCK_DEAD)) {
+		const bool alive = icsk->icsk_rto < TCP_RTO_MAX;
+		bool do_reset;
+
+		retry_until = xtcp_orphan_retries(sk, alive);
+		do_reset = alive ||
+			   !xtcp_retransmits_timed_out(sk, retry_until, 0);
+		if (xtcp_out_of_resources(sk, do_reset))
+			return 1;
+	}
 	if (xtcp_retransmits_timed_out(sk, retry_until,
 				       READ_ONCE(icsk->icsk_user_timeout))) {
 		xtcp_write_err(sk);
@@ -325,7 +384,8 @@ out_reset_timer:
 /*
  * tcp_probe_timer(): probe a zero window for as long as the peer
  * answers (RFC 1122 4.2.2.17); only TCP_USER_TIMEOUT, or tcp_retries2
- * unanswered probes, end the connection.
+ * unanswered probes (an orphan's xtcp_orphan_retries()), end the
+ * connection.
  */
 static void xtcp_probe_timer(struct sock *sk)
 {
@@ -350,6 +410,17 @@ static void xtcp_probe_timer(struct sock *sk)
 			goto abort;
 	}
 	max_probes = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_retries2);
+	if (sock_flag(sk, SOCK_DEAD)) {
+		/* An orphan is not probed forever. */
+		const bool alive = xtcp_probe0_when(sk, TCP_RTO_MAX) <
+				   TCP_RTO_MAX;
+
+		max_probes = xtcp_orphan_retries(sk, alive);
+		if (!alive && icsk->icsk_backoff >= max_probes)
+			goto abort;
+		if (xtcp_out_of_resources(sk, true))
+			return;
+	}
 	if (icsk->icsk_probes_out >= max_probes) {
 abort:
 		xtcp_write_err(sk);
@@ -523,12 +594,32 @@ static enum hrtimer_restart xtcp_compressed_ack_kick(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
+/*
+ * tcp_keepalive_timer(), for now only its FIN-WAIT-2 part: an orphan
+ * that waited net.ipv4.tcp_fin_timeout for the peer's FIN goes, silently
+ * as stock's timewait sock would (a negative TCP_LINGER2 reset it at
+ * close()).  An owner holding the socket makes it try again soon.
+ */
 static void xtcp_keepalive_timer(struct timer_list *t)
 {
 	struct inet_connection_sock *icsk =
 			from_timer(icsk, t, icsk_keepalive_timer);
+	struct sock *sk = &icsk->icsk_inet.sk;
 
-	sock_put(&icsk->icsk_inet.sk);
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk)) {
+		inet_csk_reset_keepalive_timer(sk, HZ / 20);
+		goto out;
+	}
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		xtcp_mstamp_refresh(tcp_sk(sk));
+		if (READ_ONCE(tcp_sk(sk)->linger2) < 0)
+			xtcp_send_active_reset(sk);
+		xtcp_done(sk);
+	}
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
 }
 
 /**

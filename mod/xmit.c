@@ -1321,3 +1321,50 @@ void xtcp_cwnd_restart(struct sock *sk, s32 delta)
 	tp->snd_cwnd_stamp = tcp_jiffies32;
 	tp->snd_cwnd_used = 0;
 }
+
+/**
+ * xtcp_send_fin - queue our FIN after the data (tcp_send_fin())
+ * @sk: the connection, locked, just moved to FIN-WAIT-1 or LAST-ACK
+ *
+ * The FIN rides on the last unsent skb if there is one; under memory
+ * pressure even on the last one sent, which the retransmission timer
+ * then re-sends with it.  Otherwise a new skb, charged by force: a
+ * connection must always be able to close.  Then everything that may
+ * leave does, Nagle off.
+ */
+void xtcp_send_fin(struct sock *sk)
+{
+	struct sk_buff *skb, *tskb, *tail = tcp_write_queue_tail(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tskb = tail;
+	if (!tskb && xtcp_under_memory_pressure(sk))
+		tskb = skb_rb_last(&sk->tcp_rtx_queue);
+	if (tskb) {
+		TCP_SKB_CB(tskb)->tcp_flags |= TCPHDR_FIN;
+		TCP_SKB_CB(tskb)->end_seq++;
+		WRITE_ONCE(tp->write_seq, tp->write_seq + 1);
+		if (!tail) {
+			/* As if the FIN had gone with it: only a retransmit will send it. */
+			WRITE_ONCE(tp->snd_nxt, tp->snd_nxt + 1);
+			return;
+		}
+	} else {
+		skb = alloc_skb_fclone(MAX_TCP_HEADER,
+				       GFP_ATOMIC | __GFP_NOWARN);
+		if (unlikely(!skb))
+			return;
+		INIT_LIST_HEAD(&skb->tcp_tsorted_anchor);
+		skb_reserve(skb, MAX_TCP_HEADER);
+		xtcp_forced_mem_schedule(sk, skb->truesize);
+		xtcp_init_nondata_skb(skb, tp->write_seq,
+				      TCPHDR_ACK | TCPHDR_FIN);
+		/* tcp_queue_skb(): the FIN takes a sequence number. */
+		WRITE_ONCE(tp->write_seq, TCP_SKB_CB(skb)->end_seq);
+		__skb_header_release(skb);
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+		sk_wmem_queued_add(sk, skb->truesize);
+		sk_mem_charge(sk, skb->truesize);
+	}
+	__xtcp_push_pending_frames(sk, xtcp_current_mss(sk), TCP_NAGLE_OFF);
+}

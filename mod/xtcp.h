@@ -292,6 +292,9 @@ enum xtcp_mib {
 	XTCP_MIB_TCPWINPROBE,
 	XTCP_MIB_TCPWQUEUETOOBIG,
 	XTCP_MIB_TCPSPURIOUSRTXHOSTQUEUES,
+	XTCP_MIB_TCPABORTONLINGER,
+	XTCP_MIB_TCPABORTONMEMORY,
+	XTCP_MIB_TCPTIMEWAITOVERFLOW,
 	XTCP_MIB_MAX
 };
 
@@ -334,6 +337,7 @@ struct xtcp_net {
 		int	window_scaling;
 		int	sack;
 		int	migrate_req;
+		int	max_orphans;
 	} sysctl;
 };
 
@@ -450,6 +454,7 @@ bool __xtcp_oow_rate_limited(struct net *net, enum xtcp_mib mib,
 bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
 			   enum xtcp_mib mib, u32 *last_oow_ack_time);
 bool xtcp_challenge_ack_due(struct net *net, u32 *last_oow_ack_time);
+void xtcp_time_wait(struct sock *sk, int state, int timeo);
 int xtcp_inherit_port(const struct sock *sk, struct sock *child);
 unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu);
 
@@ -511,6 +516,7 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs);
 void xtcp_xmit_retransmit_queue(struct sock *sk);
 void xtcp_send_probe0(struct sock *sk);
 void xtcp_cwnd_restart(struct sock *sk, s32 delta);
+void xtcp_send_fin(struct sock *sk);
 
 /* sendmsg.c: what a writer does */
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
@@ -664,6 +670,27 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb);
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req);
 void xtcp_done(struct sock *sk);
+
+/* close.c: close(), shutdown(SHUT_WR), orphans */
+void xtcp_close(struct sock *sk, long timeout);
+void xtcp_shutdown_send(struct sock *sk, int how);
+bool xtcp_check_oom(const struct sock *sk, int shift);
+void xtcp_csk_destroy_sock(struct sock *sk);
+
+/*
+ * tcp_fin_time(): how long an orphan waits in FIN-WAIT-2, jiffies:
+ * TCP_LINGER2 or net.ipv4.tcp_fin_timeout, at least 3.5 RTO.
+ */
+static inline int xtcp_fin_time(const struct sock *sk)
+{
+	int fin_timeout = READ_ONCE(tcp_sk(sk)->linger2) ? :
+		READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_fin_timeout);
+	const int rto = inet_csk(sk)->icsk_rto;
+
+	if (fin_timeout < (rto << 2) - (rto >> 1))
+		fin_timeout = (rto << 2) - (rto >> 1);
+	return fin_timeout;
+}
 
 /* sockopt.c: SOL_TCP options */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
