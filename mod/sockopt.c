@@ -43,14 +43,18 @@ static void xtcp_sock_set_quickack(struct sock *sk, int val)
  * xtcp_setsockopt - proto_ops.setsockopt (tcp_setsockopt())
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
- * @optname: TCP_MAXSEG, TCP_NODELAY or TCP_QUICKACK at SOL_TCP
+ * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2
+ *           or TCP_USER_TIMEOUT at SOL_TCP
  * @optval:  an int
  * @optlen:  at least sizeof(int)
  *
  * TCP_MAXSEG caps the MSS the handshake offers and uses (the SYN-ACK's
  * MSS option, tcp_mss_clamp()): 0, or 88 (TCP_MIN_MSS) to 32767
- * (MAX_TCP_WINDOW) bytes.  TCP_NODELAY turns Nagle off; with no send
- * path yet there is nothing it would push.
+ * (MAX_TCP_WINDOW) bytes.  TCP_NODELAY turns Nagle off and sends what
+ * it held; TCP_CORK holds partial segments until uncorked.
+ * TCP_LINGER2 is the FIN-WAIT-2 time of an orphan, seconds (capped at
+ * TCP_FIN_TIMEOUT_MAX); TCP_USER_TIMEOUT how long, ms, data may stay
+ * unacknowledged (the retransmission and probe timers).
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range;
  * -EFAULT; -ENOPROTOOPT for an option xtcp does not have.
@@ -81,13 +85,43 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		tp->rx_opt.user_mss = val;
 		break;
 	case TCP_NODELAY:
-		if (val)
+		/* __tcp_sock_set_nodelay(): what Nagle held goes now. */
+		if (val) {
 			tp->nonagle |= TCP_NAGLE_OFF | TCP_NAGLE_PUSH;
-		else
+			xtcp_push_pending_frames(sk);
+		} else {
 			tp->nonagle &= ~TCP_NAGLE_OFF;
+		}
+		break;
+	case TCP_CORK:
+		/* __tcp_sock_set_cork(): uncorking sends the partial segment. */
+		if (val) {
+			tp->nonagle |= TCP_NAGLE_CORK;
+		} else {
+			tp->nonagle &= ~TCP_NAGLE_CORK;
+			if (tp->nonagle & TCP_NAGLE_OFF)
+				tp->nonagle |= TCP_NAGLE_PUSH;
+			xtcp_push_pending_frames(sk);
+		}
 		break;
 	case TCP_QUICKACK:
 		xtcp_sock_set_quickack(sk, val);
+		break;
+	case TCP_LINGER2:
+		/* Seconds; negative: reset an orphan in FIN-WAIT-2 at once. */
+		if (val < 0)
+			WRITE_ONCE(tp->linger2, -1);
+		else if (val > TCP_FIN_TIMEOUT_MAX / HZ)
+			WRITE_ONCE(tp->linger2, TCP_FIN_TIMEOUT_MAX);
+		else
+			WRITE_ONCE(tp->linger2, val * HZ);
+		break;
+	case TCP_USER_TIMEOUT:
+		/* Milliseconds without an ACK before giving up; 0: the default. */
+		if (val < 0)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(inet_csk(sk)->icsk_user_timeout, val);
 		break;
 	default:
 		err = -ENOPROTOOPT;
@@ -125,14 +159,15 @@ static int xtcp_get_info(struct sock *sk, char __user *optval,
  * xtcp_getsockopt - proto_ops.getsockopt (tcp_getsockopt())
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
- * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_QUICKACK or TCP_INFO at SOL_TCP
+ * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
+ *           TCP_LINGER2, TCP_USER_TIMEOUT or TCP_INFO at SOL_TCP
  * @optval:  where the int (or struct tcp_info) goes
  * @optlen:  in: room at @optval; out: bytes written (at most an int, or
  *           struct tcp_info)
  *
  * TCP_MAXSEG is the MSS in use, or what TCP_MAXSEG set while the socket
  * is closed or listening.  TCP_QUICKACK is 1 unless the connection is
- * interactive.
+ * interactive.  TCP_LINGER2 reads net.ipv4.tcp_fin_timeout until set.
  *
  * Return: 0; -EINVAL for a negative length; -EFAULT; -ENOPROTOOPT for an
  * option xtcp does not have.
@@ -162,8 +197,19 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_NODELAY:
 		val = !!(tp->nonagle & TCP_NAGLE_OFF);
 		break;
+	case TCP_CORK:
+		val = !!(tp->nonagle & TCP_NAGLE_CORK);
+		break;
 	case TCP_QUICKACK:
 		val = !inet_csk_in_pingpong_mode(sk);
+		break;
+	case TCP_LINGER2:
+		val = READ_ONCE(tp->linger2);
+		if (val >= 0)
+			val = (val ? : READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_fin_timeout)) / HZ;
+		break;
+	case TCP_USER_TIMEOUT:
+		val = READ_ONCE(inet_csk(sk)->icsk_user_timeout);
 		break;
 	case TCP_INFO:
 		return xtcp_get_info(sk, optval, optlen);

@@ -1847,8 +1847,9 @@ PAIR_TEST(recv_errors)
 /*
  * SOL_TCP options of do_tcp_setsockopt()/do_tcp_getsockopt(): their
  * ranges and errnos, TCP_MAXSEG on the listener shaping the connection's
- * MSS, TCP_NODELAY and TCP_QUICKACK read back, and TCP_INFO of an
- * accepted connection (state, options, MSS, scales).
+ * MSS, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2 (seconds, capped,
+ * negative) and TCP_USER_TIMEOUT read back, and TCP_INFO of an accepted
+ * connection (state, options, MSS, scales, cwnd).
  */
 PAIR_TEST(tcp_sockopts)
 {
@@ -1884,6 +1885,27 @@ PAIR_TEST(tcp_sockopts)
 	set_int(r, s, SOL_TCP, TCP_QUICKACK, 0);
 	get_int(r, s, SOL_TCP, TCP_QUICKACK);
 	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_CORK);
+	want(r, 0);
+	set_int(r, s, SOL_TCP, TCP_CORK, 7);
+	get_int(r, s, SOL_TCP, TCP_CORK);
+	want(r, 1);
+	get_int(r, s, SOL_TCP, TCP_LINGER2);
+	want(r, 60);		/* net.ipv4.tcp_fin_timeout */
+	set_int(r, s, SOL_TCP, TCP_LINGER2, -5);
+	get_int(r, s, SOL_TCP, TCP_LINGER2);
+	want(r, -1);
+	set_int(r, s, SOL_TCP, TCP_LINGER2, 1000);
+	get_int(r, s, SOL_TCP, TCP_LINGER2);
+	set_int(r, s, SOL_TCP, TCP_LINGER2, 7);
+	get_int(r, s, SOL_TCP, TCP_LINGER2);
+	want(r, 7);
+	set_int(r, s, SOL_TCP, TCP_USER_TIMEOUT, -1);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_USER_TIMEOUT, 1500);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_USER_TIMEOUT);
+	want(r, 1500);
 
 	l = tsock(r);
 	set_int(r, l, SOL_TCP, TCP_MAXSEG, 1000);
