@@ -685,12 +685,9 @@ def test_k(ctx):
             return [] if any(n.startswith("client: exit=0 ") for n in notes) \
                 else ["exchange: %s" % notes]
 
-        # The exchange needs xtcp's established data path, the next step;
-        # its change removes this skip.
         ctx.pair("k.stock client %s" % name, scen, greet=GREETING,
                  parts=[(" accept", ["accept"], accept_ok),
-                        (" exchange", ["exchange"], exchange_ok,
-                         "needs xtcp's established data path (next issue)")])
+                        (" exchange", ["exchange"], exchange_ok)])
 
 
 # ---------------------------------------------------------------------
@@ -1204,7 +1201,7 @@ def main():
     ap.add_argument("--veth", action="store_true",
                     help="build the namespaces over veth (host development)")
     ap.add_argument("--list", action="store_true", help="list the tests")
-    ap.add_argument("tests", nargs="*", help="a..z, sa..sc (default: all)")
+    ap.add_argument("tests", nargs="*", help="a..z, sa..se (default: all)")
     args = ap.parse_args()
     if args.list:
         for k, (desc, _) in TESTS.items():

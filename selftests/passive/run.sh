@@ -3,7 +3,7 @@
 #
 # passive/run.sh [TEST...]: the passive-open parity tests (parity.py:
 # stock TCP and AF_XTCP side by side, scapy-driven) in the scripts/vm
-# guest, over lib.sh's two-NIC namespaces.  TEST is a..z or sa..sc
+# guest, over lib.sh's two-NIC namespaces.  TEST is a..z or sa..se
 # (default: all); `parity.py --list` names them.
 #
 #   scripts/vm -- selftests/run_tests passive/run.sh

@@ -36,6 +36,18 @@ from xtcp_sock import make_socket  # noqa: E402
 
 OUT_LOCK = threading.Lock()
 SINK = "\0sink"   # a listener's greet that makes it read to EOF instead
+DOWNLOAD = "\0download:"  # + N: an HTTP/1.0 response of N pattern bytes
+PATTERN = b"0123456789abcdef"
+
+
+def greeting(greet):
+    """The bytes a serving listener sends for its `greet`."""
+    if not greet.startswith(DOWNLOAD):
+        return greet.encode()
+    n = int(greet[len(DOWNLOAD):])
+    head = ("HTTP/1.0 200 OK\r\nContent-Length: %d\r\nConnection: close"
+            "\r\n\r\n" % n).encode()
+    return head + (PATTERN * (n // len(PATTERN) + 1))[:n]
 
 
 def emit(obj):
@@ -105,11 +117,13 @@ class Listener:
         """Stock clients (curl, nc): send the greeting, wait for the
         client to close first (so no TIME_WAIT is left here), close."""
         peer = None
-        result = "sent %d bytes, client closed" % len(self.greet)
+        data = greeting(self.greet)
+        result = "sent %d bytes, client closed" % len(data)
         try:
             peer = list(child.getpeername())
+            child.settimeout(30)
+            child.sendall(data)
             child.settimeout(5)
-            child.sendall(self.greet.encode())
             deadline = time.time() + 5
             while time.time() < deadline:
                 if not child.recv(4096):
@@ -196,7 +210,7 @@ class Listener:
         child = self.child(peer, timeout)
         if child is None:
             return {"ok": False, "error": "no connection from %s" % peer}
-        data = (b"0123456789abcdef" * (nbytes // 16 + 1))[:nbytes]
+        data = (PATTERN * (nbytes // len(PATTERN) + 1))[:nbytes]
 
         def write():
             result = "sent %d bytes" % nbytes
@@ -210,6 +224,17 @@ class Listener:
                   "result": result})
         threading.Thread(target=write, daemon=True).start()
         return {"ok": True}
+
+    def shutdown_child(self, peer, how, timeout):
+        """shutdown(`how`) on `peer`'s connection; the errno name or None."""
+        child = self.child(peer, timeout)
+        if child is None:
+            return "no connection"
+        try:
+            child.shutdown(how)
+        except OSError as e:
+            return errname(e)
+        return None
 
     def close_child(self, peer, timeout):
         """close() `peer`'s connection without SO_LINGER."""
@@ -364,6 +389,13 @@ class Agent:
             return {"ok": False, "error": "no listener %s" % req["lid"]}
         return lst.send(req["peer"], int(req["nbytes"]),
                         float(req.get("wait", 1.0)))
+
+    def op_shutdown_child(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return {"ok": True, "error": lst.shutdown_child(
+            req["peer"], int(req["how"]), float(req.get("wait", 0.5)))}
 
     def op_close_child(self, req):
         lst = self.listeners.get(req["lid"])

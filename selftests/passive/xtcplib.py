@@ -84,6 +84,10 @@ RTX_GAP = 0.75
 # A listener "greeting" that makes the agent read each connection to EOF
 # and report what it read (xtcp_agent.SINK).
 SINK = "\0sink"
+# One that makes it serve an HTTP/1.0 response of N bytes of PATTERN
+# (xtcp_agent.DOWNLOAD).
+DOWNLOAD = "\0download:"
+PATTERN = b"0123456789abcdef"
 
 BASE_SYSCTLS = {
     "syncookies": 1,
@@ -1063,6 +1067,13 @@ class Side:
             lambda e: (e.get("ev") == "sent" and e.get("lid") == self.lid
                        and e["peer"] == me), timeout)
         return ev["result"] if ev else "write not done in %gs" % timeout
+
+    def shutdown_child(self, flow, how, wait=0.5):
+        """shutdown(`how`) on `flow`'s accepted connection; a note."""
+        rep = self.ctx.agent.call("shutdown_child", lid=self.lid,
+                                  peer=[flow.src, flow.sport], how=how,
+                                  wait=wait)
+        return "shutdown(%d): %s" % (how, rep.get("error") or "0")
 
     def close_child(self, flow, wait=0.5):
         """close() `flow`'s accepted connection (no SO_LINGER)."""
