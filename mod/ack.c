@@ -294,30 +294,77 @@ u32 xtcp_current_ssthresh(const struct sock *sk)
 }
 
 /*
+ * tcp_mark_skb_lost(): the segment is taken for lost; one that had been
+ * re-sent is no longer counted as re-sent.  tp->lost counts each loss
+ * once.
+ */
+static void xtcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u8 *sacked = &TCP_SKB_CB(skb)->sacked;
+
+	if (*sacked & TCPCB_SACKED_ACKED)
+		return;
+	if (*sacked & TCPCB_LOST) {
+		if (*sacked & TCPCB_SACKED_RETRANS) {
+			*sacked &= ~TCPCB_SACKED_RETRANS;
+			tp->retrans_out -= tcp_skb_pcount(skb);
+			tp->lost += tcp_skb_pcount(skb);
+		}
+	} else {
+		tp->lost_out += tcp_skb_pcount(skb);
+		*sacked |= TCPCB_LOST;
+		tp->lost += tcp_skb_pcount(skb);
+	}
+}
+
+/*
  * tcp_timeout_mark_lost() without a scoreboard: every segment in flight
- * is taken for lost (what stock does when RACK is off).  A lost segment
- * that had been re-sent is no longer counted as re-sent.
+ * is taken for lost (what stock does when RACK is off).
  */
 static void xtcp_timeout_mark_lost(struct sock *sk)
 {
+	struct sk_buff *skb;
+
+	skb_rbtree_walk(skb, &sk->tcp_rtx_queue)
+		xtcp_mark_skb_lost(sk, skb);
+	tcp_sk(sk)->retransmit_skb_hint = NULL;
+}
+
+/**
+ * xtcp_simple_retransmit - the path MTU dropped (tcp_simple_retransmit())
+ * @sk: the connection, locked, its MSS already lowered
+ *
+ * Every segment in flight that no longer fits is lost and goes again
+ * now, cut to the new MSS.  cwnd is not reduced (nothing says the path
+ * is congested; its unit shrank), but the Loss state keeps the new
+ * segments from counting as acknowledgements of the old ones.
+ */
+void xtcp_simple_retransmit(struct sock *sk)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
+	int mss = xtcp_current_mss(sk);
 	struct sk_buff *skb;
 
 	skb_rbtree_walk(skb, &sk->tcp_rtx_queue) {
-		u8 *sacked = &TCP_SKB_CB(skb)->sacked;
+		u32 seglen = tcp_skb_pcount(skb) == 1 ? skb->len :
+			     tcp_skb_mss(skb);
 
-		if (*sacked & TCPCB_LOST) {
-			if (*sacked & TCPCB_SACKED_RETRANS) {
-				*sacked &= ~TCPCB_SACKED_RETRANS;
-				tp->retrans_out -= tcp_skb_pcount(skb);
-			}
-		} else {
-			tp->lost_out += tcp_skb_pcount(skb);
-			*sacked |= TCPCB_LOST;
-		}
-		tp->lost += tcp_skb_pcount(skb);
+		if (seglen > mss)
+			xtcp_mark_skb_lost(sk, skb);
 	}
 	tp->retransmit_skb_hint = NULL;
+	if (!tp->lost_out)
+		return;
+	if (icsk->icsk_ca_state != TCP_CA_Loss) {
+		tp->high_seq = tp->snd_nxt;
+		tp->snd_ssthresh = xtcp_current_ssthresh(sk);
+		tp->prior_ssthresh = 0;
+		tp->undo_marker = 0;
+		xtcp_set_ca_state(sk, TCP_CA_Loss);
+	}
+	xtcp_xmit_retransmit_queue(sk);
 }
 
 /**
@@ -405,9 +452,11 @@ static void xtcp_cong_control(struct sock *sk, u32 ack, u32 acked, int flag)
  *
  * 200 % of cwnd * mss / srtt in slow start (below half of ssthresh),
  * 120 % after (net.ipv4.tcp_pacing_ss_ratio / _ca_ratio), bytes per
- * second, capped by SO_MAX_PACING_RATE.  xtcp does not pace itself yet;
- * the rate sizes its TSO bursts (xtcp_tso_segs()) and the fq qdisc
- * reads it.
+ * second, capped by SO_MAX_PACING_RATE.  It sizes xtcp's GSO packets
+ * (xtcp_tso_segs()).  xtcp does not pace yet: its skbs leave with a
+ * departure time of "now" (tcp_wstamp_ns is never advanced by the rate,
+ * as tcp_update_skb_after_send() does), so neither it nor the fq qdisc,
+ * which honours such timestamps, spaces them (issue 8).
  */
 void xtcp_update_pacing_rate(struct sock *sk)
 {

@@ -602,4 +602,14 @@ static inline u32 xtcp_minmax_running_min(struct minmax *m, u32 win, u32 t,
 }
 #endif
 
+/* IP_RECVERR became a bit of inet_sock's flags in 6.6. */
+static inline bool xtcp_inet_recverr(const struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 6)
+	return inet_test_bit(RECVERR, sk);
+#else
+	return inet_sk(sk)->recverr;
+#endif
+}
+
 #endif /* _XTCP_COMPAT_H */

@@ -21,6 +21,7 @@
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <net/inet_hashtables.h>
+#include <net/icmp.h>
 #include <net/ip.h>
 #include <net/protocol.h>
 #include <net/sock_reuseport.h>
@@ -639,6 +640,108 @@ static void xtcp_req_err(struct sock *sk, u32 seq, bool abort)
 }
 
 /**
+ * xtcp_v4_mtu_reduced - act on a lower path MTU (tcp_v4_mtu_reduced())
+ * @sk: the connection, locked and not owned (or from release_cb)
+ *
+ * The route learns the MTU the ICMP message gave (tp->mtu_info); if the
+ * connection's segments no longer fit, the MSS shrinks and what is in
+ * flight is cut and sent again at once (RFC 1191's "fast" discovery),
+ * unless IP_MTU_DISCOVER says not to care.
+ */
+void xtcp_v4_mtu_reduced(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct dst_entry *dst;
+	u32 mtu;
+
+	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE))
+		return;
+	mtu = READ_ONCE(tcp_sk(sk)->mtu_info);
+	dst = inet_csk_update_pmtu(sk, mtu);
+	if (!dst)
+		return;
+	/* Remembered in case the connection cannot recover. */
+	if (mtu < dst_mtu(dst) && ip_dont_fragment(sk, dst))
+		WRITE_ONCE(sk->sk_err_soft, EMSGSIZE);
+	mtu = dst_mtu(dst);
+	if (inet->pmtudisc != IP_PMTUDISC_DONT && ip_sk_accept_pmtu(sk) &&
+	    inet_csk(sk)->icsk_pmtu_cookie > mtu) {
+		xtcp_sync_mss(sk, mtu);
+		xtcp_simple_retransmit(sk);
+	}
+}
+
+/*
+ * tcp_v4_err() for a connection (RFC 1122 4.2.3.9, RFC 5927): an error
+ * quoting a sequence number outside SND.UNA..SND.NXT is ignored
+ * (OutOfWindowIcmps); fragmentation needed lowers the path MTU, from
+ * release_sock() if a process owns the socket; a redirect updates the
+ * route; other unreachables, time exceeded and parameter problems are
+ * soft errors: reported at once only with IP_RECVERR, else only if the
+ * connection then times out (sk_err_soft).
+ */
+static void xtcp_v4_err_conn(struct sock *sk, struct sk_buff *skb, u32 info,
+			     int type, int code, u32 seq)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct dst_entry *dst;
+	int err;
+
+	bh_lock_sock(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		goto out;
+	/* IP_MINTTL (RFC 5082): the ICMP quotes what we sent; its TTL. */
+	if (unlikely(iph->ttl < READ_ONCE(inet_sk(sk)->min_ttl)))
+		goto out;
+	if (!between(seq, tp->snd_una, tp->snd_nxt)) {
+		xtcp_inc_stats(net, XTCP_MIB_OUTOFWINDOWICMPS);
+		goto out;
+	}
+	switch (type) {
+	case ICMP_REDIRECT:
+		/* do_redirect() */
+		dst = __sk_dst_check(sk, 0);
+		if (!sock_owned_by_user(sk) && dst)
+			dst->ops->redirect(dst, sk, skb);
+		goto out;
+	case ICMP_SOURCE_QUENCH:
+		goto out;
+	case ICMP_PARAMETERPROB:
+		err = EPROTO;
+		break;
+	case ICMP_DEST_UNREACH:
+		if (code > NR_ICMP_UNREACH)
+			goto out;
+		if (code == ICMP_FRAG_NEEDED) {
+			WRITE_ONCE(tp->mtu_info, info);
+			if (!sock_owned_by_user(sk))
+				xtcp_v4_mtu_reduced(sk);
+			else if (!test_and_set_bit(TCP_MTU_REDUCED_DEFERRED,
+						   &sk->sk_tsq_flags))
+				sock_hold(sk);
+			goto out;
+		}
+		err = icmp_err_convert[code].errno;
+		break;
+	case ICMP_TIME_EXCEEDED:
+		err = EHOSTUNREACH;
+		break;
+	default:
+		goto out;
+	}
+	if (!sock_owned_by_user(sk) && xtcp_inet_recverr(sk)) {
+		WRITE_ONCE(sk->sk_err, err);
+		sk_error_report(sk);
+	} else {
+		WRITE_ONCE(sk->sk_err_soft, err);
+	}
+out:
+	bh_unlock_sock(sk);
+}
+
+/**
  * xtcp_v4_err - the IPPROTO_TCP ICMP error handler while xtcp is loaded
  * @skb:  the ICMP message, its data the quoted IP header and at least 8
  *        bytes of the TCP header (icmp_socket_deliver() pulled them)
@@ -646,9 +749,8 @@ static void xtcp_req_err(struct sock *sk, u32 seq, bool abort)
  *
  * Mirrors the lookup of tcp_v4_err(): the quoted segment is one we sent,
  * so its source is our side.  Errors for xtcp's request socks are
- * handled as tcp_req_err() handles them; errors for its connections are
- * counted in EstabUnhandled until the data path handles them (path MTU,
- * soft errors); everything else is stock's, untouched.
+ * handled as tcp_req_err() handles them, errors for its connections by
+ * xtcp_v4_err_conn(); everything else is stock's, untouched.
  *
  * Context: softirq, rcu_read_lock() held by the ICMP layer.
  * Return: 0, or what stock's handler returns.
@@ -677,7 +779,7 @@ static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 			       code == ICMP_HOST_UNREACH)));
 		return 0;
 	}
-	xtcp_inc_stats(net, XTCP_MIB_ESTABUNHANDLED);
+	xtcp_v4_err_conn(sk, skb, info, type, code, ntohl(th->seq));
 	sock_put(sk);
 	return 0;
 }

@@ -37,7 +37,6 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_SYNRETRANS]		= "TCPSynRetrans",
 	[XTCP_MIB_TIMEOUTS]		= "TCPTimeouts",
 	[XTCP_MIB_REQDROPPED]		= "ReqDropped",
-	[XTCP_MIB_ESTABUNHANDLED]	= "EstabUnhandled",
 	[XTCP_MIB_NOROUTE]		= "OutNoRoutes",
 	[XTCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",
 	[XTCP_MIB_MIGRATEREQSUCCESS]	= "TCPMigrateReqSuccess",

@@ -323,6 +323,37 @@ static u32 xtcp_clamp_rto_to_user_timeout(const struct sock *sk)
 }
 
 /*
+ * tcp_rtx_probe0_timed_out(): re-sending into a zero window goes on as
+ * long as the peer answers, but not past twice TCP_RTO_MAX without an
+ * answer, nor past TCP_USER_TIMEOUT without progress.  6.12's version,
+ * whose units are right (6.1 compares jiffies with milliseconds).
+ */
+static bool xtcp_rtx_probe0_timed_out(const struct sock *sk,
+				      const struct sk_buff *skb)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	u32 user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+	const struct tcp_sock *tp = tcp_sk(sk);
+	int timeout = TCP_RTO_MAX * 2;
+	u32 rtx_delta;
+	s32 rcv_delta;
+
+	rtx_delta = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC) -
+		    (tp->retrans_stamp ?:
+		     (u32)div_u64(skb->skb_mstamp_ns, NSEC_PER_MSEC));
+	if (user_timeout) {
+		if (rtx_delta > user_timeout)
+			return true;
+		timeout = min_t(u32, timeout, msecs_to_jiffies(user_timeout));
+	}
+	/* The timer may fire late, and rcv_tstamp be newer than its expiry. */
+	rcv_delta = icsk->icsk_timeout - tp->rcv_tstamp;
+	if (rcv_delta <= timeout)
+		return false;
+	return msecs_to_jiffies(rtx_delta) > timeout;
+}
+
+/*
  * tcp_retransmit_timer(): RFC 6298 5.4-5.6.  Send the oldest unacked
  * segment again, double the RTO (up to TCP_RTO_MAX), restart the timer;
  * the loss state (xtcp_enter_loss()) re-sends the rest as ACKs come.
@@ -343,12 +374,7 @@ static void xtcp_retransmit_timer(struct sock *sk)
 		return;
 	if (!tp->snd_wnd && !sock_flag(sk, SOCK_DEAD)) {
 		/* The peer shrank its window to nothing: keep probing. */
-		u32 rtx_delta = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC) -
-				(tp->retrans_stamp ?:
-				 (u32)div_u64(skb->skb_mstamp_ns, NSEC_PER_MSEC));
-
-		if (jiffies - tp->rcv_tstamp > TCP_RTO_MAX * 2 &&
-		    msecs_to_jiffies(rtx_delta) > TCP_RTO_MAX * 2) {
+		if (xtcp_rtx_probe0_timed_out(sk, skb)) {
 			xtcp_write_err(sk);
 			return;
 		}
@@ -548,14 +574,19 @@ static void xtcp_delack_timer(struct timer_list *t)
  * @sk: the socket, still owned; called by release_sock() with the
  *      spinlock held and softirqs off
  *
- * tcp_release_cb() for the retransmit and delayed-ACK timers, whose
- * deferred flags hold a reference given back here after the work, and
- * for the ACK that xtcp_ack_snd_check() left to us (compat.h).
+ * tcp_release_cb() for the retransmit and delayed-ACK timers and a
+ * path-MTU drop (ICMP fragmentation needed), whose deferred flags hold
+ * a reference given back here after the work, and for the ACK that
+ * xtcp_ack_snd_check() left to us (compat.h).
  */
 void xtcp_release_cb(struct sock *sk)
 {
 	if (test_and_clear_bit(TCP_WRITE_TIMER_DEFERRED, &sk->sk_tsq_flags)) {
 		xtcp_write_timer_handler(sk);
+		__sock_put(sk);
+	}
+	if (test_and_clear_bit(TCP_MTU_REDUCED_DEFERRED, &sk->sk_tsq_flags)) {
+		xtcp_v4_mtu_reduced(sk);
 		__sock_put(sk);
 	}
 	if (test_and_clear_bit(TCP_DELACK_TIMER_DEFERRED, &sk->sk_tsq_flags)) {

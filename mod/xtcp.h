@@ -250,7 +250,6 @@ enum xtcp_mib {
 	XTCP_MIB_SYNRETRANS,
 	XTCP_MIB_TIMEOUTS,
 	XTCP_MIB_REQDROPPED,
-	XTCP_MIB_ESTABUNHANDLED,
 	XTCP_MIB_NOROUTE,
 	XTCP_MIB_OUTOFWINDOWICMPS,
 	XTCP_MIB_MIGRATEREQSUCCESS,
@@ -404,6 +403,7 @@ u32 xtcp_ehashfn(__be32 laddr, u16 lport, __be32 faddr, __be16 fport);
 int xtcp_v4_do_rcv(struct sock *sk, struct sk_buff *skb);
 bool xtcp_ehash_insert(struct sock *sk, struct sock *osk);
 bool xtcp_ehash_remove(struct sock *sk);
+void xtcp_v4_mtu_reduced(struct sock *sk);
 
 /* options.c: TCP option parsing (tcp_parse_options) */
 bool xtcp_parse_options(const struct net *net, const struct sk_buff *skb,
@@ -516,6 +516,7 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs);
 void xtcp_xmit_retransmit_queue(struct sock *sk);
 void xtcp_send_probe0(struct sock *sk);
 void xtcp_cwnd_restart(struct sock *sk, s32 delta);
+void xtcp_slow_start_after_idle_check(struct sock *sk);
 void xtcp_send_fin(struct sock *sk);
 
 /* sendmsg.c: what a writer does */
@@ -545,6 +546,7 @@ void xtcp_rearm_rto(struct sock *sk);
 void xtcp_set_ca_state(struct sock *sk, u8 ca_state);
 u32 xtcp_current_ssthresh(const struct sock *sk);
 void xtcp_enter_loss(struct sock *sk);
+void xtcp_simple_retransmit(struct sock *sk);
 void xtcp_update_pacing_rate(struct sock *sk);
 void xtcp_ack_snd(struct sock *sk, u32 prior_snd_una, u32 prior_packets,
 		  int flag);
