@@ -144,7 +144,10 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 
 	if (old_state == TCP_LISTEN) {
 		xtcp_csk_listen_stop(sk);
-	} else if (xtcp_need_reset(old_state)) {
+	} else if (xtcp_need_reset(old_state) ||
+		   (tcp_sk(sk)->snd_nxt != tcp_sk(sk)->write_seq &&
+		    (1 << old_state) & (TCPF_CLOSING | TCPF_LAST_ACK))) {
+		/* Also a FIN still unsent: the peer never heard we closed. */
 		xtcp_send_active_reset(sk);
 		WRITE_ONCE(sk->sk_err, ECONNRESET);
 	}

@@ -179,6 +179,9 @@ static bool xtcp_purge_unread(struct sock *sk)
  */
 static void xtcp_close_reset(struct sock *sk, enum xtcp_mib mib)
 {
+	/* From close(): stock TCP gets the port back before close() returns. */
+	if (!sock_flag(sk, SOCK_DEAD))
+		xtcp_fence_unpin(sk, true);
 	xtcp_inc_stats(sock_net(sk), mib);
 	xtcp_send_active_reset(sk);
 	xtcp_done(sk);
@@ -203,10 +206,13 @@ static void xtcp_adjudge_orphan(struct sock *sk, int state)
 		}
 		/*
 		 * Stock spends what exceeds TIME_WAIT's 60 s as a full socket
-		 * and the rest as a timewait sock; without the timewait sock
-		 * yet, the full socket waits it all (xtcp_keepalive_timer()).
+		 * and the rest as a timewait sock, which no orphan limit
+		 * touches; without the timewait sock yet, the full socket
+		 * waits it all (xtcp_keepalive_timer()), spared the same way.
 		 */
 		inet_csk_reset_keepalive_timer(sk, xtcp_fin_time(sk));
+		if (xtcp_fin_time(sk) <= TCP_TIMEWAIT_LEN)
+			return;
 	}
 	if (sk->sk_state != TCP_CLOSE && xtcp_check_oom(sk, 0)) {
 		xtcp_close_reset(sk, XTCP_MIB_TCPABORTONMEMORY);

@@ -447,6 +447,9 @@ static void xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
 		tp->snd_wl1 = ack_seq;
 		if (tp->snd_wnd != nwin) {
 			tp->snd_wnd = nwin;
+			/* A window reopened after a long zero: restart cwnd. */
+			if (!tcp_write_queue_empty(sk))
+				xtcp_slow_start_after_idle_check(sk);
 			if (nwin > tp->max_window) {
 				tp->max_window = nwin;
 				xtcp_sync_mss(sk, inet_csk(sk)->icsk_pmtu_cookie);

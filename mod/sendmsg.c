@@ -62,24 +62,6 @@ struct sk_buff *xtcp_stream_alloc_skb(struct sock *sk, gfp_t gfp,
 	return NULL;
 }
 
-/*
- * tcp_slow_start_after_idle_check(): a connection idle for more than an
- * RTO restarts from a smaller window (RFC 5681 4.1, RFC 7661's concerns
- * aside), net.ipv4.tcp_slow_start_after_idle.
- */
-static void xtcp_slow_start_after_idle_check(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	s32 delta;
-
-	if (!READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_slow_start_after_idle) ||
-	    tp->packets_out)
-		return;
-	delta = tcp_jiffies32 - tp->lsndtime;
-	if (delta > inet_csk(sk)->icsk_rto)
-		xtcp_cwnd_restart(sk, delta);
-}
-
 /* tcp_skb_entail(): queue a new skb at the tail of the write queue. */
 static void xtcp_skb_entail(struct sock *sk, struct sk_buff *skb)
 {

@@ -973,11 +973,12 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 	while ((skb = tcp_send_head(sk))) {
 		unsigned int limit;
 
+		/* Counted first: 6.1's cwnd test lets a lone FIN segment by. */
+		tso_segs = xtcp_set_skb_tso_segs(skb, mss_now);
 		cwnd_quota = xtcp_cwnd_test(tp, skb);
 		if (!cwnd_quota)
 			break;
 		cwnd_quota = min(cwnd_quota, max_segs);
-		tso_segs = xtcp_set_skb_tso_segs(skb, mss_now);
 		if (unlikely(!xtcp_snd_wnd_test(tp, skb, mss_now))) {
 			is_rwnd_limited = true;
 			break;
@@ -1297,6 +1298,28 @@ void xtcp_send_probe0(struct sock *sk)
 		timeout = TCP_RESOURCE_PROBE_INTERVAL;
 	}
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0, timeout, TCP_RTO_MAX);
+}
+
+/**
+ * xtcp_slow_start_after_idle_check - restart cwnd after idleness
+ * @sk: the connection, locked
+ *
+ * tcp_slow_start_after_idle_check(): with nothing in flight, a
+ * connection that sent nothing for more than an RTO restarts from a
+ * smaller window (RFC 5681 4.1), net.ipv4.tcp_slow_start_after_idle.
+ * Called when new data is queued and when the peer's window changes.
+ */
+void xtcp_slow_start_after_idle_check(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	s32 delta;
+
+	if (!READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_slow_start_after_idle) ||
+	    tp->packets_out)
+		return;
+	delta = tcp_jiffies32 - tp->lsndtime;
+	if (delta > inet_csk(sk)->icsk_rto)
+		xtcp_cwnd_restart(sk, delta);
 }
 
 /**
