@@ -19,7 +19,6 @@ Exit: 0 all passed, 1 something failed, 4 AF_XTCP unavailable (skip).
 """
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -627,15 +626,7 @@ def client_python(ctx, port, lport):
 
 def client_cmd(argv):
     def run(ctx, port, lport):
-        cmd = [a.format(srv=ctx.cfg.srv_ip, port=port, lport=lport)
-               for a in argv]
-        try:
-            p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, timeout=15)
-        except subprocess.TimeoutExpired:
-            return "timeout", b""
-        return p.returncode, p.stdout
+        return X.client_cmd(ctx.cfg, argv, port, lport, 15)
     return run
 
 

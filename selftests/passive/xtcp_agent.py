@@ -121,7 +121,7 @@ class Listener:
         result = "sent %d bytes, client closed" % len(data)
         try:
             peer = list(child.getpeername())
-            child.settimeout(30)
+            child.settimeout(90)
             child.sendall(data)
             child.settimeout(5)
             deadline = time.time() + 5

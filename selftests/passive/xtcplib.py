@@ -968,6 +968,20 @@ def diff_packets(i, pa, pb, ta, tb, na_="stock", nb_="xtcp"):
     return out
 
 
+def client_cmd(cfg, argv, port, lport, timeout):
+    """Run a client program from the client namespace's address: `argv`
+    with {srv}, {port} and {lport} filled in, stdin empty.  Returns (exit
+    status or "timeout", what it wrote to stdout)."""
+    cmd = [a.format(srv=cfg.srv_ip, port=port, lport=lport) for a in argv]
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout", b""
+    return p.returncode, p.stdout
+
+
 def client_python(cfg, port, lport, request=b""):
     """A plain kernel TCP client from the client namespace's address:
     send @request, half-close, read what the server sends until EOF.
@@ -1198,11 +1212,12 @@ class Flow:
             pkt = pkt / Raw(payload)
         return pkt
 
-    def icmp_error(self, icmp_type, code, seq=None):
+    def icmp_error(self, icmp_type, code, seq=None, mtu=0):
         """An ICMP error from the client's address about a segment the
         server sent on this flow: the quoted IP header and the first 20
         bytes of TCP, sequence number `seq` (default: the server's ISN,
-        i.e. the SYN-ACK)."""
+        i.e. the SYN-ACK); `mtu` is a fragmentation-needed message's
+        next-hop MTU (RFC 1191)."""
         if seq is None:
             seq = self.srv_isn or 0
         quoted = IP(src=self.ctx.cfg.srv_ip, dst=self.src, ttl=64,
@@ -1210,8 +1225,8 @@ class Flow:
                                       seq=seq & 0xffffffff,
                                       ack=self.isn + 1, flags="SA",
                                       window=65160)
-        return self.ip() / ICMP(type=icmp_type, code=code) / \
-            Raw(bytes(quoted)[:40])
+        return self.ip() / ICMP(type=icmp_type, code=code,
+                                nexthopmtu=mtu) / Raw(bytes(quoted)[:40])
 
     # --- sending and observing ------------------------------------------
 
