@@ -101,6 +101,45 @@ void xtcp_csk_destroy_sock(struct sock *sk)
 	sock_put(sk);
 }
 
+/**
+ * xtcp_csk_prepare_for_destroy_sock - an orphan from now on
+ * @sk: a socket that will be destroyed without ever being close()d
+ *
+ * inet_csk_prepare_for_destroy_sock(): SOCK_DEAD, counted as an orphan,
+ * so that xtcp_done() destroys it through xtcp_csk_destroy_sock() and
+ * the count comes back.  A child cloned from a listener that close() is
+ * ending may have copied the listener's SOCK_DEAD already (sk_clone_lock()
+ * copies the flags): setting it here, before xtcp_done(), makes the
+ * reference count the same either way.
+ *
+ * Context: @sk locked or not yet visible.
+ */
+void xtcp_csk_prepare_for_destroy_sock(struct sock *sk)
+{
+	sock_set_flag(sk, SOCK_DEAD);
+	xtcp_orphan_count_inc();
+}
+
+/**
+ * xtcp_csk_prepare_forced_close - give up a child that never lived
+ * @sk: the child, as xtcp_csk_clone_lock() returned it: bh-locked, two
+ *      references
+ *
+ * inet_csk_prepare_forced_close(): unlock, drop the clone's extra
+ * reference, make it an orphan; the caller's xtcp_done() destroys it
+ * and drops the last.  The child owns no port (inet_num only copied).
+ *
+ * Context: softirq.
+ */
+void xtcp_csk_prepare_forced_close(struct sock *sk)
+	__releases(&sk->sk_lock.slock)
+{
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	xtcp_csk_prepare_for_destroy_sock(sk);
+	inet_sk(sk)->inet_num = 0;
+}
+
 /*
  * tcp_close_state()'s table: where closing leads from each state, and
  * whether a FIN must go out (RFC 9293 3.10.4).  Linux moves to the next

@@ -521,10 +521,13 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 		xtcp_synack_rtt_meas(newsk, req);
 		return newsk;
 	}
-	/* Another CPU completed this request: ours never lived. */
+	/*
+	 * Another CPU completed this request: ours never lived, and is
+	 * destroyed as inet_ehash_nolisten() destroys it, which drops one
+	 * reference; the caller drops the other with its lock.
+	 */
+	xtcp_csk_prepare_for_destroy_sock(newsk);
 	xtcp_done(newsk);
-	sock_set_flag(newsk, SOCK_DEAD);
-	sock_put(newsk);
 	if (!req_unhash) {
 		/* A duplicate cookie ACK: there is no request to hand back. */
 		xtcp_child_locked(newsk);
@@ -541,12 +544,9 @@ exit_nonewsk:
 	xtcp_inc_stats(net, XTCP_MIB_LISTENDROPS);
 	return NULL;
 put_and_exit:
-	xtcp_done(newsk);
-	sock_set_flag(newsk, SOCK_DEAD);
 	xtcp_child_locked(newsk);
-	bh_unlock_sock(newsk);
-	sock_put(newsk);
-	sock_put(newsk);
+	xtcp_csk_prepare_forced_close(newsk);
+	xtcp_done(newsk);
 	xtcp_inc_stats(net, XTCP_MIB_LISTENDROPS);
 	return NULL;
 }

@@ -541,11 +541,12 @@ static void xtcp_child_forget(struct sock *sk, struct request_sock *req,
 {
 	if (xtcp_need_reset(child->sk_state))
 		xtcp_send_active_reset(child);
-	xtcp_done(child);
 	xtcp_disconnect_rx(child);
 	xtcp_disconnect_tx(child);
+	/* An orphan before xtcp_done(), which destroys it then. */
 	sock_orphan(child);
-	sock_put(child);
+	xtcp_csk_prepare_for_destroy_sock(child);
+	xtcp_done(child);
 }
 
 /**

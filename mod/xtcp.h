@@ -678,6 +678,9 @@ void xtcp_close(struct sock *sk, long timeout);
 void xtcp_shutdown_send(struct sock *sk, int how);
 bool xtcp_check_oom(const struct sock *sk, int shift);
 void xtcp_csk_destroy_sock(struct sock *sk);
+void xtcp_csk_prepare_for_destroy_sock(struct sock *sk);
+void xtcp_csk_prepare_forced_close(struct sock *sk)
+	__releases(&sk->sk_lock.slock);
 
 /*
  * tcp_fin_time(): how long an orphan waits in FIN-WAIT-2, jiffies:
