@@ -136,7 +136,9 @@ def rto(side):
         return
     f.mark("write")
     f.cur.notes.append(side.send(f, 3 * MSS))
-    f.quiet(1.0)
+    # Three segments and two retransmissions: about 3 RTOs, more than
+    # a second when emulation makes the handshake RTT long.
+    f.expect(5, 3.0)
     f.mark("done")
     f.cur.notes.append(side.sent(f, 1.0))
     ack(f, "ack", 3 * MSS)
@@ -221,21 +223,33 @@ def zero_window(side):
     f.cur.notes.append(side.send(f, 2 * IW * MSS))
     f.expect(IW, 1.0)
     ack(f, "zero", highest(f), window=0)
-    f.quiet(0.8)
+    # Two probes: one RTO after the zero window, then twice that.
+    f.expect(2, 3.0)
     ack(f, "open", highest(f))
     f.expect(IW, 1.0)
     f.quiet(0.1)
     abort(side, f)
 
 
-def zero_sanity(tr):
+def probe_problem(tr):
+    """Two bare ACKs, the second backed off to twice the first's wait
+    (tcp_probe0_when(): the RTO shifted by icsk_backoff)."""
     st = tr.step("c:zero")
-    probes = [r for _, r in st.pkts if not r.payload] if st else []
+    times = [r.t - st.t for _, r in st.pkts if not r.payload] if st else []
+    if len(times) != 2:
+        return "c:zero: %d window probes in 3 s; stock sends 2, one RTO " \
+            "and then twice that after the zero window" % len(times)
+    if not 1.6 <= (times[1] - times[0]) / times[0] <= 2.4:
+        return "c:zero: probes %.3f s and %.3f s after the zero window: " \
+            "the second not backed off" % tuple(times)
+    return None
+
+
+def zero_sanity(tr):
     return problems(want_note(tr, "c:ack", ACCEPTED),
                     want_lengths(tr, "c:write", [MSS] * IW),
                     want_lengths(tr, "c:open", [MSS] * IW),
-                    None if probes else "c:zero: no window probe in "
-                    "0.8 s; stock probes after one RTO",
+                    probe_problem(tr),
                     want_flags(tr, "c:abort", ["RA"]))
 
 
