@@ -93,12 +93,20 @@ xtcp_unload() {
 
 # The slab caches named after the module that exist, space-separated:
 # /sys/kernel/slab lists merged aliases too, /proc/slabinfo only the
-# caches that were not merged.
+# caches that were not merged.  After rmmod a SLAB_TYPESAFE_BY_RCU cache
+# (sockets, timewait socks) goes only after a grace period, from a work
+# item, so what is left is looked at for up to 5 s.
 xtcp_leftover_slabs() {
-	{
-		grep -i xtcp /proc/slabinfo | awk '{ print $1 }'
-		find /sys/kernel/slab -maxdepth 1 -iname '*xtcp*' -printf '%f\n'
-	} | sort -u | tr '\n' ' '
+	local left
+	for _ in $(seq 50); do
+		left=$({
+			grep -i xtcp /proc/slabinfo | awk '{ print $1 }'
+			find /sys/kernel/slab -maxdepth 1 -iname '*xtcp*' -printf '%f\n'
+		} | sort -u | tr '\n' ' ')
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	echo "$left"
 }
 
 # The family number the loaded module registered (module parameter
