@@ -333,6 +333,7 @@ struct proto xtcp_prot = {
 	.close		= xtcp_close,
 	.disconnect	= xtcp_disconnect,
 	.ioctl		= xtcp_proto_ioctl,
+	.keepalive	= xtcp_set_keepalive,
 	.backlog_rcv	= xtcp_v4_do_rcv,
 	.release_cb	= xtcp_release_cb,
 	.hash		= xtcp_hash,
@@ -351,6 +352,7 @@ struct proto xtcp_prot = {
 	.max_header		= MAX_TCP_HEADER,
 	.obj_size	= sizeof(struct xtcp_sock),
 	.rsk_prot	= &xtcp_request_sock_ops,
+	.twsk_prot	= &xtcp_timewait_sock_ops,
 	/* Lookups are lockless: a socket may be reused under a reader. */
 	.slab_flags	= SLAB_TYPESAFE_BY_RCU,
 };

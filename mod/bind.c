@@ -359,6 +359,55 @@ void xtcp_put_port(struct sock *sk)
 }
 
 /**
+ * xtcp_twsk_bind_hash - a timewait sock joins its connection's bucket
+ * @tw: the new timewait sock, not yet hashed
+ * @sk: the connection it replaces, which still owns @tw's port
+ *
+ * The hashdance's first step (inet_twsk_hashdance_schedule()): the
+ * bucket gains an owner before the connection leaves it, so it is never
+ * freed in between and xtcp_csk_bind_conflict() sees the port taken
+ * throughout, with the connection's SO_REUSEADDR and SO_REUSEPORT.
+ *
+ * Context: softirq or BHs off; @sk locked.
+ */
+void xtcp_twsk_bind_hash(struct xtcp_timewait_sock *tw, struct sock *sk)
+{
+	struct xtcp_bind_bucket *tb = xtcp_sk(sk)->xs_bind_hash;
+	struct xtcp_bind_hashbucket *head;
+
+	if (WARN_ON_ONCE(!tb))
+		return;
+	head = xtcp_bhash(sk, tb->port);
+	spin_lock(&head->lock);
+	tw->tw_xtb = tb;
+	sk_add_bind_node((struct sock *)tw, &tb->owners);
+	spin_unlock(&head->lock);
+}
+
+/**
+ * xtcp_twsk_bind_unhash - the timewait sock's port is free (inet_twsk_bind_unhash())
+ * @tw: the timewait sock, being killed
+ *
+ * The bucket goes with its last owner.
+ *
+ * Context: any; takes the bucket's lock with BHs off.
+ */
+void xtcp_twsk_bind_unhash(struct xtcp_timewait_sock *tw)
+{
+	struct xtcp_bind_bucket *tb = tw->tw_xtb;
+	struct xtcp_bind_hashbucket *head;
+
+	if (!tb)
+		return;
+	head = xtcp_bhash((struct sock *)tw, tb->port);
+	spin_lock_bh(&head->lock);
+	__sk_del_bind_node((struct sock *)tw);
+	tw->tw_xtb = NULL;
+	xtcp_bind_bucket_destroy(tb);
+	spin_unlock_bh(&head->lock);
+}
+
+/**
  * xtcp_bind_port - own a port in xtcp's table and fence it in stock TCP's
  * @sk:   the socket, locked by the caller
  * @snum: the port, or 0 to choose one

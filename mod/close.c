@@ -39,8 +39,13 @@ static void xtcp_orphan_count_dec(void)
 	this_cpu_dec(xtcp_orphan_count);
 }
 
-/* tcp_orphan_count_sum(), read where stock reads its cached copy. */
-static int xtcp_orphan_count_sum(void)
+/**
+ * xtcp_orphan_count_sum - orphans of all namespaces (tcp_orphan_count_sum())
+ *
+ * Read where stock reads its cached copy, and by /proc/net/xtcp_sockstat.
+ * Return: the sum over CPUs, at least 0.
+ */
+int xtcp_orphan_count_sum(void)
 {
 	int i, total = 0;
 
@@ -235,6 +240,8 @@ static void xtcp_close_reset(struct sock *sk, enum xtcp_mib mib)
  */
 static void xtcp_adjudge_orphan(struct sock *sk, int state)
 {
+	int tmo;
+
 	/* Destroyed meanwhile by a segment from the backlog? */
 	if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE)
 		return;
@@ -244,14 +251,16 @@ static void xtcp_adjudge_orphan(struct sock *sk, int state)
 			return;
 		}
 		/*
-		 * Stock spends what exceeds TIME_WAIT's 60 s as a full socket
-		 * and the rest as a timewait sock, which no orphan limit
-		 * touches; without the timewait sock yet, the full socket
-		 * waits it all (xtcp_keepalive_timer()), spared the same way.
+		 * What exceeds TIME-WAIT's 60 s the full socket waits
+		 * (xtcp_keepalive_timer()), the rest a timewait sock in
+		 * FIN-WAIT-2, which no orphan limit touches.
 		 */
-		inet_csk_reset_keepalive_timer(sk, xtcp_fin_time(sk));
-		if (xtcp_fin_time(sk) <= TCP_TIMEWAIT_LEN)
+		tmo = xtcp_fin_time(sk);
+		if (tmo <= TCP_TIMEWAIT_LEN) {
+			xtcp_time_wait(sk, TCP_FIN_WAIT2, tmo);
 			return;
+		}
+		inet_csk_reset_keepalive_timer(sk, tmo - TCP_TIMEWAIT_LEN);
 	}
 	if (sk->sk_state != TCP_CLOSE && xtcp_check_oom(sk, 0)) {
 		xtcp_close_reset(sk, XTCP_MIB_TCPABORTONMEMORY);

@@ -105,6 +105,33 @@ static inline bool xtcp_compat_bind_address_no_port(const struct sock *sk)
 }
 
 /*
+ * The ISN a timewait sock chose for a SYN that reopens its connection
+ * (tcp_timewait_state_process(): SND.NXT + 65537).  Debian's 6.12
+ * tcp_v4_rcv() hands it to the listener; 6.1's stores it in TCP_SKB_CB()
+ * and then calls tcp_v4_fill_cb() again, which clears it, so the
+ * listener picks a fresh ISN, under its queue limits, as for any SYN.
+ * passive sh compares with stock on each kernel.
+ */
+static inline u32 xtcp_compat_tw_isn(u32 isn)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return isn;
+#else
+	return 0;
+#endif
+}
+
+/* IP_TRANSPARENT: an inet flag bit from 6.6 on, a bitfield before. */
+static inline bool xtcp_compat_transparent(const struct sock *sk)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 6)
+	return inet_test_bit(TRANSPARENT, sk);
+#else
+	return inet_sk(sk)->transparent;
+#endif
+}
+
+/*
  * Route lookups for a socket's flow: 6.1 still folds SOCK_LOCALROUTE into
  * the TOS (RT_CONN_FLAGS) and routes requests in universe scope; 6.12
  * passes the scope separately.

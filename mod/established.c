@@ -560,11 +560,13 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
  * FIN-WAIT-2.  A lingering close() is woken; an orphan gets
  * tcp_fin_timeout to hear the peer's FIN, or is reset at once if
  * TCP_LINGER2 is negative or the segment carries data it can never
- * deliver.  Returns nonzero if the caller must answer with a RST.
+ * deliver.  Returns > 0 if the caller must answer with a RST, < 0 if
+ * the orphan became a timewait sock (the segment is consumed).
  */
 static int xtcp_rcv_fin_wait1_ack(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	int tmo;
 
 	if (tp->snd_una != tp->write_seq)
 		return 0;
@@ -584,10 +586,20 @@ static int xtcp_rcv_fin_wait1_ack(struct sock *sk, struct sk_buff *skb)
 		return 1;
 	}
 	/*
-	 * Stock waits what exceeds 60 s here and the rest in a timewait
-	 * sock; xtcp has none yet, so the full socket waits it all.
+	 * What exceeds TIME-WAIT's 60 s the full socket waits (then the
+	 * keepalive timer hands it to a timewait sock), the rest a
+	 * timewait sock in FIN-WAIT-2.  Not if this segment carries the
+	 * FIN, or a user holds the socket: the FIN could be lost.
 	 */
-	inet_csk_reset_keepalive_timer(sk, xtcp_fin_time(sk));
+	tmo = xtcp_fin_time(sk);
+	if (tmo > TCP_TIMEWAIT_LEN) {
+		inet_csk_reset_keepalive_timer(sk, tmo - TCP_TIMEWAIT_LEN);
+	} else if (tcp_hdr(skb)->fin || sock_owned_by_user(sk)) {
+		inet_csk_reset_keepalive_timer(sk, tmo);
+	} else {
+		xtcp_time_wait(sk, TCP_FIN_WAIT2, tmo);
+		return -1;
+	}
 	return 0;
 }
 
@@ -642,8 +654,11 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		xtcp_rcv_synrecv_ack(sk, skb);
 		break;
 	case TCP_FIN_WAIT1:
-		if (xtcp_rcv_fin_wait1_ack(sk, skb))
+		ret = xtcp_rcv_fin_wait1_ack(sk, skb);
+		if (ret > 0)
 			return 1;
+		if (ret < 0)
+			goto consume;
 		break;
 	case TCP_CLOSING:
 		/* Our FIN is acknowledged: TIME-WAIT (RFC 9293 3.10.7.4). */

@@ -209,6 +209,39 @@ void xtcp_fence_unpin(struct sock *sk, bool can_sleep)
 }
 
 /**
+ * xtcp_fence_steal - take a connection's pin for its timewait sock
+ * @sk: a connection entering TIME-WAIT, locked
+ *
+ * The pin moves: @sk no longer holds it, the caller does, until
+ * xtcp_fence_drop().  A socket whose own bind() made its fence keeps it
+ * (a connection never is one).
+ *
+ * Return: the fence, or NULL if @sk pins none.
+ */
+struct xtcp_fence *xtcp_fence_steal(struct sock *sk)
+{
+	struct xtcp_fence *f = xtcp_fence_of(sk);
+
+	if (!f || READ_ONCE(f->owner) == sk)
+		return NULL;
+	RCU_INIT_POINTER(xtcp_sk(sk)->xs_fence, NULL);
+	return f;
+}
+
+/**
+ * xtcp_fence_drop - let go of a pin xtcp_fence_steal() took
+ * @f: the fence, or NULL
+ *
+ * Context: any; the port goes back to stock TCP from xtcp_fence_wq if
+ * this was the last reference.
+ */
+void xtcp_fence_drop(struct xtcp_fence *f)
+{
+	if (f)
+		xtcp_fence_put(f, false);
+}
+
+/**
  * xtcp_fence_pin - a new child keeps its listener's port busy in stock TCP
  * @child:    the child, just cloned from @listener (its xs_fence copied)
  * @listener: the listener, not locked; it may be closing meanwhile

@@ -43,11 +43,6 @@ u32 xtcp_ehashfn(__be32 laddr, u16 lport, __be32 faddr, __be16 fport)
 			    xtcp_ehash_secret);
 }
 
-static spinlock_t *xtcp_ehash_lockp(struct xtcp_net *xn, u32 hash)
-{
-	return &xn->ehash_locks[hash & (XTCP_EHASH_LOCKS - 1)];
-}
-
 /*
  * inet_match(): the namespace is part of the key.  The socket and request
  * slabs are SLAB_TYPESAFE_BY_RCU and shared by every namespace, so an
@@ -551,6 +546,51 @@ put:
 		sock_put(sk);
 }
 
+/*
+ * do_time_wait in tcp_v4_rcv(): a segment for a timewait sock, whose
+ * reference the lookup took and which is dropped here.  A SYN that may
+ * reopen the connection goes to the listener, if there is one, with the
+ * ISN chosen for it in *@isn; else it is answered as in TIME-WAIT.
+ *
+ * Return: the listener (not referenced: RCU) for the SYN, or NULL when
+ * the segment was consumed.
+ */
+static struct sock *xtcp_v4_rcv_tw(struct xtcp_net *xn, struct sock *sk,
+				   struct sk_buff *skb, u32 *isn)
+{
+	struct xtcp_timewait_sock *tw = xtcp_twsk(sk);
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct sock *listener;
+
+	switch (xtcp_timewait_state_process(tw, skb, isn)) {
+	case TCP_TW_SYN:
+		listener = xtcp_lookup_listener(xn, skb, __tcp_hdrlen(th),
+						iph->saddr, th->source,
+						iph->daddr, ntohs(th->dest),
+						inet_iif(skb), inet_sdif(skb));
+		if (listener) {
+			xtcp_twsk_deschedule_put(tw);
+			return listener;
+		}
+		/* No listener any more: answer as TIME-WAIT does. */
+		fallthrough;
+	case TCP_TW_ACK:
+		xtcp_v4_timewait_ack(tw, skb);
+		break;
+	case TCP_TW_RST:
+		xtcp_v4_send_reset(sk, skb);
+		xtcp_twsk_deschedule_put(tw);
+		consume_skb(skb);
+		return NULL;
+	case TCP_TW_SUCCESS:
+		break;
+	}
+	inet_twsk_put(&tw->tw_tcp.tw_sk);
+	consume_skb(skb);
+	return NULL;
+}
+
 /**
  * xtcp_v4_rcv - the IPPROTO_TCP handler while xtcp is loaded
  * @skb: a TCP segment for this host
@@ -570,6 +610,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	const struct iphdr *iph;
 	bool refcounted, counted = false;
 	struct sock *sk;
+	u32 isn = 0;
 
 	if (skb->pkt_type != PACKET_HOST ||
 	    !pskb_may_pull(skb, sizeof(struct tcphdr)))
@@ -597,13 +638,29 @@ lookup:
 		xtcp_inc_stats(net, XTCP_MIB_INSEGS);
 		counted = true;
 	}
-	if (!xtcp_v4_validate(net, skb) || !xtcp_v4_admit(sk, skb)) {
+	if (!xtcp_v4_validate(net, skb)) {
+		if (refcounted)
+			sock_gen_put(sk);
+		kfree_skb(skb);
+		return 0;
+	}
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		xtcp_v4_fill_cb(skb);
+		sk = xtcp_v4_rcv_tw(xn, sk, skb, &isn);
+		if (!sk)
+			return 0;
+		/* A new SYN for the listener: process it as one. */
+		xtcp_v4_restore_cb(skb);
+		refcounted = false;
+	}
+	if (!xtcp_v4_admit(sk, skb)) {
 		if (refcounted)
 			sock_gen_put(sk);
 		kfree_skb(skb);
 		return 0;
 	}
 	xtcp_v4_fill_cb(skb);
+	TCP_SKB_CB(skb)->tcp_tw_isn = xtcp_compat_tw_isn(isn);
 
 	if (sk->sk_state == TCP_NEW_SYN_RECV) {
 		if (xtcp_v4_rcv_req(skb, sk) == -EAGAIN)
@@ -770,6 +827,11 @@ static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 				     inet_iif(skb), 0);
 	if (!sk)
 		return xtcp_stock_protocol->err_handler(skb, info);
+	/* A timewait sock has nothing left to tell or to resend. */
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		inet_twsk_put(inet_twsk(sk));
+		return 0;
+	}
 	if (sk->sk_state == TCP_NEW_SYN_RECV) {
 		xtcp_req_err(sk, ntohl(th->seq),
 			     type == ICMP_PARAMETERPROB ||

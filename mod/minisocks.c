@@ -362,6 +362,10 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 				 TCPOLEN_TSTAMP_ALIGNED : 0);
 	newtp->rx_opt.mss_clamp = req->mss;
 	newtp->ecn_flags = ireq->ecn_ok ? TCP_ECN_OK : 0;
+	/* SO_KEEPALIVE on the listener: the timer runs from the start. */
+	if (sock_flag(newsk, SOCK_KEEPOPEN))
+		inet_csk_reset_keepalive_timer(newsk,
+					       xtcp_keepalive_time_when(newtp));
 	xtcp_inc_stats(sock_net(sk), XTCP_MIB_PASSIVEOPENS);
 	return newsk;
 }
@@ -380,17 +384,206 @@ static struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
  * xtcp_time_wait - the connection enters TIME-WAIT (tcp_time_wait())
  * @sk:    the connection, locked
  * @state: TCP_TIME_WAIT, or TCP_FIN_WAIT2 for an orphan's remaining wait
- * @timeo: the wait, jiffies (0: TCP_TIMEWAIT_LEN)
+ * @timeo: the wait, jiffies; TIME-WAIT itself always waits
+ *         TCP_TIMEWAIT_LEN, FIN-WAIT-2 at least 3.5 RTO
  *
- * Stock hands the connection to a small timewait sock that answers the
- * peer's retransmitted FIN for 60 s (RFC 9293 3.10.7.4, 2 MSL).  xtcp's
- * timewait sock is not built yet, so it does what stock does when none
- * can be allocated: count TCPTimeWaitOverflow and close at once.
+ * A small timewait sock takes the connection's place in the hash and
+ * the port (timewait_sock.c) and answers the peer for the wait
+ * (xtcp_timewait_state_process()); the full socket is done.  With
+ * net.xtcp.max_tw_buckets timewait socks already, or no memory, the
+ * connection just closes (TCPTimeWaitOverflow), as stock's does.
  */
 void xtcp_time_wait(struct sock *sk, int state, int timeo)
 {
-	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPTIMEWAITOVERFLOW);
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	const int rto = (icsk->icsk_rto << 2) - (icsk->icsk_rto >> 1);
+	const struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_timewait_sock *tcptw;
+	struct xtcp_timewait_sock *tw;
+
+	tw = xtcp_twsk_alloc(sk, state);
+	if (!tw) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPTIMEWAITOVERFLOW);
+		xtcp_done(sk);
+		return;
+	}
+	tcptw = &tw->tw_tcp;
+	tcptw->tw_sk.tw_mark = READ_ONCE(sk->sk_mark);
+	tcptw->tw_sk.tw_priority = READ_ONCE(sk->sk_priority);
+	tcptw->tw_sk.tw_rcv_wscale = tp->rx_opt.rcv_wscale;
+	tcptw->tw_rcv_nxt = tp->rcv_nxt;
+	tcptw->tw_snd_nxt = tp->snd_nxt;
+	tcptw->tw_rcv_wnd = xtcp_receive_window(tp);
+	tcptw->tw_ts_recent = tp->rx_opt.ts_recent;
+	tcptw->tw_ts_recent_stamp = tp->rx_opt.ts_recent_stamp;
+	tcptw->tw_ts_offset = tp->tsoffset;
+	tcptw->tw_last_oow_ack_time = 0;
+	tcptw->tw_tx_delay = 0;
+	tcptw->tw_sk.tw_txhash = sk->sk_txhash;
+
+	if (timeo < rto)
+		timeo = rto;
+	if (state == TCP_TIME_WAIT)
+		timeo = TCP_TIMEWAIT_LEN;
+	xtcp_twsk_hashdance_schedule(tw, sk, timeo);
 	xtcp_done(sk);
+}
+
+/*
+ * tcp_timewait_check_oow_rate_limit(): an out-of-window segment gets an
+ * ACK, at most one per net.ipv4.tcp_invalid_ratelimit.
+ */
+static enum tcp_tw_status
+xtcp_timewait_check_oow_rate_limit(struct xtcp_timewait_sock *tw,
+				   const struct sk_buff *skb, int mib)
+{
+	struct tcp_timewait_sock *tcptw = &tw->tw_tcp;
+
+	if (!xtcp_oow_rate_limited(twsk_net(&tcptw->tw_sk), skb, mib,
+				   &tcptw->tw_last_oow_ack_time))
+		return TCP_TW_ACK;
+	return TCP_TW_SUCCESS;
+}
+
+/*
+ * The timestamp of a segment for a timewait sock, and PAWS (RFC 7323
+ * section 5) against the last one the connection accepted.
+ */
+static bool xtcp_timewait_paws(struct xtcp_timewait_sock *tw,
+			       struct sk_buff *skb,
+			       struct tcp_options_received *tmp_opt)
+{
+	struct tcp_timewait_sock *tcptw = &tw->tw_tcp;
+	const struct tcphdr *th = tcp_hdr(skb);
+	int ts_recent_stamp = READ_ONCE(tcptw->tw_ts_recent_stamp);
+
+	tmp_opt->saw_tstamp = 0;
+	if (th->doff <= (sizeof(*th) >> 2) || !ts_recent_stamp)
+		return false;
+	xtcp_parse_options(twsk_net(&tcptw->tw_sk), skb, tmp_opt, 0);
+	if (!tmp_opt->saw_tstamp)
+		return false;
+	if (tmp_opt->rcv_tsecr)
+		tmp_opt->rcv_tsecr -= tcptw->tw_ts_offset;
+	tmp_opt->ts_recent = READ_ONCE(tcptw->tw_ts_recent);
+	tmp_opt->ts_recent_stamp = ts_recent_stamp;
+	return tcp_paws_reject(tmp_opt, th->rst);
+}
+
+/**
+ * xtcp_timewait_state_process - a segment for a timewait sock
+ * @tw:     the timewait sock, referenced by the caller
+ * @skb:    the segment, its TCP_SKB_CB filled
+ * @tw_isn: where an acceptable new SYN's ISN goes
+ *
+ * tcp_timewait_state_process(), after RFC 9293 3.10.7.4 and RFC 1122
+ * 4.2.2.13.  In FIN-WAIT-2 (an orphan's last wait) the checks of the
+ * full socket: out of window gets an ACK, a RST ends it, new data or a
+ * SYN a RST, the peer's FIN TIME-WAIT with an ACK.  In TIME-WAIT: an
+ * in-window RST kills it (TIME-WAIT assassination, RFC 1337, unless
+ * net.ipv4.tcp_rfc1337), a bare in-window ACK restarts the wait; a new
+ * SYN with a higher sequence number or a newer timestamp may reopen the
+ * connection (RFC 1122: its ISN above anything we sent, tw_snd_nxt +
+ * 65537); anything else gets an ACK (the retransmitted FIN's answer),
+ * rate-limited, and restarts the wait.
+ *
+ * The caller's reference is never dropped here, unlike stock's.
+ *
+ * Context: softirq.
+ * Return: what the caller does: nothing (TCP_TW_SUCCESS), ACK, RST and
+ * kill, or hand the SYN to a listener (TCP_TW_SYN).
+ */
+enum tcp_tw_status
+xtcp_timewait_state_process(struct xtcp_timewait_sock *tw,
+			    struct sk_buff *skb, u32 *tw_isn)
+{
+	struct tcp_timewait_sock *tcptw = &tw->tw_tcp;
+	struct inet_timewait_sock *itw = &tcptw->tw_sk;
+	u32 rcv_nxt = READ_ONCE(tcptw->tw_rcv_nxt);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct tcp_options_received tmp_opt = {};
+	struct net *net = twsk_net(itw);
+	bool paws_reject;
+
+	paws_reject = xtcp_timewait_paws(tw, skb, &tmp_opt);
+
+	if (READ_ONCE(itw->tw_substate) == TCP_FIN_WAIT2) {
+		if (paws_reject ||
+		    !xtcp_in_window(TCP_SKB_CB(skb)->seq,
+				    TCP_SKB_CB(skb)->end_seq, rcv_nxt,
+				    rcv_nxt + tcptw->tw_rcv_wnd))
+			return xtcp_timewait_check_oow_rate_limit(tw, skb,
+					XTCP_MIB_TCPACKSKIPPEDFINWAIT2);
+		if (th->rst)
+			goto kill;
+		if (th->syn && !before(TCP_SKB_CB(skb)->seq, rcv_nxt))
+			return TCP_TW_RST;
+		/* A duplicate ACK. */
+		if (!th->ack || !after(TCP_SKB_CB(skb)->end_seq, rcv_nxt) ||
+		    TCP_SKB_CB(skb)->end_seq == TCP_SKB_CB(skb)->seq)
+			return TCP_TW_SUCCESS;
+		/* New data after our half-duplex close: reset. */
+		if (!th->fin || TCP_SKB_CB(skb)->end_seq != rcv_nxt + 1)
+			return TCP_TW_RST;
+		/* The peer's FIN: TIME-WAIT proper. */
+		WRITE_ONCE(itw->tw_substate, TCP_TIME_WAIT);
+		WRITE_ONCE(tcptw->tw_rcv_nxt, TCP_SKB_CB(skb)->end_seq);
+		if (tmp_opt.saw_tstamp) {
+			WRITE_ONCE(tcptw->tw_ts_recent_stamp,
+				   ktime_get_seconds());
+			WRITE_ONCE(tcptw->tw_ts_recent, tmp_opt.rcv_tsval);
+		}
+		xtcp_twsk_reschedule(tw, TCP_TIMEWAIT_LEN);
+		return TCP_TW_ACK;
+	}
+
+	/* TIME-WAIT: in window, only a RST or a bare ACK is possible. */
+	if (!paws_reject && TCP_SKB_CB(skb)->seq == rcv_nxt &&
+	    (TCP_SKB_CB(skb)->seq == TCP_SKB_CB(skb)->end_seq || th->rst)) {
+		if (th->rst) {
+			if (!READ_ONCE(net->ipv4.sysctl_tcp_rfc1337))
+				goto kill;
+		} else {
+			xtcp_twsk_reschedule(tw, TCP_TIMEWAIT_LEN);
+		}
+		if (tmp_opt.saw_tstamp) {
+			WRITE_ONCE(tcptw->tw_ts_recent, tmp_opt.rcv_tsval);
+			WRITE_ONCE(tcptw->tw_ts_recent_stamp,
+				   ktime_get_seconds());
+		}
+		return TCP_TW_SUCCESS;
+	}
+
+	/*
+	 * Out of window.  A new SYN may reopen the connection if it cannot
+	 * be an old duplicate: a higher sequence number, or, with PAWS, a
+	 * newer timestamp.
+	 */
+	if (th->syn && !th->rst && !th->ack && !paws_reject &&
+	    (after(TCP_SKB_CB(skb)->seq, rcv_nxt) ||
+	     (tmp_opt.saw_tstamp &&
+	      (s32)(READ_ONCE(tcptw->tw_ts_recent) - tmp_opt.rcv_tsval) < 0))) {
+		u32 isn = tcptw->tw_snd_nxt + 65535 + 2;
+
+		*tw_isn = isn ? : 1;
+		return TCP_TW_SYN;
+	}
+	if (paws_reject)
+		xtcp_inc_stats(net, XTCP_MIB_PAWSESTABREJECTED);
+	if (!th->rst) {
+		/*
+		 * Restart the wait, unless this is an ACK-less SYN with a
+		 * lower sequence number: it may be a new connection's.
+		 */
+		if (paws_reject || th->ack)
+			xtcp_twsk_reschedule(tw, TCP_TIMEWAIT_LEN);
+		return xtcp_timewait_check_oow_rate_limit(tw, skb,
+				XTCP_MIB_TCPACKSKIPPEDTIMEWAIT);
+	}
+	return TCP_TW_SUCCESS;
+kill:
+	xtcp_twsk_deschedule(tw);
+	return TCP_TW_SUCCESS;
 }
 
 /**

@@ -119,7 +119,12 @@ static void __net_exit xtcp_net_exit(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 
-	/* A fence's kernel socket must go before its namespace does. */
+	/*
+	 * Timewait socks hold no reference on the namespace (nor on the
+	 * module): they die now, and the fence pins they held are queued.
+	 * A fence's kernel socket must go before its namespace does.
+	 */
+	xtcp_twsk_purge(xn);
 	xtcp_fence_flush();
 	xtcp_proc_net_exit(xn);
 	xtcp_sysctl_net_exit(xn);

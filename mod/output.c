@@ -404,8 +404,45 @@ void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb)
 		rep.ack_seq = ntohl(th->seq) + th->syn + th->fin +
 			      skb->len - (th->doff << 2);
 	}
-	if (!rep.mark && sk && sk_fullsock(sk))
+	if (!rep.mark && sk && sk->sk_state == TCP_TIME_WAIT)
+		rep.mark = inet_twsk(sk)->tw_mark;
+	else if (!rep.mark && sk && sk_fullsock(sk))
 		rep.mark = sk->sk_mark;
+	xtcp_v4_send_reply(net, &rep);
+}
+
+/**
+ * xtcp_v4_timewait_ack - an ACK from a timewait sock (tcp_v4_timewait_ack())
+ * @tw:  the timewait sock, referenced by the caller
+ * @skb: the segment that needs it: the peer's retransmitted FIN, or one
+ *       out of window
+ *
+ * What the connection would have sent: SND.NXT, RCV.NXT, its last
+ * window (scaled) and timestamps with its offset; the socket's TOS,
+ * bound device and mark.
+ *
+ * Context: softirq.
+ */
+void xtcp_v4_timewait_ack(struct xtcp_timewait_sock *tw, struct sk_buff *skb)
+{
+	struct tcp_timewait_sock *tcptw = &tw->tw_tcp;
+	struct inet_timewait_sock *itw = &tcptw->tw_sk;
+	struct net *net = twsk_net(itw);
+	struct xtcp_reply rep;
+
+	xtcp_reply_init(&rep, skb, net);
+	rep.flags = TCPHDR_ACK;
+	rep.seq = tcptw->tw_snd_nxt;
+	rep.ack_seq = READ_ONCE(tcptw->tw_rcv_nxt);
+	rep.window = tcptw->tw_rcv_wnd >> itw->tw_rcv_wscale;
+	rep.tsecr = READ_ONCE(tcptw->tw_ts_recent);
+	rep.ts = rep.tsecr != 0;
+	rep.tsval = xtcp_time_stamp_ms() + tcptw->tw_ts_offset;
+	if (itw->tw_bound_dev_if)
+		rep.oif = itw->tw_bound_dev_if;
+	rep.tos = itw->tw_tos;
+	if (!rep.mark)
+		rep.mark = itw->tw_mark;
 	xtcp_v4_send_reply(net, &rep);
 }
 

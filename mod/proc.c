@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: /proc/net/xtcp_stat, the namespace's counters.
+ * xtcp: /proc/net/xtcp_stat, the namespace's counters, and
+ * /proc/net/xtcp_sockstat, its sockets.
  *
- * Two lines, names then values, in the layout of /proc/net/netstat, so
- * that the tools that read that file (and a one-line awk) read this one.
+ * xtcp_stat: two lines, names then values, in the layout of
+ * /proc/net/netstat, so that the tools that read that file (and a
+ * one-line awk) read this one.  xtcp_sockstat: the TCP line of
+ * /proc/net/sockstat (sockstat_seq_show()) for xtcp.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -81,6 +84,11 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TCPABORTONLINGER]	= "TCPAbortOnLinger",
 	[XTCP_MIB_TCPABORTONMEMORY]	= "TCPAbortOnMemory",
 	[XTCP_MIB_TCPTIMEWAITOVERFLOW]	= "TCPTimeWaitOverflow",
+	[XTCP_MIB_TCPKEEPALIVE]		= "TCPKeepAlive",
+	[XTCP_MIB_TIMEWAITED]		= "TW",
+	[XTCP_MIB_TIMEWAITKILLED]	= "TWKilled",
+	[XTCP_MIB_TCPACKSKIPPEDFINWAIT2] = "TCPACKSkippedFinWait2",
+	[XTCP_MIB_TCPACKSKIPPEDTIMEWAIT] = "TCPACKSkippedTimeWait",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)
@@ -103,16 +111,42 @@ static int xtcp_stat_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * "XTCP: inuse N orphan N tw N alloc N mem N", as stock's TCP line:
+ * hashed sockets of this namespace, orphans and allocated sockets of all
+ * namespaces, this namespace's timewait socks, and pages charged to
+ * xtcp's pool.
+ */
+static int xtcp_sockstat_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq_file_single_net(seq);
+
+	seq_printf(seq, "XTCP: inuse %d orphan %d tw %d alloc %d mem %ld\n",
+		   sock_prot_inuse_get(net, &xtcp_prot),
+		   xtcp_orphan_count_sum(),
+		   atomic_read(&xtcp_pernet(net)->tw_count),
+		   proto_sockets_allocated_sum_positive(&xtcp_prot),
+		   proto_memory_allocated(&xtcp_prot));
+	return 0;
+}
+
 int xtcp_proc_net_init(struct xtcp_net *xn)
 {
 	BUILD_BUG_ON(ARRAY_SIZE(xtcp_mib_names) != XTCP_MIB_MAX);
 	if (!proc_create_net_single(XTCP_PROC_STAT, 0444, xn->net->proc_net,
 				    xtcp_stat_show, NULL))
 		return -ENOMEM;
+	if (!proc_create_net_single(XTCP_PROC_SOCKSTAT, 0444,
+				    xn->net->proc_net, xtcp_sockstat_show,
+				    NULL)) {
+		remove_proc_entry(XTCP_PROC_STAT, xn->net->proc_net);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 void xtcp_proc_net_exit(struct xtcp_net *xn)
 {
+	remove_proc_entry(XTCP_PROC_SOCKSTAT, xn->net->proc_net);
 	remove_proc_entry(XTCP_PROC_STAT, xn->net->proc_net);
 }

@@ -303,7 +303,8 @@ static bool xtcp_csk_reqsk_queue_hash_add(struct sock *sk,
 /**
  * xtcp_conn_request - answer a SYN to a listener (tcp_conn_request())
  * @sk:  the listener; not locked
- * @skb: the SYN, validated
+ * @skb: the SYN, validated; TCP_SKB_CB(skb)->tcp_tw_isn is the ISN a
+ *       timewait sock chose for it (xtcp_timewait_state_process()), or 0
  *
  * Return: 0; the SYN is consumed or dropped and counted.
  */
@@ -316,12 +317,17 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	bool want_cookie = false;
 	struct dst_entry *dst;
 	struct flowi4 fl4;
-	u32 isn = 0;
+	/* Nonzero: the SYN reopens a connection in TIME-WAIT. */
+	u32 isn = TCP_SKB_CB(skb)->tcp_tw_isn;
 
 	/* tcp_v4_conn_request(): never open to a broadcast or multicast. */
 	if (skb_rtable(skb)->rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST))
 		goto drop;
-	if (syncookies == 2 || xtcp_csk_reqsk_queue_is_full(sk)) {
+	/*
+	 * A timewait sock's SYN is taken without the queue limits and
+	 * without a cookie, as stock takes it.
+	 */
+	if (!isn && (syncookies == 2 || xtcp_csk_reqsk_queue_is_full(sk))) {
 		want_cookie = xtcp_syn_flood_action(sk);
 		if (!want_cookie)
 			goto drop;
@@ -357,7 +363,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	if (tmp_opt.tstamp_ok)
 		tcp_rsk(req)->ts_off = xtcp_init_ts_off(xn->net, skb);
 
-	if (!want_cookie) {
+	if (!want_cookie && !isn) {
 		int max_syn_backlog = READ_ONCE(xn->sysctl.max_syn_backlog);
 
 		/*

@@ -39,12 +39,38 @@ static void xtcp_sock_set_quickack(struct sock *sk, int val)
 	}
 }
 
+/*
+ * tcp_sock_set_keepidle_locked(): seconds of idleness before the first
+ * keepalive probe.  A running keepalive timer is moved so that the
+ * first probe comes that long after the peer last showed life.
+ */
+static int xtcp_sock_set_keepidle_locked(struct sock *sk, int val)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 elapsed;
+
+	if (val < 1 || val > MAX_TCP_KEEPIDLE)
+		return -EINVAL;
+	WRITE_ONCE(tp->keepalive_time, val * HZ);
+	if (sock_flag(sk, SOCK_KEEPOPEN) &&
+	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))) {
+		elapsed = xtcp_keepalive_time_elapsed(tp);
+		if (tp->keepalive_time > elapsed)
+			elapsed = tp->keepalive_time - elapsed;
+		else
+			elapsed = 0;
+		inet_csk_reset_keepalive_timer(sk, elapsed);
+	}
+	return 0;
+}
+
 /**
  * xtcp_setsockopt - proto_ops.setsockopt (tcp_setsockopt())
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
- * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2
- *           or TCP_USER_TIMEOUT at SOL_TCP
+ * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2,
+ *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL or TCP_KEEPCNT
+ *           at SOL_TCP
  * @optval:  an int
  * @optlen:  at least sizeof(int)
  *
@@ -54,7 +80,9 @@ static void xtcp_sock_set_quickack(struct sock *sk, int val)
  * it held; TCP_CORK holds partial segments until uncorked.
  * TCP_LINGER2 is the FIN-WAIT-2 time of an orphan, seconds (capped at
  * TCP_FIN_TIMEOUT_MAX); TCP_USER_TIMEOUT how long, ms, data may stay
- * unacknowledged (the retransmission and probe timers).
+ * unacknowledged (the retransmission, probe and keepalive timers).
+ * TCP_KEEPIDLE (1..32767 s), TCP_KEEPINTVL (1..32767 s) and TCP_KEEPCNT
+ * (1..127) shape SO_KEEPALIVE's probes (xtcp_keepalive_timer()).
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range;
  * -EFAULT; -ENOPROTOOPT for an option xtcp does not have.
@@ -123,6 +151,23 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		else
 			WRITE_ONCE(inet_csk(sk)->icsk_user_timeout, val);
 		break;
+	case TCP_KEEPIDLE:
+		err = xtcp_sock_set_keepidle_locked(sk, val);
+		break;
+	case TCP_KEEPINTVL:
+		/* Seconds between unanswered probes. */
+		if (val < 1 || val > MAX_TCP_KEEPINTVL)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(tp->keepalive_intvl, val * HZ);
+		break;
+	case TCP_KEEPCNT:
+		/* Unanswered probes before the connection is given up. */
+		if (val < 1 || val > MAX_TCP_KEEPCNT)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(tp->keepalive_probes, val);
+		break;
 	default:
 		err = -ENOPROTOOPT;
 		break;
@@ -160,7 +205,8 @@ static int xtcp_get_info(struct sock *sk, char __user *optval,
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
- *           TCP_LINGER2, TCP_USER_TIMEOUT or TCP_INFO at SOL_TCP
+ *           TCP_LINGER2, TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL,
+ *           TCP_KEEPCNT or TCP_INFO at SOL_TCP
  * @optval:  where the int (or struct tcp_info) goes
  * @optlen:  in: room at @optval; out: bytes written (at most an int, or
  *           struct tcp_info)
@@ -210,6 +256,15 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_USER_TIMEOUT:
 		val = READ_ONCE(inet_csk(sk)->icsk_user_timeout);
+		break;
+	case TCP_KEEPIDLE:
+		val = xtcp_keepalive_time_when(tp) / HZ;
+		break;
+	case TCP_KEEPINTVL:
+		val = xtcp_keepalive_intvl_when(tp) / HZ;
+		break;
+	case TCP_KEEPCNT:
+		val = xtcp_keepalive_probes(tp);
 		break;
 	case TCP_INFO:
 		return xtcp_get_info(sk, optval, optlen);

@@ -40,6 +40,8 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB("sack", sack, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB("migrate_req", migrate_req, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB("max_orphans", max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
+	XTCP_KNOB("max_tw_buckets", max_tw_buckets, SYSCTL_ZERO,
+		  SYSCTL_INT_MAX),
 	{ }
 };
 
@@ -60,6 +62,8 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *s, const struct net *net)
 	 * half the established hash's buckets, and so does xtcp with its own.
 	 */
 	s->max_orphans = XTCP_EHASH_SIZE / 2;
+	/* tcp_sk_init(): half the established hash's buckets, as stock. */
+	s->max_tw_buckets = XTCP_EHASH_SIZE / 2;
 }
 
 int xtcp_sysctl_net_init(struct xtcp_net *xn)

@@ -625,11 +625,80 @@ static enum hrtimer_restart xtcp_compressed_ack_kick(struct hrtimer *timer)
 	return HRTIMER_NORESTART;
 }
 
+/**
+ * xtcp_set_keepalive - proto.keepalive: SO_KEEPALIVE changed (tcp_set_keepalive())
+ * @sk:  the socket, locked by sock_setsockopt()
+ * @val: the new value; sock_setsockopt() sets SOCK_KEEPOPEN after this
+ *
+ * A connection starts its keepalive timer, the full idle time
+ * (TCP_KEEPIDLE) from now, or stops it.  Listeners and closed sockets
+ * have none; a listener's children inherit the flag and start theirs
+ * when they are created.
+ */
+void xtcp_set_keepalive(struct sock *sk, int val)
+{
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+		return;
+	if (val && !sock_flag(sk, SOCK_KEEPOPEN))
+		inet_csk_reset_keepalive_timer(sk,
+					       xtcp_keepalive_time_when(tcp_sk(sk)));
+	else if (!val)
+		inet_csk_delete_keepalive_timer(sk);
+}
+
 /*
- * tcp_keepalive_timer(), for now only its FIN-WAIT-2 part: an orphan
- * that waited net.ipv4.tcp_fin_timeout for the peer's FIN goes, silently
- * as stock's timewait sock would (a negative TCP_LINGER2 reset it at
- * close()).  An owner holding the socket makes it try again soon.
+ * The keepalive part of tcp_keepalive_timer(): after TCP_KEEPIDLE
+ * without a segment or ACK from the peer and nothing in flight, a probe
+ * (RFC 1122 4.2.3.6: a bare ACK one below SND.UNA, which the peer must
+ * answer),
+ * then one each TCP_KEEPINTVL; TCP_KEEPCNT unanswered probes, or
+ * TCP_USER_TIMEOUT once one was sent, abort with ETIMEDOUT and a RST.
+ * Any ACK resets icsk_probes_out (xtcp_ack()).  Jiffies throughout.
+ */
+static void xtcp_keepalive_probe(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 elapsed, user_timeout;
+
+	/* Data in flight or queued: the retransmit timer watches the peer. */
+	if (tp->packets_out || !tcp_write_queue_empty(sk)) {
+		elapsed = xtcp_keepalive_time_when(tp);
+		goto resched;
+	}
+	elapsed = xtcp_keepalive_time_elapsed(tp);
+	if (elapsed < xtcp_keepalive_time_when(tp)) {
+		/* rcv_tstamp + TCP_KEEPIDLE is still ahead. */
+		elapsed = xtcp_keepalive_time_when(tp) - elapsed;
+		goto resched;
+	}
+	user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+	if ((user_timeout && elapsed >= msecs_to_jiffies(user_timeout) &&
+	     icsk->icsk_probes_out > 0) ||
+	    (!user_timeout &&
+	     icsk->icsk_probes_out >= xtcp_keepalive_probes(tp))) {
+		xtcp_send_active_reset(sk);
+		xtcp_write_err(sk);
+		return;
+	}
+	if (xtcp_write_wakeup(sk, XTCP_MIB_TCPKEEPALIVE) <= 0) {
+		icsk->icsk_probes_out++;
+		elapsed = xtcp_keepalive_intvl_when(tp);
+	} else {
+		/* The probe was lost to local congestion: try harder. */
+		elapsed = TCP_RESOURCE_PROBE_INTERVAL;
+	}
+resched:
+	inet_csk_reset_keepalive_timer(sk, elapsed);
+}
+
+/*
+ * tcp_keepalive_timer(): the socket's sk_timer serves two purposes.  An
+ * orphan in FIN-WAIT-2 that waited net.ipv4.tcp_fin_timeout for the
+ * peer's FIN goes, silently as stock's timewait sock would (a negative
+ * TCP_LINGER2 resets it); a connection with SO_KEEPALIVE probes an idle
+ * peer.  An owner holding the socket makes it try again soon.  The
+ * timer's reference is given back here.
  */
 static void xtcp_keepalive_timer(struct timer_list *t)
 {
@@ -642,12 +711,26 @@ static void xtcp_keepalive_timer(struct timer_list *t)
 		inet_csk_reset_keepalive_timer(sk, HZ / 20);
 		goto out;
 	}
+	if (sk->sk_state == TCP_LISTEN)
+		goto out;
+	xtcp_mstamp_refresh(tcp_sk(sk));
 	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
-		xtcp_mstamp_refresh(tcp_sk(sk));
-		if (READ_ONCE(tcp_sk(sk)->linger2) < 0)
-			xtcp_send_active_reset(sk);
+		/* The rest of the wait, 60 s at most, as a timewait sock. */
+		if (READ_ONCE(tcp_sk(sk)->linger2) >= 0) {
+			const int tmo = xtcp_fin_time(sk) - TCP_TIMEWAIT_LEN;
+
+			if (tmo > 0) {
+				xtcp_time_wait(sk, TCP_FIN_WAIT2, tmo);
+				goto out;
+			}
+		}
+		xtcp_send_active_reset(sk);
 		xtcp_done(sk);
+		goto out;
 	}
+	if (sock_flag(sk, SOCK_KEEPOPEN) &&
+	    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT)))
+		xtcp_keepalive_probe(sk);
 out:
 	bh_unlock_sock(sk);
 	sock_put(sk);

@@ -1211,9 +1211,10 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 
 /*
  * tcp_xmit_probe_skb(): a segment the peer must answer with an ACK, one
- * below SND.UNA so that it carries no new data (RFC 9293 3.8.6.1).
+ * below SND.UNA so that it carries no new data (RFC 9293 3.8.6.1);
+ * counted in @mib (TCPWinProbe, TCPKeepAlive).
  */
-static int xtcp_xmit_probe_skb(struct sock *sk, int urgent)
+static int xtcp_xmit_probe_skb(struct sock *sk, int urgent, int mib)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb;
@@ -1223,17 +1224,23 @@ static int xtcp_xmit_probe_skb(struct sock *sk, int urgent)
 		return -1;
 	skb_reserve(skb, MAX_TCP_HEADER);
 	xtcp_init_nondata_skb(skb, tp->snd_una - !urgent, TCPHDR_ACK);
-	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPWINPROBE);
+	xtcp_inc_stats(sock_net(sk), mib);
 	return xtcp_transmit_skb(sk, skb, 0, 0);
 }
 
-/*
- * tcp_write_wakeup(): probe the peer's window.  If some of it is open
- * (the sender's SWS avoidance held data back), send what fits; else a
- * bare ACK below SND.UNA.  Returns 0 if sent, > 0 on local congestion,
- * < 0 on failure.
+/**
+ * xtcp_write_wakeup - make the peer answer (tcp_write_wakeup())
+ * @sk:  the connection, locked
+ * @mib: the counter of a bare probe: TCPWinProbe or TCPKeepAlive
+ *
+ * A zero-window or keepalive probe.  If some of the peer's window is
+ * open (the sender's SWS avoidance held data back), send what fits;
+ * else a bare ACK below SND.UNA.
+ *
+ * Context: softirq (a timer), socket not owned by a user.
+ * Return: 0 if sent, > 0 on local congestion, < 0 on failure.
  */
-static int xtcp_write_wakeup(struct sock *sk)
+int xtcp_write_wakeup(struct sock *sk, int mib)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb;
@@ -1264,7 +1271,7 @@ static int xtcp_write_wakeup(struct sock *sk)
 			xtcp_event_new_data_sent(sk, skb);
 		return err;
 	}
-	return xtcp_xmit_probe_skb(sk, 0);
+	return xtcp_xmit_probe_skb(sk, 0, mib);
 }
 
 /**
@@ -1282,7 +1289,7 @@ void xtcp_send_probe0(struct sock *sk)
 	unsigned long timeout;
 	int err;
 
-	err = xtcp_write_wakeup(sk);
+	err = xtcp_write_wakeup(sk, XTCP_MIB_TCPWINPROBE);
 	if (tp->packets_out || tcp_write_queue_empty(sk)) {
 		icsk->icsk_probes_out = 0;
 		icsk->icsk_backoff = 0;

@@ -23,6 +23,7 @@
 
 #include <net/request_sock.h>
 #include <net/tcp.h>
+#include <net/timewait_sock.h>
 
 struct xtcp_bind_bucket;
 struct xtcp_fence;
@@ -88,6 +89,34 @@ struct xtcp_sock {
 };
 
 static_assert(offsetof(struct xtcp_sock, xs_tp) == 0);
+
+/**
+ * struct xtcp_timewait_sock - a connection in TIME-WAIT (timewait_sock.c)
+ * @tw_tcp:   stock's struct tcp_timewait_sock, sock_common first, so that
+ *            xtcp's established hash holds it beside full sockets and
+ *            request socks, and the fields have stock's names
+ *            (tw_rcv_nxt, tw_snd_nxt, tw_ts_recent, tw_substate, ...).
+ *            Its tw_prot is xtcp_tw_prot: sock_gen_put() and
+ *            inet_twsk_put() free it into xtcp's slab, and no module
+ *            reference is taken (xtcp's netns exit kills every one).
+ *            Stock's tw_tb, tw_tb2 and tw_dr stay NULL.
+ * @tw_xtb:   the bind bucket whose owners it stays among, so that the
+ *            port stays taken for xtcp's bind(); the twin of tw_tb
+ * @tw_fence: the fence pin the connection held, so that the port stays
+ *            taken in stock TCP's table too; NULL if it had none
+ */
+struct xtcp_timewait_sock {
+	struct tcp_timewait_sock	tw_tcp;
+	struct xtcp_bind_bucket		*tw_xtb;
+	struct xtcp_fence		*tw_fence;
+};
+
+static_assert(offsetof(struct xtcp_timewait_sock, tw_tcp) == 0);
+
+static inline struct xtcp_timewait_sock *xtcp_twsk(const struct sock *sk)
+{
+	return (struct xtcp_timewait_sock *)sk;
+}
 
 /*
  * A request sock is stock's struct tcp_request_sock: xtcp keeps its
@@ -294,6 +323,11 @@ enum xtcp_mib {
 	XTCP_MIB_TCPABORTONLINGER,
 	XTCP_MIB_TCPABORTONMEMORY,
 	XTCP_MIB_TCPTIMEWAITOVERFLOW,
+	XTCP_MIB_TCPKEEPALIVE,
+	XTCP_MIB_TIMEWAITED,
+	XTCP_MIB_TIMEWAITKILLED,
+	XTCP_MIB_TCPACKSKIPPEDFINWAIT2,
+	XTCP_MIB_TCPACKSKIPPEDTIMEWAIT,
 	XTCP_MIB_MAX
 };
 
@@ -312,6 +346,7 @@ struct xtcp_mib_counters {
  * @mib:        counters
  * @challenge_stamp: second of the current challenge-ACK budget
  * @challenge_count: challenge ACKs left in that second
+ * @tw_count:   timewait socks alive, at most sysctl.max_tw_buckets
  * @sysctl_hdr: registration of net.xtcp.*
  * @sysctl:     the knobs' values (see sysctl.c)
  */
@@ -325,6 +360,7 @@ struct xtcp_net {
 	struct xtcp_mib_counters __percpu	*mib;
 	u32					challenge_stamp;
 	u32					challenge_count;
+	atomic_t				tw_count;
 	struct ctl_table_header			*sysctl_hdr;
 	struct xtcp_sysctl {
 		int	syncookies;
@@ -337,11 +373,18 @@ struct xtcp_net {
 		int	sack;
 		int	migrate_req;
 		int	max_orphans;
+		int	max_tw_buckets;
 	} sysctl;
 };
 
 /* netns.c */
 struct xtcp_net *xtcp_pernet(const struct net *net);
+
+/* inet_ehash_lockp(): the writers' lock of the chain @hash is on. */
+static inline spinlock_t *xtcp_ehash_lockp(struct xtcp_net *xn, u32 hash)
+{
+	return &xn->ehash_locks[hash & (XTCP_EHASH_LOCKS - 1)];
+}
 
 static inline void xtcp_inc_stats(const struct net *net, enum xtcp_mib field)
 {
@@ -368,6 +411,8 @@ int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len);
 int xtcp_csk_get_port(struct sock *sk, unsigned short snum);
 int xtcp_bind_port(struct sock *sk, unsigned short snum);
 void xtcp_put_port(struct sock *sk);
+void xtcp_twsk_bind_hash(struct xtcp_timewait_sock *tw, struct sock *sk);
+void xtcp_twsk_bind_unhash(struct xtcp_timewait_sock *tw);
 int xtcp_bind_init(void);
 void xtcp_bind_exit(void);
 
@@ -378,6 +423,8 @@ void xtcp_fence_unlisten(struct sock *sk);
 void xtcp_fence_release(struct sock *sk);
 void xtcp_fence_pin(struct sock *child, const struct sock *listener);
 void xtcp_fence_unpin(struct sock *sk, bool can_sleep);
+struct xtcp_fence *xtcp_fence_steal(struct sock *sk);
+void xtcp_fence_drop(struct xtcp_fence *f);
 void xtcp_fence_destruct(struct sock *sk);
 int xtcp_fence_init(void);
 void xtcp_fence_flush(void);
@@ -455,6 +502,9 @@ bool xtcp_oow_rate_limited(struct net *net, const struct sk_buff *skb,
 			   enum xtcp_mib mib, u32 *last_oow_ack_time);
 bool xtcp_challenge_ack_due(struct net *net, u32 *last_oow_ack_time);
 void xtcp_time_wait(struct sock *sk, int state, int timeo);
+enum tcp_tw_status
+xtcp_timewait_state_process(struct xtcp_timewait_sock *tw,
+			    struct sk_buff *skb, u32 *tw_isn);
 int xtcp_inherit_port(const struct sock *sk, struct sock *child);
 unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu);
 
@@ -490,6 +540,7 @@ struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
 				     const struct request_sock *req);
 int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
 			struct request_sock *req, bool cookie);
+void xtcp_v4_timewait_ack(struct xtcp_timewait_sock *tw, struct sk_buff *skb);
 void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb);
 void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 			    struct request_sock *req);
@@ -514,6 +565,7 @@ void xtcp_push_pending_frames(struct sock *sk);
 void xtcp_push_one(struct sock *sk, unsigned int mss_now);
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs);
 void xtcp_xmit_retransmit_queue(struct sock *sk);
+int xtcp_write_wakeup(struct sock *sk, int mib);
 void xtcp_send_probe0(struct sock *sk);
 void xtcp_cwnd_restart(struct sock *sk, s32 delta);
 void xtcp_slow_start_after_idle_check(struct sock *sk);
@@ -652,10 +704,21 @@ u32 xtcp_cookie_v4_init_sequence(struct sock *sk, const struct sk_buff *skb,
 u64 xtcp_cookie_init_timestamp(struct request_sock *req, u64 now_ns);
 struct sock *xtcp_cookie_v4_check(struct sock *sk, struct sk_buff *skb);
 
+/* timewait_sock.c: the timewait sock's life (inet_timewait_sock.c) */
+extern struct timewait_sock_ops xtcp_timewait_sock_ops;
+struct xtcp_timewait_sock *xtcp_twsk_alloc(const struct sock *sk, int state);
+void xtcp_twsk_hashdance_schedule(struct xtcp_timewait_sock *tw,
+				  struct sock *sk, int timeo);
+void xtcp_twsk_reschedule(struct xtcp_timewait_sock *tw, int timeo);
+void xtcp_twsk_deschedule(struct xtcp_timewait_sock *tw);
+void xtcp_twsk_deschedule_put(struct xtcp_timewait_sock *tw);
+void xtcp_twsk_purge(struct xtcp_net *xn);
+
 /* timer.c */
 void xtcp_reqsk_timer_handler(struct timer_list *t);
 void xtcp_init_xmit_timers(struct sock *sk);
 void xtcp_clear_xmit_timers(struct sock *sk);
+void xtcp_set_keepalive(struct sock *sk, int val);
 void xtcp_release_cb(struct sock *sk);
 unsigned long xtcp_reqsk_timeout(const struct request_sock *req);
 
@@ -677,6 +740,7 @@ void xtcp_done(struct sock *sk);
 void xtcp_close(struct sock *sk, long timeout);
 void xtcp_shutdown_send(struct sock *sk, int how);
 bool xtcp_check_oom(const struct sock *sk, int shift);
+int xtcp_orphan_count_sum(void);
 void xtcp_csk_destroy_sock(struct sock *sk);
 void xtcp_csk_prepare_for_destroy_sock(struct sock *sk);
 void xtcp_csk_prepare_forced_close(struct sock *sk)
@@ -695,6 +759,47 @@ static inline int xtcp_fin_time(const struct sock *sk)
 	if (fin_timeout < (rto << 2) - (rto >> 1))
 		fin_timeout = (rto << 2) - (rto >> 1);
 	return fin_timeout;
+}
+
+/*
+ * keepalive_time_when(), keepalive_intvl_when(), keepalive_probes():
+ * TCP_KEEPIDLE and TCP_KEEPINTVL (jiffies) and TCP_KEEPCNT, or the
+ * namespace's net.ipv4.tcp_keepalive_* where the socket set none.
+ */
+static inline int xtcp_keepalive_time_when(const struct tcp_sock *tp)
+{
+	const struct net *net = sock_net((const struct sock *)tp);
+
+	return READ_ONCE(tp->keepalive_time) ? :
+		READ_ONCE(net->ipv4.sysctl_tcp_keepalive_time);
+}
+
+static inline int xtcp_keepalive_intvl_when(const struct tcp_sock *tp)
+{
+	const struct net *net = sock_net((const struct sock *)tp);
+
+	return READ_ONCE(tp->keepalive_intvl) ? :
+		READ_ONCE(net->ipv4.sysctl_tcp_keepalive_intvl);
+}
+
+static inline int xtcp_keepalive_probes(const struct tcp_sock *tp)
+{
+	const struct net *net = sock_net((const struct sock *)tp);
+
+	return READ_ONCE(tp->keepalive_probes) ? :
+		READ_ONCE(net->ipv4.sysctl_tcp_keepalive_probes);
+}
+
+/*
+ * keepalive_time_elapsed(): jiffies since the peer last showed life,
+ * by a segment (lrcvtime) or an ACK (rcv_tstamp).
+ */
+static inline u32 xtcp_keepalive_time_elapsed(const struct tcp_sock *tp)
+{
+	const struct inet_connection_sock *icsk = &tp->inet_conn;
+
+	return min_t(u32, tcp_jiffies32 - icsk->icsk_ack.lrcvtime,
+		     tcp_jiffies32 - tp->rcv_tstamp);
 }
 
 /* sockopt.c: SOL_TCP options */

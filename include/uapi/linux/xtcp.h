@@ -24,5 +24,7 @@
 
 /* Per-namespace counters, nstat style: /proc/net/xtcp_stat */
 #define XTCP_PROC_STAT	"xtcp_stat"
+/* /proc/net/xtcp_sockstat: the sockets, as the TCP line of sockstat. */
+#define XTCP_PROC_SOCKSTAT	"xtcp_sockstat"
 
 #endif /* _UAPI_LINUX_XTCP_H */
