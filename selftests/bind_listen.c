@@ -720,17 +720,6 @@ static void run_cross(struct __test_metadata *_metadata,
 	}							\
 	static void sc_##name(struct run *r)
 
-/*
- * Cases that need xtcp's established data path (data, FIN, TIME_WAIT),
- * the project's next step, skip with that reason until it lands; the
- * change that brings the data path deletes this macro.
- */
-#define NEEDS_DATA_PATH(r) do {						\
-	snprintf((r)->skip, sizeof((r)->skip),				\
-		 "needs xtcp's established data path (next issue)");	\
-	return;								\
-} while (0)
-
 #define CROSS_TEST(name)					\
 	static void sc_##name(struct run *r);			\
 	TEST_F(bl, name)					\
@@ -1577,8 +1566,6 @@ PAIR_TEST(listen_timewait_rebind)
 {
 	int l = tsock(r), c, a, b;
 
-	NEEDS_DATA_PATH(r);
-
 	set_int(r, l, SOL_SOCKET, SO_REUSEADDR, 1);
 	bind_at(r, l, LOOPBACK, P(r, 1));
 	listen_on(r, l, 8);
@@ -1848,7 +1835,9 @@ PAIR_TEST(recv_errors)
  * SOL_TCP options of do_tcp_setsockopt()/do_tcp_getsockopt(): their
  * ranges and errnos, TCP_MAXSEG on the listener shaping the connection's
  * MSS, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2 (seconds, capped,
- * negative) and TCP_USER_TIMEOUT read back, and TCP_INFO of an accepted
+ * negative), TCP_USER_TIMEOUT and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (ranges,
+ * defaults from net.ipv4.tcp_keepalive_*) read back, SO_KEEPALIVE and
+ * TCP_KEEPIDLE inherited from the listener, and TCP_INFO of an accepted
  * connection (state, options, MSS, scales, cwnd).
  */
 PAIR_TEST(tcp_sockopts)
@@ -1906,9 +1895,40 @@ PAIR_TEST(tcp_sockopts)
 	want(r, 0);
 	get_int(r, s, SOL_TCP, TCP_USER_TIMEOUT);
 	want(r, 1500);
+	get_int(r, s, SOL_TCP, TCP_KEEPIDLE);
+	want(r, 7200);		/* net.ipv4.tcp_keepalive_time */
+	set_int(r, s, SOL_TCP, TCP_KEEPIDLE, 0);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_KEEPIDLE, 32768);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_KEEPIDLE, 32767);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_KEEPINTVL);
+	want(r, 75);		/* net.ipv4.tcp_keepalive_intvl */
+	set_int(r, s, SOL_TCP, TCP_KEEPINTVL, 0);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_KEEPINTVL, 32768);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_KEEPINTVL, 3);
+	get_int(r, s, SOL_TCP, TCP_KEEPINTVL);
+	want(r, 3);
+	get_int(r, s, SOL_TCP, TCP_KEEPCNT);
+	want(r, 9);		/* net.ipv4.tcp_keepalive_probes */
+	set_int(r, s, SOL_TCP, TCP_KEEPCNT, 0);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_KEEPCNT, 128);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_KEEPCNT, 4);
+	get_int(r, s, SOL_TCP, TCP_KEEPCNT);
+	want(r, 4);
 
 	l = tsock(r);
 	set_int(r, l, SOL_TCP, TCP_MAXSEG, 1000);
+	want(r, 0);
+	/* Keepalive settings of the listener are its children's. */
+	set_int(r, l, SOL_SOCKET, SO_KEEPALIVE, 1);
+	want(r, 0);
+	set_int(r, l, SOL_TCP, TCP_KEEPIDLE, 11);
 	want(r, 0);
 	bind_at(r, l, LOOPBACK, P(r, 1));
 	listen_on(r, l, 8);
@@ -1921,6 +1941,14 @@ PAIR_TEST(tcp_sockopts)
 	want(r, 1000 - 12);	/* the listener's cap, less the timestamp */
 	get_int(r, c, SOL_TCP, TCP_MAXSEG);
 	get_int(r, a, SOL_TCP, TCP_QUICKACK);
+	get_int(r, a, SOL_SOCKET, SO_KEEPALIVE);
+	want(r, 1);
+	get_int(r, a, SOL_TCP, TCP_KEEPIDLE);
+	want(r, 11);
+	set_int(r, a, SOL_SOCKET, SO_KEEPALIVE, 0);
+	set_int(r, a, SOL_TCP, TCP_KEEPIDLE, 2);
+	get_int(r, a, SOL_SOCKET, SO_KEEPALIVE);
+	want(r, 0);
 	memset(&ti, 0xa5, sizeof(ti));
 	len = sizeof(ti);
 	sys(r, "TCP_INFO", getsockopt(a, SOL_TCP, TCP_INFO, &ti, &len));

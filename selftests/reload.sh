@@ -20,7 +20,10 @@
 # Then RELOAD_CONN_CYCLES (2) more cycles where the holder also keeps an
 # accepted xtcp connection from a stock client open: they need xtcp's
 # passive open, so they are reported apart from the plain ones
-# (RELOAD_CYCLES, 4).
+# (RELOAD_CYCLES, 4).  The xtcp side closes that connection first, so
+# an xtcp timewait sock is left: in the initial netns rmmod must kill
+# it at once (it holds no module reference), in a fresh netns the
+# namespace's exit does.
 #
 # Only in the scripts/vm guest (it unloads the module under test), which
 # loads the module and exports XTCP_KO; ends with the module loaded.
@@ -106,7 +109,7 @@ probe() {
 # "ready" line.
 hold_start() {
 	local args=(-f "$FAMILY" -n 3)
-	[ "$2" = conn ] && args+=(-c)
+	[ "$2" = conn ] && args+=(-c -w)
 	: >"$TMP/ready"
 	if [ "$1" = netns ]; then
 		# shellcheck disable=SC2016 # expanded by that sh
@@ -161,7 +164,7 @@ leftover_slabs() {
 # One cycle ($2: plain or conn); prints the reason and returns 1 on the
 # first failure.
 cycle() {
-	local n=$1 what=$2 where=init refcnt slabs rc
+	local n=$1 what=$2 where=init refcnt slabs rc tw=
 	[ $((n % 2)) = 0 ] && where=fresh
 
 	load || return 1
@@ -177,9 +180,19 @@ cycle() {
 	loaded || { hold_stop >/dev/null; echo "module gone after the failed rmmod"; return 1; }
 	probe || { hold_stop >/dev/null; echo "socket(AF_XTCP) fails after the refused rmmod"; return 1; }
 	hold_stop || return 1
+	if [ "$what" = conn ] && [ "$where" = init ]; then
+		tw=$(awk '{ print $7 }' /proc/net/xtcp_sockstat 2>/dev/null)
+		[ "${tw:-0}" -ge 1 ] ||
+			{ echo "no xtcp timewait sock left to purge (tw ${tw:-none})"; return 1; }
+	fi
 
 	unload || return 1
-	slabs=$(leftover_slabs)
+	# SLAB_TYPESAFE_BY_RCU caches leave after a grace period.
+	for _ in $(seq 50); do
+		slabs=$(leftover_slabs)
+		[ -z "$slabs" ] && break
+		sleep 0.1
+	done
 	[ -z "$slabs" ] || { echo "slab caches left after rmmod: $slabs"; return 1; }
 	probe
 	rc=$?
@@ -187,7 +200,7 @@ cycle() {
 
 	load || return 1
 	probe || { echo "socket(AF_XTCP) fails after re-insmod (probe $?)"; return 1; }
-	echo "$where netns, refcnt with sockets open $refcnt"
+	echo "$where netns, refcnt with sockets open $refcnt${tw:+, $tw in TIME-WAIT at rmmod}"
 }
 
 echo "TAP version 13"

@@ -3,14 +3,15 @@
  * xtcp_hold: keep AF_XTCP sockets open until told to let go, for
  * reload.sh, which checks that the module cannot be unloaded meanwhile.
  *
- *   xtcp_hold [-f FAMILY] [-n N] [-c]
+ *   xtcp_hold [-f FAMILY] [-n N] [-c [-w]]
  *	Open N (default 3) AF_XTCP listeners: one on 127.0.0.1 and one on
  *	0.0.0.0 with ports chosen by bind(0), the rest autobound by
  *	listen(); plus one bound and one unbound socket that never listen.
  *	With -c a stock TCP client also connects to the first listener and
- *	the accepted xtcp socket is held as well, after a data round trip.
- *	Then print "ready PORT..." on stdout and wait for SIGTERM, SIGINT
- *	or SIGHUP; exit 0 after closing everything.
+ *	the accepted xtcp socket is held as well.  Then print "ready
+ *	PORT..." on stdout and wait for SIGTERM, SIGINT or SIGHUP; exit 0
+ *	after closing everything: the client first, or with -w the accepted
+ *	xtcp socket first, which leaves an xtcp timewait sock behind.
  *
  *   xtcp_hold [-f FAMILY] -p
  *	Probe: exit 0 if socket(FAMILY, SOCK_STREAM, 0) works, 2 if it fails
@@ -40,6 +41,7 @@ static int family = -1;
 static int fds[MAX_HOLD + 4];
 static int nfds;
 static int client_fd = -1;
+static int accepted_fd = -1;
 
 static void die(const char *what)
 {
@@ -117,22 +119,23 @@ static void connect_one(int lfd)
 		errno = ETIMEDOUT;
 		die("waiting for the connection on the xtcp listener");
 	}
-	hold(accept(lfd, NULL, NULL), "accept");
+	accepted_fd = hold(accept(lfd, NULL, NULL), "accept");
 }
 
 int main(int argc, char **argv)
 {
-	int n = 3, probe = 0, conn = 0, opt, i, fd, sig;
+	int n = 3, probe = 0, conn = 0, tw = 0, opt, i, fd, sig;
 	sigset_t set;
 
-	while ((opt = getopt(argc, argv, "f:n:cp")) != -1) {
+	while ((opt = getopt(argc, argv, "f:n:cwp")) != -1) {
 		switch (opt) {
 		case 'f': family = atoi(optarg); break;
 		case 'n': n = atoi(optarg); break;
 		case 'c': conn = 1; break;
+		case 'w': tw = 1; break;
 		case 'p': probe = 1; break;
 		default:
-			fprintf(stderr, "usage: xtcp_hold [-f FAMILY] [-n N] [-c] | -p\n");
+			fprintf(stderr, "usage: xtcp_hold [-f FAMILY] [-n N] [-c [-w]] | -p\n");
 			return 1;
 		}
 	}
@@ -178,16 +181,22 @@ int main(int argc, char **argv)
 	if (sigwait(&set, &sig))
 		die("sigwait");
 	/*
-	 * The stock client closes first, so that TIME_WAIT lands on the
-	 * stock side and the accepted xtcp socket is gone after LAST_ACK:
-	 * reload.sh expects rmmod to succeed right after we exit.
+	 * Without -w the stock client closes first, so that TIME_WAIT lands
+	 * on the stock side and the accepted xtcp socket is gone after
+	 * LAST_ACK.  With -w the xtcp side closes first and ends in an xtcp
+	 * timewait sock, which must not keep rmmod waiting.
 	 */
+	if (tw && accepted_fd >= 0) {
+		close(accepted_fd);
+		usleep(100 * 1000);
+	}
 	if (client_fd >= 0) {
 		close(client_fd);
 		usleep(100 * 1000);
 	}
 	while (nfds > 0)
-		if (fds[--nfds] != client_fd)
+		if (fds[--nfds] != client_fd &&
+		    !(tw && fds[nfds] == accepted_fd))
 			close(fds[nfds]);
 	return 0;
 }

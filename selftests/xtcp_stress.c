@@ -7,7 +7,9 @@
  *	A listener on --addr:--port for --secs seconds (0: until SIGTERM or
  *	SIGINT), accepting connections in between.  Accepted connections
  *	are kept for a while, read from (nothing, some or all that waits,
- *	at random) and closed with SO_LINGER {1, 0}.
+ *	at random) and closed with SO_LINGER {1, 0}, or with --fin percent
+ *	of them by a plain close(): the server's FIN goes first and, once
+ *	the client closes too, the server's side ends in TIME-WAIT.
  *	relisten  close(), socket(), bind() with SO_REUSEADDR, listen(),
  *		  then a random 0..--hold-ms of accept()s, again and again;
  *		  --lazy percent of the cycles accept nothing, so that the
@@ -99,6 +101,7 @@ static struct {
 	int backlog;
 	long hold_ms;
 	int lazy;
+	int fin;
 	long drain_ms;
 	int threads;
 	int mix[P_MAX];
@@ -249,7 +252,7 @@ enum {
 	S_CYCLES, S_ACCEPTED, S_SOCKET_FAIL, S_BIND_FAIL, S_LISTEN_FAIL,
 	S_SHUTDOWN_FAIL, S_ACCEPT_EINVAL, S_ACCEPT_ERR, S_HELD_BAD,
 	S_VICTIMS, S_VICTIMS_KILLED, S_AGGRESSORS, S_THREAD_ACCEPTED,
-	S_READ_BYTES, S_MAX,
+	S_READ_BYTES, S_FIN_CLOSED, S_MAX,
 };
 
 _Static_assert(S_MAX <= 40, "struct counters is too small");
@@ -269,6 +272,7 @@ static const char * const server_names[S_MAX] = {
 	[S_AGGRESSORS]		= "aggressors",
 	[S_THREAD_ACCEPTED]	= "thread_accepted",
 	[S_READ_BYTES]		= "read_bytes",
+	[S_FIN_CLOSED]		= "fin_closed",
 };
 
 struct held {
@@ -337,7 +341,12 @@ static void held_close(int i)
 		}
 	}
 	read_some(h->fd);
-	close_rst(h->fd);
+	if ((int)(rnd(&srv_seed) % 100) < opt.fin) {
+		srv.v[S_FIN_CLOSED]++;
+		close(h->fd);
+	} else {
+		close_rst(h->fd);
+	}
 	held[i] = held[--nheld];
 }
 
@@ -1033,6 +1042,7 @@ static void usage(FILE *f)
 		"  --backlog N           listen() backlog (default 128)\n"
 		"  --hold-ms MS          server: listen/keep time (default 20)\n"
 		"  --lazy PCT            server: cycles without accept() (0)\n"
+		"  --fin PCT             server: connections closed with a FIN (0)\n"
 		"  --drain-ms MS         hold: accept after the stop (1000)\n"
 		"  --threads N           client threads (default 4)\n"
 		"  --mix P,P...          rst,synrst,fin,wait (default rst)\n"
@@ -1099,6 +1109,7 @@ int main(int argc, char **argv)
 		{ "port", 1, NULL, 'p' }, { "secs", 1, NULL, 't' },
 		{ "backlog", 1, NULL, 'b' }, { "hold-ms", 1, NULL, 'H' },
 		{ "lazy", 1, NULL, 'L' }, { "drain-ms", 1, NULL, 'D' },
+		{ "fin", 1, NULL, 'F' },
 		{ "threads", 1, NULL, 'n' }, { "mix", 1, NULL, 'm' },
 		{ "sport", 1, NULL, 's' }, { "sport-span", 1, NULL, 'S' },
 		{ "sport-threads", 1, NULL, 'T' }, { "ns", 1, NULL, 'N' },
@@ -1158,6 +1169,9 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			opt.lazy = (int)num(optarg, 0, 100, "lazy");
+			break;
+		case 'F':
+			opt.fin = (int)num(optarg, 0, 100, "fin");
 			break;
 		case 'D':
 			opt.drain_ms = num(optarg, 0, 60000, "drain-ms");

@@ -270,18 +270,15 @@ TESTS = {
 # sd. closing: our FIN
 # ---------------------------------------------------------------------
 
-TIMEWAIT_SKIP = "xtcp has no timewait sock yet: stock answers from its " \
-    "timewait sock (IP ID 0), xtcp from the full socket before closing it"
-
 
 def server_closes_first(how):
     """The server writes 100 bytes, then close() (or shutdown(SHUT_WR):
     `how`): its FIN follows the data (FIN-WAIT-1); the client's ACK of
     the FIN (FIN-WAIT-2, no reply) and its own FIN, ACKed at once
-    (TIME-WAIT).  After close(), stock's orphan becomes a timewait sock
-    at the ACK of its FIN, since net.ipv4.tcp_fin_timeout is not above
-    60 s; xtcp has none yet, so that step is compared only after
-    shutdown(SHUT_WR), where stock's full socket answers too."""
+    (TIME-WAIT).  After close(), the orphan becomes a timewait sock in
+    FIN-WAIT-2 at the ACK of its FIN, since net.ipv4.tcp_fin_timeout is
+    not above 60 s, and that ACKs the client's FIN; after
+    shutdown(SHUT_WR) the full socket does."""
     def scen(side):
         f = side.flow("c")
         if not opened(f):
@@ -378,8 +375,8 @@ def test_sd(ctx):
                   parts=[("", before, close_sanity(
                              ("c:write", ["PA"]), ("c:close", ["FA"]),
                              ("c:ackfin", []))),
-                         (", orphan's ACK of it", ["c:finack"], None,
-                          TIMEWAIT_SKIP)])
+                         (", the timewait sock's ACK of it", ["c:finack"],
+                          close_sanity(("c:finack", ["A"])))])
     rto_only_pair(ctx, "sd.server shuts down writing: FIN-WAIT-2, the "
                   "peer's FIN, EOF", server_closes_first(1),
                   sanity=close_sanity(("c:close", ["FA"]),
@@ -608,3 +605,208 @@ def test_se(ctx):
 
 TESTS["se"] = ("sending: curl, nc and Python download, and through netem",
                test_se)
+
+
+# ---------------------------------------------------------------------
+# sg. keepalive
+# ---------------------------------------------------------------------
+
+KEEPALIVE_OPTS = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+                  (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1),
+                  (socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1),
+                  (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 2)]
+
+
+def keepalive(side):
+    """The listener has SO_KEEPALIVE with TCP_KEEPIDLE, TCP_KEEPINTVL of
+    1 s and TCP_KEEPCNT 2, which its children inherit.  Flow c: a probe
+    (a bare ACK one below SND.UNA) after 1 s idle; the client answers,
+    which resets the count, so the next probe comes 1 s after the
+    answer; unanswered, another after 1 s, then the connection is given
+    up with a RST and a read fails with ETIMEDOUT.  Flow d turns
+    SO_KEEPALIVE off on its connection: no probe."""
+    f = side.flow("c")
+    if not opened(f):
+        return
+    f.mark("idle")
+    f.expect(1, 2.5)
+    f.send("answer", f.seg("A"))
+    f.expect(3, 5.0)
+    f.mark("read")
+    f.cur.notes.append(side.recv(f, 1))
+    d = side.flow("d")
+    if not opened(d):
+        return
+    d.mark("off")
+    d.cur.notes.append(side.setsockopt_child(
+        d, [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 0)]))
+    d.quiet(1.5)
+    abort(side, d)
+
+
+def probe_times(tr, label):
+    st = tr.step(label)
+    return [r.t - st.t for _, r in st.pkts] if st else []
+
+
+def keepalive_problem(tr):
+    """Each probe one below SND.UNA, spaced by the 1 s settings."""
+    for label in ("c:idle", "c:answer"):
+        st = tr.step(label)
+        for n, r in st.pkts if st else []:
+            if r.payload or (r.has("A") and not r.has("R") and
+                             n["tcp.seq"] != "ISN+0"):
+                return "%s: %s %s is no keepalive probe (ISN+0, no " \
+                    "data)" % (label, n["tcp.flags"], n["tcp.seq"])
+    times = probe_times(tr, "c:answer")
+    if len(times) == 3 and not all(abs(t - (i + 1)) < 0.3
+                                   for i, t in enumerate(times)):
+        return "c:answer: probes and RST at %s s after the answer; " \
+            "TCP_KEEPIDLE and TCP_KEEPINTVL make it 1, 2, 3" % \
+            ", ".join("%.2f" % t for t in times)
+    return None
+
+
+def want_read_error(tr, label, err):
+    st = tr.step(label)
+    notes = st.notes if st else []
+    return None if any(n.endswith("error " + err) for n in notes) else \
+        "%s: notes %s, a read fails with %s" % (label, notes, err)
+
+
+def keepalive_sanity(tr):
+    return problems(want_note(tr, "c:ack", ACCEPTED),
+                    want_flags(tr, "c:idle", ["A"]),
+                    want_flags(tr, "c:answer", ["A", "A", "RA"]),
+                    keepalive_problem(tr),
+                    want_read_error(tr, "c:read", "ETIMEDOUT"),
+                    want_note(tr, "d:off", "setsockopt: 0"),
+                    want_flags(tr, "d:off", []),
+                    want_flags(tr, "d:abort", ["RA"]))
+
+
+def test_sg(ctx):
+    """SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT: probes, answer, give-up."""
+    ctx.pair("sg.keepalive: probes after TCP_KEEPIDLE, reset by an "
+             "answer, RST after TCP_KEEPCNT", keepalive,
+             sanity=keepalive_sanity, serial=True, sockopts=KEEPALIVE_OPTS)
+
+
+TESTS["sg"] = ("sending: keepalive probes and give-up", test_sg)
+
+
+# ---------------------------------------------------------------------
+# sh. TIME-WAIT
+# ---------------------------------------------------------------------
+
+def closed_to_time_wait(side, f):
+    """The server's close() and the client's ACK of its FIN (the orphan
+    becomes a timewait sock in FIN-WAIT-2), then the client's FIN, which
+    it ACKs: TIME-WAIT."""
+    server_close(side, f)
+    ack(f, "ackfin", 1)
+    f.quiet(0.1)
+    f.send("fin", f.seg("FA", ack=f.srv_isn + 2))
+    f.expect(1, 1.0)
+    f.quiet(0.1)
+
+
+def time_wait(side):
+    """What a timewait sock answers (tcp_timewait_state_process()).
+    Flow c: a retransmitted FIN is ACKed (out of window; a FIN is never
+    rate-limited), an old bare ACK too, the same again at once not
+    (net.ipv4.tcp_invalid_ratelimit), a bare in-window ACK gets nothing.
+    Flow d, the same 4-tuple: a SYN above RCV.NXT kills the timewait
+    sock and reopens the connection through the listener, and is
+    accepted.  Flow e: an in-window RST kills the timewait sock
+    (TIME-WAIT assassination, RFC 1337 notwithstanding:
+    net.ipv4.tcp_rfc1337 is 0), so a late ACK finds no socket: RST."""
+    f = side.flow("c")
+    if not opened(f):
+        return
+    closed_to_time_wait(side, f)
+    f.send("refin", f.seg("FA", ack=f.srv_isn + 2))
+    f.expect(1, 1.0)
+    f.send("old", f.seg("A", ack=f.srv_isn + 2))
+    f.expect(1, 1.0)
+    f.send("old2", f.seg("A", ack=f.srv_isn + 2))
+    f.quiet(0.2)
+    f.send("inwin", f.seg("A", seq=f.isn + 2, ack=f.srv_isn + 2))
+    f.quiet(0.2)
+    # d's frames share c's 4-tuple: c collects them in a step of its own.
+    f.mark("reopened")
+    d = side.flow("d", isn=f.isn + 100000, ts0=f.ts0 + 100000)
+    d.sport = f.sport
+    if not opened(d):
+        return
+    abort(side, d)
+    e = side.flow("e")
+    if not opened(e):
+        return
+    closed_to_time_wait(side, e)
+    e.send("rst", e.seg("R", seq=e.isn + 2, ts=False))
+    e.quiet(0.2)
+    e.send("late", e.seg("A", seq=e.isn + 2, ack=e.srv_isn + 2))
+    e.expect(1, 1.0)
+
+
+# c's ISN + 65539: the timewait sock's SND.NXT (c's SYN and FIN) + 65537
+TW_ISN_DELTA = 65539
+
+
+def reopen_isn_delta(tr):
+    """d's SYN-ACK sequence number less c's, or None."""
+    c_syn, d_syn = tr.step("c:syn"), tr.step("d:syn")
+    if not (c_syn and c_syn.pkts and d_syn and d_syn.pkts):
+        return None
+    return (d_syn.pkts[0][1].seq - c_syn.pkts[0][1].seq) & 0xffffffff
+
+
+def reopen_compare(stock, xtcp):
+    """The reopened connection's ISN.  tcp_timewait_state_process()
+    picks SND.NXT + 65537 (RFC 1122 4.2.2.13); Debian's 6.12 hands it to
+    the listener, 6.1's tcp_v4_fill_cb() clears it on the way and the
+    listener picks a fresh one.  xtcp must do what stock did."""
+    s, x = reopen_isn_delta(stock), reopen_isn_delta(xtcp)
+    if s is None or x is None:
+        return ["d:syn: no SYN-ACK to compare ISNs"], []
+    info = ["reopened ISN: stock c's %+d, xtcp c's %+d" % (s, x)]
+    if (s == TW_ISN_DELTA) != (x == TW_ISN_DELTA):
+        return ["d:syn: xtcp's ISN is c's %+d, stock's c's %+d: stock %s "
+                "SND.NXT + 65537" % (x, s, "takes" if s == TW_ISN_DELTA
+                                     else "does not take")], info
+    return [], info
+
+
+def time_wait_sanity(tr):
+    return problems(want_flags(tr, "c:close", ["FA"]),
+                    want_flags(tr, "c:ackfin", []),
+                    want_flags(tr, "c:fin", ["A"]),
+                    want_flags(tr, "c:refin", ["A"]),
+                    want_flags(tr, "c:old", ["A"]),
+                    want_flags(tr, "c:old2", []),
+                    want_flags(tr, "c:inwin", []),
+                    want_flags(tr, "d:syn", ["SA"]),
+                    want_note(tr, "d:ack", ACCEPTED),
+                    want_flags(tr, "e:fin", ["A"]),
+                    want_flags(tr, "e:rst", []),
+                    want_flags(tr, "e:late", ["R"]))
+
+
+# c:reopened holds d's segments, numbered from c's ISN: not compared
+# (the ISN may be a fresh one), d's own steps are.
+TW_LABELS = ["c:syn", "c:ack", "c:close", "c:ackfin", "c:fin", "c:refin",
+             "c:old", "c:old2", "c:inwin", "d:syn", "d:ack", "d:abort",
+             "e:syn", "e:ack", "e:close", "e:ackfin", "e:fin", "e:rst",
+             "e:late"]
+
+
+def test_sh(ctx):
+    """The timewait sock's answers, a SYN that reopens, assassination."""
+    rto_only_pair(ctx, "sh.TIME-WAIT: FIN ACKed again, rate limit, a new "
+                  "SYN reopens, RST kills", time_wait,
+                  parts=[("", TW_LABELS, time_wait_sanity)],
+                  compare=reopen_compare)
+
+
+TESTS["sh"] = ("closing: the timewait sock's answers", test_sh)

@@ -236,6 +236,19 @@ class Listener:
             return errname(e)
         return None
 
+    def setsockopt_child(self, peer, opts, timeout):
+        """setsockopt() on `peer`'s connection, each of `opts` a
+        [level, name, int value]; the first errno name, or None."""
+        child = self.child(peer, timeout)
+        if child is None:
+            return "no connection"
+        try:
+            for level, name, value in opts:
+                child.setsockopt(int(level), int(name), int(value))
+        except OSError as e:
+            return errname(e)
+        return None
+
     def close_child(self, peer, timeout):
         """close() `peer`'s connection without SO_LINGER."""
         child = self.child(peer, timeout)
@@ -396,6 +409,13 @@ class Agent:
             return {"ok": False, "error": "no listener %s" % req["lid"]}
         return {"ok": True, "error": lst.shutdown_child(
             req["peer"], int(req["how"]), float(req.get("wait", 0.5)))}
+
+    def op_setsockopt_child(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return {"ok": True, "error": lst.setsockopt_child(
+            req["peer"], req["opts"], float(req.get("wait", 0.5)))}
 
     def op_close_child(self, req):
         lst = self.listeners.get(req["lid"])

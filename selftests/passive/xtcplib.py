@@ -1089,6 +1089,14 @@ class Side:
                                   wait=wait)
         return "shutdown(%d): %s" % (how, rep.get("error") or "0")
 
+    def setsockopt_child(self, flow, opts, wait=0.5):
+        """setsockopt() on `flow`'s accepted connection, `opts` a list
+        of (level, name, value); a transcript note."""
+        rep = self.ctx.agent.call("setsockopt_child", lid=self.lid,
+                                  peer=[flow.src, flow.sport],
+                                  opts=[list(o) for o in opts], wait=wait)
+        return "setsockopt: %s" % (rep.get("error") or "0")
+
     def close_child(self, flow, wait=0.5):
         """close() `flow`'s accepted connection (no SO_LINGER)."""
         rep = self.ctx.agent.call("close_child", lid=self.lid,
