@@ -552,11 +552,14 @@ put:
  * reopen the connection goes to the listener, if there is one, with the
  * ISN chosen for it in *@isn; else it is answered as in TIME-WAIT.
  *
+ * @sdif is the L3 slave interface, read before TCP_SKB_CB() took the
+ * IP control block's place.
+ *
  * Return: the listener (not referenced: RCU) for the SYN, or NULL when
  * the segment was consumed.
  */
 static struct sock *xtcp_v4_rcv_tw(struct xtcp_net *xn, struct sock *sk,
-				   struct sk_buff *skb, u32 *isn)
+				   struct sk_buff *skb, int sdif, u32 *isn)
 {
 	struct xtcp_timewait_sock *tw = xtcp_twsk(sk);
 	const struct tcphdr *th = tcp_hdr(skb);
@@ -568,7 +571,7 @@ static struct sock *xtcp_v4_rcv_tw(struct xtcp_net *xn, struct sock *sk,
 		listener = xtcp_lookup_listener(xn, skb, __tcp_hdrlen(th),
 						iph->saddr, th->source,
 						iph->daddr, ntohs(th->dest),
-						inet_iif(skb), inet_sdif(skb));
+						inet_iif(skb), sdif);
 		if (listener) {
 			xtcp_twsk_deschedule_put(tw);
 			return listener;
@@ -611,6 +614,7 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 	bool refcounted, counted = false;
 	struct sock *sk;
 	u32 isn = 0;
+	int sdif;
 
 	if (skb->pkt_type != PACKET_HOST ||
 	    !pskb_may_pull(skb, sizeof(struct tcphdr)))
@@ -618,17 +622,16 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 lookup:
 	th = (const struct tcphdr *)skb->data;
 	iph = ip_hdr(skb);
+	sdif = inet_sdif(skb);
 
 	refcounted = true;
 	sk = xtcp_lookup_established(xn, iph->saddr, th->source, iph->daddr,
-				     ntohs(th->dest), inet_iif(skb),
-				     inet_sdif(skb));
+				     ntohs(th->dest), inet_iif(skb), sdif);
 	if (!sk) {
 		refcounted = false;
 		sk = xtcp_lookup_listener(xn, skb, __tcp_hdrlen(th),
 					  iph->saddr, th->source, iph->daddr,
-					  ntohs(th->dest), inet_iif(skb),
-					  inet_sdif(skb));
+					  ntohs(th->dest), inet_iif(skb), sdif);
 		if (!sk || xtcp_stock_owns(net, skb))
 			goto stock;
 	}
@@ -645,8 +648,15 @@ lookup:
 		return 0;
 	}
 	if (sk->sk_state == TCP_TIME_WAIT) {
+		/* do_time_wait: IPsec input policy without a socket. */
+		if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
+			xtcp_inc_stats(net, XTCP_MIB_INFILTERED);
+			inet_twsk_put(inet_twsk(sk));
+			kfree_skb(skb);
+			return 0;
+		}
 		xtcp_v4_fill_cb(skb);
-		sk = xtcp_v4_rcv_tw(xn, sk, skb, &isn);
+		sk = xtcp_v4_rcv_tw(xn, sk, skb, sdif, &isn);
 		if (!sk)
 			return 0;
 		/* A new SYN for the listener: process it as one. */

@@ -137,8 +137,9 @@ struct xtcp_timewait_sock *xtcp_twsk_alloc(const struct sock *sk, int state)
  *
  * First the bind bucket gains @tw as an owner and @tw takes the
  * connection's fence pin, so the port stays taken in both tables; then,
- * under the established chain's lock, @tw is added before @sk leaves, so
- * a lookup finds one or the other.  The caller's xtcp_done() then frees
+ * under the established chain's lock, @tw, referenced and its timer
+ * pending, is added before @sk leaves, so a lookup finds one or the
+ * other.  The caller's xtcp_done() then frees
  * the connection's own port and pin as for any closed socket.
  * TW (TWKilled for a wait of 4 s or less, an orphan's short FIN-WAIT-2)
  * counts it.
@@ -158,16 +159,20 @@ void xtcp_twsk_hashdance_schedule(struct xtcp_timewait_sock *tw,
 	tw->tw_fence = xtcp_fence_steal(sk);
 
 	spin_lock(lock);
+	/*
+	 * Whole before it is visible: a lookup that finds it can take a
+	 * reference, and a RST or SYN that kills it at once finds its
+	 * timer pending.  An early expiry waits for this lock in
+	 * xtcp_twsk_kill().  The add publishes (rcu_assign_pointer()).
+	 */
+	refcount_set(&itw->tw_refcnt, 1);
+	mod_timer(&itw->tw_timer, jiffies + timeo);
 	hlist_nulls_add_head_rcu(&itw->tw_node,
 				 &xn->ehash[sk->sk_hash & (XTCP_EHASH_SIZE - 1)].chain);
 	if (__sk_nulls_del_node_init_rcu(sk))
 		sock_prot_inuse_add(sock_net(sk), sk->sk_prot, -1);
-	/* Everything above before the refcount lookups test. */
-	smp_wmb();
-	refcount_set(&itw->tw_refcnt, 1);
 	xtcp_inc_stats(sock_net(sk), timeo <= 4 * HZ ?
 		       XTCP_MIB_TIMEWAITKILLED : XTCP_MIB_TIMEWAITED);
-	mod_timer(&itw->tw_timer, jiffies + timeo);
 	spin_unlock(lock);
 	local_bh_enable();
 }
@@ -220,7 +225,11 @@ void xtcp_twsk_deschedule_put(struct xtcp_timewait_sock *tw)
  *      of full sockets (none is left) but maybe of the receive hook
  *
  * inet_twsk_purge(), for xtcp's own hash: each chain is walked under
- * RCU and walked again after each kill, which changes it.
+ * RCU and walked again after each kill, which changes it.  The slab is
+ * TYPESAFE_BY_RCU and shared by all namespaces, so an entry freed and
+ * reused meanwhile can lead the walk into another namespace's chain: a
+ * sock taken is checked again for namespace and state, and a walk that
+ * ends on another chain's nulls marker starts over.
  *
  * Context: process (the namespace's exit); sleeps between chains.
  */
@@ -233,19 +242,28 @@ void xtcp_twsk_purge(struct xtcp_net *xn)
 	for (slot = 0; slot < XTCP_EHASH_SIZE; slot++) {
 		if (hlist_nulls_empty(&xn->ehash[slot].chain))
 			continue;
-restart:
+restart_rcu:
 		cond_resched();
 		rcu_read_lock();
+restart:
 		sk_nulls_for_each_rcu(sk, node, &xn->ehash[slot].chain) {
 			if (READ_ONCE(sk->sk_state) != TCP_TIME_WAIT ||
+			    !net_eq(sock_net(sk), xn->net) ||
 			    !refcount_inc_not_zero(&sk->sk_refcnt))
 				continue;
+			if (unlikely(READ_ONCE(sk->sk_state) != TCP_TIME_WAIT ||
+				     !net_eq(sock_net(sk), xn->net))) {
+				sock_gen_put(sk);
+				goto restart;
+			}
 			rcu_read_unlock();
 			local_bh_disable();
 			xtcp_twsk_deschedule_put(xtcp_twsk(sk));
 			local_bh_enable();
-			goto restart;
+			goto restart_rcu;
 		}
+		if (get_nulls_value(node) != slot)
+			goto restart;
 		rcu_read_unlock();
 	}
 }
