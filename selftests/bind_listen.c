@@ -1832,6 +1832,25 @@ PAIR_TEST(recv_errors)
 }
 
 /*
+ * A SOL_TCP int option of range 1..@max: its value @dflt before any set,
+ * EINVAL for 0 and @max + 1, then @val set and read back.
+ */
+static void tcp_int_range(struct run *r, int fd, int name, int dflt, int max,
+			  int val)
+{
+	get_int(r, fd, SOL_TCP, name);
+	want(r, dflt);
+	set_int(r, fd, SOL_TCP, name, 0);
+	want(r, -EINVAL);
+	set_int(r, fd, SOL_TCP, name, max + 1);
+	want(r, -EINVAL);
+	set_int(r, fd, SOL_TCP, name, val);
+	want(r, 0);
+	get_int(r, fd, SOL_TCP, name);
+	want(r, val);
+}
+
+/*
  * SOL_TCP options of do_tcp_setsockopt()/do_tcp_getsockopt(): their
  * ranges and errnos, TCP_MAXSEG on the listener shaping the connection's
  * MSS, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2 (seconds, capped,
@@ -1895,32 +1914,10 @@ PAIR_TEST(tcp_sockopts)
 	want(r, 0);
 	get_int(r, s, SOL_TCP, TCP_USER_TIMEOUT);
 	want(r, 1500);
-	get_int(r, s, SOL_TCP, TCP_KEEPIDLE);
-	want(r, 7200);		/* net.ipv4.tcp_keepalive_time */
-	set_int(r, s, SOL_TCP, TCP_KEEPIDLE, 0);
-	want(r, -EINVAL);
-	set_int(r, s, SOL_TCP, TCP_KEEPIDLE, 32768);
-	want(r, -EINVAL);
-	set_int(r, s, SOL_TCP, TCP_KEEPIDLE, 32767);
-	want(r, 0);
-	get_int(r, s, SOL_TCP, TCP_KEEPINTVL);
-	want(r, 75);		/* net.ipv4.tcp_keepalive_intvl */
-	set_int(r, s, SOL_TCP, TCP_KEEPINTVL, 0);
-	want(r, -EINVAL);
-	set_int(r, s, SOL_TCP, TCP_KEEPINTVL, 32768);
-	want(r, -EINVAL);
-	set_int(r, s, SOL_TCP, TCP_KEEPINTVL, 3);
-	get_int(r, s, SOL_TCP, TCP_KEEPINTVL);
-	want(r, 3);
-	get_int(r, s, SOL_TCP, TCP_KEEPCNT);
-	want(r, 9);		/* net.ipv4.tcp_keepalive_probes */
-	set_int(r, s, SOL_TCP, TCP_KEEPCNT, 0);
-	want(r, -EINVAL);
-	set_int(r, s, SOL_TCP, TCP_KEEPCNT, 128);
-	want(r, -EINVAL);
-	set_int(r, s, SOL_TCP, TCP_KEEPCNT, 4);
-	get_int(r, s, SOL_TCP, TCP_KEEPCNT);
-	want(r, 4);
+	/* Defaults: net.ipv4.tcp_keepalive_time, _intvl, _probes. */
+	tcp_int_range(r, s, TCP_KEEPIDLE, 7200, 32767, 32767);
+	tcp_int_range(r, s, TCP_KEEPINTVL, 75, 32767, 3);
+	tcp_int_range(r, s, TCP_KEEPCNT, 9, 127, 4);
 
 	l = tsock(r);
 	set_int(r, l, SOL_TCP, TCP_MAXSEG, 1000);
