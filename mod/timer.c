@@ -650,9 +650,8 @@ void xtcp_set_keepalive(struct sock *sk, int val)
  * The keepalive part of tcp_keepalive_timer(): after TCP_KEEPIDLE
  * without a segment or ACK from the peer and nothing in flight, a probe
  * (RFC 1122 4.2.3.6: a bare ACK one below SND.UNA, which the peer must
- * answer),
- * then one each TCP_KEEPINTVL; TCP_KEEPCNT unanswered probes, or
- * TCP_USER_TIMEOUT once one was sent, abort with ETIMEDOUT and a RST.
+ * answer), then one each TCP_KEEPINTVL; TCP_KEEPCNT unanswered probes,
+ * or TCP_USER_TIMEOUT once one was sent, abort with ETIMEDOUT and a RST.
  * Any ACK resets icsk_probes_out (xtcp_ack()).  Jiffies throughout.
  */
 static void xtcp_keepalive_probe(struct sock *sk)

@@ -139,10 +139,9 @@ struct xtcp_timewait_sock *xtcp_twsk_alloc(const struct sock *sk, int state)
  * connection's fence pin, so the port stays taken in both tables; then,
  * under the established chain's lock, @tw, referenced and its timer
  * pending, is added before @sk leaves, so a lookup finds one or the
- * other.  The caller's xtcp_done() then frees
- * the connection's own port and pin as for any closed socket.
- * TW (TWKilled for a wait of 4 s or less, an orphan's short FIN-WAIT-2)
- * counts it.
+ * other.  The caller's xtcp_done() then frees the connection's own port
+ * and pin as for any closed socket.  TW (TWKilled for a wait of 4 s or
+ * less, an orphan's short FIN-WAIT-2) counts it.
  *
  * Context: softirq, or process with the socket locked; @tw must not be
  * touched afterwards without a reference of one's own.
