@@ -189,26 +189,6 @@ int xtcp_fence_acquire(struct sock *sk)
 }
 
 /**
- * xtcp_fence_unpin - a child gives its port back: its pin goes
- * @sk:        the socket; nothing happens unless it holds a pin
- * @can_sleep: the caller may sleep (the last pin is released at once)
- *
- * As a stock child leaves its bind bucket when it gives the port up
- * (inet_put_port() from tcp_set_state(TCP_CLOSE) or its destruction).
- *
- * Context: any; process context if @can_sleep.
- */
-void xtcp_fence_unpin(struct sock *sk, bool can_sleep)
-{
-	struct xtcp_fence *f = xtcp_fence_of(sk);
-
-	if (!f || READ_ONCE(f->owner) == sk)
-		return;
-	RCU_INIT_POINTER(xtcp_sk(sk)->xs_fence, NULL);
-	xtcp_fence_put(f, can_sleep);
-}
-
-/**
  * xtcp_fence_steal - take a connection's pin for its timewait sock
  * @sk: a connection entering TIME-WAIT, locked
  *
@@ -226,6 +206,24 @@ struct xtcp_fence *xtcp_fence_steal(struct sock *sk)
 		return NULL;
 	RCU_INIT_POINTER(xtcp_sk(sk)->xs_fence, NULL);
 	return f;
+}
+
+/**
+ * xtcp_fence_unpin - a child gives its port back: its pin goes
+ * @sk:        the socket; nothing happens unless it holds a pin
+ * @can_sleep: the caller may sleep (the last pin is released at once)
+ *
+ * As a stock child leaves its bind bucket when it gives the port up
+ * (inet_put_port() from tcp_set_state(TCP_CLOSE) or its destruction).
+ *
+ * Context: any; process context if @can_sleep.
+ */
+void xtcp_fence_unpin(struct sock *sk, bool can_sleep)
+{
+	struct xtcp_fence *f = xtcp_fence_steal(sk);
+
+	if (f)
+		xtcp_fence_put(f, can_sleep);
 }
 
 /**

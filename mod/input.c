@@ -641,19 +641,13 @@ lookup:
 		xtcp_inc_stats(net, XTCP_MIB_INSEGS);
 		counted = true;
 	}
-	if (!xtcp_v4_validate(net, skb)) {
-		if (refcounted)
-			sock_gen_put(sk);
-		kfree_skb(skb);
-		return 0;
-	}
+	if (!xtcp_v4_validate(net, skb))
+		goto discard_and_relse;
 	if (sk->sk_state == TCP_TIME_WAIT) {
 		/* do_time_wait: IPsec input policy without a socket. */
 		if (!xfrm4_policy_check(NULL, XFRM_POLICY_IN, skb)) {
 			xtcp_inc_stats(net, XTCP_MIB_INFILTERED);
-			inet_twsk_put(inet_twsk(sk));
-			kfree_skb(skb);
-			return 0;
+			goto discard_and_relse;
 		}
 		xtcp_v4_fill_cb(skb);
 		sk = xtcp_v4_rcv_tw(xn, sk, skb, sdif, &isn);
@@ -663,12 +657,8 @@ lookup:
 		xtcp_v4_restore_cb(skb);
 		refcounted = false;
 	}
-	if (!xtcp_v4_admit(sk, skb)) {
-		if (refcounted)
-			sock_gen_put(sk);
-		kfree_skb(skb);
-		return 0;
-	}
+	if (!xtcp_v4_admit(sk, skb))
+		goto discard_and_relse;
 	xtcp_v4_fill_cb(skb);
 	TCP_SKB_CB(skb)->tcp_tw_isn = xtcp_compat_tw_isn(isn);
 
@@ -678,6 +668,13 @@ lookup:
 		return 0;
 	}
 	xtcp_v4_rcv_sk(sk, skb, refcounted);
+	return 0;
+
+discard_and_relse:
+	/* sock_gen_put(): a connection, request or timewait sock. */
+	if (refcounted)
+		sock_gen_put(sk);
+	kfree_skb(skb);
 	return 0;
 
 stock:
