@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static void usage(FILE *f);
@@ -41,6 +42,20 @@ static inline long parse_long(const char *s, long min, long max,
 	if (errno || end == s || *end || v < min || v > max)
 		die_usage("bad %s", what);
 	return v;
+}
+
+/* --rr REQ:RESP: two byte counts up to max, REQ at least 1. */
+static inline void parse_rr(const char *s, long max, long *req, long *resp)
+{
+	const char *colon = strchr(s, ':');
+	char buf[32];
+
+	if (!colon || colon - s >= (long)sizeof(buf))
+		die_usage("bad %s", "--rr");
+	memcpy(buf, s, colon - s);
+	buf[colon - s] = 0;
+	*req = parse_long(buf, 1, max, "--rr");
+	*resp = parse_long(colon + 1, 0, max, "--rr");
 }
 
 /* Monotonic seconds, for timeouts and rates. */

@@ -11,6 +11,11 @@
  * Latencies go into a log-linear histogram (exact to 1 us below 1 ms,
  * within 1/64 above), so memory stays fixed however long the run.
  *
+ * With --rr REQ:RESP each connection is a transaction instead, as
+ * netperf's TCP_CRR: connect(), write REQ bytes, read RESP bytes, close()
+ * (a FIN: TIME_WAIT stays with the client); its time is the whole of it,
+ * from before connect() to the last byte of the response.
+ *
  * With --alt-port the threads alternate between two listeners in short
  * slices, in the order A B B A A B B A ..., and each gets its own
  * numbers: both see the same host load, which on a shared machine moves
@@ -61,8 +66,13 @@ struct opts {
 	long count;		/* > 0: total connect() attempts instead */
 	enum close_mode close;
 	int connect_timeout_ms;
+	long rr_req;		/* > 0: --rr */
+	long rr_resp;
 	bool json;
 };
+
+#define RR_MAX		(64L << 20)
+#define RR_CHUNK	65536
 
 struct hist {
 	uint64_t n;
@@ -113,6 +123,9 @@ static void usage(FILE *f)
 		"                        for the server to close, then close;\n"
 		"                        fin: plain close (client TIME_WAIT)\n"
 		"  --connect-timeout-ms MS  give up on one connect() (default 3000)\n"
+		"  --rr REQ:RESP         a transaction per connection: write REQ\n"
+		"                        bytes, read RESP, close (FIN); times and\n"
+		"                        hps are of whole transactions\n"
 		"  --json                print JSON instead of key=value\n"
 		"Prints: port threads conns resets errors seconds hps p50_us\n"
 		"p90_us p99_us max_us mean_us first_error close.  seconds is the\n"
@@ -146,7 +159,7 @@ static enum close_mode parse_close(const char *s)
 
 enum {
 	OPT_ADDR = 256, OPT_PORT, OPT_ALT_PORT, OPT_SLICE, OPT_THREADS, OPT_DURATION, OPT_COUNT,
-	OPT_CLOSE, OPT_CTIMEOUT, OPT_JSON, OPT_HELP,
+	OPT_CLOSE, OPT_CTIMEOUT, OPT_RR, OPT_JSON, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -159,6 +172,7 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "close", required_argument, NULL, OPT_CLOSE },
 	{ "connect-timeout-ms", required_argument, NULL, OPT_CTIMEOUT },
+	{ "rr", required_argument, NULL, OPT_RR },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -196,6 +210,10 @@ static void parse_opt(struct opts *o, int c, const char *arg)
 	case OPT_CTIMEOUT:
 		o->connect_timeout_ms = parse_long(arg, 1, 600000,
 						   "--connect-timeout-ms");
+		break;
+	case OPT_RR:
+		parse_rr(arg, RR_MAX, &o->rr_req, &o->rr_resp);
+		o->close = CLOSE_FIN;
 		break;
 	case OPT_JSON:
 		o->json = true;
@@ -403,6 +421,44 @@ static bool more(struct bench *b)
 	return now_s() < b->deadline;
 }
 
+/* All of n bytes written (wr) or read, in RR_CHUNK pieces; -1 if not. */
+static int full_io(int fd, char *buf, long n, bool wr)
+{
+	while (n > 0) {
+		long len = n > RR_CHUNK ? RR_CHUNK : n;
+		ssize_t k = wr ? write(fd, buf, len) : read(fd, buf, len);
+
+		if (k == 0)
+			errno = EPIPE;
+		if (k <= 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/*
+ * --rr: the request, the response, then our close (a FIN); the
+ * transaction's time runs from before connect() (t0) to the response's
+ * last byte.
+ */
+static void transact(const struct opts *o, struct stats *st, int fd,
+		     uint64_t t0)
+{
+	static __thread char buf[RR_CHUNK];
+
+	set_timeout(fd, SO_RCVTIMEO, o->connect_timeout_ms);
+	if (full_io(fd, buf, o->rr_req, true) < 0 ||
+	    full_io(fd, buf, o->rr_resp, false) < 0) {
+		note_error(st, errno == EAGAIN ? ETIMEDOUT : errno);
+		close_rst(fd);
+		return;
+	}
+	hist_add(&st->h, now_ns() - t0);
+	st->conns++;
+	close(fd);
+}
+
 /* One attempt: socket, timed connect, close as configured. */
 static void one_connect(const struct opts *o, const struct sockaddr_in *dst,
 			struct stats *st)
@@ -424,7 +480,7 @@ static void one_connect(const struct opts *o, const struct sockaddr_in *dst,
 	 * ECONNRESET, unlike ECONNREFUSED, means the handshake completed:
 	 * the server's close overtook our return from connect().
 	 */
-	if (rc < 0 && errno == ECONNRESET) {
+	if (rc < 0 && errno == ECONNRESET && !o->rr_req) {
 		hist_add(&st->h, t1 - t0);
 		st->conns++;
 		st->resets++;
@@ -434,6 +490,10 @@ static void one_connect(const struct opts *o, const struct sockaddr_in *dst,
 	if (rc < 0) {
 		note_error(st, errno == EINPROGRESS ? ETIMEDOUT : errno);
 		close(fd);
+		return;
+	}
+	if (o->rr_req) {
+		transact(o, st, fd, t0);
 		return;
 	}
 	hist_add(&st->h, t1 - t0);
@@ -512,6 +572,8 @@ static void print_result(const struct opts *o, const struct result *r)
 	put(o, &n, "mean_us", false, "%.1f", mean);
 	put(o, &n, "first_error", true, "%s", err_name(r->first_err));
 	put(o, &n, "close", true, "%s", close_names[o->close]);
+	if (o->rr_req)
+		put(o, &n, "rr", true, "%ld:%ld", o->rr_req, o->rr_resp);
 	printf(o->json ? "}\n" : "\n");
 }
 

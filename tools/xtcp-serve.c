@@ -10,11 +10,17 @@
  * Scripts wait on --ready-file instead of sleeping: it appears, holding
  * the bound port, only once listen() has returned.
  *
+ * With --rr REQ:RESP it serves request-response connections for the
+ * benchmark instead: read REQ bytes, write RESP bytes, read until the
+ * client's FIN, close (so that TIME_WAIT stays with the client), in
+ * --workers threads that each accept() on the one listener.
+ *
  * Exit status: 0 done, 1 failure or --timeout, 2 usage.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,7 +53,15 @@ struct opts {
 	bool print;
 	const char *ready_file;
 	long timeout_s;		/* 0: none */
+	long rr_req;		/* > 0: --rr, bytes of each request */
+	long rr_resp;		/* bytes of each response */
+	int workers;
 };
+
+#define MAX_WORKERS	64
+#define RR_MAX		(64L << 20)
+#define RR_TIMEOUT_S	10
+#define RR_CHUNK	65536
 
 static volatile sig_atomic_t stop_requested;
 
@@ -75,6 +89,11 @@ static void usage(FILE *f)
 		"                        <ip>:<port>' per connection\n"
 		"  --ready-file F        write the bound port to F once listening\n"
 		"  --timeout S           exit 1 if not done within S seconds\n"
+		"  --rr REQ:RESP         per connection read REQ bytes, write\n"
+		"                        RESP bytes, wait for the client's FIN,\n"
+		"                        close; needs --accept -1\n"
+		"  --workers N           threads accepting and serving --rr\n"
+		"                        connections (default 1)\n"
 		"Prints 'listening <ip>:<port>' on stdout once listening.\n",
 		AF_XTCP);
 }
@@ -109,10 +128,11 @@ static void parse_family(struct opts *o, const char *s)
 		o->family = parse_long(s, 1, 255, "--family");
 }
 
+
 enum {
 	OPT_FAMILY = 256, OPT_ADDR, OPT_PORT, OPT_BACKLOG, OPT_REUSEADDR,
 	OPT_REUSEPORT, OPT_ACCEPT, OPT_DELAY, OPT_LINGER0, OPT_NO_LINGER0,
-	OPT_PRINT, OPT_READY, OPT_TIMEOUT, OPT_HELP,
+	OPT_PRINT, OPT_READY, OPT_TIMEOUT, OPT_RR, OPT_WORKERS, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +149,8 @@ static const struct option long_opts[] = {
 	{ "print", no_argument, NULL, OPT_PRINT },
 	{ "ready-file", required_argument, NULL, OPT_READY },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "rr", required_argument, NULL, OPT_RR },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -176,6 +198,12 @@ static void parse_opt(struct opts *o, int c, const char *arg)
 	case OPT_TIMEOUT:
 		o->timeout_s = parse_long(arg, 0, 86400 * 365, "--timeout");
 		break;
+	case OPT_RR:
+		parse_rr(arg, RR_MAX, &o->rr_req, &o->rr_resp);
+		break;
+	case OPT_WORKERS:
+		o->workers = parse_long(arg, 1, MAX_WORKERS, "--workers");
+		break;
 	case OPT_HELP:
 		usage(stdout);
 		exit(0);
@@ -192,12 +220,16 @@ static void parse_args(struct opts *o, int argc, char **argv)
 	*o = (struct opts){
 		.family = AF_INET, .family_name = "inet",
 		.addr.s_addr = htonl(INADDR_ANY), .backlog = 128,
-		.accept = 1, .linger0 = true,
+		.accept = 1, .linger0 = true, .workers = 1,
 	};
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1)
 		parse_opt(o, c == 'h' ? OPT_HELP : c, optarg);
 	if (optind < argc)
 		die_usage("unexpected argument %s", argv[optind]);
+	if ((o->rr_req || o->workers > 1) && o->accept != -1)
+		die_usage("--rr and --workers need --accept -1");
+	if (o->workers > 1 && !o->rr_req)
+		die_usage("--workers needs --rr");
 }
 
 
@@ -430,6 +462,84 @@ timeout:
 	return 1;
 }
 
+static int full_io(int fd, char *buf, long n, bool wr)
+{
+	while (n > 0) {
+		ssize_t k = wr ? write(fd, buf, n > RR_CHUNK ? RR_CHUNK : n) :
+				 read(fd, buf, n > RR_CHUNK ? RR_CHUNK : n);
+
+		if (k <= 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/* One --rr connection; errors end it quietly (the client counts them). */
+static void serve_rr(const struct opts *o, int fd, char *buf)
+{
+	struct timeval tv = { .tv_sec = RR_TIMEOUT_S };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (full_io(fd, buf, o->rr_req, false) == 0 &&
+	    full_io(fd, buf, o->rr_resp, true) == 0)
+		while (read(fd, buf, RR_CHUNK) > 0)
+			;
+	close(fd);
+}
+
+struct rr_worker {
+	pthread_t tid;
+	const struct opts *o;
+	int lfd;
+};
+
+static void *rr_worker_main(void *arg)
+{
+	struct rr_worker *w = arg;
+	static __thread char buf[RR_CHUNK];
+
+	for (;;) {
+		int fd = accept4(w->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (accept_retryable(errno))
+				continue;
+			fprintf(stderr, "xtcp-serve: accept: %s\n",
+				strerror(errno));
+			exit(1);
+		}
+		serve_rr(w->o, fd, buf);
+	}
+	return NULL;
+}
+
+/*
+ * The workers never see a signal (blocked before they start); this
+ * thread waits for the stop or the timeout, and exit() ends them.
+ */
+static int start_rr_workers(const struct opts *o, int lfd)
+{
+	static struct rr_worker w[MAX_WORKERS];
+	sigset_t all, old;
+	int i, err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < o->workers; i++) {
+		w[i] = (struct rr_worker){ .o = o, .lfd = lfd };
+		err = pthread_create(&w[i].tid, NULL, rr_worker_main, &w[i]);
+		if (err) {
+			fprintf(stderr, "xtcp-serve: pthread_create: %s\n",
+				strerror(err));
+			return -1;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return 0;
+}
+
 static int listen_only(const struct opts *o, double start)
 {
 	sigset_t none;
@@ -465,7 +575,9 @@ int main(int argc, char **argv)
 	printf("listening %s\n", fmt_addr(&bound, buf, sizeof(buf)));
 	if (o.ready_file && write_ready_file(o.ready_file, ntohs(bound.sin_port)))
 		return 1;
-	if (o.accept == 0)
+	if (o.rr_req)
+		rc = start_rr_workers(&o, lfd) ? 1 : listen_only(&o, start);
+	else if (o.accept == 0)
 		rc = listen_only(&o, start);
 	else
 		rc = accept_loop(&o, lfd, start);
