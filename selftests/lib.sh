@@ -53,6 +53,47 @@ ksft_fail() {
 	exit "$KSFT_FAIL"
 }
 
+# TAP lines for scripts that make several checks: check RC NAME [NOTE]
+# prints "ok N NAME # NOTE" or "not ok ..." and counts; tap_done prints
+# the plan and exits with the verdict.  (stress.sh and synflood.sh have
+# their own.)
+TESTNO=0
+FAILS=0
+
+check() {
+	local rc=$1
+	shift
+	TESTNO=$((TESTNO + 1))
+	if [ "$rc" = 0 ]; then
+		echo "ok $TESTNO $1${2:+ # $2}"
+	else
+		echo "not ok $TESTNO $1${2:+ # $2}"
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+tap_done() {
+	echo "1..$TESTNO"
+	[ "$FAILS" = 0 ] || exit "$KSFT_FAIL"
+	exit "$KSFT_PASS"
+}
+
+# Counter $1 of /proc/net/xtcp_stat in the server namespace.
+xtcp_stat() {
+	# shellcheck disable=SC2016 # awk's own $
+	in_srv awk -v k="$1" 'NR == 1 { for (i = 2; i <= NF; i++) if ($i == k) c = i }
+		NR == 2 && c { print $c }' /proc/net/xtcp_stat
+}
+
+# Wait up to 10 s for a line "ready" in file $1 (a server's output).
+wait_ready() {
+	for _ in $(seq 100); do
+		grep -q '^ready' "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 in_srv() {
 	ip netns exec "$XSRV" "$@"
 }
@@ -176,6 +217,15 @@ netns_sysctls() {
 	done
 	ip netns exec "$XCLI" sysctl -qw net.ipv4.ip_local_port_range="10000 65000" \
 		net.ipv4.tcp_tw_reuse=1
+}
+
+# GRO, GSO and TSO on both NICs $1 (on|off): on for transfers measured
+# or run as a real host runs them, off (nic_setup's) for wire-exact
+# captures.  What a NIC cannot change stays as it is.
+nic_offloads() {
+	in_srv ethtool -K "$SRV_DEV" gro "$1" gso "$1" tso "$1" >/dev/null 2>&1
+	in_cli ethtool -K "$CLI_DEV" gro "$1" gso "$1" tso "$1" >/dev/null 2>&1
+	return 0
 }
 
 nics_down() {
