@@ -10,6 +10,7 @@
       and exits 0.
 
   echo.py client --addr A --port P --conns N --secs S [--seed N]
+                 [--gap S]
       N stock TCP connections at once, each a loop for S seconds: write
       a message of 1 byte to 64 KiB (sizes and contents from a PRNG
       seeded per connection), read the same number of bytes back while
@@ -19,6 +20,9 @@
       fewest messages one connection echoed) and exits 0 if every
       connection connected, echoed at least one message, nothing came
       back wrong and every connection saw the server's EOF; else 1.
+      SIGTERM ends the run early, as if --secs had passed.  --gap S
+      makes each connection wait S seconds between messages (light load
+      beside another test).
 """
 import argparse
 import errno
@@ -117,6 +121,7 @@ class Client:
         self.msg = self.out = b""
         self.got = bytearray()
         self.count = 0
+        self.gap, self.resume = args.gap, 0.0
         err = self.sock.connect_ex((args.addr, args.port))
         if err not in (0, errno.EINPROGRESS):
             raise OSError(err, "connect")
@@ -172,8 +177,22 @@ class Client:
                     self.stats["corrupt"] += 1
                 if time.monotonic() >= deadline:
                     self.finish()
+                elif self.gap:
+                    self.msg = self.out = b""
+                    self.resume = time.monotonic() + self.gap
                 else:
                     self.next_message()
+
+    def wake(self, deadline):
+        """After --gap: the next message, or the close at the deadline."""
+        if not self.resume or time.monotonic() < self.resume:
+            return False
+        self.resume = 0.0
+        if time.monotonic() >= deadline:
+            self.finish()
+        else:
+            self.next_message()
+        return True
 
 
 def client(args):
@@ -187,8 +206,16 @@ def client(args):
     # Each connection finishes its message in flight at the deadline.
     hard = deadline + 60
     live = set(clients)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     while live and time.monotonic() < hard:
-        for key, mask in sel.select(1.0):
+        if stop and deadline > time.monotonic():
+            deadline = time.monotonic()
+            hard = deadline + 60
+        for c in list(live):
+            if c.wake(deadline):
+                sel.modify(c.sock, c.events(), c)
+        for key, mask in sel.select(min(1.0, args.gap) if args.gap else 1.0):
             c = key.data
             try:
                 c.step(mask, deadline)
@@ -226,6 +253,7 @@ def main():
     ap.add_argument("--conns", type=int, default=200)
     ap.add_argument("--secs", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gap", type=float, default=0)
     args = ap.parse_args()
     return server(args) if args.role == "server" else client(args)
 

@@ -24,24 +24,10 @@ DIR=$(cd "$(dirname "$0")" && pwd)
 CONNS=${ECHO_CONNS:-200}
 SECS=${ECHO_SECS:-30}
 PORT=8300
-TESTNO=0
-FAILS=0
 
 require_vm
 require_xtcp
 [ -n "${XTCP_KO:-}" ] || ksft_skip "XTCP_KO unset: run in the guest via scripts/vm"
-
-check() {
-	local rc=$1
-	shift
-	TESTNO=$((TESTNO + 1))
-	if [ "$rc" = 0 ]; then
-		echo "ok $TESTNO $1${2:+ # $2}"
-	else
-		echo "not ok $TESTNO $1${2:+ # $2}"
-		FAILS=$((FAILS + 1))
-	fi
-}
 
 # name count, for the xtcp caches that exist now
 slabs() {
@@ -83,11 +69,7 @@ ip netns exec "$XSRV" "$PYTHON" "$DIR/echo.py" server \
 	--family "$(xtcp_family)" --addr "$SRV_IP" --port "$PORT" \
 	>"$TMP/srv" 2>&1 &
 SRV=$!
-for _ in $(seq 50); do
-	grep -q '^ready' "$TMP/srv" && break
-	sleep 0.1
-done
-grep -q '^ready' "$TMP/srv" || ksft_fail "echo server: $(cat "$TMP/srv")"
+wait_ready "$TMP/srv" || ksft_fail "echo server: $(cat "$TMP/srv")"
 
 t0=$SECONDS
 in_cli "$PYTHON" "$DIR/echo.py" client --addr "$SRV_IP" --port "$PORT" \
@@ -117,6 +99,4 @@ fi
 insmod "$XTCP_KO" ${XTCP_MODPARAMS:-} && [ -d /sys/module/xtcp ]
 check $? "insmod xtcp again"
 
-echo "1..$TESTNO"
-[ "$FAILS" = 0 ] || exit "$KSFT_FAIL"
-exit "$KSFT_PASS"
+tap_done
