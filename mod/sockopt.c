@@ -65,12 +65,56 @@ static int xtcp_sock_set_keepidle_locked(struct sock *sk, int val)
 }
 
 /**
+ * xtcp_set_window_clamp - TCP_WINDOW_CLAMP (tcp_set_window_clamp())
+ * @sk:  the socket, locked
+ * @val: the largest receive window to offer, bytes; 0: no clamp of the
+ *       user's, allowed only while the socket is closed
+ *
+ * A clamp below SOCK_MIN_RCVBUF / 2 is raised to it; a negative @val
+ * compares as unsigned there, as in stock, and so clamps at 4 GiB - 1
+ * (read back as -1).  Shrinking the clamp lowers rcv_ssthresh with it
+ * (except what SO_RESERVE_MEM set aside); raising it lets rcv_ssthresh
+ * grow to the window already offered.  A listener's clamp is its
+ * children's (xtcp_req_select_window()); receive autotuning
+ * (xtcp_rcv_space_adjust()) overwrites it, as stock's does.  6.1 and
+ * 6.12 differ only in 6.12's WRITE_ONCE(), which xtcp uses on both
+ * (TCP_INFO and the getsockopt read it without the lock).
+ *
+ * Return: 0, or -EINVAL for 0 on a socket that is not closed.
+ */
+static int xtcp_set_window_clamp(struct sock *sk, int val)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 new_rcv_ssthresh, old_window_clamp, new_window_clamp;
+
+	if (!val) {
+		if (sk->sk_state != TCP_CLOSE)
+			return -EINVAL;
+		WRITE_ONCE(tp->window_clamp, 0);
+		return 0;
+	}
+	old_window_clamp = tp->window_clamp;
+	new_window_clamp = val < SOCK_MIN_RCVBUF / 2 ? SOCK_MIN_RCVBUF / 2 : val;
+	if (new_window_clamp == old_window_clamp)
+		return 0;
+	WRITE_ONCE(tp->window_clamp, new_window_clamp);
+	if (new_window_clamp < old_window_clamp) {
+		/* Only a shrinking clamp takes the reserve into account. */
+		__xtcp_adjust_rcv_ssthresh(sk, tp->window_clamp);
+	} else {
+		new_rcv_ssthresh = min(tp->rcv_wnd, tp->window_clamp);
+		tp->rcv_ssthresh = max(new_rcv_ssthresh, tp->rcv_ssthresh);
+	}
+	return 0;
+}
+
+/**
  * xtcp_setsockopt - proto_ops.setsockopt (tcp_setsockopt())
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2,
- *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL or TCP_KEEPCNT
- *           at SOL_TCP
+ *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT or
+ *           TCP_WINDOW_CLAMP at SOL_TCP
  * @optval:  an int
  * @optlen:  at least sizeof(int)
  *
@@ -83,8 +127,11 @@ static int xtcp_sock_set_keepidle_locked(struct sock *sk, int val)
  * unacknowledged (the retransmission, probe and keepalive timers).
  * TCP_KEEPIDLE (1..32767 s), TCP_KEEPINTVL (1..32767 s) and TCP_KEEPCNT
  * (1..127) shape SO_KEEPALIVE's probes (xtcp_keepalive_timer()).
+ * TCP_WINDOW_CLAMP bounds the receive window, bytes
+ * (xtcp_set_window_clamp()).
  *
- * Return: 0; -EINVAL for a short @optlen or a value out of range;
+ * Return: 0; -EINVAL for a short @optlen or a value out of range (also
+ * TCP_WINDOW_CLAMP 0 on a socket that is not closed);
  * -EFAULT; -ENOPROTOOPT for an option xtcp does not have.
  */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
@@ -168,6 +215,9 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		else
 			WRITE_ONCE(tp->keepalive_probes, val);
 		break;
+	case TCP_WINDOW_CLAMP:
+		err = xtcp_set_window_clamp(sk, val);
+		break;
 	default:
 		err = -ENOPROTOOPT;
 		break;
@@ -206,7 +256,7 @@ static int xtcp_get_info(struct sock *sk, char __user *optval,
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
  *           TCP_LINGER2, TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL,
- *           TCP_KEEPCNT or TCP_INFO at SOL_TCP
+ *           TCP_KEEPCNT, TCP_WINDOW_CLAMP or TCP_INFO at SOL_TCP
  * @optval:  where the int (or struct tcp_info) goes
  * @optlen:  in: room at @optval; out: bytes written (at most an int, or
  *           struct tcp_info)
@@ -214,6 +264,9 @@ static int xtcp_get_info(struct sock *sk, char __user *optval,
  * TCP_MAXSEG is the MSS in use, or what TCP_MAXSEG set while the socket
  * is closed or listening.  TCP_QUICKACK is 1 unless the connection is
  * interactive.  TCP_LINGER2 reads net.ipv4.tcp_fin_timeout until set.
+ * TCP_WINDOW_CLAMP is the clamp in force: 0 until set on a socket that
+ * never connected, the window's bound (set by the handshake, receive
+ * autotuning or the user) on a connection.
  *
  * Return: 0; -EINVAL for a negative length; -EFAULT; -ENOPROTOOPT for an
  * option xtcp does not have.
@@ -265,6 +318,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_KEEPCNT:
 		val = xtcp_keepalive_probes(tp);
+		break;
+	case TCP_WINDOW_CLAMP:
+		val = READ_ONCE(tp->window_clamp);
 		break;
 	case TCP_INFO:
 		return xtcp_get_info(sk, optval, optlen);

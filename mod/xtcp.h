@@ -182,18 +182,28 @@ static inline int xtcp_full_space(const struct sock *sk)
 }
 
 /*
- * tcp_adjust_rcv_ssthresh(): under memory pressure the window grows no
- * further than four segments, or what SO_RESERVE_MEM keeps for us.
+ * __tcp_adjust_rcv_ssthresh(): the window grows no further than
+ * @new_ssthresh bytes, or what SO_RESERVE_MEM keeps for us.
  */
-static inline void xtcp_adjust_rcv_ssthresh(struct sock *sk)
+static inline void __xtcp_adjust_rcv_ssthresh(struct sock *sk,
+					      u32 new_ssthresh)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	int unused_mem = sk_unused_reserved_mem(sk);
 
-	tp->rcv_ssthresh = min(tp->rcv_ssthresh, 4U * tp->advmss);
+	tp->rcv_ssthresh = min(tp->rcv_ssthresh, new_ssthresh);
 	if (unused_mem)
 		tp->rcv_ssthresh = max_t(u32, tp->rcv_ssthresh,
 					 xtcp_win_from_space(sk, unused_mem));
+}
+
+/*
+ * tcp_adjust_rcv_ssthresh(): under memory pressure the window grows no
+ * further than four segments.
+ */
+static inline void xtcp_adjust_rcv_ssthresh(struct sock *sk)
+{
+	__xtcp_adjust_rcv_ssthresh(sk, 4U * tcp_sk(sk)->advmss);
 }
 
 /**

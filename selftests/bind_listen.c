@@ -1966,6 +1966,86 @@ PAIR_TEST(tcp_sockopts)
 	rec(r, "info len", len);
 }
 
+/* TCP_INFO's tcpi_rcv_ssthresh of @fd. */
+static void rcv_ssthresh(struct run *r, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	sys(r, "TCP_INFO", getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &len));
+	want(r, 0);
+	rec(r, "tcpi_rcv_ssthresh", ti.tcpi_rcv_ssthresh);
+}
+
+/*
+ * TCP_WINDOW_CLAMP (tcp_set_window_clamp()): 0 until set, 0 allowed only
+ * while closed, raised to SOCK_MIN_RCVBUF / 2, a negative value taken as
+ * unsigned.  The listener's clamp is its child's; on the connection,
+ * shrinking it lowers rcv_ssthresh and raising it lets rcv_ssthresh back
+ * up to the window offered; a peer that writes more than the clamp while
+ * nobody reads gets through what stock lets through.
+ */
+PAIR_TEST(tcp_window_clamp)
+{
+	static char out[100000];
+	int s = tsock(r), l, c, a, v = 30000, q = -1;
+
+	get_int(r, s, SOL_TCP, TCP_WINDOW_CLAMP);
+	want(r, 0);
+	set_int(r, s, SOL_TCP, TCP_WINDOW_CLAMP, 0);
+	want(r, 0);
+	set_int(r, s, SOL_TCP, TCP_WINDOW_CLAMP, 1);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_WINDOW_CLAMP);	/* SOCK_MIN_RCVBUF / 2 */
+	set_int(r, s, SOL_TCP, TCP_WINDOW_CLAMP, -1);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_WINDOW_CLAMP);
+	want(r, -1);
+	sys(r, "setsockopt short",
+	    setsockopt(s, SOL_TCP, TCP_WINDOW_CLAMP, &v, 2));
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_WINDOW_CLAMP, 0);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_WINDOW_CLAMP);
+	want(r, 0);
+
+	l = tsock(r);
+	set_int(r, l, SOL_TCP, TCP_WINDOW_CLAMP, 20000);
+	want(r, 0);
+	bind_at(r, l, LOOPBACK, P(r, 1));
+	listen_on(r, l, 8);
+	set_int(r, l, SOL_TCP, TCP_WINDOW_CLAMP, 0);
+	want(r, -EINVAL);
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	get_int(r, a, SOL_TCP, TCP_WINDOW_CLAMP);
+	want(r, 20000);
+	set_int(r, a, SOL_TCP, TCP_WINDOW_CLAMP, 0);
+	want(r, -EINVAL);
+	set_int(r, a, SOL_TCP, TCP_WINDOW_CLAMP, 5000);
+	want(r, 0);
+	rcv_ssthresh(r, a);
+	set_int(r, a, SOL_TCP, TCP_WINDOW_CLAMP, 30000);
+	want(r, 0);
+	rcv_ssthresh(r, a);
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	rec(r, "sent", send(c, out, sizeof(out), 0) > 0);
+	want(r, 1);
+	inq_wait(a, 1, 2000);
+	usleep(100 * 1000);
+	ioctl(a, SIOCINQ, &q);
+	rec(r, "inq>0", q > 0);
+	want(r, 1);
+	/*
+	 * 6.1 holds the peer to the clamp; from 6.7 on, the first segment
+	 * that teaches a new payload/truesize ratio resets window_clamp from
+	 * SO_RCVBUF (tcp_measure_rcv_mss()), and everything gets through.
+	 */
+	rec(r, "inq<=clamp", q <= 30000);
+}
+
 /*
  * 4 MiB through the receive window: the reader drains, the window
  * reopens (the ACKs of tcp_cleanup_rbuf()), everything arrives in order.
