@@ -10,9 +10,8 @@
  * state locklessly, which is why their writers use WRITE_ONCE().
  *
  * Not yet here: urgent data (there is none to read, so MSG_OOB gets
- * stock's EINVAL), receive timestamps (SO_TIMESTAMP*) and TCP_INQ
- * control messages, busy polling, and receive-buffer autotuning
- * (tcp_rcv_space_adjust()).
+ * stock's EINVAL), receive timestamps (SO_TIMESTAMP*), busy polling, and
+ * receive-buffer autotuning (tcp_rcv_space_adjust()).
  */
 #include <asm/ioctls.h>
 #include <linux/poll.h>
@@ -21,6 +20,11 @@
 #include <net/tcp.h>
 
 #include "xtcp.h"
+
+/* tcp_recvmsg_locked()'s control messages to add (TCP_CMSG_INQ, tcp.c). */
+enum {
+	XTCP_CMSG_INQ = 1,
+};
 
 /**
  * xtcp_cleanup_rbuf - the user read @copied bytes: is an ACK due now?
@@ -100,9 +104,10 @@ static int xtcp_recv_should_stop(struct sock *sk, int copied, long timeo)
  * tcp_recvmsg_locked() without urgent data: copy from the receive queue
  * from copied_seq (or a peek position), waiting for at least the
  * SO_RCVLOWAT/MSG_WAITALL target, processing the backlog as it goes.
+ * With TCP_INQ set, *@cmsg_flags asks the caller for a TCP_CM_INQ.
  */
 static int xtcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
-			       size_t len, int flags)
+			       size_t len, int flags, int *cmsg_flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 peek_seq, peek_offset = 0, offset, *seq;
@@ -113,6 +118,10 @@ static int xtcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 
 	if (sk->sk_state == TCP_LISTEN)
 		return -ENOTCONN;
+	if (tp->recvmsg_inq) {
+		*cmsg_flags = XTCP_CMSG_INQ;
+		msg->msg_get_inq = 1;
+	}
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	/* No urgent data is ever pending (data.c): as tcp_recv_urg(). */
 	if (flags & MSG_OOB)
@@ -210,6 +219,29 @@ found_fin_ok:
 	return copied;
 }
 
+/*
+ * tcp_inq_hint(): bytes left to read after a recvmsg(), without the lock
+ * unless a reader moved copied_seq meanwhile; 1 rather than 0 after the
+ * peer's FIN, so that the user reads on to the end of the stream.
+ */
+static int xtcp_inq_hint(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 copied_seq = READ_ONCE(tp->copied_seq);
+	u32 rcv_nxt = READ_ONCE(tp->rcv_nxt);
+	int inq;
+
+	inq = rcv_nxt - copied_seq;
+	if (unlikely(inq < 0 || copied_seq != READ_ONCE(tp->copied_seq))) {
+		lock_sock(sk);
+		inq = tp->rcv_nxt - tp->copied_seq;
+		release_sock(sk);
+	}
+	if (inq == 0 && sock_flag(sk, SOCK_DONE))
+		inq = 1;
+	return inq;
+}
+
 /**
  * xtcp_recvmsg - proto_ops.recvmsg of an xtcp socket (tcp_recvmsg())
  * @sock:  the socket
@@ -217,6 +249,11 @@ found_fin_ok:
  * @len:   at most this many bytes
  * @flags: MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT, MSG_TRUNC, MSG_OOB,
  *         MSG_ERRQUEUE
+ *
+ * With TCP_INQ set (or msg_get_inq set by the caller, io_uring), a read
+ * that did not fail reports in msg_inq the bytes left to read
+ * (xtcp_inq_hint()), and with TCP_INQ also as a TCP_CM_INQ control
+ * message (an int, SOL_TCP), as tcp_recvmsg() does.
  *
  * Context: process context; takes the socket lock.  May sleep for up to
  * SO_RCVTIMEO.
@@ -229,15 +266,22 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		 int flags)
 {
 	struct sock *sk = sock->sk;
-	int addr_len = 0, ret;
+	int addr_len = 0, cmsg_flags = 0, ret;
 
 	if (unlikely(flags & MSG_ERRQUEUE))
 		return inet_recv_error(sk, msg, len, &addr_len);
 	/* inet_recvmsg(): steer the flow to this CPU (RFS). */
 	sock_rps_record_flow(sk);
 	lock_sock(sk);
-	ret = xtcp_recvmsg_locked(sk, msg, len, flags);
+	ret = xtcp_recvmsg_locked(sk, msg, len, flags, &cmsg_flags);
 	release_sock(sk);
+	/* Stock's other flag, TCP_CMSG_TS, waits for receive timestamps. */
+	if (msg->msg_get_inq && ret >= 0) {
+		msg->msg_inq = xtcp_inq_hint(sk);
+		if (cmsg_flags & XTCP_CMSG_INQ)
+			put_cmsg(msg, SOL_TCP, TCP_CM_INQ,
+				 sizeof(msg->msg_inq), &msg->msg_inq);
+	}
 	return ret;
 }
 

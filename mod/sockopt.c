@@ -113,8 +113,8 @@ static int xtcp_set_window_clamp(struct sock *sk, int val)
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2,
- *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT or
- *           TCP_WINDOW_CLAMP at SOL_TCP
+ *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
+ *           TCP_WINDOW_CLAMP or TCP_INQ at SOL_TCP
  * @optval:  an int
  * @optlen:  at least sizeof(int)
  *
@@ -128,7 +128,8 @@ static int xtcp_set_window_clamp(struct sock *sk, int val)
  * TCP_KEEPIDLE (1..32767 s), TCP_KEEPINTVL (1..32767 s) and TCP_KEEPCNT
  * (1..127) shape SO_KEEPALIVE's probes (xtcp_keepalive_timer()).
  * TCP_WINDOW_CLAMP bounds the receive window, bytes
- * (xtcp_set_window_clamp()).
+ * (xtcp_set_window_clamp()).  TCP_INQ (0 or 1) makes recvmsg() add a
+ * TCP_CM_INQ control message (xtcp_recvmsg()).
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range (also
  * TCP_WINDOW_CLAMP 0 on a socket that is not closed);
@@ -218,6 +219,13 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_WINDOW_CLAMP:
 		err = xtcp_set_window_clamp(sk, val);
 		break;
+	case TCP_INQ:
+		/* recvmsg() reports what is left to read (TCP_CM_INQ). */
+		if (val > 1 || val < 0)
+			err = -EINVAL;
+		else
+			tp->recvmsg_inq = val;
+		break;
 	default:
 		err = -ENOPROTOOPT;
 		break;
@@ -256,7 +264,7 @@ static int xtcp_get_info(struct sock *sk, char __user *optval,
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
  *           TCP_LINGER2, TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL,
- *           TCP_KEEPCNT, TCP_WINDOW_CLAMP or TCP_INFO at SOL_TCP
+ *           TCP_KEEPCNT, TCP_WINDOW_CLAMP, TCP_INQ or TCP_INFO at SOL_TCP
  * @optval:  where the int (or struct tcp_info) goes
  * @optlen:  in: room at @optval; out: bytes written (at most an int, or
  *           struct tcp_info)
@@ -321,6 +329,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_WINDOW_CLAMP:
 		val = READ_ONCE(tp->window_clamp);
+		break;
+	case TCP_INQ:
+		val = tp->recvmsg_inq;
 		break;
 	case TCP_INFO:
 		return xtcp_get_info(sk, optval, optlen);

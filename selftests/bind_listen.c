@@ -2047,6 +2047,90 @@ PAIR_TEST(tcp_window_clamp)
 }
 
 /*
+ * recvmsg() of up to @len bytes: records what it returned and the
+ * TCP_CM_INQ control message, its value or -1 if there was none.
+ */
+static void recv_inq(struct run *r, int fd, size_t len)
+{
+	char buf[64], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int v = -1;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	/* A failed call leaves msg_controllen as it was: nothing to parse. */
+	if (sys(r, "recvmsg", recvmsg(fd, &msg, MSG_DONTWAIT)) < 0)
+		msg.msg_controllen = 0;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_TCP && cm->cmsg_type == TCP_CM_INQ &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+	rec(r, "cm_inq", v);
+}
+
+/*
+ * TCP_INQ: 0 and 1 only, inherited from the listener; each successful
+ * recvmsg() then carries TCP_CM_INQ, the bytes still queued (1 once the
+ * FIN is in and everything read), a failed one or one without TCP_INQ
+ * carries none.
+ */
+PAIR_TEST(tcp_inq)
+{
+	int s = tsock(r), l, c, a;
+
+	get_int(r, s, SOL_TCP, TCP_INQ);
+	want(r, 0);
+	set_int(r, s, SOL_TCP, TCP_INQ, 2);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_INQ, -1);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_INQ, 1);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_INQ);
+	want(r, 1);
+
+	l = tsock(r);
+	set_int(r, l, SOL_TCP, TCP_INQ, 1);
+	want(r, 0);
+	bind_at(r, l, LOOPBACK, P(r, 1));
+	listen_on(r, l, 8);
+	recv_inq(r, l, 8);
+	want(r, -1);	/* ENOTCONN, and no control message */
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	get_int(r, a, SOL_TCP, TCP_INQ);
+	want(r, 1);
+	recv_inq(r, a, 8);
+	want(r, -1);	/* EAGAIN: none */
+	sys(r, "send", send(c, "0123456789", 10, 0));
+	want(r, 10);
+	inq_wait(a, 10, 2000);
+	recv_inq(r, a, 4);
+	want(r, 6);
+	recv_inq(r, a, 64);
+	want(r, 0);
+	sys(r, "send", send(c, "abc", 3, 0));
+	want(r, 3);
+	sys(r, "shutdown", shutdown(c, SHUT_WR));
+	want(r, 0);
+	inq_wait(a, 3, 2000);
+	usleep(50 * 1000);
+	recv_inq(r, a, 64);
+	want(r, 1);	/* the FIN: read on */
+	recv_inq(r, a, 64);
+	want(r, 1);
+	set_int(r, a, SOL_TCP, TCP_INQ, 0);
+	want(r, 0);
+	recv_inq(r, a, 64);
+	want(r, -1);
+}
+
+/*
  * 4 MiB through the receive window: the reader drains, the window
  * reopens (the ACKs of tcp_cleanup_rbuf()), everything arrives in order.
  */
