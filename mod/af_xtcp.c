@@ -334,6 +334,7 @@ struct proto xtcp_prot = {
 	.disconnect	= xtcp_disconnect,
 	.ioctl		= xtcp_proto_ioctl,
 	.keepalive	= xtcp_set_keepalive,
+	.stream_memory_free	= xtcp_stream_memory_free,
 	.backlog_rcv	= xtcp_v4_do_rcv,
 	.release_cb	= xtcp_release_cb,
 	.hash		= xtcp_hash,

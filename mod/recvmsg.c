@@ -292,7 +292,9 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
  * EPOLLIN once SO_RCVLOWAT bytes wait (or fewer that nothing more can
  * follow), EPOLLRDHUP after the peer's FIN, EPOLLHUP when both
  * directions are shut or the connection is closed, EPOLLOUT while the
- * send buffer has room, EPOLLERR on a pending error.
+ * send buffer has a third free and the unsent bytes are below half of
+ * TCP_NOTSENT_LOWAT (xtcp_stream_memory_free()), EPOLLERR on a pending
+ * error.
  *
  * Return: the mask.
  */
@@ -312,7 +314,7 @@ __poll_t xtcp_conn_poll(struct sock *sk)
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (shutdown & SEND_SHUTDOWN) {
 			mask |= EPOLLOUT | EPOLLWRNORM;
-		} else if (sk_stream_is_writeable(sk)) {
+		} else if (__sk_stream_is_writeable(sk, 1)) {
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		} else {
 			/* Ask the write-space callback for a wake-up. */
@@ -324,7 +326,7 @@ __poll_t xtcp_conn_poll(struct sock *sk)
 			 * two sees the other (tcp_poll()).
 			 */
 			smp_mb__after_atomic();
-			if (sk_stream_is_writeable(sk))
+			if (__sk_stream_is_writeable(sk, 1))
 				mask |= EPOLLOUT | EPOLLWRNORM;
 		}
 	}

@@ -15,9 +15,13 @@
  * segments leave through xtcp_write_xmit() (xmit.c), which moves each
  * sent skb to the retransmit queue, an rbtree as stock's tcp_rtx_queue.
  *
+ * A writer has room while SO_SNDBUF is not full and, with
+ * TCP_NOTSENT_LOWAT (or net.ipv4.tcp_notsent_lowat), while the bytes
+ * not yet sent stay below it (xtcp_stream_memory_free()).
+ *
  * Not yet here: MSG_ZEROCOPY (data is copied, no completion is queued),
  * MSG_OOB (sent as ordinary data), TX timestamps (SO_TIMESTAMPING's
- * OPT_TX_*), TCP_NOTSENT_LOWAT, autocorking and TCP small queues.
+ * OPT_TX_*), autocorking and TCP small queues.
  * sendfile() and splice() work: they reach sendmsg() with a bvec
  * iterator (6.12) or through sock_no_sendpage() (6.1), and are copied.
  */
@@ -350,12 +354,35 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 }
 
 /**
+ * xtcp_stream_memory_free - proto.stream_memory_free (tcp_stream_memory_free())
+ * @sk:   the connection; read without the lock
+ * @wake: 1 for poll() and the write-space callback, 0 for sendmsg()
+ *
+ * sk_stream_memory_free() asks this once SO_SNDBUF has room: the bytes
+ * queued but not yet sent (write_seq - snd_nxt) must be below
+ * tcp_notsent_lowat(), TCP_NOTSENT_LOWAT or else
+ * net.ipv4.tcp_notsent_lowat (UINT_MAX by default: no limit).  With
+ * @wake they must be below half of it, so that a woken writer finds room
+ * for more than a few bytes (as sock_def_write_space()).
+ *
+ * Return: true if a writer may queue more.
+ */
+bool xtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 notsent_bytes = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_nxt);
+
+	return (notsent_bytes << wake) < tcp_notsent_lowat(tp);
+}
+
+/**
  * xtcp_stream_write_space - sk_write_space of a connection
  * @sk: the connection
  *
  * sk_stream_write_space(): wake writers (EPOLLOUT) once a third of the
- * send buffer is free (sk_stream_is_writeable()), not for every freed
- * byte.
+ * send buffer is free and the unsent bytes are below half of
+ * TCP_NOTSENT_LOWAT (__sk_stream_is_writeable(sk, 1)), not for every
+ * freed byte.
  *
  * Context: socket locked, softirq or process.
  */

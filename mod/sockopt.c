@@ -114,7 +114,7 @@ static int xtcp_set_window_clamp(struct sock *sk, int val)
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2,
  *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
- *           TCP_WINDOW_CLAMP or TCP_INQ at SOL_TCP
+ *           TCP_WINDOW_CLAMP, TCP_INQ or TCP_NOTSENT_LOWAT at SOL_TCP
  * @optval:  an int
  * @optlen:  at least sizeof(int)
  *
@@ -129,7 +129,10 @@ static int xtcp_set_window_clamp(struct sock *sk, int val)
  * (1..127) shape SO_KEEPALIVE's probes (xtcp_keepalive_timer()).
  * TCP_WINDOW_CLAMP bounds the receive window, bytes
  * (xtcp_set_window_clamp()).  TCP_INQ (0 or 1) makes recvmsg() add a
- * TCP_CM_INQ control message (xtcp_recvmsg()).
+ * TCP_CM_INQ control message (xtcp_recvmsg()).  TCP_NOTSENT_LOWAT is the
+ * most unsent data, bytes (any value: it is a u32, 0 means
+ * net.ipv4.tcp_notsent_lowat), a writer may queue
+ * (xtcp_stream_memory_free()); setting it calls sk_write_space.
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range (also
  * TCP_WINDOW_CLAMP 0 on a socket that is not closed);
@@ -140,6 +143,7 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 {
 	struct sock *sk = sock->sk;
 	struct tcp_sock *tp = tcp_sk(sk);
+	void (*write_space)(struct sock *sk);
 	int val, err = 0;
 
 	if (level != SOL_TCP)
@@ -219,6 +223,12 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_WINDOW_CLAMP:
 		err = xtcp_set_window_clamp(sk, val);
 		break;
+	case TCP_NOTSENT_LOWAT:
+		/* Writers may find room now, or have lost it. */
+		WRITE_ONCE(tp->notsent_lowat, val);
+		write_space = READ_ONCE(sk->sk_write_space);
+		write_space(sk);
+		break;
 	case TCP_INQ:
 		/* recvmsg() reports what is left to read (TCP_CM_INQ). */
 		if (val > 1 || val < 0)
@@ -264,7 +274,8 @@ static int xtcp_get_info(struct sock *sk, char __user *optval,
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
  *           TCP_LINGER2, TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL,
- *           TCP_KEEPCNT, TCP_WINDOW_CLAMP, TCP_INQ or TCP_INFO at SOL_TCP
+ *           TCP_KEEPCNT, TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT or
+ *           TCP_INFO at SOL_TCP
  * @optval:  where the int (or struct tcp_info) goes
  * @optlen:  in: room at @optval; out: bytes written (at most an int, or
  *           struct tcp_info)
@@ -329,6 +340,9 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_WINDOW_CLAMP:
 		val = READ_ONCE(tp->window_clamp);
+		break;
+	case TCP_NOTSENT_LOWAT:
+		val = READ_ONCE(tp->notsent_lowat);
 		break;
 	case TCP_INQ:
 		val = tp->recvmsg_inq;

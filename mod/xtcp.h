@@ -585,6 +585,7 @@ void xtcp_send_fin(struct sock *sk);
 int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
 struct sk_buff *xtcp_stream_alloc_skb(struct sock *sk, gfp_t gfp,
 				      bool force_schedule);
+bool xtcp_stream_memory_free(const struct sock *sk, int wake);
 void xtcp_stream_write_space(struct sock *sk);
 void xtcp_write_queue_purge(struct sock *sk);
 

@@ -2131,6 +2131,74 @@ PAIR_TEST(tcp_inq)
 }
 
 /*
+ * TCP_NOTSENT_LOWAT (tcp_stream_memory_free()): any int, read back as
+ * set, inherited from the listener.  On the accepted connection, data
+ * held by TCP_CORK is unsent: poll() says POLLOUT only while the unsent
+ * bytes are below half the limit, raising the limit makes the socket
+ * writable at once, and uncorking sends the data and gives POLLOUT back.
+ * Without the option, net.ipv4.tcp_notsent_lowat applies.
+ */
+PAIR_TEST(tcp_notsent_lowat)
+{
+	int s = tsock(r), l, c, a;
+	char buf[64] = "";
+
+	get_int(r, s, SOL_TCP, TCP_NOTSENT_LOWAT);
+	want(r, 0);
+	set_int(r, s, SOL_TCP, TCP_NOTSENT_LOWAT, -1);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_NOTSENT_LOWAT);
+	want(r, -1);
+
+	l = tsock(r);
+	set_int(r, l, SOL_TCP, TCP_NOTSENT_LOWAT, 4096);
+	want(r, 0);
+	bind_at(r, l, LOOPBACK, P(r, 1));
+	listen_on(r, l, 8);
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	get_int(r, a, SOL_TCP, TCP_NOTSENT_LOWAT);
+	want(r, 4096);
+	set_int(r, a, SOL_TCP, TCP_NOTSENT_LOWAT, 100);
+	want(r, 0);
+	set_int(r, a, SOL_TCP, TCP_CORK, 1);
+	want(r, 0);
+	poll_now(r, a);
+	want(r, POLLOUT);
+	sys(r, "send", send(a, buf, 60, MSG_DONTWAIT));
+	want(r, 60);
+	poll_now(r, a);
+	want(r, 0);		/* 2 * 60 unsent >= 100 */
+	set_int(r, a, SOL_TCP, TCP_NOTSENT_LOWAT, 121);
+	want(r, 0);
+	poll_now(r, a);
+	want(r, POLLOUT);
+	set_int(r, a, SOL_TCP, TCP_CORK, 0);
+	want(r, 0);
+	sys(r, "send", send(a, buf, 60, MSG_DONTWAIT));
+	want(r, 60);
+	inq_wait(c, 120, 2000);
+	poll_now(r, a);
+	want(r, POLLOUT);
+	recv_rec(r, c, 64, MSG_DONTWAIT);
+	want(r, 64);
+
+	/* The sysctl, for a socket that did not set the option. */
+	sysctl_set(r, "net/ipv4/tcp_notsent_lowat", "100");
+	set_int(r, a, SOL_TCP, TCP_NOTSENT_LOWAT, 0);
+	want(r, 0);
+	set_int(r, a, SOL_TCP, TCP_CORK, 1);
+	want(r, 0);
+	sys(r, "send", send(a, buf, 50, MSG_DONTWAIT));
+	want(r, 50);
+	poll_now(r, a);
+	want(r, 0);
+	set_int(r, a, SOL_TCP, TCP_CORK, 0);
+	want(r, 0);
+}
+
+/*
  * 4 MiB through the receive window: the reader drains, the window
  * reopens (the ACKs of tcp_cleanup_rbuf()), everything arrives in order.
  */
