@@ -88,6 +88,7 @@ static void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 
 static struct xtcp_cong_ops xtcp_reno = {
 	.name		= "reno",
+	.flags		= TCP_CONG_NON_RESTRICTED,
 	.owner		= THIS_MODULE,
 	.ssthresh	= xtcp_reno_ssthresh,
 	.cong_avoid	= xtcp_reno_cong_avoid,
@@ -103,6 +104,16 @@ static struct xtcp_cong_ops *xtcp_ca_find(const char *name)
 		if (!strcmp(ca->name, name))
 			return ca;
 	return NULL;
+}
+
+/* The algorithm a new connection gets: the newest registered. */
+static const struct xtcp_cong_ops *xtcp_ca_default(void)
+{
+	const struct xtcp_cong_ops *ca;
+
+	ca = list_first_or_null_rcu(&xtcp_cong_list, struct xtcp_cong_ops,
+				    list);
+	return ca ? : &xtcp_reno;
 }
 
 /**
@@ -142,26 +153,37 @@ EXPORT_SYMBOL_GPL(xtcp_unregister_congestion_control);
 
 /**
  * xtcp_assign_congestion_control - choose a new child's algorithm
- * @sk: the child (tcp_assign_congestion_control())
+ * @sk:       the child
+ * @listener: its listener, not necessarily locked
  *
- * The most recently registered algorithm is the default; if its module is going
- * away, Reno.  Either way the connection holds a reference on the
- * algorithm's module until xtcp_cleanup_congestion_control().
+ * tcp_ca_openreq_child() without route metrics: the algorithm the
+ * listener chose with TCP_CONGESTION (icsk_ca_setsockopt, which the
+ * child copied), else, as tcp_assign_congestion_control(), the default:
+ * the most recently registered algorithm.  If that module is going away,
+ * Reno.  Either way the connection holds a reference on the algorithm's
+ * module until xtcp_cleanup_congestion_control().
  */
-void xtcp_assign_congestion_control(struct sock *sk)
+void xtcp_assign_congestion_control(struct sock *sk,
+				    const struct sock *listener)
 {
-	const struct xtcp_cong_ops *ca;
+	const struct xtcp_cong_ops *ca = NULL;
 
 	rcu_read_lock();
-	ca = list_first_or_null_rcu(&xtcp_cong_list, struct xtcp_cong_ops,
-				    list);
-	if (!ca || !try_module_get(ca->owner)) {
-		/* Built in: our module is pinned by the socket itself. */
-		ca = &xtcp_reno;
-		__module_get(ca->owner);
+	if (inet_csk(sk)->icsk_ca_setsockopt) {
+		ca = READ_ONCE(xtcp_sk(listener)->ca_ops);
+		if (ca && !try_module_get(ca->owner))
+			ca = NULL;
+	}
+	if (!ca) {
+		ca = xtcp_ca_default();
+		if (!try_module_get(ca->owner)) {
+			/* Built in: our module is pinned by the socket itself. */
+			ca = &xtcp_reno;
+			__module_get(ca->owner);
+		}
 	}
 	rcu_read_unlock();
-	xtcp_sk(sk)->ca_ops = ca;
+	WRITE_ONCE(xtcp_sk(sk)->ca_ops, ca);
 	memset(inet_csk_ca(sk), 0, ICSK_CA_PRIV_SIZE);
 }
 
@@ -187,7 +209,100 @@ void xtcp_cleanup_congestion_control(struct sock *sk)
 	if (ca->release)
 		ca->release(sk);
 	module_put(ca->owner);
-	xtcp_sk(sk)->ca_ops = NULL;
+	WRITE_ONCE(xtcp_sk(sk)->ca_ops, NULL);
+}
+
+/*
+ * tcp_reinit_congestion_control(): @ca, pinned by the caller, replaces
+ * the socket's algorithm; a connection starts it at once.  Stock's
+ * tcp_init_congestion_control() runs only init, leaving icsk_ca_state.
+ */
+static void xtcp_reinit_congestion_control(struct sock *sk,
+					   const struct xtcp_cong_ops *ca)
+{
+	xtcp_cleanup_congestion_control(sk);
+	WRITE_ONCE(xtcp_sk(sk)->ca_ops, ca);
+	inet_csk(sk)->icsk_ca_setsockopt = 1;
+	memset(inet_csk_ca(sk), 0, ICSK_CA_PRIV_SIZE);
+	if (!((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))) {
+		tcp_sk(sk)->prior_ssthresh = 0;
+		if (ca->init)
+			ca->init(sk);
+	}
+}
+
+/**
+ * xtcp_set_congestion_control - TCP_CONGESTION (tcp_set_congestion_control())
+ * @sk:            the socket, locked
+ * @name:          the algorithm's name, NUL-terminated
+ * @cap_net_admin: the caller has CAP_NET_ADMIN over the socket's netns
+ *
+ * The named algorithm of xtcp's registry becomes the socket's, and a
+ * listener's children's.  Naming the algorithm the socket has (or, for
+ * a socket that has none yet, the default it would get) only marks it
+ * chosen.  Another algorithm needs TCP_CONG_NON_RESTRICTED in its flags
+ * (Reno has it) or @cap_net_admin: xtcp's registry is not stock's, so
+ * net.ipv4.tcp_allowed_congestion_control cannot mark it.  Unlike
+ * stock, an unknown name loads no module, and icsk_ca_dst_locked (which
+ * xtcp sets to keep BPF's tcp_set_congestion_control() out) is not
+ * tested: no route locks xtcp's algorithm.
+ *
+ * Context: process context, under sockopt_lock_sock().
+ * Return: 0; -ENOENT for a name not registered; -EPERM for a restricted
+ * algorithm without @cap_net_admin; -EBUSY if its module is going away.
+ */
+int xtcp_set_congestion_control(struct sock *sk, const char *name,
+				bool cap_net_admin)
+{
+	const struct xtcp_cong_ops *ca, *cur;
+	int err = 0;
+
+	rcu_read_lock();
+	ca = xtcp_ca_find(name);
+	cur = xtcp_sk(sk)->ca_ops;
+	/* No change asking for the algorithm in use (or about to be). */
+	if (ca && ca == (cur ? : xtcp_ca_default())) {
+		if (!cur && !try_module_get(ca->owner)) {
+			err = -EBUSY;
+			goto out;
+		}
+		WRITE_ONCE(xtcp_sk(sk)->ca_ops, ca);
+		inet_csk(sk)->icsk_ca_setsockopt = 1;
+		goto out;
+	}
+	if (!ca)
+		err = -ENOENT;
+	else if (!((ca->flags & TCP_CONG_NON_RESTRICTED) || cap_net_admin))
+		err = -EPERM;
+	else if (!try_module_get(ca->owner))
+		err = -EBUSY;
+	else
+		xtcp_reinit_congestion_control(sk, ca);
+out:
+	rcu_read_unlock();
+	return err;
+}
+
+/**
+ * xtcp_get_congestion_control - the name TCP_CONGESTION reads
+ * @sk:   the socket; not locked
+ * @name: TCP_CA_NAME_MAX bytes
+ *
+ * The socket's algorithm; for a socket that has none yet (stock assigns
+ * one when the socket is created, xtcp when a child is), the default it
+ * would get.  The registry unpublishes an algorithm only after an RCU
+ * grace period (xtcp_unregister_congestion_control()), so its name is
+ * safe to read under rcu_read_lock() even if a setsockopt() moves the
+ * socket away from it meanwhile.
+ */
+void xtcp_get_congestion_control(struct sock *sk, char *name)
+{
+	const struct xtcp_cong_ops *ca;
+
+	rcu_read_lock();
+	ca = READ_ONCE(xtcp_sk(sk)->ca_ops) ? : xtcp_ca_default();
+	memcpy(name, ca->name, TCP_CA_NAME_MAX);
+	rcu_read_unlock();
 }
 
 int xtcp_cong_init(void)

@@ -108,15 +108,47 @@ static int xtcp_set_window_clamp(struct sock *sk, int val)
 	return 0;
 }
 
+/*
+ * TCP_CONGESTION, a string: do_tcp_setsockopt()'s copy (at most
+ * TCP_CA_NAME_MAX - 1 bytes, NUL-terminated here, -EINVAL for an empty
+ * @optlen, -EFAULT), then xtcp_set_congestion_control() with the
+ * caller's CAP_NET_ADMIN over the netns.
+ */
+static int xtcp_setsockopt_congestion(struct sock *sk, sockptr_t optval,
+				      unsigned int optlen)
+{
+	char name[TCP_CA_NAME_MAX];
+	long val;
+	int err;
+
+	if (optlen < 1)
+		return -EINVAL;
+	val = strncpy_from_sockptr(name, optval,
+				   min_t(long, TCP_CA_NAME_MAX - 1, optlen));
+	if (val < 0)
+		return -EFAULT;
+	name[val] = 0;
+
+	sockopt_lock_sock(sk);
+	err = xtcp_set_congestion_control(sk, name,
+					  sockopt_ns_capable(sock_net(sk)->user_ns,
+							     CAP_NET_ADMIN));
+	sockopt_release_sock(sk);
+	return err;
+}
+
 /**
  * xtcp_setsockopt - proto_ops.setsockopt (tcp_setsockopt())
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2,
  *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
- *           TCP_WINDOW_CLAMP, TCP_INQ or TCP_NOTSENT_LOWAT at SOL_TCP
- * @optval:  an int
- * @optlen:  at least sizeof(int)
+ *           TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT or TCP_CONGESTION
+ *           at SOL_TCP
+ * @optval:  an int; for TCP_CONGESTION a name, not necessarily
+ *           NUL-terminated
+ * @optlen:  at least sizeof(int); for TCP_CONGESTION at least 1 (longer
+ *           names are cut at TCP_CA_NAME_MAX - 1 bytes)
  *
  * TCP_MAXSEG caps the MSS the handshake offers and uses (the SYN-ACK's
  * MSS option, tcp_mss_clamp()): 0, or 88 (TCP_MIN_MSS) to 32767
@@ -133,9 +165,13 @@ static int xtcp_set_window_clamp(struct sock *sk, int val)
  * most unsent data, bytes (any value: it is a u32, 0 means
  * net.ipv4.tcp_notsent_lowat), a writer may queue
  * (xtcp_stream_memory_free()); setting it calls sk_write_space.
+ * TCP_CONGESTION chooses an algorithm of xtcp's registry (mod/cong.c,
+ * xtcp_set_congestion_control()); a listener's choice is its children's.
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range (also
- * TCP_WINDOW_CLAMP 0 on a socket that is not closed);
+ * TCP_WINDOW_CLAMP 0 on a socket that is not closed); -ENOENT for an
+ * algorithm xtcp does not have, -EPERM for a restricted one without
+ * CAP_NET_ADMIN, -EBUSY if its module is going away (TCP_CONGESTION);
  * -EFAULT; -ENOPROTOOPT for an option xtcp does not have.
  */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
@@ -148,6 +184,9 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 
 	if (level != SOL_TCP)
 		return ip_setsockopt(sk, level, optname, optval, optlen);
+	/* The one string option xtcp has; the others are ints. */
+	if (optname == TCP_CONGESTION)
+		return xtcp_setsockopt_congestion(sk, optval, optlen);
 	/* Stock's order: the length, then the name (int options). */
 	if (optlen < sizeof(int))
 		return -EINVAL;
@@ -268,24 +307,48 @@ static int xtcp_get_info(struct sock *sk, char __user *optval,
 	return 0;
 }
 
+/*
+ * TCP_CONGESTION: the algorithm's name, NUL-padded, cut to the caller's
+ * length and at most TCP_CA_NAME_MAX bytes, which is also the length
+ * reported back (do_tcp_getsockopt() reads the length again here).
+ */
+static int xtcp_getsockopt_congestion(struct sock *sk, char __user *optval,
+				      int __user *optlen)
+{
+	char ca_name[TCP_CA_NAME_MAX] = {};
+	int len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	len = min_t(unsigned int, len, TCP_CA_NAME_MAX);
+	if (put_user(len, optlen))
+		return -EFAULT;
+	xtcp_get_congestion_control(sk, ca_name);
+	if (copy_to_user(optval, ca_name, len))
+		return -EFAULT;
+	return 0;
+}
+
 /**
  * xtcp_getsockopt - proto_ops.getsockopt (tcp_getsockopt())
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
  *           TCP_LINGER2, TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL,
- *           TCP_KEEPCNT, TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT or
- *           TCP_INFO at SOL_TCP
- * @optval:  where the int (or struct tcp_info) goes
- * @optlen:  in: room at @optval; out: bytes written (at most an int, or
- *           struct tcp_info)
+ *           TCP_KEEPCNT, TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT,
+ *           TCP_CONGESTION or TCP_INFO at SOL_TCP
+ * @optval:  where the int (struct tcp_info, or the algorithm's name) goes
+ * @optlen:  in: room at @optval; out: bytes written (at most an int,
+ *           struct tcp_info, or TCP_CA_NAME_MAX for TCP_CONGESTION)
  *
  * TCP_MAXSEG is the MSS in use, or what TCP_MAXSEG set while the socket
  * is closed or listening.  TCP_QUICKACK is 1 unless the connection is
  * interactive.  TCP_LINGER2 reads net.ipv4.tcp_fin_timeout until set.
  * TCP_WINDOW_CLAMP is the clamp in force: 0 until set on a socket that
  * never connected, the window's bound (set by the handshake, receive
- * autotuning or the user) on a connection.
+ * autotuning or the user) on a connection.  TCP_CONGESTION is the name
+ * of the socket's algorithm, or of the one a child would get now
+ * (xtcp_get_congestion_control()).
  *
  * Return: 0; -EINVAL for a negative length; -EFAULT; -ENOPROTOOPT for an
  * option xtcp does not have.
@@ -349,6 +412,8 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_INFO:
 		return xtcp_get_info(sk, optval, optlen);
+	case TCP_CONGESTION:
+		return xtcp_getsockopt_congestion(sk, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -33,6 +33,8 @@ struct xtcp_fence;
  * @list:       link in xtcp's registry
  * @name:       unique name
  * @owner:      module pinned by each connection using the algorithm
+ * @flags:      TCP_CONG_NON_RESTRICTED if any user may choose it with
+ *              TCP_CONGESTION; without it, CAP_NET_ADMIN is needed
  * @init:       optional: set up inet_csk_ca(sk) at ESTABLISHED
  * @release:    optional: tear it down
  * @ssthresh:   new slow-start threshold after a loss
@@ -43,6 +45,7 @@ struct xtcp_cong_ops {
 	struct list_head	list;
 	char			name[TCP_CA_NAME_MAX];
 	struct module		*owner;
+	u32			flags;
 	void			(*init)(struct sock *sk);
 	void			(*release)(struct sock *sk);
 	u32			(*ssthresh)(struct sock *sk);
@@ -77,6 +80,9 @@ void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
  *                (see fence.c): the one this socket's bind() made, or for
  *                a child its listener's, pinned; RCU-published
  * @ca_ops:       congestion control module (cong.c); pinned while used.
+ *                A connection's from its creation; a closed or listening
+ *                socket's only once TCP_CONGESTION chose it
+ *                (icsk_ca_setsockopt), else NULL.
  *                Not icsk_ca_ops, which generic code calls as a
  *                tcp_congestion_ops; the module's state is in icsk_ca_priv
  *                as stock's (inet_csk_ca()).
@@ -734,7 +740,11 @@ void xtcp_release_cb(struct sock *sk);
 unsigned long xtcp_reqsk_timeout(const struct request_sock *req);
 
 /* cong.c: xtcp's own congestion-control registry */
-void xtcp_assign_congestion_control(struct sock *sk);
+void xtcp_assign_congestion_control(struct sock *sk,
+				    const struct sock *listener);
+int xtcp_set_congestion_control(struct sock *sk, const char *name,
+				bool cap_net_admin);
+void xtcp_get_congestion_control(struct sock *sk, char *name);
 void xtcp_init_congestion_control(struct sock *sk);
 void xtcp_cleanup_congestion_control(struct sock *sk);
 int xtcp_cong_init(void);

@@ -74,7 +74,7 @@
 #define IPPROTO_UDPLITE		136
 #endif
 
-#define MAX_STEPS	40
+#define MAX_STEPS	64
 #define MAX_FDS		32
 #define MAX_SAVED	6
 #define PORT_SPAN	100	/* ports per run in the unprivileged block */
@@ -2196,6 +2196,91 @@ PAIR_TEST(tcp_notsent_lowat)
 	want(r, 0);
 	set_int(r, a, SOL_TCP, TCP_CORK, 0);
 	want(r, 0);
+}
+
+/*
+ * getsockopt(TCP_CONGESTION) with room for @len bytes: records the call,
+ * the length it reports (stock's must be @want_len) and whether the
+ * bytes are @name's (padded with NULs up to the length).
+ */
+static void get_cong(struct run *r, int fd, socklen_t len, const char *name,
+		     long want_len)
+{
+	char buf[32], exp[32] = "";
+	socklen_t n = len;
+
+	memset(buf, 0x5a, sizeof(buf));
+	strncpy(exp, name, sizeof(exp) - 1);
+	if (sys(r, "get TCP_CONGESTION",
+		getsockopt(fd, SOL_TCP, TCP_CONGESTION, buf, &n)) < 0)
+		return;
+	rec(r, "len", n);
+	want(r, want_len);
+	rec(r, "name", n <= sizeof(buf) && !memcmp(buf, exp, n));
+	want(r, 1);
+}
+
+/* setsockopt(TCP_CONGESTION) with the first @len bytes of @name. */
+static long set_cong(struct run *r, int fd, const char *name, socklen_t len)
+{
+	return sys(r, "set TCP_CONGESTION",
+		   setsockopt(fd, SOL_TCP, TCP_CONGESTION, name, len));
+}
+
+/*
+ * TCP_CONGESTION, with net.ipv4.tcp_congestion_control set to reno so
+ * that stock's default is xtcp's: the name read back at any length,
+ * "reno" taken (also cut from a longer buffer, and from an unprivileged
+ * user), unknown names ENOENT (also a name cut by the length, or to
+ * TCP_CA_NAME_MAX - 1 bytes), an empty one EINVAL; a listener's choice
+ * is its child's, and a connection may choose again.
+ */
+PAIR_TEST(tcp_congestion)
+{
+	int s, l, c, a;
+
+	sysctl_set(r, "net/ipv4/tcp_congestion_control", "reno");
+	s = tsock(r);
+	get_cong(r, s, 16, "reno", 16);
+	get_cong(r, s, 2, "re", 2);
+	get_cong(r, s, 30, "reno", 16);	/* TCP_CA_NAME_MAX */
+	get_cong(r, s, 0, "", 0);
+	set_cong(r, s, "reno", 4);
+	want(r, 0);
+	set_cong(r, s, "reno", 0);
+	want(r, -EINVAL);
+	set_cong(r, s, "nonexistent", 11);
+	want(r, -ENOENT);
+	set_cong(r, s, "reno", 2);
+	want(r, -ENOENT);	/* "re" */
+	set_cong(r, s, "renoreno", 4);
+	want(r, 0);
+	set_cong(r, s, "reno\0junk", 9);
+	want(r, 0);
+	set_cong(r, s, "renorenorenorenoreno", 20);
+	want(r, -ENOENT);	/* cut to 15 bytes */
+	as_uid(r, NOBODY);
+	set_cong(r, s, "reno", 5);
+	want(r, 0);
+	set_cong(r, s, "nonexistent", 12);
+	want(r, -ENOENT);
+	as_uid(r, 0);
+	get_cong(r, s, 16, "reno", 16);
+
+	l = tsock(r);
+	set_cong(r, l, "reno", 5);
+	want(r, 0);
+	bind_at(r, l, LOOPBACK, P(r, 1));
+	listen_on(r, l, 8);
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	get_cong(r, a, 16, "reno", 16);
+	set_cong(r, a, "nonexistent", 12);
+	want(r, -ENOENT);
+	set_cong(r, a, "reno", 5);
+	want(r, 0);
+	get_cong(r, a, 16, "reno", 16);
 }
 
 /*
