@@ -64,6 +64,46 @@ static int xtcp_sock_set_keepidle_locked(struct sock *sk, int val)
 	return 0;
 }
 
+/*
+ * secs_to_retrans() and retrans_to_secs() (tcp.c, static there):
+ * TCP_DEFER_ACCEPT's seconds as the SYN-ACK retransmissions that cover
+ * them, from @timeout doubling up to @rto_max, and back.
+ */
+static u8 xtcp_secs_to_retrans(int seconds, int timeout, int rto_max)
+{
+	u8 res = 0;
+
+	if (seconds > 0) {
+		int period = timeout;
+
+		res = 1;
+		while (seconds > period && res < 255) {
+			res++;
+			timeout <<= 1;
+			if (timeout > rto_max)
+				timeout = rto_max;
+			period += timeout;
+		}
+	}
+	return res;
+}
+
+static int xtcp_retrans_to_secs(u8 retrans, int timeout, int rto_max)
+{
+	int period = 0;
+
+	if (retrans > 0) {
+		period = timeout;
+		while (--retrans) {
+			timeout <<= 1;
+			if (timeout > rto_max)
+				timeout = rto_max;
+			period += timeout;
+		}
+	}
+	return period;
+}
+
 /**
  * xtcp_set_window_clamp - TCP_WINDOW_CLAMP (tcp_set_window_clamp())
  * @sk:  the socket, locked
@@ -143,7 +183,8 @@ static int xtcp_setsockopt_congestion(struct sock *sk, sockptr_t optval,
  * @level:   SOL_TCP, else the IP layer's
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2,
  *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
- *           TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT or TCP_CONGESTION
+ *           TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT, TCP_SYNCNT,
+ *           TCP_THIN_LINEAR_TIMEOUTS, TCP_DEFER_ACCEPT or TCP_CONGESTION
  *           at SOL_TCP
  * @optval:  an int; for TCP_CONGESTION a name, not necessarily
  *           NUL-terminated
@@ -167,6 +208,11 @@ static int xtcp_setsockopt_congestion(struct sock *sk, sockptr_t optval,
  * (xtcp_stream_memory_free()); setting it calls sk_write_space.
  * TCP_CONGESTION chooses an algorithm of xtcp's registry (mod/cong.c,
  * xtcp_set_congestion_control()); a listener's choice is its children's.
+ * TCP_SYNCNT (1..127) is a listener's SYN-ACK retries (else
+ * net.xtcp.synack_retries).  TCP_THIN_LINEAR_TIMEOUTS (0 or 1) and
+ * TCP_DEFER_ACCEPT (seconds, kept as SYN-ACK retransmissions as stock
+ * keeps them) are only stored: xtcp has no thin-stream timeouts and
+ * queues a child at the third ACK whatever TCP_DEFER_ACCEPT says.
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range (also
  * TCP_WINDOW_CLAMP 0 on a socket that is not closed); -ENOENT for an
@@ -262,6 +308,26 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_WINDOW_CLAMP:
 		err = xtcp_set_window_clamp(sk, val);
 		break;
+	case TCP_SYNCNT:
+		/* A listener's SYN-ACK retries (xtcp_synack_retries()). */
+		if (val < 1 || val > MAX_TCP_SYNCNT)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(inet_csk(sk)->icsk_syn_retries, val);
+		break;
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		/* Kept for getsockopt(): xtcp's RTO always backs off. */
+		if (val < 0 || val > 1)
+			err = -EINVAL;
+		else
+			tp->thin_lto = val;
+		break;
+	case TCP_DEFER_ACCEPT:
+		/* Kept, as retransmissions, for getsockopt(); no effect yet. */
+		WRITE_ONCE(inet_csk(sk)->icsk_accept_queue.rskq_defer_accept,
+			   xtcp_secs_to_retrans(val, TCP_TIMEOUT_INIT / HZ,
+						TCP_RTO_MAX / HZ));
+		break;
 	case TCP_NOTSENT_LOWAT:
 		/* Writers may find room now, or have lost it. */
 		WRITE_ONCE(tp->notsent_lowat, val);
@@ -336,6 +402,7 @@ static int xtcp_getsockopt_congestion(struct sock *sk, char __user *optval,
  * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
  *           TCP_LINGER2, TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL,
  *           TCP_KEEPCNT, TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT,
+ *           TCP_SYNCNT, TCP_THIN_LINEAR_TIMEOUTS, TCP_DEFER_ACCEPT,
  *           TCP_CONGESTION or TCP_INFO at SOL_TCP
  * @optval:  where the int (struct tcp_info, or the algorithm's name) goes
  * @optlen:  in: room at @optval; out: bytes written (at most an int,
@@ -348,7 +415,10 @@ static int xtcp_getsockopt_congestion(struct sock *sk, char __user *optval,
  * never connected, the window's bound (set by the handshake, receive
  * autotuning or the user) on a connection.  TCP_CONGESTION is the name
  * of the socket's algorithm, or of the one a child would get now
- * (xtcp_get_congestion_control()).
+ * (xtcp_get_congestion_control()).  TCP_SYNCNT reads
+ * net.ipv4.tcp_syn_retries until set (as stock, though a listener's
+ * default is net.xtcp.synack_retries); TCP_DEFER_ACCEPT reads back the
+ * seconds its retransmissions cover, which may exceed what was set.
  *
  * Return: 0; -EINVAL for a negative length; -EFAULT; -ENOPROTOOPT for an
  * option xtcp does not have.
@@ -403,6 +473,18 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		break;
 	case TCP_WINDOW_CLAMP:
 		val = READ_ONCE(tp->window_clamp);
+		break;
+	case TCP_SYNCNT:
+		val = READ_ONCE(inet_csk(sk)->icsk_syn_retries) ? :
+			READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_syn_retries);
+		break;
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		val = tp->thin_lto;
+		break;
+	case TCP_DEFER_ACCEPT:
+		val = READ_ONCE(inet_csk(sk)->icsk_accept_queue.rskq_defer_accept);
+		val = xtcp_retrans_to_secs(val, TCP_TIMEOUT_INIT / HZ,
+					   TCP_RTO_MAX / HZ);
 		break;
 	case TCP_NOTSENT_LOWAT:
 		val = READ_ONCE(tp->notsent_lowat);

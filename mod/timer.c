@@ -35,14 +35,20 @@ unsigned long xtcp_reqsk_timeout(const struct request_sock *req)
 	return (unsigned long)min_t(u64, timeout, TCP_RTO_MAX);
 }
 
-/* The retries left to old requests when young ones need the room. */
+/*
+ * A request's SYN-ACK retries: the listener's TCP_SYNCNT, else
+ * net.xtcp.synack_retries, fewer for old requests when young ones need
+ * the room.
+ */
 static int xtcp_synack_retries(const struct sock *sk_listener)
 {
 	const struct request_sock_queue *queue =
 		&inet_csk(sk_listener)->icsk_accept_queue;
 	int max_retries, qlen, young;
 
-	max_retries = READ_ONCE(xtcp_pernet(sock_net(sk_listener))->sysctl.synack_retries);
+	/* TCP_SYNCNT on the listener, as reqsk_timer_handler() reads it. */
+	max_retries = READ_ONCE(inet_csk(sk_listener)->icsk_syn_retries) ? :
+		READ_ONCE(xtcp_pernet(sock_net(sk_listener))->sysctl.synack_retries);
 	qlen = reqsk_queue_len(queue);
 	if ((qlen << 1) > max(8U, READ_ONCE(sk_listener->sk_max_ack_backlog))) {
 		young = reqsk_queue_len_young(queue) << 1;

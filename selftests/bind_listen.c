@@ -2284,6 +2284,62 @@ PAIR_TEST(tcp_congestion)
 }
 
 /*
+ * TCP_SYNCNT (1..127, default net.ipv4.tcp_syn_retries) and
+ * TCP_THIN_LINEAR_TIMEOUTS (0 or 1): ranges, errnos, values inherited by
+ * an accepted child.  TCP_DEFER_ACCEPT: seconds in, the seconds its
+ * SYN-ACK retransmissions cover out (on a socket that does not listen:
+ * xtcp does not defer the accept yet).
+ */
+PAIR_TEST(tcp_syncnt_thin_defer)
+{
+	int s = tsock(r), l, c, a;
+
+	tcp_int_range(r, s, TCP_SYNCNT, 6, 127, 3);
+	get_int(r, s, SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS);
+	want(r, 0);
+	set_int(r, s, SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, 2);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, -1);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, 1);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS);
+	want(r, 1);
+	get_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT);
+	want(r, 0);
+	set_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT, 1);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT);
+	want(r, 1);
+	set_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT, 5);
+	get_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT);
+	want(r, 7);		/* 1 + 2 + 4 */
+	set_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT, 1000000);
+	get_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT);
+	set_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT, -3);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_DEFER_ACCEPT);
+	want(r, 0);
+
+	l = tsock(r);
+	set_int(r, l, SOL_TCP, TCP_SYNCNT, 4);
+	want(r, 0);
+	set_int(r, l, SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS, 1);
+	want(r, 0);
+	bind_at(r, l, LOOPBACK, P(r, 1));
+	listen_on(r, l, 8);
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	get_int(r, a, SOL_TCP, TCP_SYNCNT);
+	want(r, 4);
+	get_int(r, a, SOL_TCP, TCP_THIN_LINEAR_TIMEOUTS);
+	want(r, 1);
+	get_int(r, a, SOL_TCP, TCP_DEFER_ACCEPT);
+	want(r, 0);
+}
+
+/*
  * 4 MiB through the receive window: the reader drains, the window
  * reopens (the ACKs of tcp_cleanup_rbuf()), everything arrives in order.
  */
