@@ -483,7 +483,7 @@ void xtcp_update_pacing_rate(struct sock *sk)
 static void xtcp_ack_probe(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
-	struct sk_buff *head = tcp_send_head(sk);
+	struct sk_buff *head = xtcp_send_head(sk);
 	const struct tcp_sock *tp = tcp_sk(sk);
 
 	if (!head)

@@ -48,6 +48,7 @@ static int xtcp_init_sock(struct sock *sk)
 	 */
 	inet_csk(sk)->icsk_ca_dst_locked = 1;
 	xtcp_init_xmit_timers(sk);
+	xtcp_compat_write_queue_init(xtcp_write_queue(sk));
 	sk->tcp_rtx_queue = RB_ROOT;
 	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
 	tp->mdev_us = jiffies_to_usecs(TCP_TIMEOUT_INIT);

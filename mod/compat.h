@@ -639,4 +639,40 @@ static inline bool xtcp_inet_recverr(const struct sock *sk)
 #endif
 }
 
+/*
+ * Where a connection's unsent data waits.  From 6.2 on (6.12 here),
+ * bpf_setsockopt(SOL_TCP) lets a cgroup program set TCP_NODELAY or clear
+ * TCP_CORK on any IPPROTO_TCP socket, and stock's
+ * tcp_push_pending_frames() would take skbs on sk_write_queue to
+ * tcp_write_xmit(), through the NULL icsk_af_ops and icsk_ca_ops of an
+ * xtcp socket.  There xtcp keeps them on a queue of its own in struct
+ * xtcp_sock, so that stock's tcp_send_head() is always NULL.  6.1's
+ * sol_tcp_sockopt() refuses an xtcp socket (its proto's setsockopt is
+ * not tcp_setsockopt()), so sk_write_queue serves, and the socket stays
+ * the size of stock's (2304 bytes).
+ */
+#if XTCP_KERNEL_AT_LEAST(6, 2)
+struct xtcp_compat_write_queue {
+	struct sk_buff_head	q;
+};
+
+#define xtcp_compat_write_queue(sk, wq)	(&(wq)->q)
+
+static inline void xtcp_compat_write_queue_init(struct sk_buff_head *q)
+{
+	__skb_queue_head_init(q);
+}
+#else
+struct xtcp_compat_write_queue {
+};
+
+#define xtcp_compat_write_queue(sk, wq)	\
+	((struct sk_buff_head *)&(sk)->sk_write_queue)
+
+/* sock_init_data() and sk_clone_lock() made sk_write_queue. */
+static inline void xtcp_compat_write_queue_init(struct sk_buff_head *q)
+{
+}
+#endif
+
 #endif /* _XTCP_COMPAT_H */

@@ -274,6 +274,8 @@ static struct sock *xtcp_csk_clone_lock(const struct sock *sk,
 	xtcp_sk(newsk)->xs_bind_hash = NULL;
 	xtcp_fence_pin(newsk, sk);
 	xtcp_sk(newsk)->ca_ops = NULL;
+	/* The copy points at the listener's (empty) queue. */
+	xtcp_compat_write_queue_init(xtcp_write_queue(newsk));
 	xtcp_init_xmit_timers(newsk);
 	return newsk;
 }

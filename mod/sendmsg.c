@@ -8,7 +8,8 @@
  * tcp_write_queue_purge() (net/ipv4/tcp.c), and sk_stream_write_space()
  * (net/core/stream.c), which the kernel does not export.
  *
- * Data is copied into page fragments of skbs on sk_write_queue, each skb
+ * Data is copied into page fragments of skbs on the write queue
+ * (xtcp_write_queue(): not sk_write_queue on 6.12, see compat.h), each skb
  * up to a "size goal" of several MSS (GSO), charged to the socket
  * (sk_wmem_queued, sk_forward_alloc) and so to xtcp's pool (mem.c); a
  * writer waits when SO_SNDBUF is full (sk_stream_wait_memory()).  The
@@ -76,7 +77,7 @@ static void xtcp_skb_entail(struct sock *sk, struct sk_buff *skb)
 	tcb->end_seq = tp->write_seq;
 	tcb->tcp_flags = TCPHDR_ACK;
 	__skb_header_release(skb);
-	__skb_queue_tail(&sk->sk_write_queue, skb);
+	__skb_queue_tail(xtcp_write_queue(sk), skb);
 	sk_wmem_queued_add(sk, skb->truesize);
 	sk_mem_charge(sk, skb->truesize);
 	if (tp->nonagle & TCP_NAGLE_PUSH)
@@ -87,10 +88,10 @@ static void xtcp_skb_entail(struct sock *sk, struct sk_buff *skb)
 /* tcp_remove_empty_skb(): a writer that copied nothing leaves no skb. */
 static void xtcp_remove_empty_skb(struct sock *sk)
 {
-	struct sk_buff *skb = tcp_write_queue_tail(sk);
+	struct sk_buff *skb = xtcp_write_queue_tail(sk);
 
 	if (skb && TCP_SKB_CB(skb)->seq == TCP_SKB_CB(skb)->end_seq) {
-		tcp_unlink_write_queue(skb, sk);
+		xtcp_unlink_write_queue(skb, sk);
 		tcp_wmem_free_skb(sk, skb);
 	}
 }
@@ -146,7 +147,7 @@ static bool xtcp_forced_push(const struct tcp_sock *tp)
 static void xtcp_push(struct sock *sk, int flags, int mss_now, int nonagle)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct sk_buff *skb = tcp_write_queue_tail(sk);
+	struct sk_buff *skb = xtcp_write_queue_tail(sk);
 
 	if (!skb)
 		return;
@@ -244,7 +245,7 @@ restart:
 		goto do_error;
 
 	while (msg_data_left(msg)) {
-		struct sk_buff *skb = tcp_write_queue_tail(sk);
+		struct sk_buff *skb = xtcp_write_queue_tail(sk);
 		int copy = 0;
 
 		if (skb)
@@ -295,7 +296,7 @@ new_segment:
 		if (xtcp_forced_push(tp)) {
 			xtcp_mark_push(tp, skb);
 			__xtcp_push_pending_frames(sk, mss_now, TCP_NAGLE_PUSH);
-		} else if (skb == tcp_send_head(sk)) {
+		} else if (skb == xtcp_send_head(sk)) {
 			xtcp_push_one(sk, mss_now);
 		}
 		continue;
@@ -417,7 +418,7 @@ void xtcp_write_queue_purge(struct sock *sk)
 	struct sk_buff *skb;
 	struct rb_node *p;
 
-	while ((skb = __skb_dequeue(&sk->sk_write_queue)) != NULL) {
+	while ((skb = __skb_dequeue(xtcp_write_queue(sk))) != NULL) {
 		tcp_skb_tsorted_anchor_cleanup(skb);
 		tcp_wmem_free_skb(sk, skb);
 	}

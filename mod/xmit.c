@@ -12,9 +12,10 @@
  * probe (tcp_write_wakeup()), __tcp_send_ack(), tcp_send_delayed_ack()
  * and tcp_send_active_reset().
  *
- * A data skb stays on sk_write_queue until sent, then lives in the
- * retransmit queue (sk->tcp_rtx_queue, an rbtree by sequence, and in
- * send order on tp->tsorted_sent_queue) until acknowledged (ack.c).
+ * A data skb stays on the write queue (xtcp_write_queue()) until sent,
+ * then lives in the retransmit queue (sk->tcp_rtx_queue, an rbtree by
+ * sequence, and in send order on tp->tsorted_sent_queue) until
+ * acknowledged (ack.c).
  * Each transmission sends a clone, so the data stays for a retransmit;
  * a clone of several MSS carries gso_size and is cut into segments by
  * the device or by software GSO, checksums offloaded (CHECKSUM_PARTIAL).
@@ -613,7 +614,7 @@ static unsigned int xtcp_mss_split_point(const struct sock *sk,
 
 	window = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
 	max_len = mss_now * max_segs;
-	if (likely(max_len <= window && skb != tcp_write_queue_tail(sk)))
+	if (likely(max_len <= window && skb != xtcp_write_queue_tail(sk)))
 		return max_len;
 	needed = min(skb->len, window);
 	if (max_len <= needed)
@@ -674,7 +675,7 @@ static bool xtcp_tso_should_defer(struct sock *sk, struct sk_buff *skb,
 	limit = min(send_win, cong_win);
 	if (limit >= max_segs * tp->mss_cache)
 		return false;
-	if (skb != tcp_write_queue_tail(sk) && limit >= skb->len)
+	if (skb != xtcp_write_queue_tail(sk) && limit >= skb->len)
 		return false;
 	win_divisor = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_tso_win_divisor);
 	if (win_divisor) {
@@ -814,7 +815,7 @@ int xtcp_fragment(struct sock *sk, enum tcp_queue queue, struct sk_buff *skb,
 	}
 	__skb_header_release(buff);
 	if (queue == TCP_FRAG_IN_WRITE_QUEUE) {
-		__skb_queue_after(&sk->sk_write_queue, skb, buff);
+		__skb_queue_after(xtcp_write_queue(sk), skb, buff);
 	} else {
 		xtcp_rbtree_insert(&sk->tcp_rtx_queue, buff);
 		list_add(&buff->tcp_tsorted_anchor, &skb->tcp_tsorted_anchor);
@@ -889,7 +890,7 @@ static void xtcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
 	unsigned int prior_packets = tp->packets_out;
 
 	WRITE_ONCE(tp->snd_nxt, TCP_SKB_CB(skb)->end_seq);
-	__skb_unlink(skb, &sk->sk_write_queue);
+	__skb_unlink(skb, xtcp_write_queue(sk));
 	xtcp_rbtree_insert(&sk->tcp_rtx_queue, skb);
 	if (!tp->highest_sack)
 		tp->highest_sack = skb;
@@ -970,7 +971,7 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 
 	xtcp_mstamp_refresh(tp);
 	max_segs = xtcp_tso_segs(sk, mss_now);
-	while ((skb = tcp_send_head(sk))) {
+	while ((skb = xtcp_send_head(sk))) {
 		unsigned int limit;
 
 		/* Counted first: 6.1's cwnd test lets a lone FIN segment by. */
@@ -985,7 +986,7 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 		}
 		if (tso_segs == 1) {
 			if (unlikely(!xtcp_nagle_test(tp, skb, mss_now,
-						      tcp_skb_is_last(sk, skb) ?
+						      xtcp_skb_is_last(sk, skb) ?
 						      nonagle : TCP_NAGLE_PUSH)))
 				break;
 		} else if (!push_one &&
@@ -1054,7 +1055,7 @@ void __xtcp_push_pending_frames(struct sock *sk, unsigned int cur_mss,
  */
 void xtcp_push_pending_frames(struct sock *sk)
 {
-	if (tcp_send_head(sk))
+	if (xtcp_send_head(sk))
 		__xtcp_push_pending_frames(sk, xtcp_current_mss(sk),
 					   tcp_sk(sk)->nonagle);
 }
@@ -1247,7 +1248,7 @@ int xtcp_write_wakeup(struct sock *sk, int mib)
 
 	if (sk->sk_state == TCP_CLOSE)
 		return -1;
-	skb = tcp_send_head(sk);
+	skb = xtcp_send_head(sk);
 	if (skb && before(TCP_SKB_CB(skb)->seq, tcp_wnd_end(tp))) {
 		unsigned int mss = xtcp_current_mss(sk);
 		unsigned int seg_size = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
@@ -1364,7 +1365,7 @@ void xtcp_cwnd_restart(struct sock *sk, s32 delta)
  */
 void xtcp_send_fin(struct sock *sk)
 {
-	struct sk_buff *skb, *tskb, *tail = tcp_write_queue_tail(sk);
+	struct sk_buff *skb, *tskb, *tail = xtcp_write_queue_tail(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tskb = tail;
@@ -1392,7 +1393,7 @@ void xtcp_send_fin(struct sock *sk)
 		/* tcp_queue_skb(): the FIN takes a sequence number. */
 		WRITE_ONCE(tp->write_seq, TCP_SKB_CB(skb)->end_seq);
 		__skb_header_release(skb);
-		__skb_queue_tail(&sk->sk_write_queue, skb);
+		__skb_queue_tail(xtcp_write_queue(sk), skb);
 		sk_wmem_queued_add(sk, skb->truesize);
 		sk_mem_charge(sk, skb->truesize);
 	}

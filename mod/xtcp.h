@@ -86,12 +86,16 @@ void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
  *                Not icsk_ca_ops, which generic code calls as a
  *                tcp_congestion_ops; the module's state is in icsk_ca_priv
  *                as stock's (inet_csk_ca()).
+ * @xs_wq:        where unsent data waits on kernels whose BPF could push
+ *                sk_write_queue through stock's tcp_write_xmit(); empty
+ *                elsewhere (compat.h; use xtcp_write_queue())
  */
 struct xtcp_sock {
 	struct tcp_sock			xs_tp;
 	struct xtcp_bind_bucket		*xs_bind_hash;
 	struct xtcp_fence __rcu		*xs_fence;
 	const struct xtcp_cong_ops	*ca_ops;
+	struct xtcp_compat_write_queue	xs_wq;
 };
 
 static_assert(offsetof(struct xtcp_sock, xs_tp) == 0);
@@ -144,6 +148,40 @@ static inline struct xtcp_timewait_sock *xtcp_twsk(const struct sock *sk)
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
+}
+
+/*
+ * The write queue: unsent skbs in sequence order, the first one
+ * xtcp_send_head().  Stock's helpers for it (tcp_send_head(),
+ * tcp_write_queue_tail(), ...) name sk_write_queue, which 6.12 leaves
+ * empty (xtcp_compat_write_queue, compat.h): use these.  Changed under
+ * the socket lock only.
+ */
+static inline struct sk_buff_head *xtcp_write_queue(const struct sock *sk)
+{
+	return xtcp_compat_write_queue(sk, &xtcp_sk(sk)->xs_wq);
+}
+
+static inline struct sk_buff *xtcp_send_head(const struct sock *sk)
+{
+	return skb_peek(xtcp_write_queue(sk));
+}
+
+static inline struct sk_buff *xtcp_write_queue_tail(const struct sock *sk)
+{
+	return skb_peek_tail(xtcp_write_queue(sk));
+}
+
+static inline bool xtcp_skb_is_last(const struct sock *sk,
+				    const struct sk_buff *skb)
+{
+	return skb_queue_is_last(xtcp_write_queue(sk), skb);
+}
+
+static inline void xtcp_unlink_write_queue(struct sk_buff *skb,
+					   struct sock *sk)
+{
+	__skb_unlink(skb, xtcp_write_queue(sk));
 }
 
 /* tcp_mss_clamp(): the route's MSS, or less if the user asked for less. */

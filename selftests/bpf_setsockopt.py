@@ -26,6 +26,16 @@ each with SO_KEEPALIVE set, over loopback; the expected answers:
 - xtcp on 6.1: EINVAL for every option: 6.1's sol_tcp_sockopt() takes
   only sockets whose sk_prot->setsockopt is tcp_setsockopt.
 
+Before the trigger the accepted socket holds 100 bytes unsent
+(TCP_CORK).  The program's TCP_NODELAY makes stock's
+tcp_push_pending_frames() send what sk_write_queue holds: stock's
+client gets the 100 bytes at once (within 150 ms, before the probe
+timer's 200 ms could send them).  On 6.12 xtcp keeps unsent data off
+sk_write_queue (mod/compat.h, xtcp_compat_write_queue), so stock's code
+finds nothing to send and never reaches tcp_write_xmit() with xtcp's
+NULL icsk_af_ops (an oops before); xtcp's data leaves at the user's
+own uncork, intact.
+
 TCP_KEEPIDLE 1 arms xtcp's keepalive timer on 6.12
 (inet_csk_reset_keepalive_timer(): icsk_keepalive_timer in the Debian
 kernels, not sk_timer; mod/timer.c); the test waits for it to fire
@@ -71,6 +81,8 @@ CTX_OPTNAME = 28
 
 SOL_TCP = 6
 TCP_NODELAY = 1
+TCP_CORK = 3
+HELD = (b"corked, unsent at the trigger. " * 4)[:100]
 TCP_MAXSEG = 2
 TCP_KEEPIDLE = 4
 TCP_WINDOW_CLAMP = 10
@@ -194,8 +206,29 @@ def prog_attach(cmd, cg_fd, prog_fd):
     bpf(cmd, attr("IIII", cg_fd, prog_fd, BPF_CGROUP_SETSOCKOPT, 0))
 
 
+def held_data(acc, cli):
+    """What the client got within 150 ms of the trigger, and in all once
+    the server uncorked.  150 ms: less than the 200 ms (TCP_RTO_MIN) after
+    which the probe timer sends corked data anyway."""
+    cli.settimeout(0.15)
+    try:
+        early = cli.recv(4096)
+    except socket.timeout:
+        early = b""
+    acc.setsockopt(SOL_TCP, TCP_CORK, 0)
+    data = early
+    cli.settimeout(3)
+    while len(data) < len(HELD):
+        more = cli.recv(4096)
+        if not more:
+            break
+        data += more
+    return len(early), data == HELD
+
+
 def run(map_fd, fam, port):
-    """(listener, accepted, client) and the map's slots after the trigger."""
+    """(listener, accepted, client), the map's slots after the trigger,
+    and held_data()."""
     lst = make_socket(fam)
     lst.bind(("127.0.0.1", port))
     lst.listen(4)
@@ -204,8 +237,11 @@ def run(map_fd, fam, port):
     acc = lst.accept()[0]
     map_io(map_fd, BPF_MAP_UPDATE_ELEM, [0] + [NOT_RUN] * len(OPTS))
     acc.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    acc.setsockopt(SOL_TCP, TCP_CORK, 1)
+    acc.sendall(HELD)
     acc.setsockopt(socket.SOL_SOCKET, SO_PRIORITY, 0)     # the trigger
-    return (lst, acc, cli), map_io(map_fd, BPF_MAP_LOOKUP_ELEM)
+    slots = map_io(map_fd, BPF_MAP_LOOKUP_ELEM)
+    return (lst, acc, cli), slots, held_data(acc, cli)
 
 
 def answer(v):
@@ -254,9 +290,9 @@ def main():
     try:
         prog_attach(BPF_PROG_ATTACH, cg_fd, prog_fd)
         try:
-            s, stock = run(map_fd, socket.AF_INET, 7411)
+            s, stock, stock_held = run(map_fd, socket.AF_INET, 7411)
             socks += s
-            s, xtcp = run(map_fd, xfam, 7412)
+            s, xtcp, xtcp_held = run(map_fd, xfam, 7412)
             socks += s
             # TCP_KEEPIDLE 1: let the keepalive timers fire.
             time.sleep(3)
@@ -268,7 +304,7 @@ def main():
         os.close(cg_fd)
         leave_cgroup(cg)
     print("TAP version 13")
-    print("1..%d" % (1 + len(OPTS)))
+    print("1..%d" % (3 + len(OPTS)))
     ok = stock[0] == 1 and xtcp[0] == 1
     fails = not ok
     print("%sok 1 program runs per trigger # stock %d, xtcp %d (expected 1)"
@@ -281,6 +317,18 @@ def main():
         print("%sok %d %s # stock %s, xtcp %s (expected %s)" %
               ("" if ok else "not ", i + 1, name, answer(stock[i]),
                answer(xtcp[i]), answer(want)))
+    n = len(OPTS) + 2
+    # Stock's TCP_NODELAY pushed the corked bytes: the case is live.
+    ok = stock_held == (100, True)
+    fails += not ok
+    print("%sok %d stock: bpf TCP_NODELAY sends corked data at once # "
+          "%d bytes at the trigger, intact %s" %
+          ("" if ok else "not ", n, stock_held[0], stock_held[1]))
+    ok = xtcp_held[1]
+    fails += not ok
+    print("%sok %d xtcp: corked data intact after the uncork, no oops # "
+          "%d bytes at the trigger (xtcp sends at its next push)" %
+          ("" if ok else "not ", n + 1, xtcp_held[0]))
     return 1 if fails else 0
 
 
