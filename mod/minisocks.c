@@ -233,6 +233,19 @@ struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
 	if (!(flg & TCP_FLAG_ACK))
 		return NULL;
 
+	/*
+	 * While TCP_DEFER_ACCEPT is active, a bare ACK makes no child: the
+	 * request waits for data (or for the deferral to run out, see
+	 * xtcp_syn_ack_recalc()), marked acked so that it is not dropped.
+	 */
+	if (req->num_timeout <
+	    READ_ONCE(inet_csk(sk)->icsk_accept_queue.rskq_defer_accept) &&
+	    TCP_SKB_CB(skb)->end_seq == treq->rcv_isn + 1) {
+		inet_rsk(req)->acked = 1;
+		xtcp_inc_stats(net, XTCP_MIB_TCPDEFERACCEPTDROP);
+		return NULL;
+	}
+
 	/* The ACK is valid: create the child and feed it this segment. */
 	child = xtcp_syn_recv_sock(sk, skb, req, NULL, req, &own_req);
 	if (!child)

@@ -89,6 +89,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TIMEWAITKILLED]	= "TWKilled",
 	[XTCP_MIB_TCPACKSKIPPEDFINWAIT2] = "TCPACKSkippedFinWait2",
 	[XTCP_MIB_TCPACKSKIPPEDTIMEWAIT] = "TCPACKSkippedTimeWait",
+	[XTCP_MIB_TCPDEFERACCEPTDROP]	= "TCPDeferAcceptDrop",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)

@@ -209,10 +209,11 @@ static int xtcp_setsockopt_congestion(struct sock *sk, sockptr_t optval,
  * TCP_CONGESTION chooses an algorithm of xtcp's registry (mod/cong.c,
  * xtcp_set_congestion_control()); a listener's choice is its children's.
  * TCP_SYNCNT (1..127) is a listener's SYN-ACK retries (else
- * net.xtcp.synack_retries).  TCP_THIN_LINEAR_TIMEOUTS (0 or 1) and
- * TCP_DEFER_ACCEPT (seconds, kept as SYN-ACK retransmissions as stock
- * keeps them) are only stored: xtcp has no thin-stream timeouts and
- * queues a child at the third ACK whatever TCP_DEFER_ACCEPT says.
+ * net.xtcp.synack_retries).  TCP_DEFER_ACCEPT (seconds, kept as SYN-ACK
+ * retransmissions as stock keeps them) makes a listener's requests wait
+ * for data after the third ACK (xtcp_check_req(), xtcp_syn_ack_recalc()).
+ * TCP_THIN_LINEAR_TIMEOUTS (0 or 1) is only stored: xtcp has no
+ * thin-stream timeouts.
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range (also
  * TCP_WINDOW_CLAMP 0 on a socket that is not closed); -ENOENT for an
@@ -323,7 +324,7 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			tp->thin_lto = val;
 		break;
 	case TCP_DEFER_ACCEPT:
-		/* Kept, as retransmissions, for getsockopt(); no effect yet. */
+		/* As retransmissions: the request timer counts in those. */
 		WRITE_ONCE(inet_csk(sk)->icsk_accept_queue.rskq_defer_accept,
 			   xtcp_secs_to_retrans(val, TCP_TIMEOUT_INIT / HZ,
 						TCP_RTO_MAX / HZ));

@@ -87,6 +87,29 @@ static struct request_sock *xtcp_reqsk_timer_migrate(struct request_sock *req)
 	return nreq;
 }
 
+/*
+ * syn_ack_recalc(): whether the request has run out of time (@expire)
+ * and whether its SYN-ACK is sent again (@resend).  Without
+ * TCP_DEFER_ACCEPT, after max_retries timeouts, and always.  With it, a
+ * request whose bare ACK came (acked) lives until the deferral is over
+ * even past max_retries, and is not sent SYN-ACKs while it waits for data
+ * but for the last period, a last chance for the peer's data or ACK.
+ */
+static void xtcp_syn_ack_recalc(const struct request_sock *req,
+				int max_retries, u8 defer_accept,
+				bool *expire, bool *resend)
+{
+	if (!defer_accept) {
+		*expire = req->num_timeout >= max_retries;
+		*resend = true;
+		return;
+	}
+	*expire = req->num_timeout >= max_retries &&
+		  (!inet_rsk(req)->acked || req->num_timeout >= defer_accept);
+	*resend = !inet_rsk(req)->acked ||
+		  req->num_timeout >= defer_accept - 1;
+}
+
 /**
  * xtcp_reqsk_timer_handler - SYN-ACK timeout of one request
  * @t: the request's rsk_timer
@@ -104,6 +127,7 @@ void xtcp_reqsk_timer_handler(struct timer_list *t)
 	struct request_sock *nreq = NULL, *oreq = req;
 	struct sock *sk_listener = req->rsk_listener;
 	struct request_sock_queue *queue;
+	bool expire, resend;
 
 	if (inet_sk_state_load(sk_listener) != TCP_LISTEN) {
 		nreq = xtcp_reqsk_timer_migrate(req);
@@ -114,10 +138,16 @@ void xtcp_reqsk_timer_handler(struct timer_list *t)
 	}
 
 	queue = &inet_csk(sk_listener)->icsk_accept_queue;
+	xtcp_syn_ack_recalc(req, xtcp_synack_retries(sk_listener),
+			    READ_ONCE(queue->rskq_defer_accept), &expire,
+			    &resend);
 	req->rsk_ops->syn_ack_timeout(req);
-	/* An ACKed request (full accept queue) is kept, SYN-ACK or not. */
-	if (req->num_timeout < xtcp_synack_retries(sk_listener) &&
-	    (!xtcp_rtx_syn_ack(sk_listener, req) || inet_rsk(req)->acked)) {
+	/*
+	 * An ACKed request (full accept queue, TCP_DEFER_ACCEPT) is kept,
+	 * SYN-ACK or not.
+	 */
+	if (!expire && (!resend || !xtcp_rtx_syn_ack(sk_listener, req) ||
+			inet_rsk(req)->acked)) {
 		if (req->num_timeout == 0)
 			atomic_dec(&queue->young);
 		if (req->num_timeout < XTCP_NUM_TIMEOUT_MAX)

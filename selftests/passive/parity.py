@@ -1139,6 +1139,56 @@ def test_t(ctx):
                                    ("c1 c2" if migrate else "none"))))
 
 
+# ---------------------------------------------------------------------
+# da. TCP_DEFER_ACCEPT
+# ---------------------------------------------------------------------
+
+DEFER_ACCEPT = [(X.socket.IPPROTO_TCP, X.socket.TCP_DEFER_ACCEPT, 2)]
+
+
+def test_da(ctx):
+    """TCP_DEFER_ACCEPT 2 s on the listener (secs_to_retrans(): 2 SYN-ACK
+    timeouts).  The bare third ACK makes no child (tcp_check_req():
+    TCPDeferAcceptDrop) and no reply; the request timer then sends no
+    SYN-ACK at 1 s (acked, waiting for data: syn_ack_recalc()), one at
+    3 s (the deferral's last period); the first data makes the child,
+    which ACKs it and is accepted."""
+    def scen(side):
+        f = side.flow("c", keep_rtx=True)
+        f.handshake_syn()
+        if f.synack is None:
+            return
+        f.send("bare-ack", f.seg("A"))
+        f.quiet(4.0)
+        f.no_accept(0.1)
+        f.send("data", f.seg("PA", payload=b"defer"))
+        f.expect(1, 1.0)
+        f.expect_accept(3.0)
+        established.abort(side, f)
+
+    def times_ok(tr):
+        st = tr.step("c:bare-ack")
+        if not st:
+            return "no step c:bare-ack"
+        t = [round(r.t - st.t, 2) for _, r in st.pkts]
+        # Stock: one SYN-ACK, 3 s after the SYN, none at 1 s.
+        if len(t) != 1 or not 2.0 <= t[0] <= 4.0:
+            return "c:bare-ack: SYN-ACKs at %s s, stock sends one at ~3 s" % t
+        return None
+
+    def sanity(tr):
+        return problems(want_flags(tr, "c:syn", ["SA"]),
+                        want_flags(tr, "c:bare-ack", ["SA"]),
+                        times_ok(tr),
+                        want_note(tr, "c:bare-ack", NO_ACCEPT),
+                        want_flags(tr, "c:data", ["A"]),
+                        want_note(tr, "c:data", ACCEPTED))
+
+    ctx.pair("da.TCP_DEFER_ACCEPT 2: bare ACK dropped, SYN-ACK at 3 s, "
+             "data makes the child", scen, sanity=sanity,
+             sockopts=DEFER_ACCEPT, timeout=60)
+
+
 TESTS = {
     "a": ("handshake parity", test_a),
     "b": ("duplicate SYN in SYN-RECV", test_b),
@@ -1162,6 +1212,8 @@ TESTS = {
           test_r),
     "s": ("ICMP errors quoting the SYN-ACK", test_s),
     "t": ("requests of a closed SO_REUSEPORT listener migrate", test_t),
+    "da": ("TCP_DEFER_ACCEPT: bare ACK dropped, data makes the child",
+           test_da),
     **established.TESTS,
     **sending.TESTS,
 }
