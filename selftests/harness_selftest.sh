@@ -47,7 +47,11 @@ check_nics() {
 	in_cli ping -q -c 2 -W 2 "$SRV_IP" >/dev/null ||
 		ksft_fail "ping $SRV_IP from $XCLI failed"
 	in_srv timeout 10 nc -l -N "$SRV_IP" 8080 >/tmp/harness-nc.out &
-	sleep 0.5
+	# Listening before the client connects, however slow the guest.
+	for _ in $(seq 50); do
+		in_srv ss -Hltn "src $SRV_IP:8080" | grep -q . && break
+		sleep 0.1
+	done
 	echo hello | in_cli timeout 10 nc -N "$SRV_IP" 8080 ||
 		ksft_fail "TCP connect $CLI_IP -> $SRV_IP:8080 failed"
 	wait

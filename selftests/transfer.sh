@@ -147,17 +147,19 @@ echo_nc() {
 }
 
 # Python clients: echo.py's random-sized messages both ways, 8
-# connections for 2 s.
+# connections for 1 s.
 echo_py() {
 	local fam=$1 line
 	line=$(client "$PYTHON" "$DIR/echo.py" client --addr "$SRV_IP" \
-		--port "${ECHO_PORT[$fam]}" --conns 8 --secs 2 2>&1)
+		--port "${ECHO_PORT[$fam]}" --conns 8 --secs 1 2>&1)
 	RC=$?
 	NOTE="$(printf '%s\n' "$line" | grep '^client ' | head -n1)"
 	[ $RC = 0 ] || NOTE="$NOTE $(printf '%s\n' "$line" | tail -n2 | tr '\n' ' ')"
 }
 
-# The transfers of one case; $1 names it, $2 is the file size name.
+# The transfers of one impaired case; $1 names it, $2 is the file size
+# name.  (Python's echo clients run on the clean path only: their time
+# goes into starting Python under TCG.)
 transfers() {
 	local case=$1 name=$2 fam
 	for fam in stock xtcp; do
@@ -167,8 +169,6 @@ transfers() {
 		check "$RC" "$case: curl uploads $name to $fam, which echoes it" "$NOTE"
 		echo_nc "$fam" "$name"
 		check "$RC" "$case: nc sends $name to $fam's echo, reads it back" "$NOTE"
-		echo_py "$fam"
-		check "$RC" "$case: Python clients echo random messages with $fam" "$NOTE"
 	done
 }
 
@@ -256,8 +256,8 @@ clean_case() {
 	for fam in stock xtcp; do
 		echo_http "$fam" big
 		check "$RC" "clean: curl uploads big to $fam, which echoes it" "$NOTE"
-		echo_nc "$fam" 16MiB
-		check "$RC" "clean: nc sends 16MiB to $fam's echo, reads it back" "$NOTE"
+		echo_nc "$fam" 1MiB
+		check "$RC" "clean: nc sends 1MiB to $fam's echo, reads it back" "$NOTE"
 		echo_py "$fam"
 		check "$RC" "clean: Python clients echo random messages with $fam" "$NOTE"
 	done
