@@ -170,9 +170,9 @@ def options(rnd, f):
 
 
 class Flow:
-    def __init__(self, sport, plan):
+    def __init__(self, sport, plan, isn):
         self.sport, self.cmd, self.want = sport, plan[0], plan[1]
-        self.isn = random.getrandbits(32)
+        self.isn = isn
         self.snd_nxt = self.isn + 1
         self.rcv_nxt = None
         self.srv_ts = None
@@ -183,6 +183,8 @@ class Flow:
 class Client:
     def __init__(self, args):
         self.args = args
+        # One generator for everything: a run is replayed by its --seed.
+        self.rnd = random.Random(args.seed)
         self.cfg = X.Config()
         self.ifname = X.find_cli_if(self.cfg)
         self.rst = X.RstFilter(self.cfg, self.ifname)
@@ -262,7 +264,7 @@ class Client:
         """One flow per plan, each driven into its state."""
         new = []
         for plan in PLANS:
-            f = Flow(self.next_sport, plan)
+            f = Flow(self.next_sport, plan, self.rnd.getrandbits(32))
             self.next_sport += 1
             if self.next_sport > X.SPORT_HI:
                 self.next_sport = X.SPORT_LO
@@ -344,7 +346,7 @@ class Client:
 
     def run(self):
         a = self.args
-        rnd = random.Random(a.seed)
+        rnd = self.rnd
         opened = self.open_set()
         order = list(range(256))
         t0 = time.time()
