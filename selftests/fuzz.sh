@@ -46,12 +46,6 @@ cleanup() {
 TMP=$(mktemp -d)
 trap cleanup EXIT
 
-# Packets matched so far by the ingress filter of preference $1.
-ingress_count() {
-	in_srv tc -s filter show dev "$SRV_DEV" ingress pref "$1" |
-		sed -n 's/^[[:space:]]*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -n 1
-}
-
 echo "TAP version 13"
 nics_up || ksft_fail "nics_up failed"
 
@@ -102,7 +96,7 @@ check "$rc" "2 stock clients not attacked echoed random messages intact througho
 prev=
 for _ in $(seq 20); do
 	sleep 0.5
-	now="$(ingress_count 10) $(ingress_count 20) $(xtcp_stat InSegs)"
+	now="$(srv_ingress_count 10) $(srv_ingress_count 20) $(xtcp_stat InSegs)"
 	[ "$now" = "$prev" ] && break
 	prev=$now
 done

@@ -279,15 +279,17 @@ nic_irqs_restore() {
 # An exact count of what arrives at the server NIC, independent of the
 # sender's own statistics: a tc flower filter at $SRV_DEV's ingress in
 # $XSRV that matches IPv4 packets with TTL $1 and passes them on.
-# srv_ingress_count prints the packets it matched so far.
+# srv_ingress_count 10 prints the packets it matched so far.
 srv_ingress_count_start() {
 	ip netns exec "$XSRV" tc qdisc replace dev "$SRV_DEV" clsact &&
 		ip netns exec "$XSRV" tc filter add dev "$SRV_DEV" ingress \
 			protocol ip pref 10 flower ip_ttl "$1" action pass
 }
 
+# With $1, the packets the ingress filter of that preference matched.
 srv_ingress_count() {
-	ip netns exec "$XSRV" tc -s filter show dev "$SRV_DEV" ingress |
+	ip netns exec "$XSRV" tc -s filter show dev "$SRV_DEV" ingress \
+		${1:+pref "$1"} |
 		sed -n 's/^[[:space:]]*Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -n 1
 }
 

@@ -492,7 +492,7 @@ phase1() {
 	done
 	sleep 1
 	snap "$XSRV" p1.1
-	seen=$(srv_ingress_count)
+	seen=$(srv_ingress_count 10)
 	srv_ingress_count_stop
 	phase_common_checks 1 p1.server p1.client "$SRC" "$CRC"
 	data_checks 1
