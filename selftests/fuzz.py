@@ -9,7 +9,7 @@ fuzz.sh.
       as the peer answers), "shut" shutdown(SHUT_WR) and read on.
       Prints "ready" once listening; exits on SIGTERM.
 
-  fuzz.py client --port P --count N [--seed S] [--ttl T]
+  fuzz.py client --port P --count N [--seed S] [--ttl T] [--jobs J]
       From the client namespace (xtcplib's configuration, RST filter and
       capture): opens connections with scapy-built handshakes and drives
       them into ESTABLISHED, CLOSE-WAIT, FIN-WAIT-1, FIN-WAIT-2 and
@@ -25,7 +25,10 @@ fuzz.sh.
       again from the server's replies, and every 20000 it opens a fresh
       set, so that live connections stay under attack.  Segments carry
       IP TTL T (77) so that fuzz.sh can count them at the server.
-      Prints "fuzz sent=N flows=N replies=N rsts=N" and exits 0.
+      J (2) processes share the work, each with its own flows (every
+      J-th source port) and generator (seeded from S and its number),
+      so that both CPUs of the guest send.  Prints "fuzz sent=N flows=N
+      replies=N rsts=N seconds=S jobs=J" and exits 0.
 """
 import argparse
 import array
@@ -181,28 +184,32 @@ class Flow:
 
 
 class Client:
-    def __init__(self, args):
+    """One sender: its own generator, flows, source ports and capture.
+    Job k of n takes every n-th source port from SPORT_LO + k."""
+
+    def __init__(self, args, cfg, ifname, job=0, count=None):
         self.args = args
-        # One generator for everything: a run is replayed by its --seed.
-        self.rnd = random.Random(args.seed)
-        self.cfg = X.Config()
-        self.ifname = X.find_cli_if(self.cfg)
-        self.rst = X.RstFilter(self.cfg, self.ifname)
-        self.rst.install()
-        self.wire = X.Wire(self.cfg, self.ifname)
+        self.count = args.count if count is None else count
+        # One generator for everything a job does: a run is replayed by
+        # its --seed (and --jobs).
+        self.rnd = random.Random(args.seed * 1000 + job)
+        self.cfg = cfg
+        self.wire = X.Wire(self.cfg, ifname)
         self.cursor = 0
         self.flows = {}
-        self.next_sport = X.SPORT_LO
+        self.job, self.jobs = job, args.jobs
+        self.next_sport = X.SPORT_LO + job
         self.sent = 0
         self.replies = 0
         self.rsts = 0
+        self.opened = 0
+        self.seconds = 0.0
         self.tx = self.wire.tx
         self.src = socket.inet_aton(self.cfg.cli_ip)
         self.dst = socket.inet_aton(self.cfg.srv_ip)
 
     def close(self):
         self.wire.close()
-        self.rst.remove()
 
     # --- the server's replies -------------------------------------------
 
@@ -265,9 +272,9 @@ class Client:
         new = []
         for plan in PLANS:
             f = Flow(self.next_sport, plan, self.rnd.getrandbits(32))
-            self.next_sport += 1
+            self.next_sport += self.jobs
             if self.next_sport > X.SPORT_HI:
-                self.next_sport = X.SPORT_LO
+                self.next_sport = X.SPORT_LO + self.job
             self.flows[f.sport] = f
             f.snd_nxt = f.isn
             self.send_scapy(f, "S", opts=[
@@ -345,13 +352,12 @@ class Client:
         return [f for f in self.flows.values() if f.rcv_nxt is not None]
 
     def run(self):
-        a = self.args
         rnd = self.rnd
         opened = self.open_set()
         order = list(range(256))
         t0 = time.time()
         live = self.live()
-        for i in range(a.count):
+        for i in range(self.count):
             if i and i % RESYNC == 0:
                 self.learn()
             if i and i % REOPEN == 0:
@@ -367,18 +373,58 @@ class Client:
             self.sent += 1
         time.sleep(0.5)
         self.learn()
-        print("fuzz sent=%d flows=%d replies=%d rsts=%d seconds=%.1f" % (
-            self.sent, opened, self.replies, self.rsts, time.time() - t0),
-            flush=True)
+        self.opened = opened
+        self.seconds = time.time() - t0
+
+    def totals(self):
+        return (self.sent, self.opened, self.replies, self.rsts,
+                self.seconds)
 
 
-def client(args):
-    c = Client(args)
+def run_job(args, cfg, ifname, job, count, wfd):
+    """A child's life: fuzz, then its totals as one line on wfd."""
+    c = Client(args, cfg, ifname, job, count)
     try:
         c.run()
     finally:
         c.close()
-    return 0
+    os.write(wfd, (" ".join(map(str, c.totals())) + "\n").encode())
+
+
+def client(args):
+    """--jobs senders at once (each a process: the segments' way through
+    the kernels runs on the sender's CPU), under one RST filter."""
+    cfg = X.Config()
+    ifname = X.find_cli_if(cfg)
+    rst = X.RstFilter(cfg, ifname)
+    rst.install()
+    rfd, wfd = os.pipe()
+    pids = []
+    try:
+        for job in range(args.jobs):
+            count = args.count // args.jobs + \
+                (args.count % args.jobs if job == 0 else 0)
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    os.close(rfd)
+                    run_job(args, cfg, ifname, job, count, wfd)
+                    code = 0
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+        os.close(wfd)
+        failed = sum(os.waitpid(p, 0)[1] != 0 for p in pids)
+        with os.fdopen(rfd) as r:
+            rows = [line.split() for line in r]
+    finally:
+        rst.remove()
+    sums = [sum(float(row[i]) for row in rows) for i in range(4)]
+    secs = max((float(row[4]) for row in rows), default=0.0)
+    print("fuzz sent=%d flows=%d replies=%d rsts=%d seconds=%.1f jobs=%d" % (
+        *sums, secs, args.jobs), flush=True)
+    return 1 if failed else 0
 
 
 def main():
@@ -393,6 +439,7 @@ def main():
     c.add_argument("--count", type=int, default=100000)
     c.add_argument("--seed", type=int, default=1)
     c.add_argument("--ttl", type=int, default=77)
+    c.add_argument("--jobs", type=int, default=2)
     args = p.parse_args()
     return server(args) if args.mode == "server" else client(args)
 
