@@ -158,6 +158,8 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 		inet_sk_set_state(sk, TCP_CLOSE);
 	}
 	__skb_queue_purge(&sk->sk_receive_queue);
+	WRITE_ONCE(tcp_sk(sk)->urg_data, 0);
+	tcp_saved_syn_free(tcp_sk(sk));
 	xtcp_disconnect_rx(sk);
 	xtcp_disconnect_tx(sk);
 	WRITE_ONCE(tcp_sk(sk)->copied_seq, tcp_sk(sk)->rcv_nxt);

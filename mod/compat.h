@@ -675,4 +675,32 @@ static inline void xtcp_compat_write_queue_init(struct sk_buff_head *q)
 }
 #endif
 
+/*
+ * getsockopt(TCP_TIMESTAMP): the TS clock now, ms, plus the connection's
+ * offset.  Since 6.7 bit 0 says whether the clock counts in us
+ * (tcp_usec_ts), which xtcp's never does.
+ */
+static inline u32 xtcp_sockopt_timestamp(const struct tcp_sock *tp)
+{
+	u32 val = (u32)div_u64(tcp_clock_ns(), NSEC_PER_MSEC) +
+		  READ_ONCE(tp->tsoffset);
+
+	return XTCP_KERNEL_AT_LEAST(6, 7) ? val & ~1U : val;
+}
+
+/*
+ * TCP_AO_REPAIR (6.7).  Before, a name no option has stands in its
+ * case label, and xtcp_ao_repair() answers it as stock's default does.
+ */
+#ifdef TCP_AO_REPAIR
+#define XTCP_TCP_AO_REPAIR		TCP_AO_REPAIR
+#define XTCP_HAS_TCP_AO_REPAIR		1
+#else
+#define XTCP_TCP_AO_REPAIR		INT_MIN
+#define XTCP_HAS_TCP_AO_REPAIR		0
+#endif
+
+/* TCP_IS_MPTCP at SOL_TCP: 0 for plain TCP in 6.12, unknown to 6.1's. */
+#define XTCP_TCP_IS_MPTCP		XTCP_KERNEL_AT_LEAST(6, 8)
+
 #endif /* _XTCP_COMPAT_H */

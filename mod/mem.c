@@ -124,7 +124,8 @@ void xtcp_forced_mem_schedule(struct sock *sk, int size)
  * The socket leaves the pool's count (tcp_v4_destroy_sock() does it for
  * stock; every xtcp socket, created or cloned, ends here), the
  * out-of-order queue of a child that no close() or disconnect reached
- * (a listener's unaccepted child reset by its peer) is freed, then
+ * (a listener's unaccepted child reset by its peer) is freed, and a
+ * saved SYN nobody read (TCP_SAVED_SYN), then
  * inet_sock_destruct() gives back its reserved and forward-allocated
  * memory and checks that nothing is left charged.
  *
@@ -136,6 +137,7 @@ void xtcp_sock_destruct(struct sock *sk)
 	sk_sockets_allocated_dec(sk);
 	xtcp_write_queue_purge(sk);
 	xtcp_purge_ofo_queue(sk);
+	tcp_saved_syn_free(tcp_sk(sk));
 	inet_sock_destruct(sk);
 }
 

@@ -726,6 +726,8 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 					      req_to_sk(req_unhash) : NULL);
 	if (likely(*own_req)) {
 		sock_prot_inuse_add(net, newsk->sk_prot, 1);
+		/* The saved SYN (TCP_SAVE_SYN) is the child's now. */
+		tcp_move_syn(tcp_sk(newsk), req);
 		xtcp_synack_rtt_meas(newsk, req);
 		return newsk;
 	}

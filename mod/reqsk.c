@@ -214,6 +214,38 @@ void xtcp_req_select_window(struct request_sock *req,
 	ireq->rcv_wscale = rcv_wscale;
 }
 
+/*
+ * tcp_reqsk_record_syn(): TCP_SAVE_SYN on the listener keeps the SYN's
+ * IP and TCP headers (with 2, from the MAC header) for the child, which
+ * reads them with TCP_SAVED_SYN.  Best effort: no memory, no copy.
+ */
+static void xtcp_reqsk_record_syn(const struct sock *sk,
+				  struct request_sock *req,
+				  const struct sk_buff *skb)
+{
+	u32 len = skb_network_header_len(skb) + tcp_hdrlen(skb);
+	struct saved_syn *saved_syn;
+	u32 mac_hdrlen = 0;
+	void *base;
+
+	if (!tcp_sk(sk)->save_syn)
+		return;
+	base = skb_network_header(skb);
+	if (tcp_sk(sk)->save_syn == 2) {
+		base = skb_mac_header(skb);
+		mac_hdrlen = skb_mac_header_len(skb);
+		len += mac_hdrlen;
+	}
+	saved_syn = kmalloc(struct_size(saved_syn, data, len), GFP_ATOMIC);
+	if (!saved_syn)
+		return;
+	saved_syn->mac_hdrlen = mac_hdrlen;
+	saved_syn->network_hdrlen = skb_network_header_len(skb);
+	saved_syn->tcp_hdrlen = tcp_hdrlen(skb);
+	memcpy(saved_syn->data, base, len);
+	req->saved_syn = saved_syn;
+}
+
 /* tcp_openreq_init_rwin(): the window a request offers in its SYN-ACK. */
 static void xtcp_openreq_init_rwin(struct request_sock *req,
 				   const struct sock *sk_listener,
@@ -389,6 +421,7 @@ int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	xtcp_openreq_init_rwin(req, sk, dst);
 
 	if (!want_cookie) {
+		xtcp_reqsk_record_syn(sk, req, skb);
 		if (unlikely(!xtcp_csk_reqsk_queue_hash_add(sk, req,
 							    TCP_TIMEOUT_INIT))) {
 			/* Another SYN of this 4-tuple won the race. */

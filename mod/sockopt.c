@@ -5,10 +5,9 @@
  *
  * Every other level goes to the IP layer, as tcp_setsockopt() sends it,
  * so unknown levels get the IP layer's errno; SOL_SOCKET never reaches
- * the family.  Options are taken with stock's checks and errnos; an
- * option xtcp does not have yet answers -ENOPROTOOPT, which stock gives
- * only for names it does not know (Documentation/design.rst, "Not there
- * yet").
+ * the family.  Options are taken with stock's checks and errnos; those
+ * of features xtcp does not have are checked in sockopt_absent.c, up to
+ * where stock would act.
  *
  * Context: process context.  Fields the receive path reads are written
  * under the socket lock (sockopt_lock_sock()), as stock writes them.
@@ -177,17 +176,32 @@ static int xtcp_setsockopt_congestion(struct sock *sk, sockptr_t optval,
 	return err;
 }
 
+/*
+ * TCP_FASTOPEN_CONNECT: a flag for connect(), taken as stock takes it
+ * (net.ipv4.tcp_fastopen's client bit, a closed socket); xtcp has no
+ * active open, so nothing reads it.
+ */
+static int xtcp_set_fastopen_connect(struct sock *sk, int val)
+{
+	if (val > 1 || val < 0)
+		return -EINVAL;
+	if (!(READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_fastopen) &
+	      TFO_CLIENT_ENABLE))
+		return -EOPNOTSUPP;
+	if (sk->sk_state != TCP_CLOSE)
+		return -EINVAL;
+	tcp_sk(sk)->fastopen_connect = val;
+	return 0;
+}
+
 /**
  * xtcp_setsockopt - proto_ops.setsockopt (tcp_setsockopt())
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
- * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK, TCP_LINGER2,
- *           TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT,
- *           TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT, TCP_SYNCNT,
- *           TCP_THIN_LINEAR_TIMEOUTS, TCP_DEFER_ACCEPT or TCP_CONGESTION
- *           at SOL_TCP
- * @optval:  an int; for TCP_CONGESTION a name, not necessarily
- *           NUL-terminated
+ * @optname: any option at SOL_TCP, as below
+ * @optval:  an int; for TCP_CONGESTION and TCP_ULP a name, not
+ *           necessarily NUL-terminated; for TCP_MD5SIG* a struct
+ *           tcp_md5sig, for TCP_FASTOPEN_KEY one or two keys
  * @optlen:  at least sizeof(int); for TCP_CONGESTION at least 1 (longer
  *           names are cut at TCP_CA_NAME_MAX - 1 bytes)
  *
@@ -213,13 +227,21 @@ static int xtcp_setsockopt_congestion(struct sock *sk, sockptr_t optval,
  * retransmissions as stock keeps them) makes a listener's requests wait
  * for data after the third ACK (xtcp_check_req(), xtcp_syn_ack_recalc()).
  * TCP_THIN_LINEAR_TIMEOUTS (0 or 1) is only stored: xtcp has no
- * thin-stream timeouts.
+ * thin-stream timeouts.  TCP_SAVE_SYN (0..2) keeps the SYN's headers for
+ * each child (TCP_SAVED_SYN).  TCP_THIN_DUPACK, TCP_FASTOPEN_CONNECT and
+ * TCP_FASTOPEN_NO_COOKIE are checked and stored as stock's, read by
+ * nothing in xtcp.  The options of absent features (TCP_REPAIR*,
+ * TCP_MD5SIG*, TCP_FASTOPEN, TCP_FASTOPEN_KEY, TCP_ULP, TCP_AO_REPAIR)
+ * are sockopt_absent.c's.
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range (also
  * TCP_WINDOW_CLAMP 0 on a socket that is not closed); -ENOENT for an
  * algorithm xtcp does not have, -EPERM for a restricted one without
  * CAP_NET_ADMIN, -EBUSY if its module is going away (TCP_CONGESTION);
- * -EFAULT; -ENOPROTOOPT for an option xtcp does not have.
+ * -EFAULT; the answers of sockopt_absent.c; -EOPNOTSUPP for
+ * TCP_FASTOPEN_CONNECT without net.ipv4.tcp_fastopen's client bit;
+ * -ENOPROTOOPT for a name stock does not know, TCP_TX_DELAY and
+ * TCP_FASTOPEN.
  */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
@@ -231,9 +253,15 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 
 	if (level != SOL_TCP)
 		return ip_setsockopt(sk, level, optname, optval, optlen);
-	/* The one string option xtcp has; the others are ints. */
-	if (optname == TCP_CONGESTION)
+	/* Strings and keys; all the others are ints. */
+	switch (optname) {
+	case TCP_CONGESTION:
 		return xtcp_setsockopt_congestion(sk, optval, optlen);
+	case TCP_ULP:
+		return xtcp_setsockopt_ulp(sk, optval, optlen);
+	case TCP_FASTOPEN_KEY:
+		return xtcp_setsockopt_fastopen_key(sk, optval, optlen);
+	}
 	/* Stock's order: the length, then the name (int options). */
 	if (optlen < sizeof(int))
 		return -EINVAL;
@@ -342,7 +370,56 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		else
 			tp->recvmsg_inq = val;
 		break;
+	case TCP_SAVE_SYN:
+		/* A listener keeps each SYN's headers (2: from the MAC's). */
+		if (val < 0 || val > 2)
+			err = -EINVAL;
+		else
+			tp->save_syn = val;
+		break;
+	case TCP_THIN_DUPACK:
+		/* A no-op in stock since Linux 4.11; the range still holds. */
+		if (val < 0 || val > 1)
+			err = -EINVAL;
+		break;
+	case TCP_FASTOPEN_CONNECT:
+		err = xtcp_set_fastopen_connect(sk, val);
+		break;
+	case TCP_FASTOPEN_NO_COOKIE:
+		/* Read by Fast Open, which xtcp has not yet (issue 10). */
+		if (val > 1 || val < 0 ||
+		    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+			err = -EINVAL;
+		else
+			tp->fastopen_no_cookie = val;
+		break;
+	case TCP_FASTOPEN:
+		/* Stock's checks; then no Fast Open yet (issue 10). */
+		if (val >= 0 &&
+		    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+			err = -ENOPROTOOPT;
+		else
+			err = -EINVAL;
+		break;
+	case TCP_MD5SIG:
+	case TCP_MD5SIG_EXT:
+		err = xtcp_parse_md5_keys(sk, optname, optval, optlen);
+		break;
+	case TCP_REPAIR:
+	case TCP_REPAIR_QUEUE:
+	case TCP_QUEUE_SEQ:
+	case TCP_REPAIR_OPTIONS:
+	case TCP_REPAIR_WINDOW:
+	case TCP_TIMESTAMP:
+	case XTCP_TCP_AO_REPAIR:
+		err = xtcp_setsockopt_repair(sk, optname);
+		break;
 	default:
+		/*
+		 * Also TCP_TX_DELAY (xtcp sends with no earliest departure
+		 * time to delay) and, without CONFIG_TCP_AO as in Debian's
+		 * kernels, TCP_AO_ADD_KEY/DEL_KEY/INFO.
+		 */
 		err = -ENOPROTOOPT;
 		break;
 	}
@@ -396,16 +473,48 @@ static int xtcp_getsockopt_congestion(struct sock *sk, char __user *optval,
 	return 0;
 }
 
+/*
+ * TCP_SAVED_SYN: the headers of the SYN that made this connection, once
+ * (the read frees them); too short a buffer gets -EINVAL and the length
+ * it needs, no SYN (not saved, or read already) a length of 0.
+ */
+static int xtcp_getsockopt_saved_syn(struct sock *sk, char __user *optval,
+				     int __user *optlen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int len, err = 0;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	sockopt_lock_sock(sk);
+	if (!tp->saved_syn) {
+		sockopt_release_sock(sk);
+		return put_user(0, optlen) ? -EFAULT : 0;
+	}
+	if (len < tcp_saved_syn_len(tp->saved_syn)) {
+		len = tcp_saved_syn_len(tp->saved_syn);
+		err = put_user(len, optlen) ? -EFAULT : -EINVAL;
+		goto out;
+	}
+	len = tcp_saved_syn_len(tp->saved_syn);
+	if (put_user(len, optlen) ||
+	    copy_to_user(optval, tp->saved_syn->data, len)) {
+		err = -EFAULT;
+		goto out;
+	}
+	tcp_saved_syn_free(tp);
+out:
+	sockopt_release_sock(sk);
+	return err;
+}
+
 /**
  * xtcp_getsockopt - proto_ops.getsockopt (tcp_getsockopt())
  * @sock:    the socket
  * @level:   SOL_TCP, else the IP layer's
- * @optname: TCP_MAXSEG, TCP_NODELAY, TCP_CORK, TCP_QUICKACK,
- *           TCP_LINGER2, TCP_USER_TIMEOUT, TCP_KEEPIDLE, TCP_KEEPINTVL,
- *           TCP_KEEPCNT, TCP_WINDOW_CLAMP, TCP_INQ, TCP_NOTSENT_LOWAT,
- *           TCP_SYNCNT, TCP_THIN_LINEAR_TIMEOUTS, TCP_DEFER_ACCEPT,
- *           TCP_CONGESTION or TCP_INFO at SOL_TCP
- * @optval:  where the int (struct tcp_info, or the algorithm's name) goes
+ * @optname: any option at SOL_TCP, as below
+ * @optval:  where the int (struct tcp_info, the algorithm's name, the
+ *           saved SYN) goes
  * @optlen:  in: room at @optval; out: bytes written (at most an int,
  *           struct tcp_info, or TCP_CA_NAME_MAX for TCP_CONGESTION)
  *
@@ -421,8 +530,17 @@ static int xtcp_getsockopt_congestion(struct sock *sk, char __user *optval,
  * default is net.xtcp.synack_retries); TCP_DEFER_ACCEPT reads back the
  * seconds its retransmissions cover, which may exceed what was set.
  *
- * Return: 0; -EINVAL for a negative length; -EFAULT; -ENOPROTOOPT for an
- * option xtcp does not have.
+ * TCP_SAVE_SYN, TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_NO_COOKIE read back
+ * what was set; TCP_TIMESTAMP the TS clock plus the connection's offset;
+ * TCP_THIN_DUPACK, TCP_REPAIR, TCP_FASTOPEN, TCP_TX_DELAY (and
+ * TCP_IS_MPTCP where stock knows it) 0; TCP_CC_INFO, TCP_ULP and
+ * TCP_FASTOPEN_KEY nothing (a length of 0); TCP_SAVED_SYN the SYN's
+ * headers, once.
+ *
+ * Return: 0; -EINVAL for a negative length (TCP_SAVED_SYN: a buffer too
+ * short, its length written back); -EFAULT; the answers of
+ * sockopt_absent.c (TCP_ZEROCOPY_RECEIVE, the repair options);
+ * -ENOPROTOOPT for a name stock does not answer.
  */
 int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		    char __user *optval, int __user *optlen)
@@ -493,10 +611,49 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_INQ:
 		val = tp->recvmsg_inq;
 		break;
+	case TCP_SAVE_SYN:
+		val = tp->save_syn;
+		break;
+	case TCP_FASTOPEN_CONNECT:
+		val = tp->fastopen_connect;
+		break;
+	case TCP_FASTOPEN_NO_COOKIE:
+		val = tp->fastopen_no_cookie;
+		break;
+	case TCP_TIMESTAMP:
+		val = xtcp_sockopt_timestamp(tp);
+		break;
+	case TCP_THIN_DUPACK:
+	case TCP_REPAIR:
+	case TCP_FASTOPEN:
+	case TCP_TX_DELAY:
+#if XTCP_TCP_IS_MPTCP
+	case TCP_IS_MPTCP:
+#endif
+		/* Never in repair mode, no Fast Open queue, no delay. */
+		val = 0;
+		break;
 	case TCP_INFO:
 		return xtcp_get_info(sk, optval, optlen);
 	case TCP_CONGESTION:
 		return xtcp_getsockopt_congestion(sk, optval, optlen);
+	case TCP_SAVED_SYN:
+		return xtcp_getsockopt_saved_syn(sk, optval, optlen);
+	case TCP_CC_INFO:
+	case TCP_ULP:
+	case TCP_FASTOPEN_KEY:
+		/*
+		 * Nothing to report: xtcp's algorithms have no get_info (issue
+		 * 8), no ULP is attached, no Fast Open key is set (issue 10).
+		 */
+		return put_user(0, optlen) ? -EFAULT : 0;
+	case TCP_ZEROCOPY_RECEIVE:
+		return xtcp_getsockopt_zerocopy(sk, optval, optlen);
+	case TCP_REPAIR_QUEUE:
+	case TCP_QUEUE_SEQ:
+	case TCP_REPAIR_WINDOW:
+	case XTCP_TCP_AO_REPAIR:
+		return xtcp_getsockopt_repair(sk, optname, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -868,6 +868,18 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		    char __user *optval, int __user *optlen);
 
+/* sockopt_absent.c: options of features xtcp does not have */
+int xtcp_setsockopt_repair(struct sock *sk, int optname);
+int xtcp_parse_md5_keys(struct sock *sk, int optname, sockptr_t optval,
+			unsigned int optlen);
+int xtcp_setsockopt_ulp(struct sock *sk, sockptr_t optval,
+			unsigned int optlen);
+int xtcp_setsockopt_fastopen_key(struct sock *sk, sockptr_t optval,
+				 unsigned int optlen);
+int xtcp_getsockopt_zerocopy(struct sock *sk, char __user *optval,
+			     int __user *optlen);
+int xtcp_getsockopt_repair(struct sock *sk, int optname, int __user *optlen);
+
 /* data.c: segment text, FIN, and the ACK policy */
 bool xtcp_epollin_ready(const struct sock *sk, int target);
 void xtcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);

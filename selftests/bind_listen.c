@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -2337,6 +2338,267 @@ PAIR_TEST(tcp_syncnt_thin_defer)
 	want(r, 1);
 	get_int(r, a, SOL_TCP, TCP_DEFER_ACCEPT);
 	want(r, 0);
+}
+
+/* ==== every SOL_TCP option, in every state ============================ */
+
+enum sw_state { SW_CLOSED, SW_LISTEN, SW_CONN, SW_NSTATES };
+
+#define SW_LAST_OPT	45	/* past 6.12's last, TCP_IS_MPTCP (43) */
+#define SW_GET_AFTER	INT_MIN	/* the read after the sets */
+#define SW_BIG_GET	(-2)	/* the 64-byte read */
+
+/*
+ * Where stock acts and xtcp, lacking the feature, answers as a kernel
+ * without it (Documentation/design.rst, "Socket options"): the answer
+ * xtcp gives to option @name, set to @val (SW_GET_AFTER: read back after
+ * the sets; SW_BIG_GET: the 64-byte read) in @st, or 0 where both must
+ * answer alike.  A repair-mode or Fast Open set that stock takes
+ * changes what it reads back, hence the reads after.
+ */
+static long sw_gap(int name, int val, enum sw_state st)
+{
+	bool after = val == SW_GET_AFTER, big = val == SW_BIG_GET;
+
+	switch (name) {
+	case TCP_REPAIR:
+		/* Root may repair any socket but a listener; xtcp none. */
+		if (st == SW_LISTEN || big)
+			return 0;
+		return after ? 1 : -EPERM;
+	case TCP_TX_DELAY:
+		if (big)
+			return 0;
+		return after ? 1 : -ENOPROTOOPT;
+	case TCP_FASTOPEN:
+		/* Issue 10.  Stock refuses -1, and any value on a connection. */
+		if (st == SW_CONN || big || val == -1)
+			return 0;
+		return after ? 1 : -ENOPROTOOPT;
+	case TCP_ZEROCOPY_RECEIVE:
+		/* No mmap() of an xtcp socket: no address is valid. */
+		return big && st != SW_LISTEN ? -EINVAL : 0;
+	}
+	return 0;
+}
+
+/*
+ * Record one answer of the sweep.  For a @gap the record says only
+ * "gap" on both sides: stock must act (not answer @xtcp_ans, as xtcp
+ * does) and xtcp must answer exactly @xtcp_ans.
+ */
+static void sw_rec(struct run *r, const char *what, long got, bool gap,
+		   long xtcp_ans)
+{
+	size_t n = strlen(r->bad);
+	char a[32], b[32];
+
+	if (!gap) {
+		rec(r, what, got);
+		return;
+	}
+	rec(r, "gap", 0);
+	if (is_ref(r) && got == xtcp_ans)
+		snprintf(r->bad + n, sizeof(r->bad) - n,
+			 " [%s: stock answers %s as xtcp does: the gap is gone]",
+			 what, fmt_val(got, a, sizeof(a)));
+	else if (!is_ref(r) && got != xtcp_ans)
+		snprintf(r->bad + n, sizeof(r->bad) - n,
+			 " [%s: xtcp answers %s, documented %s]", what,
+			 fmt_val(got, a, sizeof(a)),
+			 fmt_val(xtcp_ans, b, sizeof(b)));
+}
+
+/* Values that change on their own (clocks) or by design (the algorithm). */
+static bool sw_value_varies(int name)
+{
+	return name == TCP_TIMESTAMP || name == TCP_CONGESTION;
+}
+
+static void sw_get(struct run *r, int fd, int name, bool gap)
+{
+	socklen_t len = sizeof(int);
+	long ret;
+	int val = 0;
+
+	ret = getsockopt(fd, SOL_TCP, name, &val, &len) ? -errno : 0;
+	if (gap) {
+		/* Read back after a gap: stock has its value, xtcp 0. */
+		sw_rec(r, "get", ret ?: val, true, 0);
+		return;
+	}
+	rec(r, "get", ret);
+	if (ret)
+		return;
+	rec(r, "get len", len);
+	if (!sw_value_varies(name))
+		rec(r, "get val", val);
+}
+
+/* The whole sweep of option @name on @fd, in state @st. */
+static void sw_one(struct run *r, int fd, int name, enum sw_state st)
+{
+	static const int vals[] = { -1, 0, 2, 1 };
+	unsigned char big[64] = {};
+	socklen_t len;
+	long ret, gap;
+	unsigned int i;
+
+	sw_get(r, fd, name, false);
+	len = sizeof(big);
+	ret = getsockopt(fd, SOL_TCP, name, big, &len) ? -errno : 0;
+	gap = sw_gap(name, SW_BIG_GET, st);
+	sw_rec(r, "get64", ret, gap, gap);
+	if (!ret && !gap && !sw_value_varies(name))
+		rec(r, "get64 len", len);
+	len = (socklen_t)-1;
+	sys(r, "get len -1", getsockopt(fd, SOL_TCP, name, big, &len));
+	sys(r, "set NULL", setsockopt(fd, SOL_TCP, name, NULL, sizeof(int)));
+	sys(r, "set len 0", setsockopt(fd, SOL_TCP, name, big, 0));
+	for (i = 0; i < ARRAY_SIZE(vals); i++) {
+		ret = setsockopt(fd, SOL_TCP, name, &vals[i],
+				 sizeof(int)) ? -errno : 0;
+		gap = sw_gap(name, vals[i], st);
+		sw_rec(r, "set", ret, gap, gap);
+	}
+	sw_get(r, fd, name, sw_gap(name, SW_GET_AFTER, st));
+}
+
+/*
+ * Option @name at SOL_TCP on a closed socket, a listener and an accepted
+ * connection: an int read, a 64-byte read, a length of -1, a NULL value,
+ * a length of 0, the values -1, 0, 2 and 1, and a read after.  Every
+ * answer (errno, length, value) as stock's, but for sw_gap()'s.
+ */
+static void sweep_option(struct run *r, int name)
+{
+	int s = tsock(r), l, l2, c, a;
+
+	sw_one(r, s, name, SW_CLOSED);
+	l = listener(r, P(r, 1), 8);
+	sw_one(r, l, name, SW_LISTEN);
+	l2 = listener(r, P(r, 2), 8);
+	a = accepted_client(r, l2, P(r, 2), &c);
+	if (a < 0)
+		return;
+	sw_one(r, a, name, SW_CONN);
+}
+
+#define SWEEP_TEST(n)					\
+	PAIR_TEST(tcp_sockopt_sweep_##n)		\
+	{						\
+		sweep_option(r, n);			\
+	}
+
+SWEEP_TEST(1) SWEEP_TEST(2) SWEEP_TEST(3) SWEEP_TEST(4) SWEEP_TEST(5)
+SWEEP_TEST(6) SWEEP_TEST(7) SWEEP_TEST(8) SWEEP_TEST(9) SWEEP_TEST(10)
+SWEEP_TEST(11) SWEEP_TEST(12) SWEEP_TEST(13) SWEEP_TEST(14) SWEEP_TEST(15)
+SWEEP_TEST(16) SWEEP_TEST(17) SWEEP_TEST(18) SWEEP_TEST(19) SWEEP_TEST(20)
+SWEEP_TEST(21) SWEEP_TEST(22) SWEEP_TEST(23) SWEEP_TEST(24) SWEEP_TEST(25)
+SWEEP_TEST(26) SWEEP_TEST(27) SWEEP_TEST(28) SWEEP_TEST(29) SWEEP_TEST(30)
+SWEEP_TEST(31) SWEEP_TEST(32) SWEEP_TEST(33) SWEEP_TEST(34) SWEEP_TEST(35)
+SWEEP_TEST(36) SWEEP_TEST(37) SWEEP_TEST(38) SWEEP_TEST(39) SWEEP_TEST(40)
+SWEEP_TEST(41) SWEEP_TEST(42) SWEEP_TEST(43) SWEEP_TEST(44) SWEEP_TEST(45)
+
+/*
+ * TCP_MD5SIG and TCP_MD5SIG_EXT with a whole struct tcp_md5sig:
+ * another family, a prefix over 32 bits, a key over 80 bytes (EINVAL),
+ * deleting a key nobody added (ENOENT); adding one, last, is xtcp's gap
+ * (ENOPROTOOPT: no RFC 2385 signatures).
+ */
+static void md5sig_set(struct run *r, int fd, int name, struct tcp_md5sig *m,
+		       const char *what, long stock)
+{
+	sys(r, what, setsockopt(fd, SOL_TCP, name, m, sizeof(*m)));
+	want(r, stock);
+}
+
+PAIR_TEST(tcp_md5sig_checks)
+{
+	static const int names[] = { TCP_MD5SIG, TCP_MD5SIG_EXT };
+	int l = listener(r, P(r, 1), 8);
+	struct tcp_md5sig m = {};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&m.tcpm_addr;
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		memset(&m, 0, sizeof(m));
+		sys(r, "md5 short", setsockopt(l, SOL_TCP, names[i], &m,
+					       sizeof(m) - 1));
+		want(r, -EINVAL);
+		md5sig_set(r, l, names[i], &m, "md5 family 0", -EINVAL);
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(LOOPBACK);
+		md5sig_set(r, l, names[i], &m, "md5 delete", -ENOENT);
+		m.tcpm_keylen = TCP_MD5SIG_MAXKEYLEN + 1;
+		md5sig_set(r, l, names[i], &m, "md5 key 81", -EINVAL);
+	}
+	m.tcpm_flags = TCP_MD5SIG_FLAG_PREFIX;
+	m.tcpm_prefixlen = 33;
+	m.tcpm_keylen = 4;
+	md5sig_set(r, l, TCP_MD5SIG_EXT, &m, "md5 prefix 33", -EINVAL);
+	m.tcpm_prefixlen = 32;
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		ret = setsockopt(l, SOL_TCP, names[i], &m, sizeof(m)) ?
+		      -errno : 0;
+		sw_rec(r, "md5 add", ret, true, -ENOPROTOOPT);
+	}
+}
+
+/*
+ * TCP_SAVE_SYN on the listener: the child reads the SYN's IP and TCP
+ * headers once with TCP_SAVED_SYN (too short a buffer: EINVAL and the
+ * length it needs), then nothing; with 2, the MAC header comes first
+ * (14 zero bytes on lo).  Without it, nothing to read.
+ */
+PAIR_TEST(tcp_save_syn)
+{
+	unsigned char buf[256];
+	int l, c, a, mode;
+	socklen_t len;
+
+	for (mode = 0; mode <= 2; mode++) {
+		l = tsock(r);
+		set_int(r, l, SOL_TCP, TCP_SAVE_SYN, mode);
+		want(r, 0);
+		bind_at(r, l, LOOPBACK, P(r, 1 + mode));
+		listen_on(r, l, 8);
+		a = accepted_client(r, l, P(r, 1 + mode), &c);
+		if (a < 0)
+			return;
+		get_int(r, a, SOL_TCP, TCP_SAVE_SYN);
+		want(r, mode);
+		len = 8;
+		sys(r, "saved short", getsockopt(a, SOL_TCP, TCP_SAVED_SYN,
+						 buf, &len));
+		want(r, mode ? -EINVAL : 0);
+		rec(r, "needed", len);
+		len = sizeof(buf);
+		memset(buf, 0xa5, sizeof(buf));
+		sys(r, "saved", getsockopt(a, SOL_TCP, TCP_SAVED_SYN, buf,
+					   &len));
+		want(r, 0);
+		rec(r, "len", len);
+		if (len >= (mode == 2 ? 14u : 0u) + 40) {
+			unsigned char *ip = buf + (mode == 2 ? 14 : 0);
+
+			rec(r, "mac zero", mode == 2 &&
+			    !memcmp(buf, "\0\0\0\0\0\0\0\0\0\0\0\0", 12));
+			rec(r, "ip vhl", ip[0]);
+			rec(r, "ip proto", ip[9]);
+			rec(r, "tcp dport", rel_port(r, ip[22] << 8 | ip[23]));
+			rec(r, "tcp flags", ip[33]);
+		}
+		len = sizeof(buf);
+		sys(r, "saved again", getsockopt(a, SOL_TCP, TCP_SAVED_SYN,
+						 buf, &len));
+		rec(r, "len again", len);
+		want(r, 0);
+		drop(r, a);
+		drop(r, c);
+		drop(r, l);
+	}
 }
 
 /*
