@@ -22,8 +22,13 @@
  * became in-order to the receive queue.  The out-of-order queue and
  * the SACK state change only under the socket lock, like rcv_nxt.
  *
- * Not yet here (Documentation/design.rst, "Receive path"): urgent data
- * and ECN.
+ * Urgent data (RFC 9293 3.8.5, RFC 6093): the peer's urgent pointer marks
+ * one byte, which a reader takes out of band (recv(MSG_OOB)) unless
+ * SO_OOBINLINE leaves it in the stream (tcp_check_urg(), tcp_urg()).
+ * urg_data and urg_seq change under the socket lock; poll() and
+ * SIOCATMARK read them locklessly, hence WRITE_ONCE().
+ *
+ * Not yet here (Documentation/design.rst, "Receive path"): ECN.
  */
 #include <net/tcp.h>
 
@@ -1334,6 +1339,90 @@ static void xtcp_data_out_of_window(struct sock *sk, struct sk_buff *skb,
 	xtcp_enter_quickack_mode(sk, TCP_MAX_QUICKACKS);
 	inet_csk_schedule_ack(sk);
 	xtcp_drop_reason(sk, skb, reason);
+}
+
+/*
+ * tcp_check_urg(): a segment with URG set.  BSD's pointer (the default,
+ * net.ipv4.tcp_stdurg 0) points one past the urgent byte, RFC 1122's at
+ * it.  An urgent pointer is news only if it lies ahead of what was read
+ * and of rcv_nxt (a pointer into the out-of-order queue would never be
+ * fetched), and beyond the one we know: then SIGURG, and the byte is
+ * awaited.
+ */
+static void xtcp_check_urg(struct sock *sk, const struct tcphdr *th)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 ptr = ntohs(th->urg_ptr);
+
+	if (ptr && !READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_stdurg))
+		ptr--;
+	ptr += ntohl(th->seq);
+
+	/* Urgent data already seen and read. */
+	if (after(tp->copied_seq, ptr))
+		return;
+	/* Not replayed: the byte is behind rcv_nxt, or out of order. */
+	if (before(ptr, tp->rcv_nxt))
+		return;
+	/* A newer (or the same) pointer is known already. */
+	if (tp->urg_data && !after(ptr, tp->urg_seq))
+		return;
+
+	sk_send_sigurg(sk);
+	/*
+	 * The last urgent byte, not read inline, sits where the reader is:
+	 * step over it now, or it would be read as data once the new
+	 * pointer replaces it (stock's "Double Dutch" comment).
+	 */
+	if (tp->urg_seq == tp->copied_seq && tp->urg_data &&
+	    !sock_flag(sk, SOCK_URGINLINE) && tp->copied_seq != tp->rcv_nxt) {
+		struct sk_buff *skb = skb_peek(&sk->sk_receive_queue);
+
+		WRITE_ONCE(tp->copied_seq, tp->copied_seq + 1);
+		if (skb && !before(tp->copied_seq, TCP_SKB_CB(skb)->end_seq)) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			__kfree_skb(skb);
+		}
+	}
+	WRITE_ONCE(tp->urg_data, TCP_URG_NOTYET);
+	WRITE_ONCE(tp->urg_seq, ptr);
+	/* Urgent data takes the slow path until it is read. */
+	tp->pred_flags = 0;
+}
+
+/**
+ * xtcp_urg - step 6 of RFC 9293 3.10.7.4: the URG bit (tcp_urg())
+ * @sk:  the connection, locked
+ * @skb: the segment, its TCP header still at skb->data
+ * @th:  its TCP header
+ *
+ * A new urgent pointer is taken (xtcp_check_urg()); once the awaited
+ * urgent byte is in @skb it is copied aside (TCP_URG_VALID | byte),
+ * where recv(MSG_OOB) finds it, and the reader is woken.
+ */
+void xtcp_urg(struct sock *sk, struct sk_buff *skb, const struct tcphdr *th)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 ptr;
+	u8 byte;
+
+	if (unlikely(th->urg))
+		xtcp_check_urg(sk, th);
+	if (likely(tp->urg_data != TCP_URG_NOTYET))
+		return;
+	ptr = tp->urg_seq - ntohl(th->seq) + th->doff * 4 - th->syn;
+	if (ptr >= skb->len)
+		return;
+	/* Within the skb's length, so the copy cannot fail. */
+	if (WARN_ON_ONCE(skb_copy_bits(skb, ptr, &byte, 1)))
+		return;
+	WRITE_ONCE(tp->urg_data, TCP_URG_VALID | byte);
+	if (!sock_flag(sk, SOCK_DEAD)) {
+		void (*data_ready)(struct sock *sk) =
+			READ_ONCE(sk->sk_data_ready);
+
+		data_ready(sk);
+	}
 }
 
 /**

@@ -550,6 +550,7 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	xtcp_rcv_rtt_measure_ts(sk, skb);
+	xtcp_urg(sk, skb, th);
 	xtcp_data_queue(sk, skb);
 	xtcp_data_snd_check(sk);
 	xtcp_ack_snd_check(sk);
@@ -675,6 +676,9 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		break;
 	}
+
+	/* Step 6: the URG bit. */
+	xtcp_urg(sk, skb, th);
 
 	/* Step 7: the text, if the peer has not closed before it. */
 	switch (sk->sk_state) {

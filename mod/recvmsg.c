@@ -9,9 +9,12 @@
  * change under the socket lock; poll() reads rcv_nxt, copied_seq and the
  * state locklessly, which is why their writers use WRITE_ONCE().
  *
- * Not yet here: urgent data (there is none to read, so MSG_OOB gets
- * stock's EINVAL), receive timestamps (SO_TIMESTAMP*), busy polling, and
- * receive-buffer autotuning (tcp_rcv_space_adjust()).
+ * Urgent data (data.c's xtcp_urg()): a read stops at the urgent byte,
+ * which it skips unless SO_OOBINLINE; recv(MSG_OOB) takes the byte that
+ * xtcp_urg() copied aside (tcp_recv_urg()); poll() says EPOLLPRI while it
+ * waits, and SIOCATMARK whether the reader has reached it.
+ *
+ * Not yet here: receive timestamps (SO_TIMESTAMP*) and busy polling.
  */
 #include <asm/ioctls.h>
 #include <linux/poll.h>
@@ -101,16 +104,54 @@ static int xtcp_recv_should_stop(struct sock *sk, int copied, long timeo)
 }
 
 /*
- * tcp_recvmsg_locked() without urgent data: copy from the receive queue
- * from copied_seq (or a peek position), waiting for at least the
- * SO_RCVLOWAT/MSG_WAITALL target, processing the backlog as it goes.
- * With TCP_INQ set, *@cmsg_flags asks the caller for a TCP_CM_INQ.
+ * tcp_recv_urg(): recv(MSG_OOB), which never blocks (BSD).  EINVAL with
+ * SO_OOBINLINE, without urgent data, or once its byte was read; EAGAIN
+ * while the byte has not arrived; 0 after the end of the stream.
+ */
+static int xtcp_recv_urg(struct sock *sk, struct msghdr *msg, int len,
+			 int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int err = 0;
+	char c;
+
+	if (sock_flag(sk, SOCK_URGINLINE) || !tp->urg_data ||
+	    tp->urg_data == TCP_URG_READ)
+		return -EINVAL;	/* "Yes this is right !" (tcp.c) */
+	if (sk->sk_state == TCP_CLOSE && !sock_flag(sk, SOCK_DONE))
+		return -ENOTCONN;
+	if (tp->urg_data & TCP_URG_VALID) {
+		c = tp->urg_data;
+		if (!(flags & MSG_PEEK))
+			WRITE_ONCE(tp->urg_data, TCP_URG_READ);
+		msg->msg_flags |= MSG_OOB;
+		if (len > 0) {
+			if (!(flags & MSG_TRUNC))
+				err = memcpy_to_msg(msg, &c, 1);
+			len = 1;
+		} else {
+			msg->msg_flags |= MSG_TRUNC;
+		}
+		return err ? -EFAULT : len;
+	}
+	if (sk->sk_state == TCP_CLOSE || (sk->sk_shutdown & RCV_SHUTDOWN))
+		return 0;
+	return -EAGAIN;
+}
+
+/*
+ * tcp_recvmsg_locked(): copy from the receive queue from copied_seq (or
+ * a peek position), waiting for at least the SO_RCVLOWAT/MSG_WAITALL
+ * target, processing the backlog as it goes.  A read stops before the
+ * urgent byte if it has copied anything, and steps over it unless
+ * SO_OOBINLINE (urg_hole counts the bytes a peek stepped over).  With
+ * TCP_INQ set, *@cmsg_flags asks the caller for a TCP_CM_INQ.
  */
 static int xtcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 			       size_t len, int flags, int *cmsg_flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	u32 peek_seq, peek_offset = 0, offset, *seq;
+	u32 peek_seq, peek_offset = 0, offset, urg_hole = 0, *seq;
 	struct sk_buff *skb, *last;
 	int copied = 0, target, err;
 	unsigned long used;
@@ -123,9 +164,8 @@ static int xtcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 		msg->msg_get_inq = 1;
 	}
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	/* No urgent data is ever pending (data.c): as tcp_recv_urg(). */
 	if (flags & MSG_OOB)
-		return -EINVAL;
+		return xtcp_recv_urg(sk, msg, len, flags);
 
 	seq = &tp->copied_seq;
 	if (flags & MSG_PEEK) {
@@ -136,6 +176,15 @@ static int xtcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 
 	do {
+		/* At the urgent byte: stop after data, or for a signal. */
+		if (unlikely(tp->urg_data) && tp->urg_seq == *seq) {
+			if (copied)
+				break;
+			if (signal_pending(current)) {
+				copied = timeo ? sock_intr_errno(timeo) : -EAGAIN;
+				break;
+			}
+		}
 		last = skb_peek_tail(&sk->sk_receive_queue);
 		skb_queue_walk(&sk->sk_receive_queue, skb) {
 			last = skb;
@@ -172,7 +221,8 @@ static int xtcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 				return copied ? : err;
 		}
 		if ((flags & MSG_PEEK) &&
-		    peek_seq - peek_offset - copied != tp->copied_seq) {
+		    peek_seq - peek_offset - copied - urg_hole !=
+		    tp->copied_seq) {
 			net_dbg_ratelimited("xtcp(%s:%d): application bug, race in MSG_PEEK\n",
 					    current->comm,
 					    task_pid_nr(current));
@@ -182,6 +232,23 @@ static int xtcp_recvmsg_locked(struct sock *sk, struct msghdr *msg,
 
 found_ok_skb:
 		used = min_t(unsigned long, skb->len - offset, len);
+		if (unlikely(tp->urg_data)) {
+			u32 urg_offset = tp->urg_seq - *seq;
+
+			if (urg_offset < used) {
+				if (urg_offset) {
+					used = urg_offset;
+				} else if (!sock_flag(sk, SOCK_URGINLINE)) {
+					/* The urgent byte is read out of band. */
+					WRITE_ONCE(*seq, *seq + 1);
+					urg_hole++;
+					offset++;
+					used--;
+					if (!used)
+						goto skip_copy;
+				}
+			}
+		}
 		/* MSG_TRUNC: TCP discards instead of copying. */
 		if (!(flags & MSG_TRUNC)) {
 			err = skb_copy_datagram_msg(skb, offset, msg, used);
@@ -199,6 +266,10 @@ found_ok_skb:
 		else
 			sk_peek_offset_bwd(sk, used);
 		xtcp_rcv_space_adjust(sk);
+skip_copy:
+		/* The reader is past the urgent byte: forget it. */
+		if (unlikely(tp->urg_data) && after(tp->copied_seq, tp->urg_seq))
+			WRITE_ONCE(tp->urg_data, 0);
 		if (used + offset < skb->len)
 			continue;
 		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
@@ -260,7 +331,9 @@ static int xtcp_inq_hint(struct sock *sk)
  * Return: bytes read (0 at end of stream), or -ENOTCONN (listener or
  * never connected), -EAGAIN, -EINTR/-ERESTARTSYS, the pending socket
  * error (ECONNRESET after a RST, EPIPE after a RST in CLOSE-WAIT),
- * -EINVAL for MSG_OOB, -EFAULT.
+ * -EFAULT; with MSG_OOB (one urgent byte, never blocking): -EINVAL with
+ * SO_OOBINLINE, without urgent data or once it was read, -EAGAIN before
+ * it arrived.
  */
 int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		 int flags)
@@ -294,7 +367,7 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
  * directions are shut or the connection is closed, EPOLLOUT while the
  * send buffer has a third free and the unsent bytes are below half of
  * TCP_NOTSENT_LOWAT (xtcp_stream_memory_free()), EPOLLERR on a pending
- * error.
+ * error, EPOLLPRI while an urgent byte waits to be read out of band.
  *
  * Return: the mask.
  */
@@ -310,8 +383,19 @@ __poll_t xtcp_conn_poll(struct sock *sk)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	/* A passive open is readable once it is a connection. */
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (xtcp_epollin_ready(sk, sock_rcvlowat(sk, 0, INT_MAX)))
+		const struct tcp_sock *tp = tcp_sk(sk);
+		int target = sock_rcvlowat(sk, 0, INT_MAX);
+		u16 urg_data = READ_ONCE(tp->urg_data);
+
+		/* An urgent byte read out of band is no data to read. */
+		if (unlikely(urg_data) &&
+		    READ_ONCE(tp->urg_seq) == READ_ONCE(tp->copied_seq) &&
+		    !sock_flag(sk, SOCK_URGINLINE))
+			target++;
+		if (xtcp_epollin_ready(sk, target))
 			mask |= EPOLLIN | EPOLLRDNORM;
+		if (urg_data & TCP_URG_VALID)
+			mask |= EPOLLPRI;
 		if (shutdown & SEND_SHUTDOWN) {
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		} else if (__sk_stream_is_writeable(sk, 1)) {
@@ -375,8 +459,9 @@ int xtcp_ioctl(struct sock *sk, int cmd, int *answ)
 		unlock_sock_fast(sk, slow);
 		return 0;
 	case SIOCATMARK:
-		/* No urgent data is ever pending (data.c). */
-		*answ = 0;
+		/* sockatmark(): the next byte to read is the urgent one. */
+		*answ = READ_ONCE(tp->urg_data) &&
+			READ_ONCE(tp->urg_seq) == READ_ONCE(tp->copied_seq);
 		return 0;
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:

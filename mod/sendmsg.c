@@ -20,9 +20,13 @@
  * TCP_NOTSENT_LOWAT (or net.ipv4.tcp_notsent_lowat), while the bytes
  * not yet sent stay below it (xtcp_stream_memory_free()).
  *
+ * MSG_OOB makes the call's last byte urgent (snd_up, tcp_mark_urg()): the
+ * segments below it carry the urgent pointer (xmit.c) until it is
+ * acknowledged, and the call fills skbs of one MSS.
+ *
  * Not yet here: MSG_ZEROCOPY (data is copied, no completion is queued),
- * MSG_OOB (sent as ordinary data), TX timestamps (SO_TIMESTAMPING's
- * OPT_TX_*), autocorking and TCP small queues.
+ * TX timestamps (SO_TIMESTAMPING's OPT_TX_*), autocorking and TCP small
+ * queues.
  * sendfile() and splice() work: they reach sendmsg() with a bvec
  * iterator (6.12) or through sock_no_sendpage() (6.1), and are copied.
  */
@@ -99,13 +103,17 @@ static void xtcp_remove_empty_skb(struct sock *sk)
 /*
  * tcp_xmit_size_goal(): how much one skb of the write queue holds, a
  * whole number of MSS up to the GSO limit (and half the peer's largest
- * window); xtcp_write_xmit() cuts it to what may leave.
+ * window); xtcp_write_xmit() cuts it to what may leave.  One MSS unless
+ * @large_allowed (not for urgent data).
  */
-static u32 xtcp_xmit_size_goal(struct sock *sk, u32 mss_now)
+static u32 xtcp_xmit_size_goal(struct sock *sk, u32 mss_now,
+			       bool large_allowed)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 new_size_goal, size_goal;
 
+	if (!large_allowed)
+		return mss_now;
 	new_size_goal = xtcp_bound_to_half_wnd(tp, sk->sk_gso_max_size);
 	size_goal = tp->gso_segs * mss_now;
 	if (unlikely(new_size_goal < size_goal ||
@@ -118,11 +126,11 @@ static u32 xtcp_xmit_size_goal(struct sock *sk, u32 mss_now)
 }
 
 /* tcp_send_mss(): the MSS now, and the size goal with it. */
-static int xtcp_send_mss(struct sock *sk, u32 *size_goal)
+static int xtcp_send_mss(struct sock *sk, u32 *size_goal, int flags)
 {
 	int mss_now = xtcp_current_mss(sk);
 
-	*size_goal = xtcp_xmit_size_goal(sk, mss_now);
+	*size_goal = xtcp_xmit_size_goal(sk, mss_now, !(flags & MSG_OOB));
 	return mss_now;
 }
 
@@ -141,8 +149,10 @@ static bool xtcp_forced_push(const struct tcp_sock *tp)
 
 /*
  * tcp_push(): the writer is done for now.  PSH unless MSG_MORE promises
- * more; MSG_MORE corks like TCP_CORK for this call (Nagle's test then
- * holds back a partial segment).
+ * more; MSG_OOB puts the urgent pointer after the last byte written
+ * (tcp_mark_urg(): BSD's convention, RFC 6093); MSG_MORE corks like
+ * TCP_CORK for this call (Nagle's test then holds back a partial
+ * segment).
  */
 static void xtcp_push(struct sock *sk, int flags, int mss_now, int nonagle)
 {
@@ -153,6 +163,8 @@ static void xtcp_push(struct sock *sk, int flags, int mss_now, int nonagle)
 		return;
 	if (!(flags & MSG_MORE) || xtcp_forced_push(tp))
 		xtcp_mark_push(tp, skb);
+	if (flags & MSG_OOB)
+		tp->snd_up = tp->write_seq;
 	if (flags & MSG_MORE)
 		nonagle = TCP_NAGLE_CORK;
 	__xtcp_push_pending_frames(sk, mss_now, nonagle);
@@ -239,7 +251,7 @@ static int xtcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 	sk_clear_bit(SOCKWQ_ASYNC_NOSPACE, sk);
 
 restart:
-	mss_now = xtcp_send_mss(sk, &size_goal);
+	mss_now = xtcp_send_mss(sk, &size_goal, flags);
 	err = -EPIPE;
 	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 		goto do_error;
@@ -291,7 +303,7 @@ new_segment:
 				TCP_SKB_CB(skb)->eor = 1;
 			goto out;
 		}
-		if (skb->len < size_goal)
+		if (skb->len < size_goal || (flags & MSG_OOB))
 			continue;
 		if (xtcp_forced_push(tp)) {
 			xtcp_mark_push(tp, skb);
@@ -310,7 +322,7 @@ wait_for_space:
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
 			goto do_error;
-		mss_now = xtcp_send_mss(sk, &size_goal);
+		mss_now = xtcp_send_mss(sk, &size_goal, flags);
 	}
 
 out:

@@ -314,6 +314,20 @@ static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	th->doff = tcp_header_size >> 2;
 	skb_shinfo(skb)->gso_type = sk->sk_gso_type;
 	th->window = htons(xtcp_select_window(sk));
+	/*
+	 * Urgent mode: every segment below snd_up points to it, or as far
+	 * as 16 bits reach while more of the stream lies in between (also
+	 * a window probe below snd_una, hence the mode check).
+	 */
+	if (unlikely(xtcp_urg_mode(tp) && before(tcb->seq, tp->snd_up))) {
+		if (before(tp->snd_up, tcb->seq + 0x10000)) {
+			th->urg_ptr = htons(tp->snd_up - tcb->seq);
+			th->urg = 1;
+		} else if (after(tcb->seq + 0xFFFF, tp->snd_nxt)) {
+			th->urg_ptr = htons(0xFFFF);
+			th->urg = 1;
+		}
+	}
 	xtcp_options_write((__be32 *)(th + 1), &opts);
 	/* A D-SACK is reported once (tcp_options_write()). */
 	if (opts.num_sack_blocks)
@@ -579,14 +593,14 @@ static bool xtcp_nagle_check(bool partial, const struct tcp_sock *tp,
 		(!nonagle && tp->packets_out && xtcp_minshall_check(tp)));
 }
 
-/* tcp_nagle_test(): may @skb leave now?  A FIN always may. */
+/* tcp_nagle_test(): may @skb leave now?  Urgent data and a FIN always may. */
 static bool xtcp_nagle_test(const struct tcp_sock *tp,
 			    const struct sk_buff *skb, unsigned int cur_mss,
 			    int nonagle)
 {
 	if (nonagle & TCP_NAGLE_PUSH)
 		return true;
-	if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
+	if (xtcp_urg_mode(tp) || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN))
 		return true;
 	return !xtcp_nagle_check(skb->len < cur_mss, tp, nonagle);
 }
@@ -994,8 +1008,9 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 						 &is_rwnd_limited, max_segs)) {
 			break;
 		}
+		/* In urgent mode one MSS a segment: each carries the pointer. */
 		limit = mss_now;
-		if (tso_segs > 1)
+		if (tso_segs > 1 && !xtcp_urg_mode(tp))
 			limit = xtcp_mss_split_point(sk, skb, mss_now,
 						     cwnd_quota, nonagle);
 		if (skb->len > limit &&
@@ -1107,7 +1122,7 @@ static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
 			return -EAGAIN;
 		avail_wnd = cur_mss;
 	}
-	len = cur_mss * segs;
+	len = cur_mss * (xtcp_urg_mode(tp) ? 1 : segs);
 	if (len > avail_wnd) {
 		len = rounddown(avail_wnd, cur_mss);
 		if (!len)
@@ -1212,8 +1227,9 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 
 /*
  * tcp_xmit_probe_skb(): a segment the peer must answer with an ACK, one
- * below SND.UNA so that it carries no new data (RFC 9293 3.8.6.1);
- * counted in @mib (TCPWinProbe, TCPKeepAlive).
+ * below SND.UNA so that it carries no new data (RFC 9293 3.8.6.1), or at
+ * SND.UNA if @urgent, to carry the urgent pointer; counted in @mib
+ * (TCPWinProbe, TCPKeepAlive).
  */
 static int xtcp_xmit_probe_skb(struct sock *sk, int urgent, int mib)
 {
@@ -1272,6 +1288,12 @@ int xtcp_write_wakeup(struct sock *sk, int mib)
 			xtcp_event_new_data_sent(sk, skb);
 		return err;
 	}
+	/*
+	 * In urgent mode two probes: one at snd_una to carry the urgent
+	 * pointer, the usual one below it for the ACK.
+	 */
+	if (between(tp->snd_up, tp->snd_una + 1, tp->snd_una + 0xFFFF))
+		xtcp_xmit_probe_skb(sk, 1, mib);
 	return xtcp_xmit_probe_skb(sk, 0, mib);
 }
 

@@ -203,6 +203,15 @@ static inline bool xtcp_need_reset(int state)
 		TCPF_FIN_WAIT2 | TCPF_SYN_RECV);
 }
 
+/*
+ * tcp_urg_mode(): urgent data sent (MSG_OOB) and not yet acknowledged;
+ * every segment below snd_up then carries the urgent pointer.
+ */
+static inline bool xtcp_urg_mode(const struct tcp_sock *tp)
+{
+	return tp->snd_una != tp->snd_up;
+}
+
 /* tcp_receive_window(): what is left of the window we offered, bytes. */
 static inline u32 xtcp_receive_window(const struct tcp_sock *tp)
 {
@@ -888,6 +897,7 @@ void xtcp_sack_compress_send_ack(struct sock *sk);
 void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb);
 void xtcp_rcv_space_adjust(struct sock *sk);
 void xtcp_data_queue(struct sock *sk, struct sk_buff *skb);
+void xtcp_urg(struct sock *sk, struct sk_buff *skb, const struct tcphdr *th);
 void xtcp_purge_ofo_queue(struct sock *sk);
 void xtcp_rbtree_insert(struct rb_root *root, struct sk_buff *skb);
 void xtcp_disconnect_rx(struct sock *sk);

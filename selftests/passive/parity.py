@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xtcplib as X  # noqa: E402  (scapy: ~13 s in a TCG guest)
 import established  # noqa: E402
 import sending  # noqa: E402
+import urgent  # noqa: E402
 from xtcplib import problems, want_flags, want_note  # noqa: E402
 
 ACCEPTED = "accept() returned the client's address"
@@ -1216,6 +1217,7 @@ TESTS = {
            test_da),
     **established.TESTS,
     **sending.TESTS,
+    **urgent.TESTS,
 }
 
 

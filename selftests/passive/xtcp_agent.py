@@ -20,6 +20,7 @@ the server namespace.
 Every blocking call has a timeout; the agent exits on EOF of stdin.
 """
 import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -249,6 +250,20 @@ class Listener:
             return errname(e)
         return None
 
+    def calls(self, peer, steps, timeout):
+        """Socket calls on `peer`'s connection, none of them blocking,
+        each answered by one word: what a server using urgent data (and
+        poll(), sockatmark(), MSG_PEEK) sees, step by step.  A step is
+        "recv N", "peek N", "oob", "oob_peek", "atmark", "poll",
+        "inline 0|1", "send N" or "send_oob N" (N pattern bytes)."""
+        child = self.child(peer, timeout)
+        if child is None:
+            return ["no connection"]
+        out = []
+        for step in steps:
+            out.append(one_call(child, *step.split()))
+        return out
+
     def close_child(self, peer, timeout):
         """close() `peer`'s connection without SO_LINGER."""
         child = self.child(peer, timeout)
@@ -294,6 +309,46 @@ class Listener:
             # RST, not FIN: no FIN_WAIT/TIME_WAIT left behind to
             # retransmit into a later scenario's capture.
             abort_close(c[0])
+
+
+POLL_BITS = (("IN", select.POLLIN), ("PRI", select.POLLPRI),
+             ("OUT", select.POLLOUT), ("RDHUP", 0x2000),
+             ("ERR", select.POLLERR), ("HUP", select.POLLHUP))
+SIOCATMARK = 0x8905
+
+
+def one_call(sock, what, arg=None):
+    """One step of Listener.calls(): its result as a word."""
+    dontwait = socket.MSG_DONTWAIT
+    try:
+        if what in ("recv", "peek", "oob", "oob_peek"):
+            flags = dontwait | {"recv": 0, "peek": socket.MSG_PEEK,
+                                "oob": socket.MSG_OOB,
+                                "oob_peek": socket.MSG_OOB |
+                                socket.MSG_PEEK}[what]
+            data = sock.recv(int(arg or 1), flags)
+            return "%s=%r" % (what, data.decode("latin-1"))
+        if what == "atmark":
+            buf = fcntl.ioctl(sock.fileno(), SIOCATMARK, b"\0" * 4)
+            return "atmark=%d" % struct.unpack("i", buf)[0]
+        if what == "poll":
+            p = select.poll()
+            p.register(sock, sum(b for _, b in POLL_BITS))
+            ev = p.poll(0)
+            mask = ev[0][1] if ev else 0
+            return "poll=" + "|".join(n for n, b in POLL_BITS if mask & b)
+        if what == "inline":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE,
+                            int(arg))
+            return "inline=%s" % arg
+        if what in ("send", "send_oob"):
+            n = int(arg)
+            data = (PATTERN * (n // len(PATTERN) + 1))[:n]
+            flags = dontwait | (socket.MSG_OOB if what == "send_oob" else 0)
+            return "%s=%d" % (what, sock.send(data, flags))
+    except OSError as e:
+        return "%s:%s" % (what, errname(e))
+    return "%s: unknown step" % what
 
 
 def abort_close(sock):
@@ -416,6 +471,13 @@ class Agent:
             return {"ok": False, "error": "no listener %s" % req["lid"]}
         return {"ok": True, "error": lst.setsockopt_child(
             req["peer"], req["opts"], float(req.get("wait", 0.5)))}
+
+    def op_calls(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return {"ok": True, "results": lst.calls(
+            req["peer"], req["steps"], float(req.get("wait", 0.5)))}
 
     def op_close_child(self, req):
         lst = self.listeners.get(req["lid"])

@@ -1097,6 +1097,17 @@ class Side:
                                   opts=[list(o) for o in opts], wait=wait)
         return "setsockopt: %s" % (rep.get("error") or "0")
 
+    def calls(self, flow, *steps, wait=0.5):
+        """Non-blocking socket calls on `flow`'s accepted connection (the
+        agent's calls op: "recv N", "oob", "atmark", "poll", ...); their
+        results as one transcript note."""
+        rep = self.ctx.agent.call("calls", lid=self.lid,
+                                  peer=[flow.src, flow.sport],
+                                  steps=list(steps), wait=wait)
+        if not rep["ok"]:
+            return "calls: %s" % rep["error"]
+        return " ".join(rep["results"])
+
     def close_child(self, flow, wait=0.5):
         """close() `flow`'s accepted connection (no SO_LINGER)."""
         rep = self.ctx.agent.call("close_child", lid=self.lid,
@@ -1197,10 +1208,11 @@ class Flow:
             window=64240, options=o)
 
     def seg(self, flags="A", seq=None, ack=None, tsval=None, ecr=None,
-            ts=None, window=502, payload=b"", tos=0):
+            ts=None, window=502, payload=b"", tos=0, urg=0):
         """A segment after the SYN.  Defaults: seq = ISN+1, ack = the
         server's ISN+1, a TS option iff the SYN-ACK carried one, with
-        TSval = ts0+1 and TSecr = the last SYN-ACK's TSval; IP TOS 0."""
+        TSval = ts0+1 and TSecr = the last SYN-ACK's TSval; IP TOS 0;
+        urgent pointer `urg` (set "U" in `flags` for it to count)."""
         if ts is None:
             ts = self.srv_ts is not None
         opts = []
@@ -1215,7 +1227,7 @@ class Flow:
         pkt = self.ip(tos=tos) / TCP(sport=self.sport, dport=self.dport,
                                      seq=seq & 0xffffffff, ack=ack,
                                      flags=flags, window=window,
-                                     options=opts)
+                                     urgptr=urg, options=opts)
         if payload:
             pkt = pkt / Raw(payload)
         return pkt
