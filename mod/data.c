@@ -69,8 +69,14 @@ bool xtcp_epollin_ready(const struct sock *sk, int target)
 	       xtcp_receive_window(tp) <= inet_csk(sk)->icsk_ack.rcv_mss;
 }
 
-/* tcp_data_ready(): wake the reader once it has enough. */
-static void xtcp_data_ready(struct sock *sk)
+/**
+ * xtcp_data_ready - wake the reader once it has enough (tcp_data_ready())
+ * @sk: the connection, locked
+ *
+ * Enough: SO_RCVLOWAT bytes (xtcp_epollin_ready()), or the end of the
+ * stream.
+ */
+void xtcp_data_ready(struct sock *sk)
 {
 	if (xtcp_epollin_ready(sk, READ_ONCE(sk->sk_rcvlowat)) ||
 	    sock_flag(sk, SOCK_DONE))
@@ -365,14 +371,18 @@ static void xtcp_grow_window(struct sock *sk, const struct sk_buff *skb,
 	}
 }
 
-/*
- * tcp_event_data_recv(): new data arrived in order.  An ACK is due; the
- * first data starts quick-ACK mode, and the delayed-ACK timeout (ato)
- * follows the gaps between segments: half-life towards TCP_ATO_MIN for
- * back-to-back data, towards the gap otherwise, bounded by the RTO and
- * TCP_DELACK_MAX (6.1 leaves out the latter, compat.h).
+/**
+ * xtcp_event_data_recv - new data arrived in order (tcp_event_data_recv())
+ * @sk:  the connection, locked
+ * @skb: the data, queued
+ *
+ * An ACK is due; the first data starts quick-ACK mode, and the
+ * delayed-ACK timeout (ato, jiffies) follows the gaps between segments:
+ * half-life towards TCP_ATO_MIN for back-to-back data, towards the gap
+ * otherwise, bounded by the RTO and TCP_DELACK_MAX (6.1 leaves out the
+ * latter, compat.h).  The receive window may grow.
  */
-static void xtcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
+void xtcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	u32 now = tcp_jiffies32;
@@ -443,9 +453,18 @@ static void xtcp_rcv_nxt_update(struct tcp_sock *tp, u32 seq)
 	WRITE_ONCE(tp->rcv_nxt, seq);
 }
 
-/* tcp_queue_rcv(): returns 1 if @skb was merged into the tail. */
-static int xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb,
-			  bool *fragstolen)
+/**
+ * xtcp_queue_rcv - in-order data to the receive queue (tcp_queue_rcv())
+ * @sk:         the connection, locked
+ * @skb:        the data, its header pulled, starting at rcv_nxt
+ * @fragstolen: set when @skb's head was taken too (kfree_skb_partial())
+ *
+ * Merged into the tail skb when it can be, else queued and charged to
+ * the socket; rcv_nxt moves past it.
+ *
+ * Return: 1 if @skb was merged (the caller frees it), else 0.
+ */
+int xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb, bool *fragstolen)
 {
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
 	int eaten;
@@ -767,6 +786,8 @@ static int xtcp_prune_queue(struct sock *sk, const struct sk_buff *in_skb)
 	if (atomic_read(&sk->sk_rmem_alloc) <= sk->sk_rcvbuf)
 		return 0;
 	xtcp_inc_stats(net, XTCP_MIB_RCVPRUNED);
+	/* Massive overcommit: every segment takes the slow path. */
+	tcp_sk(sk)->pred_flags = 0;
 	return -1;
 }
 
@@ -1235,6 +1256,8 @@ static void xtcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	}
 	if (XTCP_OFO_MEASURES_RCV_MSS)
 		xtcp_measure_rcv_mss(sk, skb);
+	/* No header prediction while a hole is open. */
+	tp->pred_flags = 0;
 	inet_csk_schedule_ack(sk);
 	tp->rcv_ooopack += max_t(u16, 1, skb_shinfo(skb)->gso_segs);
 	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPOFOQUEUE);
@@ -1326,6 +1349,7 @@ static void xtcp_data_queue_in_order(struct sock *sk, struct sk_buff *skb)
 	}
 	if (tp->rx_opt.num_sacks)
 		xtcp_sack_remove(tp);
+	xtcp_fast_path_check(sk);
 	if (eaten > 0)
 		kfree_skb_partial(skb, fragstolen);
 	if (!sock_flag(sk, SOCK_DEAD))

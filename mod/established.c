@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: the connected socket, as far as the passive open takes it.
+ * xtcp: a connection's segments, state by state.
  *
  * The third ACK moves the child from SYN-RECEIVED to ESTABLISHED
  * (tcp_rcv_state_process(), net/ipv4/tcp_input.c): the ACK must
  * acknowledge our SYN, the peer's window is taken, the RTT the SYN-ACK
  * measured sets the RTO (RFC 6298), and congestion control starts.
  *
- * Then every segment of the connection passes the checks of RFC 9293
- * 3.10.7.4 as tcp_validate_incoming() applies them (PAWS, sequence,
- * RST, SYN, with the RFC 5961 challenge ACKs), the ACK field
- * (tcp_ack()), and its text (data.c).
- *
- * Not yet here: the closing states; close() of a connection still
- * aborts it with a RST.
+ * Then, in ESTABLISHED, a segment header prediction expects takes the
+ * fast path (xtcp_rcv_predicted()); every other passes the checks of
+ * RFC 9293 3.10.7.4 as tcp_validate_incoming() applies them (PAWS,
+ * sequence, RST, SYN, with the RFC 5961 challenge ACKs), the ACK field
+ * (tcp_ack()), the URG bit and its text (data.c), in the closing states
+ * too (xtcp_rcv_state_process()).
  */
 #include <net/tcp.h>
 
@@ -215,6 +214,7 @@ static void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 	/* No spurious cwnd restart on the first data. */
 	tp->lsndtime = tcp_jiffies32;
 	xtcp_initialize_rcv_mss(sk);
+	xtcp_fast_path_on(tp);
 }
 
 /*
@@ -447,6 +447,9 @@ static void xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
 		tp->snd_wl1 = ack_seq;
 		if (tp->snd_wnd != nwin) {
 			tp->snd_wnd = nwin;
+			/* The one place a sender's fast path comes back. */
+			tp->pred_flags = 0;
+			xtcp_fast_path_check(sk);
 			/* A window reopened after a long zero: restart cwnd. */
 			if (!tcp_write_queue_empty(sk))
 				xtcp_slow_start_after_idle_check(sk);
@@ -500,9 +503,19 @@ static int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 	/* Only now is the segment known to be in the window. */
 	if (flag & XTCP_FLAG_UPDATE_TS_RECENT)
 		xtcp_replace_ts_recent(tp, ack_seq);
-	if (ack_seq == TCP_SKB_CB(skb)->end_seq)
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPPUREACKS);
-	xtcp_ack_update_window(sk, skb, ack, ack_seq);
+	if (!(flag & XTCP_FLAG_SLOWPATH) && after(ack, prior_snd_una)) {
+		/*
+		 * Header prediction's: the window is the one predicted, SND.UNA
+		 * only advances (and SND.UNA >= SND.WL2).
+		 */
+		tp->snd_wl1 = ack_seq;
+		xtcp_snd_una_update(tp, ack);
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPHPACKS);
+	} else {
+		if (ack_seq == TCP_SKB_CB(skb)->end_seq)
+			xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPPUREACKS);
+		xtcp_ack_update_window(sk, skb, ack, ack_seq);
+	}
 	WRITE_ONCE(sk->sk_err_soft, 0);
 	inet_csk(sk)->icsk_probes_out = 0;
 	tp->rcv_tstamp = tcp_jiffies32;
@@ -520,31 +533,158 @@ static void xtcp_data_snd_check(struct sock *sk)
 	xtcp_check_space(sk);
 }
 
+/* tcp_input.c's TCP_HP_BITS: the header bits prediction compares. */
+#define XTCP_HP_BITS	(~(TCP_RESERVED_BITS | TCP_FLAG_PSH))
+
+/* What header prediction leaves to the slow path. */
+enum xtcp_hp {
+	XTCP_HP_DONE,		/* the segment is consumed */
+	XTCP_HP_SLOW,		/* validate it as any other */
+	XTCP_HP_STEP5,		/* valid, but no room: take the ACK, then queue */
+};
+
+/*
+ * tcp_parse_aligned_timestamp(): NOP, NOP, TS, the one option layout the
+ * fast path reads; TSecr back on our clock.
+ */
+static bool xtcp_parse_aligned_timestamp(struct tcp_sock *tp,
+					 const struct tcphdr *th)
+{
+	const __be32 *ptr = (const __be32 *)(th + 1);
+
+	if (*ptr != htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			  (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP))
+		return false;
+	tp->rx_opt.saw_tstamp = 1;
+	tp->rx_opt.rcv_tsval = ntohl(ptr[1]);
+	tp->rx_opt.rcv_tsecr = ptr[2] ? ntohl(ptr[2]) - tp->tsoffset : 0;
+	return true;
+}
+
+/*
+ * tcp_store_ts_recent(): the predicted segment starts at rcv_nxt, so it
+ * is the one whose TSval RFC 7323 4.3 keeps when rcv_nxt == rcv_wup.
+ */
+static void xtcp_hp_store_ts_recent(struct tcp_sock *tp)
+{
+	if (tp->tcp_header_len == sizeof(struct tcphdr) + TCPOLEN_TSTAMP_ALIGNED &&
+	    tp->rcv_nxt == tp->rcv_wup) {
+		tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
+		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
+	}
+}
+
+/*
+ * The predicted segment with data: queued at once, ACKed as the slow
+ * path would (tcp_rcv_established()'s "bulk data transfer: receiver").
+ */
+static enum xtcp_hp xtcp_rcv_predicted_data(struct sock *sk,
+					    struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool fragstolen = false;
+	int eaten;
+
+	if ((int)skb->truesize > sk->sk_forward_alloc)
+		return XTCP_HP_STEP5;
+	xtcp_hp_store_ts_recent(tp);
+	xtcp_rcv_rtt_measure_ts(sk, skb);
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPHPHITS);
+	/* tcp_cleanup_skb(): nothing of the route or IPsec stays queued. */
+	skb_dst_drop(skb);
+	secpath_reset(skb);
+	__skb_pull(skb, tp->tcp_header_len);
+	eaten = xtcp_queue_rcv(sk, skb, &fragstolen);
+	xtcp_event_data_recv(sk, skb);
+	if (TCP_SKB_CB(skb)->ack_seq != tp->snd_una) {
+		xtcp_ack(sk, skb, 0);
+		xtcp_data_snd_check(sk);
+	} else {
+		tp->snd_wl1 = TCP_SKB_CB(skb)->seq;
+	}
+	/* Out-of-order data would have turned prediction off. */
+	xtcp_ack_snd_check(sk);
+	if (eaten)
+		kfree_skb_partial(skb, fragstolen);
+	xtcp_data_ready(sk);
+	return XTCP_HP_DONE;
+}
+
+/*
+ * Header prediction (tcp_rcv_established(), after Van Jacobson's "30
+ * instruction TCP receive"): a segment whose header word is pred_flags
+ * (the expected data offset, ACK alone but for PSH, the window
+ * unchanged), starting at rcv_nxt and acknowledging nothing unsent,
+ * with a newer timestamp if any, is in the window by construction.  A
+ * pure ACK only moves SND.UNA; data goes straight to the receive queue.
+ * The wire sees what the slow path would send.
+ */
+static enum xtcp_hp xtcp_rcv_predicted(struct sock *sk, struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int len = skb->len;
+
+	if ((tcp_flag_word(th) & XTCP_HP_BITS) != tp->pred_flags ||
+	    TCP_SKB_CB(skb)->seq != tp->rcv_nxt ||
+	    !between(TCP_SKB_CB(skb)->ack_seq, tp->snd_una, tp->snd_nxt))
+		return XTCP_HP_SLOW;
+	if (tp->tcp_header_len == sizeof(struct tcphdr) + TCPOLEN_TSTAMP_ALIGNED) {
+		if (!xtcp_parse_aligned_timestamp(tp, th))
+			return XTCP_HP_SLOW;
+		/* PAWS would fail: the slow path looks closer. */
+		if ((s32)(tp->rx_opt.rcv_tsval - tp->rx_opt.ts_recent) < 0)
+			return XTCP_HP_SLOW;
+	}
+	if (len > tp->tcp_header_len)
+		return xtcp_rcv_predicted_data(sk, skb);
+	if (len < tp->tcp_header_len) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INERRS);
+		xtcp_drop_reason(sk, skb, SKB_DROP_REASON_PKT_TOO_SMALL);
+		return XTCP_HP_DONE;
+	}
+	/* A pure ACK: the sender's fast path. */
+	xtcp_hp_store_ts_recent(tp);
+	xtcp_ack(sk, skb, 0);
+	__kfree_skb(skb);
+	xtcp_data_snd_check(sk);
+	/* In place of xtcp_rcv_rtt_measure_ts(): no data to measure. */
+	tp->rcv_rtt_last_tsecr = tp->rx_opt.rcv_tsecr;
+	return XTCP_HP_DONE;
+}
+
 /**
  * xtcp_rcv_established - a segment for an ESTABLISHED connection
  * @sk:  the connection, locked (bh, or by its owner from the backlog)
  * @skb: the segment, checksummed; consumed
  *
- * The slow path of tcp_rcv_established().  Stock's header prediction is
- * a shortcut through the same steps for in-order data and pure ACKs; it
- * changes no segment on the wire and is not built yet.
+ * tcp_rcv_established(): header prediction first (xtcp_rcv_predicted()),
+ * then the slow path, RFC 9293 3.10.7.4's steps: the segment's
+ * acceptability, RST and SYN (xtcp_validate_incoming()), the ACK
+ * (xtcp_ack()), the URG bit (xtcp_urg()), the text (xtcp_data_queue()),
+ * then what may be sent and whether to ACK.
  */
 void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
-
+	enum xtcp_hp hp;
 	int ret;
 
 	xtcp_mstamp_refresh(tp);
 	tp->rx_opt.saw_tstamp = 0;
-	if (!th->ack && !th->rst && !th->syn) {
-		xtcp_drop_reason(sk, skb, SKB_DROP_REASON_TCP_FLAGS);
+	hp = xtcp_rcv_predicted(sk, skb);
+	if (hp == XTCP_HP_DONE)
 		return;
+	if (hp == XTCP_HP_SLOW) {
+		if (!th->ack && !th->rst && !th->syn) {
+			xtcp_drop_reason(sk, skb, SKB_DROP_REASON_TCP_FLAGS);
+			return;
+		}
+		if (!xtcp_validate_incoming(sk, skb, 1))
+			return;
 	}
-	if (!xtcp_validate_incoming(sk, skb, 1))
-		return;
-	ret = xtcp_ack(sk, skb, XTCP_FLAG_UPDATE_TS_RECENT);
+	ret = xtcp_ack(sk, skb, XTCP_FLAG_SLOWPATH | XTCP_FLAG_UPDATE_TS_RECENT);
 	if (ret < 0) {
 		xtcp_drop_reason(sk, skb, -ret);
 		return;
@@ -636,7 +776,7 @@ int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!xtcp_validate_incoming(sk, skb, 0))
 		return 0;
-	ret = xtcp_ack(sk, skb, XTCP_FLAG_UPDATE_TS_RECENT |
+	ret = xtcp_ack(sk, skb, XTCP_FLAG_SLOWPATH | XTCP_FLAG_UPDATE_TS_RECENT |
 				XTCP_FLAG_NO_CHALLENGE_ACK);
 	if (ret <= 0) {
 		/* An unacceptable third ACK gets one RST. */

@@ -313,6 +313,7 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 	 * tcp_sock (tcp_diag_get_info()'s rqueue/wqueue, tcp_get_info(),
 	 * OPT_ID) take their values from these fields.
 	 */
+	newtp->pred_flags = 0;
 	newtp->rcv_nxt = treq->rcv_isn + 1;
 	newtp->rcv_wup = newtp->rcv_nxt;
 	WRITE_ONCE(newtp->copied_seq, newtp->rcv_nxt);
@@ -725,9 +726,9 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 	*own_req = xtcp_ehash_insert(newsk, req_unhash ?
 					      req_to_sk(req_unhash) : NULL);
 	if (likely(*own_req)) {
-		sock_prot_inuse_add(net, newsk->sk_prot, 1);
 		/* The saved SYN (TCP_SAVE_SYN) is the child's now. */
 		tcp_move_syn(tcp_sk(newsk), req);
+		sock_prot_inuse_add(net, newsk->sk_prot, 1);
 		xtcp_synack_rtt_meas(newsk, req);
 		return newsk;
 	}

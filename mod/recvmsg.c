@@ -268,8 +268,11 @@ found_ok_skb:
 		xtcp_rcv_space_adjust(sk);
 skip_copy:
 		/* The reader is past the urgent byte: forget it. */
-		if (unlikely(tp->urg_data) && after(tp->copied_seq, tp->urg_seq))
+		if (unlikely(tp->urg_data) &&
+		    after(tp->copied_seq, tp->urg_seq)) {
 			WRITE_ONCE(tp->urg_data, 0);
+			xtcp_fast_path_check(sk);
+		}
 		if (used + offset < skb->len)
 			continue;
 		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)

@@ -113,6 +113,7 @@ static u16 xtcp_select_window(struct sock *sk)
 
 	if (XTCP_RCVQ_NOMEM_ACK &&
 	    unlikely(inet_csk(sk)->icsk_ack.pending & XTCP_ICSK_ACK_NOMEM)) {
+		tp->pred_flags = 0;
 		tp->rcv_wnd = 0;
 		WRITE_ONCE(tp->rcv_wup, tp->rcv_nxt);
 		return 0;
@@ -137,7 +138,9 @@ static u16 xtcp_select_window(struct sock *sk)
 		new_win = min(new_win, (65535U << tp->rx_opt.rcv_wscale));
 	new_win >>= tp->rx_opt.rcv_wscale;
 
+	/* A zero window turns header prediction off. */
 	if (new_win == 0) {
+		tp->pred_flags = 0;
 		if (old_win)
 			xtcp_inc_stats(net, XTCP_MIB_TCPTOZEROWINDOWADV);
 	} else if (old_win == 0) {

@@ -212,6 +212,37 @@ static inline bool xtcp_urg_mode(const struct tcp_sock *tp)
 	return tp->snd_una != tp->snd_up;
 }
 
+/*
+ * Header prediction (tcp_rcv_established()): pred_flags is the header
+ * word (data offset, flags, window) of the segment the fast path
+ * expects, 0 while the slow path must see every segment.
+ * __tcp_fast_path_on(), tcp_fast_path_on(), tcp_fast_path_check().
+ */
+static inline void __xtcp_fast_path_on(struct tcp_sock *tp, u32 snd_wnd)
+{
+	tp->pred_flags = htonl((tp->tcp_header_len << 26) |
+			       ntohl(TCP_FLAG_ACK) | snd_wnd);
+}
+
+static inline void xtcp_fast_path_on(struct tcp_sock *tp)
+{
+	__xtcp_fast_path_on(tp, tp->snd_wnd >> tp->rx_opt.snd_wscale);
+}
+
+/*
+ * On again unless out-of-order data, a closed window, a full buffer or
+ * urgent data need the slow path.
+ */
+static inline void xtcp_fast_path_check(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (RB_EMPTY_ROOT(&tp->out_of_order_queue) && tp->rcv_wnd &&
+	    atomic_read(&sk->sk_rmem_alloc) < sk->sk_rcvbuf &&
+	    !tp->urg_data)
+		xtcp_fast_path_on(tp);
+}
+
 /* tcp_receive_window(): what is left of the window we offered, bytes. */
 static inline u32 xtcp_receive_window(const struct tcp_sock *tp)
 {
@@ -352,6 +383,8 @@ enum xtcp_mib {
 	XTCP_MIB_DELAYEDACKLOCKED,
 	XTCP_MIB_DELAYEDACKLOST,
 	XTCP_MIB_TCPPUREACKS,
+	XTCP_MIB_TCPHPHITS,
+	XTCP_MIB_TCPHPACKS,
 	XTCP_MIB_TCPRCVCOALESCE,
 	XTCP_MIB_TCPRCVQDROP,
 	XTCP_MIB_TCPZEROWINDOWDROP,
@@ -654,6 +687,7 @@ void xtcp_write_queue_purge(struct sock *sk);
 #define XTCP_FLAG_RETRANS_DATA_ACKED	BIT(4)	/* some of it was re-sent */
 #define XTCP_FLAG_ACK_MAYBE_DELAYED	BIT(5)	/* the peer may have waited */
 #define XTCP_FLAG_SET_XMIT_TIMER	BIT(6)	/* restart the RTO timer */
+#define XTCP_FLAG_SLOWPATH		BIT(7)	/* not header prediction's */
 #define XTCP_FLAG_ACKED		(XTCP_FLAG_DATA_ACKED | XTCP_FLAG_SYN_ACKED)
 
 /* ack.c: what an ACK does for the sender */
@@ -897,6 +931,9 @@ void xtcp_sack_compress_send_ack(struct sock *sk);
 void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb);
 void xtcp_rcv_space_adjust(struct sock *sk);
 void xtcp_data_queue(struct sock *sk, struct sk_buff *skb);
+void xtcp_data_ready(struct sock *sk);
+void xtcp_event_data_recv(struct sock *sk, struct sk_buff *skb);
+int xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb, bool *fragstolen);
 void xtcp_urg(struct sock *sk, struct sk_buff *skb, const struct tcphdr *th);
 void xtcp_purge_ofo_queue(struct sock *sk);
 void xtcp_rbtree_insert(struct rb_root *root, struct sk_buff *skb);

@@ -85,6 +85,14 @@ xtcp_stat() {
 		NR == 2 && c { print $c }' /proc/net/xtcp_stat
 }
 
+# Stock TCP's counter $1 of /proc/net/netstat's TcpExt, in the server
+# namespace.
+tcpext_stat() {
+	# shellcheck disable=SC2016 # awk's own $
+	in_srv awk -v k="$1" '$1 == "TcpExt:" && !c { for (i = 2; i <= NF; i++) if ($i == k) c = i; next }
+		$1 == "TcpExt:" && c { print $c; exit }' /proc/net/netstat
+}
+
 # Wait up to 10 s for a line "ready" in file $1 (a server's output).
 wait_ready() {
 	for _ in $(seq 100); do

@@ -245,8 +245,11 @@ has_case() {
 # The clean path: every size, then uploads and echoes.  The xtcp servers
 # must really be xtcp: each connection a passive open.
 clean_case() {
-	local name fam opens0 opens
+	local name fam opens0 opens hits0 acks0 shits0 hits acks shits
 	opens0=$(xtcp_stat PassiveOpens)
+	hits0=$(xtcp_stat TCPHPHits)
+	acks0=$(xtcp_stat TCPHPAcks)
+	shits0=$(tcpext_stat TCPHPHits)
 	for name in 1B 1MiB big; do
 		for fam in stock xtcp; do
 			[ "$fam/$name" != stock/big ] || continue
@@ -269,6 +272,14 @@ clean_case() {
 	[ "$opens" -ge 13 ]
 	check $? "the xtcp servers' connections were xtcp's passive opens" \
 		"PassiveOpens +$opens, want at least 13"
+	# Bulk data both ways: header prediction takes in-order data (the
+	# uploads) and pure ACKs (the downloads), as stock's does.
+	hits=$(($(xtcp_stat TCPHPHits) - hits0))
+	acks=$(($(xtcp_stat TCPHPAcks) - acks0))
+	shits=$(($(tcpext_stat TCPHPHits) - shits0))
+	[ "$hits" -gt 0 ] && [ "$acks" -gt 0 ] && [ "$shits" -gt 0 ]
+	check $? "header prediction took data and ACKs, as stock's" \
+		"xtcp TCPHPHits +$hits TCPHPAcks +$acks; stock TCPHPHits +$shits"
 }
 
 netem_cases() {
