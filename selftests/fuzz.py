@@ -44,9 +44,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "passive"))
 
-import xtcplib as X  # noqa: E402
-from scapy.layers.inet import IP, TCP  # noqa: E402
 from xtcp_sock import make_socket  # noqa: E402
+
+# xtcplib and scapy, for the client only: importing scapy costs the
+# server seconds of CPU under TCG (client() imports them).
+X = IP = TCP = None
 
 # What the server is told, and the state each flow is driven into.
 PLANS = [
@@ -394,6 +396,9 @@ def run_job(args, cfg, ifname, job, count, wfd):
 def client(args):
     """--jobs senders at once (each a process: the segments' way through
     the kernels runs on the sender's CPU), under one RST filter."""
+    global X, IP, TCP
+    import xtcplib as X
+    from scapy.layers.inet import IP, TCP
     cfg = X.Config()
     ifname = X.find_cli_if(cfg)
     rst = X.RstFilter(cfg, ifname)
