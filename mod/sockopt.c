@@ -394,12 +394,7 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			tp->fastopen_no_cookie = val;
 		break;
 	case TCP_FASTOPEN:
-		/* Stock's checks; then no Fast Open yet (issue 10). */
-		if (val >= 0 &&
-		    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
-			err = -ENOPROTOOPT;
-		else
-			err = -EINVAL;
+		err = xtcp_setsockopt_fastopen(sk, val);
 		break;
 	case TCP_MD5SIG:
 	case TCP_MD5SIG_EXT:
@@ -482,28 +477,22 @@ static int xtcp_getsockopt_saved_syn(struct sock *sk, char __user *optval,
 				     int __user *optlen)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	int len, err = 0;
+	int len, need, err = 0;
 
 	if (get_user(len, optlen))
 		return -EFAULT;
 	sockopt_lock_sock(sk);
-	if (!tp->saved_syn) {
-		sockopt_release_sock(sk);
-		return put_user(0, optlen) ? -EFAULT : 0;
-	}
-	if (len < tcp_saved_syn_len(tp->saved_syn)) {
-		len = tcp_saved_syn_len(tp->saved_syn);
-		err = put_user(len, optlen) ? -EFAULT : -EINVAL;
-		goto out;
-	}
-	len = tcp_saved_syn_len(tp->saved_syn);
-	if (put_user(len, optlen) ||
-	    copy_to_user(optval, tp->saved_syn->data, len)) {
+	need = tp->saved_syn ? tcp_saved_syn_len(tp->saved_syn) : 0;
+	if (put_user(need, optlen)) {
 		err = -EFAULT;
-		goto out;
+	} else if (need) {
+		if (len < need)
+			err = -EINVAL;
+		else if (copy_to_user(optval, tp->saved_syn->data, need))
+			err = -EFAULT;
+		else
+			tcp_saved_syn_free(tp);
 	}
-	tcp_saved_syn_free(tp);
-out:
 	sockopt_release_sock(sk);
 	return err;
 }

@@ -148,6 +148,21 @@ int xtcp_setsockopt_ulp(struct sock *sk, sockptr_t optval,
 }
 
 /**
+ * xtcp_setsockopt_fastopen - TCP_FASTOPEN
+ * @sk:  the socket, locked
+ * @val: the Fast Open queue's length
+ *
+ * Return: -EINVAL for a negative length or a socket neither closed nor
+ * listening, else -ENOPROTOOPT: xtcp has no Fast Open yet (issue 10).
+ */
+int xtcp_setsockopt_fastopen(struct sock *sk, int val)
+{
+	if (val < 0 || !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		return -EINVAL;
+	return -ENOPROTOOPT;
+}
+
+/**
  * xtcp_setsockopt_fastopen_key - TCP_FASTOPEN_KEY
  * @sk:     the socket
  * @optval: a key of 16 bytes, or the primary and the backup key

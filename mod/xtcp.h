@@ -917,6 +917,7 @@ int xtcp_parse_md5_keys(struct sock *sk, int optname, sockptr_t optval,
 			unsigned int optlen);
 int xtcp_setsockopt_ulp(struct sock *sk, sockptr_t optval,
 			unsigned int optlen);
+int xtcp_setsockopt_fastopen(struct sock *sk, int val);
 int xtcp_setsockopt_fastopen_key(struct sock *sk, sockptr_t optval,
 				 unsigned int optlen);
 int xtcp_getsockopt_zerocopy(struct sock *sk, char __user *optval,
