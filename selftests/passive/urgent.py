@@ -117,13 +117,6 @@ def oobinline(side):
     abort(side, f)
 
 
-def oobinline_sanity(tr):
-    return problems(
-        want_calls(tr, "c:read", "poll=IN|PRI|OUT oob:EINVAL atmark=0 "
-                   "recv='ab' atmark=1 recv='c' atmark=0"),
-        want_flags(tr, "c:abort", ["RA"]))
-
-
 def second_pointer(side):
     """A new urgent pointer while the reader sits at the old, unread
     urgent byte: the old byte is skipped, not read as data (the "Double
@@ -149,24 +142,24 @@ def second_pointer_sanity(tr):
         want_flags(tr, "c:abort", ["RA"]))
 
 
-def peek(side):
-    """MSG_PEEK stops at the mark as recv() does; after the OOB byte
-    was taken, a peek steps over it (tcp_recvmsg_locked()'s urg_hole)."""
-    f = side.flow("c")
-    if not opened(f):
-        return
-    urg(f, "d1", 0, "abcde", 3)
-    f.expect(1, 1.0)
-    calls(side, f, "read", "peek 100", "recv 100", "oob_peek", "oob",
-          "peek 100", "recv 100")
-    abort(side, f)
+def one_segment(text, ptr, *steps):
+    """A scenario: `text` in one segment with urgent pointer `ptr`, its
+    ACK, then the server's calls `steps` (step "read")."""
+    def scen(side):
+        f = side.flow("c")
+        if not opened(f):
+            return
+        urg(f, "d1", 0, text, ptr)
+        f.expect(1, 1.0)
+        calls(side, f, "read", *steps)
+        abort(side, f)
+    return scen
 
 
-def peek_sanity(tr):
-    return problems(
-        want_calls(tr, "c:read", "peek='ab' recv='ab' oob_peek='c' "
-                   "oob='c' peek='de' recv='de'"),
-        want_flags(tr, "c:abort", ["RA"]))
+# MSG_PEEK stops at the mark as recv() does; after the OOB byte was
+# taken, a peek steps over it (tcp_recvmsg_locked()'s urg_hole).
+peek = one_segment("abcde", 3, "peek 100", "recv 100", "oob_peek", "oob",
+                   "peek 100", "recv 100")
 
 
 def bare_ack(side):
@@ -192,21 +185,22 @@ def bare_ack_sanity(tr):
         want_flags(tr, "c:abort", ["RA"]))
 
 
-def stdurg(side):
-    """net.ipv4.tcp_stdurg=1: the pointer points at the urgent byte."""
-    f = side.flow("c")
-    if not opened(f):
-        return
-    urg(f, "d1", 0, "abc", 2)
-    f.expect(1, 1.0)
-    calls(side, f, "read", "recv 100", "oob", "recv 100")
-    abort(side, f)
+# net.ipv4.tcp_stdurg=1: the pointer points at the urgent byte.
+stdurg = one_segment("abc", 2, "recv 100", "oob", "recv 100")
 
 
-def stdurg_sanity(tr):
-    return problems(
-        want_calls(tr, "c:read", "recv='ab' oob='c' recv:EAGAIN"),
-        want_flags(tr, "c:abort", ["RA"]))
+def read_sanity(text):
+    """Stock's answers: the "read" step's calls say `text`; the abort's
+    RST."""
+    return lambda tr: problems(want_calls(tr, "c:read", text),
+                               want_flags(tr, "c:abort", ["RA"]))
+
+
+oobinline_sanity = read_sanity("poll=IN|PRI|OUT oob:EINVAL atmark=0 "
+                               "recv='ab' atmark=1 recv='c' atmark=0")
+peek_sanity = read_sanity("peek='ab' recv='ab' oob_peek='c' oob='c' "
+                          "peek='de' recv='de'")
+stdurg_sanity = read_sanity("recv='ab' oob='c' recv:EAGAIN")
 
 
 def test_ua(ctx):
