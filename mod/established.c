@@ -284,6 +284,13 @@ static bool xtcp_paws_discard(const struct sock *sk, const struct sk_buff *skb)
 	       !xtcp_disordered_ack(sk, skb);
 }
 
+/* tcp_store_ts_recent(): the TSval we echo from now on, and when. */
+static void xtcp_store_ts_recent(struct tcp_sock *tp)
+{
+	tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
+	tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
+}
+
 /*
  * tcp_replace_ts_recent(): echo the newest TSval of a segment at or
  * before the left edge of the window, unless it is older than the one
@@ -292,10 +299,8 @@ static bool xtcp_paws_discard(const struct sock *sk, const struct sk_buff *skb)
 static void xtcp_replace_ts_recent(struct tcp_sock *tp, u32 seq)
 {
 	if (tp->rx_opt.saw_tstamp && !after(seq, tp->rcv_wup) &&
-	    tcp_paws_check(&tp->rx_opt, 0)) {
-		tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
-		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
-	}
+	    tcp_paws_check(&tp->rx_opt, 0))
+		xtcp_store_ts_recent(tp);
 }
 
 /*
@@ -562,16 +567,14 @@ static bool xtcp_parse_aligned_timestamp(struct tcp_sock *tp,
 }
 
 /*
- * tcp_store_ts_recent(): the predicted segment starts at rcv_nxt, so it
- * is the one whose TSval RFC 7323 4.3 keeps when rcv_nxt == rcv_wup.
+ * The predicted segment starts at rcv_nxt, so it is the one whose TSval
+ * RFC 7323 4.3 keeps when rcv_nxt == rcv_wup (tcp_rcv_established()).
  */
 static void xtcp_hp_store_ts_recent(struct tcp_sock *tp)
 {
 	if (tp->tcp_header_len == sizeof(struct tcphdr) + TCPOLEN_TSTAMP_ALIGNED &&
-	    tp->rcv_nxt == tp->rcv_wup) {
-		tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
-		tp->rx_opt.ts_recent_stamp = ktime_get_seconds();
-	}
+	    tp->rcv_nxt == tp->rcv_wup)
+		xtcp_store_ts_recent(tp);
 }
 
 /*
