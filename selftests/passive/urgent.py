@@ -230,6 +230,16 @@ def test_ua(ctx):
 # ub. urgent data out
 # ---------------------------------------------------------------------
 
+def write_acked(side, f, name, step, segs, upto, ack_name):
+    """Step `name`: the server's write `step` and its `segs` segments,
+    then step `ack_name`: the client ACKs `upto` bytes at once, before any
+    timer of the server's."""
+    calls(side, f, name, step, quiet=0)
+    f.expect(segs, 1.0)
+    ack(f, ack_name, upto)
+    f.quiet(0.05)
+
+
 def oob_after_data(side):
     """100 bytes, then one with MSG_OOB: it leaves at once (Nagle does
     not hold urgent data back, tcp_nagle_test()) with URG and a pointer
@@ -238,18 +248,9 @@ def oob_after_data(side):
     f = side.flow("c")
     if not opened(f):
         return
-    calls(side, f, "w1", "send 100", quiet=0)
-    f.expect(1, 1.0)
-    ack(f, "a1", 100)
-    f.quiet(0.05)
-    calls(side, f, "w2", "send_oob 1", quiet=0)
-    f.expect(1, 1.0)
-    ack(f, "a2", 101)
-    f.quiet(0.05)
-    calls(side, f, "w3", "send 10", quiet=0)
-    f.expect(1, 1.0)
-    ack(f, "a3", 111)
-    f.quiet(0.05)
+    write_acked(side, f, "w1", "send 100", 1, 100, "a1")
+    write_acked(side, f, "w2", "send_oob 1", 1, 101, "a2")
+    write_acked(side, f, "w3", "send 10", 1, 111, "a3")
     abort(side, f)
 
 
@@ -280,16 +281,10 @@ def oob_large(side):
     f = side.flow("c")
     if not opened(f):
         return
-    calls(side, f, "w", "send_oob 3000", quiet=0)
-    f.expect(3, 1.0)
-    ack(f, "ack1", MSS)
-    f.quiet(0.05)
+    write_acked(side, f, "w", "send_oob 3000", 3, MSS, "ack1")
     ack(f, "ack", 3000)
     f.quiet(0.05)
-    calls(side, f, "w2", "send 10", quiet=0)
-    f.expect(1, 1.0)
-    ack(f, "a2", 3010)
-    f.quiet(0.05)
+    write_acked(side, f, "w2", "send 10", 1, 3010, "a2")
     abort(side, f)
 
 
