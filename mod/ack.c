@@ -6,14 +6,14 @@
  * tcp_clean_rtx_queue() frees what the peer has, tcp_ack_update_rtt()
  * takes an RTT sample (RFC 6298 with Karn's rule, RFC 7323 RTTM) into
  * tcp_rtt_estimator() and tcp_set_rto(), the congestion window grows
- * (tcp_cong_control()), a loss episode that began with a timeout ends
- * (tcp_process_loss()), and the writer gets room back (tcp_check_space()).
+ * (tcp_cong_control(), PRR in a reduction), and the writer gets room
+ * (tcp_cong_control(), PRR in a reduction), and the writer gets room
+ * back (tcp_check_space()).
  *
- * The SACK scoreboard, fast retransmit, RACK and undo are the next step
- * (issue 8): the fields they use (sacked_out, lost_out, retrans_out, the
- * per-skb "sacked" bits, high_seq, icsk_ca_state) are kept here exactly
- * as stock keeps them, so they fit without a rewrite.  Until then a loss
- * is repaired by the retransmission timer alone.
+ * The SACK scoreboard is sack.c's, the congestion state machine (fast
+ * retransmit, PRR, undo, F-RTO) recovery.c's, RACK rack.c's; tcp_ack()
+ * here calls them in stock's order, so that every counter moves at the
+ * same point of an ACK as in stock.
  *
  * Context: every function here runs with the socket locked, from the
  * receive path (softirq, or the owner draining its backlog) or from a
@@ -126,29 +126,35 @@ static long xtcp_rtt_tsopt_us(const struct tcp_sock *tp, u32 min_delta)
 
 /**
  * xtcp_ack_update_rtt - take an RTT sample, if there is a valid one
- * @sk:         the connection, locked
- * @flag:       XTCP_FLAG_* of this ACK
- * @seq_rtt_us: RTT of the oldest newly acknowledged segment, or -1
- * @ca_rtt_us:  RTT of the newest one, or -1 (for the min-RTT filter)
+ * @sk:          the connection, locked
+ * @flag:        XTCP_FLAG_* of this ACK
+ * @seq_rtt_us:  RTT of the oldest newly acknowledged segment, or -1
+ * @sack_rtt_us: RTT of the oldest newly SACKed one, or -1
+ * @ca_rtt_us:   RTT of the newest one, or -1 (for the min-RTT filter)
+ * @rs:          the ACK's rate sample; its rtt_us is set
  *
- * tcp_ack_update_rtt(): the ACK's own timing is preferred; Karn's rule
- * (RFC 6298 section 3) leaves -1 when retransmitted data was acked, and
- * then the timestamp echo gives the sample (RTTM, RFC 7323 section 4),
- * but only for an ACK that advances SND.UNA.  A valid sample resets the
- * backoff (RFC 6298 5.7).
+ * tcp_ack_update_rtt(): the ACK's own timing is preferred, a SACK's
+ * next; Karn's rule (RFC 6298 section 3) leaves -1 when retransmitted
+ * data was acked, and then the timestamp echo gives the sample (RTTM,
+ * RFC 7323 section 4), but only for an ACK that advances SND.UNA.  A
+ * valid sample resets the backoff (RFC 6298 5.7).
  *
  * Return: true if a sample was taken.
  */
 bool xtcp_ack_update_rtt(struct sock *sk, int flag, long seq_rtt_us,
-			 long ca_rtt_us)
+			 long sack_rtt_us, long ca_rtt_us,
+			 struct rate_sample *rs)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
+	if (seq_rtt_us < 0)
+		seq_rtt_us = sack_rtt_us;
 	if (seq_rtt_us < 0 && tp->rx_opt.saw_tstamp &&
 	    tp->rx_opt.rcv_tsecr && (flag & XTCP_FLAG_ACKED)) {
 		seq_rtt_us = xtcp_rtt_tsopt_us(tp, 1);
 		ca_rtt_us = seq_rtt_us;
 	}
+	rs->rtt_us = ca_rtt_us;
 	if (seq_rtt_us < 0)
 		return false;
 	xtcp_update_rtt_min(sk, ca_rtt_us, flag);
@@ -163,15 +169,37 @@ bool xtcp_ack_update_rtt(struct sock *sk, int flag, long seq_rtt_us,
  * @sk: the connection, locked
  *
  * RFC 6298 5.3: when an ACK acknowledges new data, restart the timer
- * with the current RTO; with nothing in flight, stop it.
+ * with the current RTO; with nothing in flight, stop it.  If the timer
+ * was running as a loss probe or a reordering wait, the RTO counts from
+ * the head's last transmission instead, so that those do not delay it.
  */
 void xtcp_rearm_rto(struct sock *sk)
 {
-	if (!tcp_sk(sk)->packets_out)
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	u32 rto = icsk->icsk_rto;
+
+	if (!tcp_sk(sk)->packets_out) {
 		inet_csk_clear_xmit_timer(sk, ICSK_TIME_RETRANS);
-	else
-		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
-					  inet_csk(sk)->icsk_rto, TCP_RTO_MAX);
+		return;
+	}
+	if (icsk->icsk_pending == ICSK_TIME_REO_TIMEOUT ||
+	    icsk->icsk_pending == ICSK_TIME_LOSS_PROBE) {
+		s64 delta_us = tcp_rto_delta_us(sk);
+
+		/* Not positive if the timer fired while the socket was owned. */
+		rto = usecs_to_jiffies(max_t(int, delta_us, 1));
+	}
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, rto, TCP_RTO_MAX);
+}
+
+/**
+ * xtcp_set_xmit_timer - a loss probe if one may go, else the RTO (tcp_set_xmit_timer())
+ * @sk: the connection, locked
+ */
+void xtcp_set_xmit_timer(struct sock *sk)
+{
+	if (!xtcp_schedule_loss_probe(sk, true))
+		xtcp_rearm_rto(sk);
 }
 
 /*
@@ -188,23 +216,77 @@ static u32 xtcp_tso_acked(struct sock *sk, struct sk_buff *skb)
 	return packets_acked - tcp_skb_pcount(skb);
 }
 
+/* The RTT samples xtcp_clean_rtx_queue() collects on its walk. */
+struct xtcp_acked {
+	u64	first_ackt;	/* oldest newly acked never re-sent, us */
+	u64	last_ackt;	/* newest one */
+	u32	reord;		/* lowest such sequence */
+	u32	pkts_acked;
+};
+
 /*
- * tcp_clean_rtx_queue(): free every skb the ACK covers, count what was
- * delivered, and take the RTT from the oldest one never retransmitted.
+ * One skb of the walk, all of it or (@fully_acked false) its front:
+ * its counters leave the scoreboard.  Returns XTCP_FLAG_* for it.
  */
-static int xtcp_clean_rtx_queue(struct sock *sk, u32 prior_snd_una)
+static int xtcp_skb_acked(struct sock *sk, struct sk_buff *skb,
+			  u32 acked_pcount, bool ece_ack,
+			  struct xtcp_sacktag_state *sack,
+			  struct xtcp_acked *a)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	u64 first_ackt = 0, last_ackt = 0;
-	long seq_rtt_us = -1L, ca_rtt_us = -1L;
+	struct tcp_skb_cb *scb = TCP_SKB_CB(skb);
+	u8 sacked = scb->sacked;
+	int flag = 0;
+
+	if (unlikely(sacked & TCPCB_RETRANS)) {
+		if (sacked & TCPCB_SACKED_RETRANS)
+			tp->retrans_out -= acked_pcount;
+		flag |= XTCP_FLAG_RETRANS_DATA_ACKED;
+	} else if (!(sacked & TCPCB_SACKED_ACKED)) {
+		a->last_ackt = tcp_skb_timestamp_us(skb);
+		if (!a->first_ackt)
+			a->first_ackt = a->last_ackt;
+		if (before(scb->seq, a->reord))
+			a->reord = scb->seq;
+		if (!after(scb->end_seq, tp->high_seq))
+			flag |= XTCP_FLAG_ORIG_SACK_ACKED;
+	}
+	if (sacked & TCPCB_SACKED_ACKED) {
+		tp->sacked_out -= acked_pcount;
+	} else if (tcp_is_sack(tp)) {
+		xtcp_count_delivered(tp, acked_pcount, ece_ack);
+		if (!xtcp_skb_spurious_retrans(tp, skb))
+			xtcp_rack_advance(tp, sacked, scb->end_seq,
+					  tcp_skb_timestamp_us(skb));
+	}
+	if (sacked & TCPCB_LOST)
+		tp->lost_out -= acked_pcount;
+	tp->packets_out -= acked_pcount;
+	a->pkts_acked += acked_pcount;
+	xtcp_rate_skb_delivered(sk, skb, sack->rate);
+	return flag | XTCP_FLAG_DATA_ACKED;
+}
+
+/*
+ * tcp_clean_rtx_queue(): free every skb the ACK covers, count what was
+ * delivered, take the RTT from the oldest one never retransmitted (or
+ * SACKed), and find reordering: a hole filled by its original.
+ */
+static int xtcp_clean_rtx_queue(struct sock *sk, u32 prior_fack,
+				u32 prior_snd_una,
+				struct xtcp_sacktag_state *sack, bool ece_ack)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct xtcp_acked a = { .reord = tp->snd_nxt };
+	long seq_rtt_us = -1L, sack_rtt_us = -1L, ca_rtt_us = -1L;
+	u32 prior_sacked = tp->sacked_out;
 	struct sk_buff *skb, *next;
 	bool fully_acked = true;
-	u32 pkts_acked = 0;
+	bool rtt_update;
 	int flag = 0;
 
 	for (skb = skb_rb_first(&sk->tcp_rtx_queue); skb; skb = next) {
 		struct tcp_skb_cb *scb = TCP_SKB_CB(skb);
-		u8 sacked = scb->sacked;
 		u32 acked_pcount;
 
 		if (after(scb->end_seq, tp->snd_una)) {
@@ -218,229 +300,98 @@ static int xtcp_clean_rtx_queue(struct sock *sk, u32 prior_snd_una)
 		} else {
 			acked_pcount = tcp_skb_pcount(skb);
 		}
-
-		if (unlikely(sacked & TCPCB_RETRANS)) {
-			if (sacked & TCPCB_SACKED_RETRANS)
-				tp->retrans_out -= acked_pcount;
-			flag |= XTCP_FLAG_RETRANS_DATA_ACKED;
-		} else if (!(sacked & TCPCB_SACKED_ACKED)) {
-			last_ackt = tcp_skb_timestamp_us(skb);
-			if (!first_ackt)
-				first_ackt = last_ackt;
-		}
-		if (sacked & TCPCB_LOST)
-			tp->lost_out -= acked_pcount;
-		tp->packets_out -= acked_pcount;
-		tp->delivered += acked_pcount;
-		pkts_acked += acked_pcount;
-		flag |= XTCP_FLAG_DATA_ACKED;
+		flag |= xtcp_skb_acked(sk, skb, acked_pcount, ece_ack, sack,
+				       &a);
 		if (!fully_acked)
 			break;
 
 		next = skb_rb_next(skb);
 		if (unlikely(skb == tp->retransmit_skb_hint))
 			tp->retransmit_skb_hint = NULL;
-		if (unlikely(skb == tp->highest_sack))
-			tp->highest_sack = next;
+		if (unlikely(skb == tp->lost_skb_hint))
+			tp->lost_skb_hint = NULL;
+		tcp_highest_sack_replace(sk, skb, next);
 		tcp_rtx_queue_unlink_and_free(skb, sk);
 	}
 
 	if (likely(between(tp->snd_up, prior_snd_una, tp->snd_una)))
 		tp->snd_up = tp->snd_una;
+	/* SND.UNA stopped at data the peer had SACKed. */
+	if (skb && (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED))
+		flag |= XTCP_FLAG_SACK_RENEGING;
 
-	if (likely(first_ackt) && !(flag & XTCP_FLAG_RETRANS_DATA_ACKED)) {
-		seq_rtt_us = tcp_stamp_us_delta(tp->tcp_mstamp, first_ackt);
-		ca_rtt_us = tcp_stamp_us_delta(tp->tcp_mstamp, last_ackt);
+	if (likely(a.first_ackt) && !(flag & XTCP_FLAG_RETRANS_DATA_ACKED)) {
+		seq_rtt_us = tcp_stamp_us_delta(tp->tcp_mstamp, a.first_ackt);
+		ca_rtt_us = tcp_stamp_us_delta(tp->tcp_mstamp, a.last_ackt);
 		/* A lone runt segment's ACK was likely delayed. */
-		if (pkts_acked == 1 && fully_acked &&
-		    tp->snd_una - prior_snd_una < tp->mss_cache)
+		if (a.pkts_acked == 1 && fully_acked && !prior_sacked &&
+		    tp->snd_una - prior_snd_una < tp->mss_cache &&
+		    sack->rate->prior_delivered + 1 == tp->delivered &&
+		    !(flag & (XTCP_FLAG_CA_ALERT | XTCP_FLAG_SYN_ACKED)))
 			flag |= XTCP_FLAG_ACK_MAYBE_DELAYED;
 	}
-	xtcp_ack_update_rtt(sk, flag, seq_rtt_us, ca_rtt_us);
-	if (flag & XTCP_FLAG_ACKED)
+	if (sack->first_sackt) {
+		sack_rtt_us = tcp_stamp_us_delta(tp->tcp_mstamp,
+						 sack->first_sackt);
+		ca_rtt_us = tcp_stamp_us_delta(tp->tcp_mstamp,
+					       sack->last_sackt);
+	}
+	rtt_update = xtcp_ack_update_rtt(sk, flag, seq_rtt_us, sack_rtt_us,
+					 ca_rtt_us, sack->rate);
+
+	if (flag & XTCP_FLAG_ACKED) {
 		flag |= XTCP_FLAG_SET_XMIT_TIMER;
+		if (tcp_is_reno(tp)) {
+			xtcp_remove_reno_sacks(sk, a.pkts_acked, ece_ack);
+			/* Without SACK bits nothing proves an original arrived. */
+			if (flag & XTCP_FLAG_RETRANS_DATA_ACKED)
+				flag &= ~XTCP_FLAG_ORIG_SACK_ACKED;
+		} else {
+			int delta;
+
+			if (before(a.reord, prior_fack))
+				xtcp_check_sack_reordering(sk, a.reord, 0);
+			delta = prior_sacked - tp->sacked_out;
+			tp->lost_cnt_hint -= min(tp->lost_cnt_hint, delta);
+		}
+	} else if (skb && rtt_update && sack_rtt_us >= 0 &&
+		   sack_rtt_us > tcp_stamp_us_delta(tp->tcp_mstamp,
+						    tcp_skb_timestamp_us(skb))) {
+		/*
+		 * The SACK sample is of data sent before the head was last
+		 * (re)sent: restart the timer, or it would keep stretching.
+		 */
+		flag |= XTCP_FLAG_SET_XMIT_TIMER;
+	}
 	return flag;
 }
 
-/**
- * xtcp_set_ca_state - enter a congestion state (tcp_set_ca_state())
- * @sk:       the connection, locked
- * @ca_state: TCP_CA_Open, TCP_CA_Loss, ...
- *
- * The algorithm's set_state hook hears of it first.
+/*
+ * tcp_may_raise_cwnd(): grow cwnd on in-order delivery (RFC 5681); on
+ * any delivery once reordering is known to be above the default.
  */
-void xtcp_set_ca_state(struct sock *sk, u8 ca_state)
+static bool xtcp_may_raise_cwnd(const struct sock *sk, int flag)
+{
+	if (tcp_sk(sk)->reordering >
+	    READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.reordering))
+		return flag & XTCP_FLAG_FORWARD_PROGRESS;
+	return flag & XTCP_FLAG_DATA_ACKED;
+}
+
+/*
+ * tcp_cong_control() for an algorithm without cong_control: in CWR or
+ * Recovery PRR sets cwnd; otherwise the algorithm grows it by what was
+ * delivered.  Then the pacing rate follows.
+ */
+static void xtcp_cong_control(struct sock *sk, u32 ack, u32 acked_sacked,
+			      int flag, const struct rate_sample *rs)
 {
 	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
 
-	if (ca && ca->set_state)
-		ca->set_state(sk, ca_state);
-	inet_csk(sk)->icsk_ca_state = ca_state;
-}
-
-/*
- * tcp_current_ssthresh(): outside a reduction, remember at least 3/4 of
- * the current window.
- */
-u32 xtcp_current_ssthresh(const struct sock *sk)
-{
-	const struct tcp_sock *tp = tcp_sk(sk);
-
-	if ((TCPF_CA_CWR | TCPF_CA_Recovery) &
-	    (1 << inet_csk(sk)->icsk_ca_state))
-		return tp->snd_ssthresh;
-	return max(tp->snd_ssthresh,
-		   (tp->snd_cwnd >> 1) + (tp->snd_cwnd >> 2));
-}
-
-/*
- * tcp_mark_skb_lost(): the segment is taken for lost; one that had been
- * re-sent is no longer counted as re-sent.  tp->lost counts each loss
- * once.
- */
-static void xtcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	u8 *sacked = &TCP_SKB_CB(skb)->sacked;
-
-	if (*sacked & TCPCB_SACKED_ACKED)
-		return;
-	if (*sacked & TCPCB_LOST) {
-		if (*sacked & TCPCB_SACKED_RETRANS) {
-			*sacked &= ~TCPCB_SACKED_RETRANS;
-			tp->retrans_out -= tcp_skb_pcount(skb);
-			tp->lost += tcp_skb_pcount(skb);
-		}
-	} else {
-		tp->lost_out += tcp_skb_pcount(skb);
-		*sacked |= TCPCB_LOST;
-		tp->lost += tcp_skb_pcount(skb);
-	}
-}
-
-/*
- * tcp_timeout_mark_lost() without a scoreboard: every segment in flight
- * is taken for lost (what stock does when RACK is off).
- */
-static void xtcp_timeout_mark_lost(struct sock *sk)
-{
-	struct sk_buff *skb;
-
-	skb_rbtree_walk(skb, &sk->tcp_rtx_queue)
-		xtcp_mark_skb_lost(sk, skb);
-	tcp_sk(sk)->retransmit_skb_hint = NULL;
-}
-
-/**
- * xtcp_simple_retransmit - the path MTU dropped (tcp_simple_retransmit())
- * @sk: the connection, locked, its MSS already lowered
- *
- * Every segment in flight that no longer fits is lost and goes again
- * now, cut to the new MSS.  cwnd is not reduced (nothing says the path
- * is congested; its unit shrank), but the Loss state keeps the new
- * segments from counting as acknowledgements of the old ones.
- */
-void xtcp_simple_retransmit(struct sock *sk)
-{
-	const struct inet_connection_sock *icsk = inet_csk(sk);
-	struct tcp_sock *tp = tcp_sk(sk);
-	int mss = xtcp_current_mss(sk);
-	struct sk_buff *skb;
-
-	skb_rbtree_walk(skb, &sk->tcp_rtx_queue) {
-		u32 seglen = tcp_skb_pcount(skb) == 1 ? skb->len :
-			     tcp_skb_mss(skb);
-
-		if (seglen > mss)
-			xtcp_mark_skb_lost(sk, skb);
-	}
-	tp->retransmit_skb_hint = NULL;
-	if (!tp->lost_out)
-		return;
-	if (icsk->icsk_ca_state != TCP_CA_Loss) {
-		tp->high_seq = tp->snd_nxt;
-		tp->snd_ssthresh = xtcp_current_ssthresh(sk);
-		tp->prior_ssthresh = 0;
-		tp->undo_marker = 0;
-		xtcp_set_ca_state(sk, TCP_CA_Loss);
-	}
-	xtcp_xmit_retransmit_queue(sk);
-}
-
-/**
- * xtcp_enter_loss - the retransmission timer fired (tcp_enter_loss())
- * @sk: the connection, locked
- *
- * RFC 5681 section 3.1: ssthresh from the algorithm (once per loss
- * episode), cwnd to one segment more than what is still in flight
- * (nothing, once all is marked lost), and go back to SND.UNA: every
- * segment up to high_seq is sent again as the window opens.
- */
-void xtcp_enter_loss(struct sock *sk)
-{
-	const struct inet_connection_sock *icsk = inet_csk(sk);
-	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	xtcp_timeout_mark_lost(sk);
-	if (icsk->icsk_ca_state <= TCP_CA_Disorder ||
-	    !after(tp->high_seq, tp->snd_una) ||
-	    (icsk->icsk_ca_state == TCP_CA_Loss && !icsk->icsk_retransmits)) {
-		tp->prior_ssthresh = xtcp_current_ssthresh(sk);
-		tp->prior_cwnd = tp->snd_cwnd;
-		if (ca)
-			tp->snd_ssthresh = ca->ssthresh(sk);
-	}
-	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
-	tp->snd_cwnd_cnt = 0;
-	tp->snd_cwnd_stamp = tcp_jiffies32;
-	xtcp_set_ca_state(sk, TCP_CA_Loss);
-	tp->high_seq = tp->snd_nxt;
-}
-
-/*
- * tcp_any_retrans_done(): is anything in flight a retransmission?  If
- * not, the first-retransmission stamp that times the connection out
- * (retrans_stamp) starts over.
- */
-static bool xtcp_any_retrans_done(const struct sock *sk)
-{
-	const struct sk_buff *skb = tcp_rtx_queue_head(sk);
-
-	return tcp_sk(sk)->retrans_out ||
-	       (skb && (TCP_SKB_CB(skb)->sacked & TCPCB_EVER_RETRANS));
-}
-
-/*
- * tcp_process_loss() without F-RTO and undo: the episode ends when
- * everything sent before the timeout is acknowledged; until then each
- * ACK lets the lost segments out again (tcp_xmit_recovery()).
- */
-static bool xtcp_process_loss(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	if (before(tp->snd_una, tp->high_seq))
-		return true;
-	xtcp_set_ca_state(sk, TCP_CA_Open);
-	if (!xtcp_any_retrans_done(sk))
-		tp->retrans_stamp = 0;
-	return false;
-}
-
-/*
- * tcp_cong_control() for an algorithm without cong_control: outside a
- * reduction, grow the window by what was delivered in order (RFC 5681),
- * then recompute the pacing rate.
- */
-static void xtcp_cong_control(struct sock *sk, u32 ack, u32 acked, int flag)
-{
-	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
-
-	if (ca && (flag & XTCP_FLAG_DATA_ACKED) &&
-	    !((TCPF_CA_CWR | TCPF_CA_Recovery) &
-	      (1 << inet_csk(sk)->icsk_ca_state))) {
-		ca->cong_avoid(sk, ack, acked);
+	if (tcp_in_cwnd_reduction(sk)) {
+		xtcp_cwnd_reduction(sk, acked_sacked, rs->losses, flag);
+	} else if (ca && xtcp_may_raise_cwnd(sk, flag)) {
+		ca->cong_avoid(sk, ack, acked_sacked);
 		tcp_sk(sk)->snd_cwnd_stamp = tcp_jiffies32;
 	}
 	xtcp_update_pacing_rate(sk);
@@ -499,38 +450,259 @@ static void xtcp_ack_probe(struct sock *sk)
 	}
 }
 
-/**
- * xtcp_ack_snd - the sender's share of an acceptable ACK
- * @sk:            the connection, locked
- * @prior_snd_una: SND.UNA before this ACK
- * @prior_packets: packets_out before this ACK
- * @flag:          XTCP_FLAG_* so far
- *
- * The part of tcp_ack() after the window update: free what is acked,
- * time it, restart the timer, end a loss episode or send the lost
- * segments again, and grow cwnd.  With nothing in flight before the
- * ACK, only a zero-window probe can be answered.
- */
-void xtcp_ack_snd(struct sock *sk, u32 prior_snd_una, u32 prior_packets,
-		  int flag)
+/* tcp_snd_una_update(): bytes_acked is what TCP_INFO reports. */
+static void xtcp_snd_una_update(struct tcp_sock *tp, u32 ack)
+{
+	u32 delta = ack - tp->snd_una;
+
+	sock_owned_by_me((struct sock *)tp);
+	tp->bytes_acked += delta;
+	WRITE_ONCE(tp->snd_una, ack);
+}
+
+/* tcp_ack_update_window(): the peer's window, scaled (RFC 7323 2.3). */
+static int xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
+				  u32 ack, u32 ack_seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	u32 prior_delivered = tp->delivered;
-	bool rexmit = false;
+	u32 nwin = ntohs(tcp_hdr(skb)->window);
+	int flag = 0;
 
-	if (!prior_packets) {
-		xtcp_ack_probe(sk);
-		return;
+	if (likely(!tcp_hdr(skb)->syn))
+		nwin <<= tp->rx_opt.snd_wscale;
+	if (xtcp_may_update_window(tp, ack, ack_seq, nwin)) {
+		flag |= XTCP_FLAG_WIN_UPDATE;
+		tp->snd_wl1 = ack_seq;
+		if (tp->snd_wnd != nwin) {
+			tp->snd_wnd = nwin;
+			/* The one place a sender's fast path comes back. */
+			tp->pred_flags = 0;
+			xtcp_fast_path_check(sk);
+			/* A window reopened after a long zero: restart cwnd. */
+			if (!tcp_write_queue_empty(sk))
+				xtcp_slow_start_after_idle_check(sk);
+			if (nwin > tp->max_window) {
+				tp->max_window = nwin;
+				xtcp_sync_mss(sk, inet_csk(sk)->icsk_pmtu_cookie);
+			}
+		}
 	}
-	flag |= xtcp_clean_rtx_queue(sk, prior_snd_una);
-	if (inet_csk(sk)->icsk_ca_state == TCP_CA_Loss)
-		rexmit = xtcp_process_loss(sk);
+	xtcp_snd_una_update(tp, ack);
+	return flag;
+}
+
+/*
+ * tcp_xmit_recovery(): after cwnd was set, send what recovery asks:
+ * F-RTO's new data first, then (or else) the segments marked lost.
+ */
+static void xtcp_xmit_recovery(struct sock *sk, int rexmit)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (rexmit == XTCP_REXMIT_NONE)
+		return;
+	if (unlikely(rexmit == XTCP_REXMIT_NEW)) {
+		__xtcp_push_pending_frames(sk, xtcp_current_mss(sk),
+					   TCP_NAGLE_OFF);
+		if (after(tp->snd_nxt, tp->high_seq))
+			return;
+		tp->frto = 0;
+	}
+	xtcp_xmit_retransmit_queue(sk);
+}
+
+/* tcp_newly_delivered(): packets this ACK delivered (TCPDelivered). */
+static u32 xtcp_newly_delivered(struct sock *sk, u32 prior_delivered,
+				int flag)
+{
+	u32 delivered = tcp_sk(sk)->delivered - prior_delivered;
+
+	xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPDELIVERED, delivered);
+	if (flag & XTCP_FLAG_ECE)
+		xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPDELIVEREDCE,
+			       delivered);
+	return delivered;
+}
+
+/* tcp_ack_is_dubious(): the state machine must see this ACK. */
+static bool xtcp_ack_is_dubious(const struct sock *sk, int flag)
+{
+	return !(flag & XTCP_FLAG_NOT_DUP) || (flag & XTCP_FLAG_CA_ALERT) ||
+	       inet_csk(sk)->icsk_ca_state != TCP_CA_Open;
+}
+
+/*
+ * The slow path's window and SACK processing (tcp_ack()'s else branch):
+ * the window, the SACK blocks, ECE.
+ */
+static int xtcp_ack_slow(struct sock *sk, const struct sk_buff *skb,
+			 u32 prior_snd_una, int flag,
+			 struct xtcp_sacktag_state *sack_state)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 ack_seq = TCP_SKB_CB(skb)->seq;
+	u32 ack = TCP_SKB_CB(skb)->ack_seq;
+
+	if (ack_seq != TCP_SKB_CB(skb)->end_seq)
+		flag |= XTCP_FLAG_DATA;
+	else
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPPUREACKS);
+	flag |= xtcp_ack_update_window(sk, skb, ack, ack_seq);
+	if (TCP_SKB_CB(skb)->sacked)
+		flag |= xtcp_sacktag_write_queue(sk, skb, prior_snd_una,
+						 sack_state);
+	if (sack_state->sack_delivered)
+		xtcp_count_delivered(tp, sack_state->sack_delivered,
+				     flag & XTCP_FLAG_ECE);
+	return flag;
+}
+
+/*
+ * tcp_ack()'s old_ack: an ACK below SND.UNA may still carry SACK blocks
+ * that tell of losses, or D-SACKs that undo.
+ */
+static void xtcp_ack_old(struct sock *sk, const struct sk_buff *skb,
+			 u32 prior_snd_una, int flag,
+			 struct xtcp_sacktag_state *sack_state)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 delivered = tp->delivered;
+	int rexmit = XTCP_REXMIT_NONE;
+
+	if (flag & XTCP_FLAG_UPDATE_TS_RECENT)
+		xtcp_replace_ts_recent(tp, TCP_SKB_CB(skb)->seq);
+	if (!TCP_SKB_CB(skb)->sacked)
+		return;
+	flag |= xtcp_sacktag_write_queue(sk, skb, prior_snd_una, sack_state);
+	xtcp_fastretrans_alert(sk, prior_snd_una, 0, &flag, &rexmit);
+	xtcp_newly_delivered(sk, delivered, flag);
+	xtcp_xmit_recovery(sk, rexmit);
+}
+
+/*
+ * tcp_ack()'s no_queue: nothing was in flight; only a D-SACK (undo) or
+ * a zero-window probe's answer matters.
+ */
+static void xtcp_ack_no_queue(struct sock *sk, u32 ack, u32 prior_snd_una,
+			      u32 delivered, int flag)
+{
+	int rexmit = XTCP_REXMIT_NONE;
+
+	if (flag & XTCP_FLAG_DSACKING_ACK) {
+		xtcp_fastretrans_alert(sk, prior_snd_una, 0, &flag, &rexmit);
+		xtcp_newly_delivered(sk, delivered, flag);
+	}
+	xtcp_ack_probe(sk);
+	if (tcp_sk(sk)->tlp_high_seq)
+		xtcp_process_tlp_ack(sk, ack, flag);
+}
+
+/**
+ * xtcp_ack - the ACK field (tcp_ack(), RFC 9293 3.10.7.4 step 5)
+ * @sk:   the connection, locked
+ * @skb:  the segment
+ * @flag: XTCP_FLAG_*
+ *
+ * An ACK older than SND.UNA by more than the window we could have sent
+ * is a blind injection attempt (RFC 5961 5.2): challenge ACK; an older
+ * one within it only tells of SACKs.  An ACK of data never sent is
+ * dropped.  Otherwise: the window, the SACK scoreboard, the
+ * retransmit queue, the loss probe, the congestion state machine for a
+ * dubious ACK, the timer, cwnd, and what recovery re-sends, in stock's
+ * order.
+ *
+ * Return: 1 for a new ACK, 0 for an old one (the segment's text still
+ * counts), or if the segment must be dropped, the negated drop reason.
+ */
+int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct rate_sample rs = { .prior_delivered = 0 };
+	struct xtcp_sacktag_state sack_state = { .rate = &rs };
+	u32 prior_snd_una = tp->snd_una;
+	bool is_sack_reneg = tp->is_sack_reneg;
+	u32 ack_seq = TCP_SKB_CB(skb)->seq;
+	u32 ack = TCP_SKB_CB(skb)->ack_seq;
+	u32 prior_packets = tp->packets_out;
+	u32 delivered = tp->delivered;
+	int rexmit = XTCP_REXMIT_NONE;
+	u32 lost = tp->lost;
+	int num_dupack = 0;
+	u32 prior_fack;
+
+	if (before(ack, prior_snd_una)) {
+		u32 max_window = min_t(u64, tp->max_window, tp->bytes_acked);
+
+		if (before(ack, prior_snd_una - max_window)) {
+			if (!(flag & XTCP_FLAG_NO_CHALLENGE_ACK))
+				xtcp_send_challenge_ack(sk);
+			return -SKB_DROP_REASON_TCP_TOO_OLD_ACK;
+		}
+		xtcp_ack_old(sk, skb, prior_snd_una, flag, &sack_state);
+		return 0;
+	}
+	if (after(ack, tp->snd_nxt))
+		return -SKB_DROP_REASON_TCP_ACK_UNSENT_DATA;
+	if (after(ack, prior_snd_una)) {
+		flag |= XTCP_FLAG_SND_UNA_ADVANCED;
+		icsk->icsk_retransmits = 0;
+	}
+	prior_fack = tcp_is_sack(tp) ? tcp_highest_sack_seq(tp) : tp->snd_una;
+	rs.prior_in_flight = tcp_packets_in_flight(tp);
+	/* Only now is the segment known to be in the window. */
+	if (flag & XTCP_FLAG_UPDATE_TS_RECENT)
+		xtcp_replace_ts_recent(tp, ack_seq);
+	if ((flag & (XTCP_FLAG_SLOWPATH | XTCP_FLAG_SND_UNA_ADVANCED)) ==
+	    XTCP_FLAG_SND_UNA_ADVANCED) {
+		/*
+		 * Header prediction's: the window is the one predicted, SND.UNA
+		 * only advances (and SND.UNA >= SND.WL2).
+		 */
+		tp->snd_wl1 = ack_seq;
+		xtcp_snd_una_update(tp, ack);
+		flag |= XTCP_FLAG_WIN_UPDATE;
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPHPACKS);
+	} else {
+		flag = xtcp_ack_slow(sk, skb, prior_snd_una, flag, &sack_state);
+	}
+	WRITE_ONCE(sk->sk_err_soft, 0);
+	icsk->icsk_probes_out = 0;
+	tp->rcv_tstamp = tcp_jiffies32;
+	if (!prior_packets) {
+		xtcp_ack_no_queue(sk, ack, prior_snd_una, delivered, flag);
+		return 1;
+	}
+
+	flag |= xtcp_clean_rtx_queue(sk, prior_fack, prior_snd_una,
+				     &sack_state, flag & XTCP_FLAG_ECE);
+	xtcp_rack_update_reo_wnd(sk, &rs);
+	if (tp->tlp_high_seq)
+		xtcp_process_tlp_ack(sk, ack, flag);
+	if (xtcp_ack_is_dubious(sk, flag)) {
+		if (!(flag & (XTCP_FLAG_SND_UNA_ADVANCED | XTCP_FLAG_NOT_DUP |
+			      XTCP_FLAG_DSACKING_ACK))) {
+			num_dupack = 1;
+			/* Pure ACKs that GRO merged count one each. */
+			if (!(flag & XTCP_FLAG_DATA))
+				num_dupack = max_t(u16, 1,
+						   skb_shinfo(skb)->gso_segs);
+		}
+		xtcp_fastretrans_alert(sk, prior_snd_una, num_dupack, &flag,
+				       &rexmit);
+	}
 	if (flag & XTCP_FLAG_SET_XMIT_TIMER)
-		xtcp_rearm_rto(sk);
-	xtcp_cong_control(sk, tp->snd_una, tp->delivered - prior_delivered,
-			  flag);
-	if (rexmit)
-		xtcp_xmit_retransmit_queue(sk);
+		xtcp_set_xmit_timer(sk);
+	if ((flag & XTCP_FLAG_FORWARD_PROGRESS) ||
+	    !(flag & XTCP_FLAG_NOT_DUP))
+		sk_dst_confirm(sk);
+	delivered = xtcp_newly_delivered(sk, delivered, flag);
+	lost = tp->lost - lost;
+	rs.is_ack_delayed = !!(flag & XTCP_FLAG_ACK_MAYBE_DELAYED);
+	xtcp_rate_gen(sk, delivered, lost, is_sack_reneg, &rs);
+	xtcp_cong_control(sk, ack, delivered, flag, &rs);
+	xtcp_xmit_recovery(sk, rexmit);
+	return 1;
 }
 
 /**
@@ -615,8 +787,9 @@ void xtcp_check_space(struct sock *sk)
  * @sk: the connection, locked, its timers stopped
  *
  * The send and retransmit queues, the RTT estimate, the congestion
- * state and the counters TCP_INFO reports; the next write_seq lies past
- * anything the old peer could still acknowledge.
+ * state, the scoreboard, RACK and the counters TCP_INFO reports; the
+ * next write_seq lies past anything the old peer could still
+ * acknowledge.
  */
 void xtcp_disconnect_tx(struct sock *sk)
 {
@@ -640,7 +813,22 @@ void xtcp_disconnect_tx(struct sock *sk)
 	tp->is_cwnd_limited = 0;
 	tp->max_packets_out = 0;
 	tp->delivered = 0;
+	tp->delivered_ce = 0;
 	xtcp_set_ca_state(sk, TCP_CA_Open);
+	tp->is_sack_reneg = 0;
+	xtcp_clear_retrans(tp);
+	tp->dsack_dups = 0;
+	tp->reord_seen = 0;
+	tp->tlp_high_seq = 0;
+	/* A bubble in the pipe until the first ACK. */
+	tp->app_limited = ~0U;
+	tp->rate_app_limited = 1;
+	tp->rack.mstamp = 0;
+	tp->rack.advanced = 0;
+	tp->rack.reo_wnd_steps = 1;
+	tp->rack.last_delivered = 0;
+	tp->rack.reo_wnd_persist = 0;
+	tp->rack.dsack_seen = 0;
 	tp->lost = 0;
 	tp->retrans_stamp = 0;
 	tp->total_retrans = 0;

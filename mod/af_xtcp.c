@@ -56,7 +56,10 @@ static int xtcp_init_sock(struct sock *sk)
 	tp->snd_cwnd = TCP_INIT_CWND;
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->snd_cwnd_clamp = ~0;
-	tp->reordering = READ_ONCE(net->ipv4.sysctl_tcp_reordering);
+	tp->reordering = READ_ONCE(xtcp_pernet(net)->sysctl.reordering);
+	tp->rack.reo_wnd_steps = 1;
+	tp->app_limited = ~0U;
+	tp->rate_app_limited = 1;
 	tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 	tp->mss_cache = TCP_MSS_DEFAULT;
 	tp->tcp_header_len = sizeof(struct tcphdr);

@@ -825,7 +825,7 @@ void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (!tp->rx_opt.sack_ok ||
-	    !READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_dsack))
+	    !READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.dsack))
 		return;
 	xtcp_inc_stats(sock_net(sk), before(seq, tp->rcv_nxt) ?
 		       XTCP_MIB_TCPDSACKOLDSENT : XTCP_MIB_TCPDSACKOFOSENT);

@@ -28,13 +28,14 @@
 void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req)
 {
 	u64 snt = tcp_rsk(req)->snt_synack;
+	struct rate_sample rs;
 	u64 now;
 
 	if (!snt || req->num_retrans)
 		return;
 	now = div_u64(ktime_get_ns(), NSEC_PER_USEC);
-	xtcp_ack_update_rtt(sk, XTCP_FLAG_SYN_ACKED, (long)(now - snt),
-			    (long)(now - snt));
+	xtcp_ack_update_rtt(sk, XTCP_FLAG_SYN_ACKED, (long)(now - snt), -1L,
+			    (long)(now - snt), &rs);
 }
 
 /*
@@ -44,9 +45,11 @@ void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req)
  */
 static void xtcp_synack_rtt_ts(struct sock *sk)
 {
+	struct rate_sample rs;
+
 	if (tcp_sk(sk)->srtt_us)
 		return;
-	xtcp_ack_update_rtt(sk, XTCP_FLAG_SYN_ACKED, -1L, -1L);
+	xtcp_ack_update_rtt(sk, XTCP_FLAG_SYN_ACKED, -1L, -1L, -1L, &rs);
 }
 
 /**
@@ -245,19 +248,6 @@ static bool xtcp_sequence(const struct tcp_sock *tp, u32 seq, u32 end_seq)
 }
 
 /*
- * tcp_may_update_window(): RFC 9293 3.10.7.4 step 5, SND.WL1/SND.WL2:
- * take the window only from a segment at least as new as the one it
- * last came from.
- */
-static bool xtcp_may_update_window(const struct tcp_sock *tp, u32 ack,
-				   u32 ack_seq, u32 nwin)
-{
-	return after(ack, tp->snd_una) || after(ack_seq, tp->snd_wl1) ||
-	       (ack_seq == tp->snd_wl1 &&
-		(nwin > tp->snd_wnd || (XTCP_WND_UPDATE_ZERO && !nwin)));
-}
-
-/*
  * tcp_disordered_ack(): a pure duplicate ACK that fails PAWS only because
  * it overtook a newer segment (RFC 7323 5.5) is let through.
  */
@@ -296,7 +286,7 @@ static void xtcp_store_ts_recent(struct tcp_sock *tp)
  * before the left edge of the window, unless it is older than the one
  * we hold (tcp_paws_check()).
  */
-static void xtcp_replace_ts_recent(struct tcp_sock *tp, u32 seq)
+void xtcp_replace_ts_recent(struct tcp_sock *tp, u32 seq)
 {
 	if (tp->rx_opt.saw_tstamp && !after(seq, tp->rcv_wup) &&
 	    tcp_paws_check(&tp->rx_opt, 0))
@@ -340,7 +330,7 @@ static void xtcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
  * (net.ipv4.tcp_invalid_ratelimit) and then per namespace
  * (net.ipv4.tcp_challenge_ack_limit).
  */
-static void xtcp_send_challenge_ack(struct sock *sk)
+void xtcp_send_challenge_ack(struct sock *sk)
 {
 	if (xtcp_challenge_ack_due(sock_net(sk),
 				   &tcp_sk(sk)->last_oow_ack_time))
@@ -427,105 +417,6 @@ reset:
 	xtcp_reset(sk);
 	__kfree_skb(skb);
 	return false;
-}
-
-/* tcp_snd_una_update(): bytes_acked is what TCP_INFO reports. */
-static void xtcp_snd_una_update(struct tcp_sock *tp, u32 ack)
-{
-	u32 delta = ack - tp->snd_una;
-
-	sock_owned_by_me((struct sock *)tp);
-	tp->bytes_acked += delta;
-	WRITE_ONCE(tp->snd_una, ack);
-}
-
-/* tcp_ack_update_window(): the peer's window, scaled (RFC 7323 2.3). */
-static void xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
-				   u32 ack, u32 ack_seq)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	u32 nwin = ntohs(tcp_hdr(skb)->window);
-
-	if (likely(!tcp_hdr(skb)->syn))
-		nwin <<= tp->rx_opt.snd_wscale;
-	if (xtcp_may_update_window(tp, ack, ack_seq, nwin)) {
-		tp->snd_wl1 = ack_seq;
-		if (tp->snd_wnd != nwin) {
-			tp->snd_wnd = nwin;
-			/* The one place a sender's fast path comes back. */
-			tp->pred_flags = 0;
-			xtcp_fast_path_check(sk);
-			/* A window reopened after a long zero: restart cwnd. */
-			if (!tcp_write_queue_empty(sk))
-				xtcp_slow_start_after_idle_check(sk);
-			if (nwin > tp->max_window) {
-				tp->max_window = nwin;
-				xtcp_sync_mss(sk, inet_csk(sk)->icsk_pmtu_cookie);
-			}
-		}
-	}
-	xtcp_snd_una_update(tp, ack);
-}
-
-/**
- * xtcp_ack - the ACK field (tcp_ack(), RFC 9293 3.10.7.4 step 5)
- * @sk:   the connection, locked
- * @skb:  the segment
- * @flag: XTCP_FLAG_*
- *
- * An ACK older than SND.UNA by more than the window we could have sent
- * is a blind injection attempt (RFC 5961 5.2): challenge ACK.  An ACK
- * of data never sent is dropped.  Otherwise the window is taken, and
- * the sender frees, times and grows with it (xtcp_ack_snd()).
- *
- * Return: 1 for a new ACK, 0 for an old one (the segment's text still
- * counts), or if the segment must be dropped, the negated drop reason.
- */
-static int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	u32 prior_snd_una = tp->snd_una;
-	u32 prior_packets = tp->packets_out;
-	u32 ack_seq = TCP_SKB_CB(skb)->seq;
-	u32 ack = TCP_SKB_CB(skb)->ack_seq;
-
-	if (before(ack, prior_snd_una)) {
-		u32 max_window = min_t(u64, tp->max_window, tp->bytes_acked);
-
-		if (before(ack, prior_snd_una - max_window)) {
-			if (!(flag & XTCP_FLAG_NO_CHALLENGE_ACK))
-				xtcp_send_challenge_ack(sk);
-			return -SKB_DROP_REASON_TCP_TOO_OLD_ACK;
-		}
-		if (flag & XTCP_FLAG_UPDATE_TS_RECENT)
-			xtcp_replace_ts_recent(tp, ack_seq);
-		return 0;
-	}
-	if (after(ack, tp->snd_nxt))
-		return -SKB_DROP_REASON_TCP_ACK_UNSENT_DATA;
-	if (after(ack, prior_snd_una))
-		inet_csk(sk)->icsk_retransmits = 0;
-	/* Only now is the segment known to be in the window. */
-	if (flag & XTCP_FLAG_UPDATE_TS_RECENT)
-		xtcp_replace_ts_recent(tp, ack_seq);
-	if (!(flag & XTCP_FLAG_SLOWPATH) && after(ack, prior_snd_una)) {
-		/*
-		 * Header prediction's: the window is the one predicted, SND.UNA
-		 * only advances (and SND.UNA >= SND.WL2).
-		 */
-		tp->snd_wl1 = ack_seq;
-		xtcp_snd_una_update(tp, ack);
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPHPACKS);
-	} else {
-		if (ack_seq == TCP_SKB_CB(skb)->end_seq)
-			xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPPUREACKS);
-		xtcp_ack_update_window(sk, skb, ack, ack_seq);
-	}
-	WRITE_ONCE(sk->sk_err_soft, 0);
-	inet_csk(sk)->icsk_probes_out = 0;
-	tp->rcv_tstamp = tcp_jiffies32;
-	xtcp_ack_snd(sk, prior_snd_una, prior_packets, flag);
-	return 1;
 }
 
 /*

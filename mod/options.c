@@ -59,7 +59,8 @@ static void xtcp_parse_one(const struct xtcp_sysctl *s, const struct tcphdr *th,
 /**
  * xtcp_parse_options - parse the options of the segment in @skb
  * @net:    its namespace, for the knobs
- * @skb:    the segment; its header was pulled and validated
+ * @skb:    the segment; its header was pulled and validated.  The
+ *          offset of a SACK option goes to TCP_SKB_CB(skb)->sacked.
  * @opt_rx: what was seen; mss_clamp and user_mss are inputs too
  * @estab:  nonzero on a synchronized connection (only TS then counts)
  *
@@ -92,6 +93,16 @@ bool xtcp_parse_options(const struct net *net, const struct sk_buff *skb,
 		if (opsize < 2 || opsize > length)
 			return false;
 		xtcp_parse_one(s, th, opt_rx, estab, opcode, opsize, ptr);
+		/*
+		 * SACK blocks (RFC 2018): where they are, for the
+		 * scoreboard (xtcp_sacktag_write_queue()).
+		 */
+		if (opcode == TCPOPT_SACK &&
+		    opsize >= TCPOLEN_SACK_BASE + TCPOLEN_SACK_PERBLOCK &&
+		    !((opsize - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK) &&
+		    opt_rx->sack_ok)
+			TCP_SKB_CB(skb)->sacked = (ptr - 2) -
+						  (const unsigned char *)th;
 		ptr += opsize - 2;
 		length -= opsize;
 	}

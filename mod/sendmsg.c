@@ -242,6 +242,7 @@ static int xtcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 	long timeo;
 
 	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	xtcp_rate_check_app_limited(sk);	/* an idle gap before this write? */
 	/* A passive open has nothing to wait for: not yet, or no longer. */
 	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
 		err = sk_stream_wait_connect(sk, &timeo);
@@ -444,7 +445,7 @@ void xtcp_write_queue_purge(struct sock *sk)
 	}
 	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
 	tp->highest_sack = NULL;
-	tp->retransmit_skb_hint = NULL;
+	tcp_clear_all_retrans_hints(tp);
 	tp->packets_out = 0;
 	tp->lost_out = 0;
 	tp->retrans_out = 0;

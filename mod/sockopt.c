@@ -426,8 +426,9 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
  * TCP_INFO: stock's own report, tcp_get_info(), which reads the fields
  * of struct tcp_sock that xtcp keeps under stock's names (it is also
  * what sock_diag's destroy broadcast sends for an xtcp socket).  It
- * takes the socket lock itself.  Fields of what xtcp does not do yet
- * (sending, delivery rate) read 0.
+ * takes the socket lock itself, and reports the scoreboard (sacked,
+ * lost, retrans), the congestion state, reordering and the delivery
+ * rate (rate.c) as they are.
  */
 static int xtcp_get_info(struct sock *sk, char __user *optval,
 			 int __user *optlen)

@@ -15,6 +15,8 @@
 #include "xtcp.h"
 
 static int xtcp_two = 2;
+static int xtcp_four = 4;
+static int xtcp_u8_max = 255;
 static int xtcp_synack_retries_max = 255;
 
 #define XTCP_KNOB(name, field, min, max) {				\
@@ -38,6 +40,14 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB("timestamps", timestamps, SYSCTL_ZERO, &xtcp_two),
 	XTCP_KNOB("window_scaling", window_scaling, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB("sack", sack, SYSCTL_ZERO, SYSCTL_ONE),
+	XTCP_KNOB("dsack", dsack, SYSCTL_ZERO, SYSCTL_ONE),
+	/* TCP_RACK_LOSS_DETECTION | _STATIC_REO_WND | _NO_DUPTHRESH */
+	XTCP_KNOB("recovery", recovery, SYSCTL_ZERO, &xtcp_u8_max),
+	XTCP_KNOB("reordering", reordering, SYSCTL_ONE, SYSCTL_INT_MAX),
+	XTCP_KNOB("max_reordering", max_reordering, SYSCTL_ONE,
+		  SYSCTL_INT_MAX),
+	XTCP_KNOB("early_retrans", early_retrans, SYSCTL_ZERO, &xtcp_four),
+	XTCP_KNOB("frto", frto, SYSCTL_ZERO, &xtcp_two),
 	XTCP_KNOB("migrate_req", migrate_req, SYSCTL_ZERO, SYSCTL_ONE),
 	XTCP_KNOB("max_orphans", max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB("max_tw_buckets", max_tw_buckets, SYSCTL_ZERO,
@@ -56,6 +66,12 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *s, const struct net *net)
 	s->timestamps = READ_ONCE(net->ipv4.sysctl_tcp_timestamps);
 	s->window_scaling = READ_ONCE(net->ipv4.sysctl_tcp_window_scaling);
 	s->sack = READ_ONCE(net->ipv4.sysctl_tcp_sack);
+	s->dsack = READ_ONCE(net->ipv4.sysctl_tcp_dsack);
+	s->recovery = READ_ONCE(net->ipv4.sysctl_tcp_recovery);
+	s->reordering = READ_ONCE(net->ipv4.sysctl_tcp_reordering);
+	s->max_reordering = READ_ONCE(net->ipv4.sysctl_tcp_max_reordering);
+	s->early_retrans = READ_ONCE(net->ipv4.sysctl_tcp_early_retrans);
+	s->frto = READ_ONCE(net->ipv4.sysctl_tcp_frto);
 	s->migrate_req = READ_ONCE(net->ipv4.sysctl_tcp_migrate_req);
 	/*
 	 * Stock's tcp_max_orphans is not exported; tcp_init() sets it to

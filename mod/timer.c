@@ -390,6 +390,33 @@ static bool xtcp_rtx_probe0_timed_out(const struct sock *sk,
 }
 
 /*
+ * The first timeout of an episode ends what recovery was doing: count
+ * which recovery failed (tcp_retransmit_timer()'s mib_idx).
+ */
+static void xtcp_count_recovery_failure(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	int mib;
+
+	switch (inet_csk(sk)->icsk_ca_state) {
+	case TCP_CA_Recovery:
+		mib = tcp_is_sack(tp) ? XTCP_MIB_TCPSACKRECOVERYFAIL :
+					XTCP_MIB_TCPRENORECOVERYFAIL;
+		break;
+	case TCP_CA_Loss:
+		mib = XTCP_MIB_TCPLOSSFAILURES;
+		break;
+	default:
+		if (inet_csk(sk)->icsk_ca_state != TCP_CA_Disorder &&
+		    !tp->sacked_out)
+			return;
+		mib = tcp_is_sack(tp) ? XTCP_MIB_TCPSACKFAILURES :
+					XTCP_MIB_TCPRENOFAILURES;
+	}
+	xtcp_inc_stats(sock_net(sk), mib);
+}
+
+/*
  * tcp_retransmit_timer(): RFC 6298 5.4-5.6.  Send the oldest unacked
  * segment again, double the RTO (up to TCP_RTO_MAX), restart the timer;
  * the loss state (xtcp_enter_loss()) re-sends the rest as ACKs come.
@@ -422,8 +449,8 @@ static void xtcp_retransmit_timer(struct sock *sk)
 	xtcp_inc_stats(net, XTCP_MIB_TIMEOUTS);
 	if (xtcp_write_timeout(sk))
 		return;
-	if (icsk->icsk_retransmits == 0 && icsk->icsk_ca_state == TCP_CA_Loss)
-		xtcp_inc_stats(net, XTCP_MIB_TCPLOSSFAILURES);
+	if (icsk->icsk_retransmits == 0)
+		xtcp_count_recovery_failure(sk);
 	xtcp_enter_loss(sk);
 	icsk->icsk_retransmits++;
 	if (xtcp_retransmit_skb(sk, tcp_rtx_queue_head(sk), 1) > 0) {
@@ -492,8 +519,9 @@ abort:
 }
 
 /*
- * tcp_write_timer_handler(): which of the two jobs of the retransmit
- * timer is due.  A timer that fired early (re-armed later meanwhile)
+ * tcp_write_timer_handler(): which of the four jobs of the retransmit
+ * timer is due: RACK's reordering wait, the tail loss probe, the RTO or
+ * the zero-window probe.  A timer that fired early (re-armed later meanwhile)
  * is set again.
  */
 static void xtcp_write_timer_handler(struct sock *sk)
@@ -512,6 +540,12 @@ static void xtcp_write_timer_handler(struct sock *sk)
 	xtcp_mstamp_refresh(tcp_sk(sk));
 	event = icsk->icsk_pending;
 	switch (event) {
+	case ICSK_TIME_REO_TIMEOUT:
+		xtcp_rack_reo_timeout(sk);
+		break;
+	case ICSK_TIME_LOSS_PROBE:
+		xtcp_send_loss_probe(sk);
+		break;
 	case ICSK_TIME_RETRANS:
 		icsk->icsk_pending = 0;
 		xtcp_retransmit_timer(sk);

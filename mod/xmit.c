@@ -248,7 +248,7 @@ static void xtcp_event_data_sent(struct sock *sk)
 
 /*
  * tcp_update_skb_after_send(): the skb joins the send-ordered list that
- * RACK (issue 8) walks.
+ * RACK walks (rack.c).
  */
 static void xtcp_update_skb_after_send(struct sock *sk, struct sk_buff *skb)
 {
@@ -358,10 +358,15 @@ static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 			       sizeof(struct inet6_skb_parm)));
 
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
-	if (unlikely(err > 0))
+	if (unlikely(err > 0)) {
+		/* Our own qdisc is congested: that is congestion too. */
+		xtcp_enter_cwr(sk);
 		err = net_xmit_eval(err);
-	if (!err && oskb)
+	}
+	if (!err && oskb) {
 		xtcp_update_skb_after_send(sk, oskb);
+		xtcp_rate_skb_sent(sk, oskb);
+	}
 	return err;
 }
 
@@ -912,7 +917,9 @@ static void xtcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
 	if (!tp->highest_sack)
 		tp->highest_sack = skb;
 	tp->packets_out += tcp_skb_pcount(skb);
-	if (!prior_packets)
+	/* A pending loss probe is re-planned from the new tail. */
+	if (!prior_packets ||
+	    inet_csk(sk)->icsk_pending == ICSK_TIME_LOSS_PROBE)
 		xtcp_rearm_rto(sk);
 	xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPORIGDATASENT,
 		       tcp_skb_pcount(skb));
@@ -973,7 +980,8 @@ static void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
 /*
  * tcp_write_xmit(): send what the write queue holds, as far as cwnd,
  * the peer's window and Nagle let it, each GSO packet sized by
- * xtcp_tso_segs().  @push_one: only the head.  Returns true when
+ * xtcp_tso_segs().  @push_one: only the head (2: for a loss probe,
+ * which must not plan another).  Returns true when
  * nothing is in flight and data waits: only a zero-window probe can
  * move it (the caller arms the timer).
  */
@@ -1034,8 +1042,14 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 	is_cwnd_limited |= (tcp_packets_in_flight(tp) >= tp->snd_cwnd);
 	if (likely(sent_pkts || is_cwnd_limited))
 		xtcp_cwnd_validate(sk, is_cwnd_limited);
-	if (likely(sent_pkts))
+	if (likely(sent_pkts)) {
+		if (tcp_in_cwnd_reduction(sk))
+			tp->prr_out += sent_pkts;
+		/* One loss probe per tail loss episode: not from the probe. */
+		if (push_one != 2)
+			xtcp_schedule_loss_probe(sk, false);
 		return false;
+	}
 	return !tp->packets_out && !tcp_write_queue_empty(sk);
 }
 
@@ -1186,16 +1200,20 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs)
  * xtcp_xmit_retransmit_queue - send the lost segments again
  * @sk: the connection, locked
  *
- * tcp_xmit_retransmit_queue(): from the oldest, each segment marked lost
- * and not yet re-sent, as long as cwnd has room (TCPSlowStartRetrans in
- * the Loss state).  The timer restarts if the head went out.
+ * tcp_xmit_retransmit_queue(): from the oldest (or the hint), each
+ * segment marked lost and neither SACKed nor re-sent yet, as long as
+ * cwnd has room: TCPFastRetrans in recovery, TCPSlowStartRetrans after
+ * a timeout.  In a PRR reduction each counts in prr_out.  The timer
+ * restarts if the head went out, unless RACK's reordering wait runs.
  */
 void xtcp_xmit_retransmit_queue(struct sock *sk)
 {
-	struct sk_buff *skb, *rtx_head;
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	struct sk_buff *skb, *rtx_head, *hole = NULL;
 	struct tcp_sock *tp = tcp_sk(sk);
 	bool rearm_timer = false;
 	u32 max_segs;
+	int mib;
 
 	if (!tp->packets_out)
 		return;
@@ -1203,29 +1221,143 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 	skb = tp->retransmit_skb_hint ?: rtx_head;
 	max_segs = xtcp_tso_segs(sk, xtcp_current_mss(sk));
 	skb_rbtree_walk_from(skb) {
-		u8 sacked = TCP_SKB_CB(skb)->sacked;
+		u8 sacked;
 		int segs;
 
-		tp->retransmit_skb_hint = skb;
+		if (!hole)
+			tp->retransmit_skb_hint = skb;
 		segs = tp->snd_cwnd - tcp_packets_in_flight(tp);
 		if (segs <= 0)
 			break;
+		sacked = TCP_SKB_CB(skb)->sacked;
 		segs = min_t(int, segs, max_segs);
-		if (tp->retrans_out >= tp->lost_out)
+		if (tp->retrans_out >= tp->lost_out) {
 			break;
-		if (!(sacked & TCPCB_LOST) ||
-		    (sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS)))
+		} else if (!(sacked & TCPCB_LOST)) {
+			if (!hole && !(sacked & (TCPCB_SACKED_RETRANS |
+						 TCPCB_SACKED_ACKED)))
+				hole = skb;
+			continue;
+		}
+		mib = icsk->icsk_ca_state != TCP_CA_Loss ?
+		      XTCP_MIB_TCPFASTRETRANS : XTCP_MIB_TCPSLOWSTARTRETRANS;
+		if (sacked & (TCPCB_SACKED_ACKED | TCPCB_SACKED_RETRANS))
 			continue;
 		if (xtcp_retransmit_skb(sk, skb, segs))
 			break;
-		xtcp_add_stats(sock_net(sk), XTCP_MIB_TCPSLOWSTARTRETRANS,
-			       tcp_skb_pcount(skb));
-		if (skb == rtx_head)
+		xtcp_add_stats(sock_net(sk), mib, tcp_skb_pcount(skb));
+		if (tcp_in_cwnd_reduction(sk))
+			tp->prr_out += tcp_skb_pcount(skb);
+		if (skb == rtx_head &&
+		    icsk->icsk_pending != ICSK_TIME_REO_TIMEOUT)
 			rearm_timer = true;
 	}
 	if (rearm_timer)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
 					  inet_csk(sk)->icsk_rto, TCP_RTO_MAX);
+}
+
+/**
+ * xtcp_schedule_loss_probe - arm the tail loss probe (tcp_schedule_loss_probe())
+ * @sk:            the connection, locked
+ * @advancing_rto: the RTO is being restarted now (an ACK), not running
+ *
+ * RFC 8985 7.2: with SACK, in Open or CWR, net.xtcp.early_retrans 3 or
+ * 4, probe after PTO = 2 SRTT, plus the delayed-ACK allowance
+ * (tcp_rto_min) when a single segment is out, else plus 2 ms; before
+ * any RTT sample, after TCP_TIMEOUT_INIT; never later than the RTO.
+ *
+ * Return: true if armed (else the caller arms the RTO).
+ */
+bool xtcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 timeout, timeout_us, rto_delta_us;
+	int early_retrans;
+
+	early_retrans = READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.early_retrans);
+	if ((early_retrans != 3 && early_retrans != 4) ||
+	    !tp->packets_out || !tcp_is_sack(tp) ||
+	    (icsk->icsk_ca_state != TCP_CA_Open &&
+	     icsk->icsk_ca_state != TCP_CA_CWR))
+		return false;
+	if (tp->srtt_us) {
+		timeout_us = tp->srtt_us >> 2;
+		if (tp->packets_out == 1)
+			timeout_us += tcp_rto_min_us(sk);
+		else
+			timeout_us += TCP_TIMEOUT_MIN_US;
+		timeout = usecs_to_jiffies(timeout_us);
+	} else {
+		timeout = TCP_TIMEOUT_INIT;
+	}
+	rto_delta_us = advancing_rto ? jiffies_to_usecs(icsk->icsk_rto) :
+				       tcp_rto_delta_us(sk);
+	if (rto_delta_us > 0)
+		timeout = min_t(u32, timeout, usecs_to_jiffies(rto_delta_us));
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_LOSS_PROBE, timeout,
+				  TCP_RTO_MAX);
+	return true;
+}
+
+/**
+ * xtcp_send_loss_probe - the probe timeout fired (tcp_send_loss_probe())
+ * @sk: the connection, locked, not owned (the write timer)
+ *
+ * RFC 8985 7.3: new data if the window allows, else the last segment
+ * again (its last MSS); its ACK, or its absence, tells a tail loss
+ * (xtcp_process_tlp_ack()).  One probe at a time (tlp_high_seq).  The
+ * RTO then runs from now.
+ */
+void xtcp_send_loss_probe(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int mss = xtcp_current_mss(sk);
+	struct sk_buff *skb;
+	int pcount;
+
+	if (tp->tlp_high_seq)
+		goto rearm_timer;
+	tp->tlp_retrans = 0;
+	skb = xtcp_send_head(sk);
+	if (skb && xtcp_snd_wnd_test(tp, skb, mss)) {
+		pcount = tp->packets_out;
+		xtcp_write_xmit(sk, mss, TCP_NAGLE_OFF, 2, GFP_ATOMIC);
+		if (tp->packets_out > pcount)
+			goto probe_sent;
+		goto rearm_timer;
+	}
+	skb = skb_rb_last(&sk->tcp_rtx_queue);
+	if (unlikely(!skb)) {
+		WARN_ONCE(tp->packets_out, "xtcp: %u in flight, none queued\n",
+			  tp->packets_out);
+		inet_csk(sk)->icsk_pending = 0;
+		return;
+	}
+	pcount = tcp_skb_pcount(skb);
+	if (WARN_ON(!pcount))
+		goto rearm_timer;
+	if (pcount > 1 && skb->len > (pcount - 1) * mss) {
+		if (unlikely(xtcp_fragment(sk, TCP_FRAG_IN_RTX_QUEUE, skb,
+					   (pcount - 1) * mss, mss,
+					   GFP_ATOMIC)))
+			goto rearm_timer;
+		skb = skb_rb_next(skb);
+	}
+	if (WARN_ON(!skb || !tcp_skb_pcount(skb)))
+		goto rearm_timer;
+	if (__xtcp_retransmit_skb(sk, skb, 1))
+		goto rearm_timer;
+	tp->tlp_retrans = 1;
+probe_sent:
+	/* Loss is judged against what was sent up to here. */
+	tp->tlp_high_seq = tp->snd_nxt;
+	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPLOSSPROBES);
+	/* So that the RTO below counts from now. */
+	inet_csk(sk)->icsk_pending = 0;
+rearm_timer:
+	xtcp_rearm_rto(sk);
 }
 
 /*

@@ -243,6 +243,19 @@ static inline void xtcp_fast_path_check(struct sock *sk)
 		xtcp_fast_path_on(tp);
 }
 
+/*
+ * tcp_may_update_window(): RFC 9293 3.10.7.4 step 5, SND.WL1/SND.WL2:
+ * take the window only from a segment at least as new as the one it
+ * last came from.
+ */
+static inline bool xtcp_may_update_window(const struct tcp_sock *tp, u32 ack,
+					  u32 ack_seq, u32 nwin)
+{
+	return after(ack, tp->snd_una) || after(ack_seq, tp->snd_wl1) ||
+	       (ack_seq == tp->snd_wl1 &&
+		(nwin > tp->snd_wnd || (XTCP_WND_UPDATE_ZERO && !nwin)));
+}
+
 /* tcp_receive_window(): what is left of the window we offered, bytes. */
 static inline u32 xtcp_receive_window(const struct tcp_sock *tp)
 {
@@ -425,6 +438,34 @@ enum xtcp_mib {
 	XTCP_MIB_TCPACKSKIPPEDFINWAIT2,
 	XTCP_MIB_TCPACKSKIPPEDTIMEWAIT,
 	XTCP_MIB_TCPDEFERACCEPTDROP,
+	XTCP_MIB_TCPSACKREORDER,
+	XTCP_MIB_TCPTSREORDER,
+	XTCP_MIB_TCPRENOREORDER,
+	XTCP_MIB_TCPDSACKRECV,
+	XTCP_MIB_TCPDSACKOFORECV,
+	XTCP_MIB_TCPDSACKRECVSEGS,
+	XTCP_MIB_TCPDSACKIGNOREDDUBIOUS,
+	XTCP_MIB_TCPDSACKIGNOREDOLD,
+	XTCP_MIB_TCPDSACKIGNOREDNOUNDO,
+	XTCP_MIB_TCPSACKDISCARD,
+	XTCP_MIB_TCPLOSTRETRANSMIT,
+	XTCP_MIB_TCPSACKRECOVERY,
+	XTCP_MIB_TCPRENORECOVERY,
+	XTCP_MIB_TCPFULLUNDO,
+	XTCP_MIB_TCPLOSSUNDO,
+	XTCP_MIB_TCPDSACKUNDO,
+	XTCP_MIB_TCPPARTIALUNDO,
+	XTCP_MIB_TCPSPURIOUSRTOS,
+	XTCP_MIB_TCPSACKRENEGING,
+	XTCP_MIB_TCPFASTRETRANS,
+	XTCP_MIB_TCPLOSSPROBES,
+	XTCP_MIB_TCPLOSSPROBERECOVERY,
+	XTCP_MIB_TCPSACKFAILURES,
+	XTCP_MIB_TCPRENOFAILURES,
+	XTCP_MIB_TCPSACKRECOVERYFAIL,
+	XTCP_MIB_TCPRENORECOVERYFAIL,
+	XTCP_MIB_TCPDELIVERED,
+	XTCP_MIB_TCPDELIVEREDCE,
 	XTCP_MIB_MAX
 };
 
@@ -468,6 +509,12 @@ struct xtcp_net {
 		int	timestamps;
 		int	window_scaling;
 		int	sack;
+		int	dsack;
+		int	recovery;
+		int	reordering;
+		int	max_reordering;
+		int	early_retrans;
+		int	frto;
 		int	migrate_req;
 		int	max_orphans;
 		int	max_tw_buckets;
@@ -662,6 +709,8 @@ void xtcp_push_pending_frames(struct sock *sk);
 void xtcp_push_one(struct sock *sk, unsigned int mss_now);
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs);
 void xtcp_xmit_retransmit_queue(struct sock *sk);
+bool xtcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
+void xtcp_send_loss_probe(struct sock *sk);
 int xtcp_write_wakeup(struct sock *sk, int mib);
 void xtcp_send_probe0(struct sock *sk);
 void xtcp_cwnd_restart(struct sock *sk, s32 delta);
@@ -686,24 +735,142 @@ void xtcp_write_queue_purge(struct sock *sk);
 #define XTCP_FLAG_SYN_ACKED		BIT(3)	/* our SYN acknowledged */
 #define XTCP_FLAG_RETRANS_DATA_ACKED	BIT(4)	/* some of it was re-sent */
 #define XTCP_FLAG_ACK_MAYBE_DELAYED	BIT(5)	/* the peer may have waited */
-#define XTCP_FLAG_SET_XMIT_TIMER	BIT(6)	/* restart the RTO timer */
+#define XTCP_FLAG_SET_XMIT_TIMER	BIT(6)	/* restart the TLP/RTO timer */
 #define XTCP_FLAG_SLOWPATH		BIT(7)	/* not header prediction's */
+#define XTCP_FLAG_DATA			BIT(8)	/* the segment carried data */
+#define XTCP_FLAG_WIN_UPDATE		BIT(9)	/* the window was taken */
+#define XTCP_FLAG_DATA_SACKED		BIT(10)	/* new SACKed data */
+#define XTCP_FLAG_ECE			BIT(11)	/* ECE set */
+#define XTCP_FLAG_LOST_RETRANS		BIT(12)	/* a retransmission was lost */
+#define XTCP_FLAG_ORIG_SACK_ACKED	BIT(13)	/* never re-sent data (s)acked */
+#define XTCP_FLAG_SND_UNA_ADVANCED	BIT(14)	/* SND.UNA moved */
+#define XTCP_FLAG_DSACKING_ACK		BIT(15)	/* it carried a D-SACK */
+#define XTCP_FLAG_SACK_RENEGING	BIT(16)	/* SND.UNA stopped at SACKed data */
+#define XTCP_FLAG_DSACK_TLP		BIT(17)	/* D-SACK of a loss probe */
 #define XTCP_FLAG_ACKED		(XTCP_FLAG_DATA_ACKED | XTCP_FLAG_SYN_ACKED)
+#define XTCP_FLAG_NOT_DUP	(XTCP_FLAG_DATA | XTCP_FLAG_WIN_UPDATE | \
+				 XTCP_FLAG_ACKED)
+#define XTCP_FLAG_CA_ALERT	(XTCP_FLAG_DATA_SACKED | XTCP_FLAG_ECE | \
+				 XTCP_FLAG_DSACKING_ACK)
+#define XTCP_FLAG_FORWARD_PROGRESS (XTCP_FLAG_ACKED | XTCP_FLAG_DATA_SACKED)
+
+/*
+ * struct xtcp_sacktag_state - what one ACK's SACK blocks did
+ * (tcp_input.c's struct tcp_sacktag_state)
+ * @first_sackt:    send time, us, of the earliest newly SACKed skb never
+ *                  re-sent (an RTT sample), 0 if none
+ * @last_sackt:     that of the latest one
+ * @reord:          lowest sequence SACKed or ACKed out of order
+ * @sack_delivered: packets newly SACKed (D-SACKed ones included)
+ * @flag:           XTCP_FLAG_* it raised
+ * @mss_now:        xtcp_current_mss() for this ACK
+ * @rate:           the ACK's delivery-rate sample
+ */
+struct xtcp_sacktag_state {
+	u64			first_sackt;
+	u64			last_sackt;
+	u32			reord;
+	u32			sack_delivered;
+	int			flag;
+	unsigned int		mss_now;
+	struct rate_sample	*rate;
+};
+
+/* tcp_input.c's REXMIT_*: what an ACK leaves xtcp_xmit_recovery() to do. */
+enum {
+	XTCP_REXMIT_NONE,	/* nothing */
+	XTCP_REXMIT_LOST,	/* re-send segments marked lost */
+	XTCP_REXMIT_NEW,	/* F-RTO: send new data first */
+};
 
 /* ack.c: what an ACK does for the sender */
 bool xtcp_ack_update_rtt(struct sock *sk, int flag, long seq_rtt_us,
-			 long ca_rtt_us);
+			 long sack_rtt_us, long ca_rtt_us,
+			 struct rate_sample *rs);
 void xtcp_rearm_rto(struct sock *sk);
+void xtcp_set_xmit_timer(struct sock *sk);
 void xtcp_set_ca_state(struct sock *sk, u8 ca_state);
 u32 xtcp_current_ssthresh(const struct sock *sk);
-void xtcp_enter_loss(struct sock *sk);
-void xtcp_simple_retransmit(struct sock *sk);
 void xtcp_update_pacing_rate(struct sock *sk);
-void xtcp_ack_snd(struct sock *sk, u32 prior_snd_una, u32 prior_packets,
-		  int flag);
+int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag);
 void xtcp_check_space(struct sock *sk);
 void xtcp_sndbuf_expand(struct sock *sk);
 void xtcp_disconnect_tx(struct sock *sk);
+
+/* sack.c: the SACK scoreboard */
+int xtcp_sacktag_write_queue(struct sock *sk, const struct sk_buff *ack_skb,
+			     u32 prior_snd_una,
+			     struct xtcp_sacktag_state *state);
+void xtcp_check_sack_reordering(struct sock *sk, u32 low_seq, int ts);
+void xtcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+bool xtcp_limit_reno_sacked(struct tcp_sock *tp);
+void xtcp_add_reno_sack(struct sock *sk, int num_dupack, bool ece_ack);
+void xtcp_remove_reno_sacks(struct sock *sk, int acked, bool ece_ack);
+void xtcp_count_delivered(struct tcp_sock *tp, u32 delivered, bool ece_ack);
+
+/* recovery.c: the congestion state machine, undo, PRR */
+void xtcp_fastretrans_alert(struct sock *sk, u32 prior_snd_una,
+			    int num_dupack, int *ack_flag, int *rexmit);
+void xtcp_enter_loss(struct sock *sk);
+void xtcp_enter_recovery(struct sock *sk, bool ece_ack);
+void xtcp_enter_cwr(struct sock *sk);
+void xtcp_cwnd_reduction(struct sock *sk, int newly_acked_sacked,
+			 int newly_lost, int flag);
+void xtcp_end_cwnd_reduction(struct sock *sk);
+void xtcp_process_tlp_ack(struct sock *sk, u32 ack, int flag);
+void xtcp_simple_retransmit(struct sock *sk);
+bool xtcp_any_retrans_done(const struct sock *sk);
+void xtcp_clear_retrans(struct tcp_sock *tp);
+
+/* rack.c: RACK loss detection, NewReno (tcp_recovery.c) */
+s32 xtcp_rack_skb_timeout(struct tcp_sock *tp, struct sk_buff *skb,
+			  u32 reo_wnd);
+bool xtcp_rack_mark_lost(struct sock *sk);
+void xtcp_rack_advance(struct tcp_sock *tp, u8 sacked, u32 end_seq,
+		       u64 xmit_time);
+void xtcp_rack_reo_timeout(struct sock *sk);
+void xtcp_rack_update_reo_wnd(struct sock *sk, struct rate_sample *rs);
+void xtcp_newreno_mark_lost(struct sock *sk, bool snd_una_advanced);
+
+/* rate.c: delivery rate samples */
+void xtcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb);
+void xtcp_rate_skb_delivered(struct sock *sk, struct sk_buff *skb,
+			     struct rate_sample *rs);
+void xtcp_rate_gen(struct sock *sk, u32 delivered, u32 lost,
+		   bool is_sack_reneg, struct rate_sample *rs);
+void xtcp_rate_check_app_limited(struct sock *sk);
+
+/* tcp_tsopt_ecr_before(): the peer echoed a TSval older than @when, ms. */
+static inline bool xtcp_tsopt_ecr_before(const struct tcp_sock *tp, u32 when)
+{
+	return tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr &&
+	       before(tp->rx_opt.rcv_tsecr, when);
+}
+
+/**
+ * xtcp_skb_spurious_retrans - was @skb's retransmission needless?
+ * @tp:  the connection
+ * @skb: an acknowledged skb
+ *
+ * tcp_skb_spurious_retrans(): it was re-sent, and the ACK echoes a
+ * timestamp older than the last sending: the original arrived.
+ *
+ * Return: true if so.
+ */
+static inline bool xtcp_skb_spurious_retrans(const struct tcp_sock *tp,
+					     const struct sk_buff *skb)
+{
+	return (TCP_SKB_CB(skb)->sacked & TCPCB_RETRANS) &&
+	       xtcp_tsopt_ecr_before(tp, (u32)div_u64(skb->skb_mstamp_ns,
+						      NSEC_PER_MSEC));
+}
+
+/* tcp_is_rack(): RACK detects losses (net.xtcp.recovery bit 0). */
+static inline bool xtcp_is_rack(const struct sock *sk)
+{
+	return READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.recovery) &
+	       TCP_RACK_LOSS_DETECTION;
+}
 
 /*
  * tcp_is_cwnd_limited(): did the sender use the window it has?  In slow
@@ -838,6 +1005,8 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb);
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req);
 void xtcp_done(struct sock *sk);
+void xtcp_replace_ts_recent(struct tcp_sock *tp, u32 seq);
+void xtcp_send_challenge_ack(struct sock *sk);
 
 /* close.c: close(), shutdown(SHUT_WR), orphans */
 void xtcp_close(struct sock *sk, long timeout);

@@ -331,7 +331,7 @@ def oob_closed_window_sanity(tr):
 
 def test_ub(ctx):
     """Urgent data sent: URG and the pointer on the wire.  Stock with
-    its timer as its only loss recovery, as xtcp's (sending.py)."""
+    its timer as its only loss recovery (sending.py)."""
     for name, scen, sanity in (
             ("MSG_OOB after data: URG at once, ends with the ACK",
              oob_after_data, oob_after_data_sanity),
