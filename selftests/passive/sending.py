@@ -466,9 +466,13 @@ def pmtu_sanity(tr):
 def test_sf(ctx):
     """ICMP errors for a connection: a path MTU drop, stale and soft
     errors."""
-    rto_only_pair(ctx, "sf.fragmentation needed: MSS %d, in-flight data "
-                  "re-sent, stale and soft errors ignored" % (PMTU - 52),
-                  pmtu_drop, sanity=pmtu_sanity)
+    try:
+        rto_only_pair(ctx, "sf.fragmentation needed: MSS %d, in-flight "
+                      "data re-sent, stale and soft errors ignored" %
+                      (PMTU - 52), pmtu_drop, sanity=pmtu_sanity)
+    finally:
+        # The learned MTU would shrink every later test's MSS.
+        X.run(["ip", "route", "flush", "cache"], ns=ctx.cfg.srv_ns)
 
 
 TESTS["sf"] = ("sending: ICMP fragmentation needed, stale and soft errors",
