@@ -268,6 +268,24 @@ static int xtcp_skb_acked(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * The algorithm's pkts_acked hook: packets acknowledged, the ACK's RTT
+ * (us, -1 if none) and the bytes in flight when the newest was sent.
+ */
+static void xtcp_pkts_acked(struct sock *sk, u32 pkts_acked,
+			    const struct rate_sample *rs)
+{
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
+	struct ack_sample sample = { .pkts_acked = pkts_acked,
+				     .rtt_us = rs->rtt_us };
+
+	if (!ca || !ca->pkts_acked)
+		return;
+	sample.in_flight = tcp_sk(sk)->mss_cache *
+			   (tcp_sk(sk)->delivered - rs->prior_delivered);
+	ca->pkts_acked(sk, &sample);
+}
+
+/*
  * tcp_clean_rtx_queue(): free every skb the ACK covers, count what was
  * delivered, take the RTT from the oldest one never retransmitted (or
  * SACKed), and find reordering: a hole filled by its original.
@@ -363,6 +381,7 @@ static int xtcp_clean_rtx_queue(struct sock *sk, u32 prior_fack,
 		 */
 		flag |= XTCP_FLAG_SET_XMIT_TIMER;
 	}
+	xtcp_pkts_acked(sk, a.pkts_acked, sack->rate);
 	return flag;
 }
 
@@ -379,15 +398,20 @@ static bool xtcp_may_raise_cwnd(const struct sock *sk, int flag)
 }
 
 /*
- * tcp_cong_control() for an algorithm without cong_control: in CWR or
- * Recovery PRR sets cwnd; otherwise the algorithm grows it by what was
- * delivered.  Then the pacing rate follows.
+ * tcp_cong_control(): an algorithm with cong_control sets cwnd and the
+ * pacing rate itself.  Otherwise in CWR or Recovery PRR sets cwnd, or
+ * the algorithm grows it by what was delivered; then the pacing rate
+ * follows.
  */
 static void xtcp_cong_control(struct sock *sk, u32 ack, u32 acked_sacked,
 			      int flag, const struct rate_sample *rs)
 {
 	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
 
+	if (ca && ca->cong_control) {
+		ca->cong_control(sk, ack, flag, rs);
+		return;
+	}
 	if (tcp_in_cwnd_reduction(sk)) {
 		xtcp_cwnd_reduction(sk, acked_sacked, rs->losses, flag);
 	} else if (ca && xtcp_may_raise_cwnd(sk, flag)) {
@@ -524,6 +548,27 @@ static u32 xtcp_newly_delivered(struct sock *sk, u32 prior_delivered,
 	return delivered;
 }
 
+/*
+ * tcp_in_ack_event(): the algorithm hears of every ACK that reaches the
+ * sender, with what kind it was.
+ */
+static void xtcp_in_ack_event(struct sock *sk, int flag)
+{
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
+	u32 ack_ev_flags = 0;
+
+	if (!ca || !ca->in_ack_event)
+		return;
+	if (flag & XTCP_FLAG_WIN_UPDATE)
+		ack_ev_flags |= CA_ACK_WIN_UPDATE;
+	if (flag & XTCP_FLAG_SLOWPATH) {
+		ack_ev_flags |= CA_ACK_SLOWPATH;
+		if (flag & XTCP_FLAG_ECE)
+			ack_ev_flags |= CA_ACK_ECE;
+	}
+	ca->in_ack_event(sk, ack_ev_flags);
+}
+
 /* tcp_ack_is_dubious(): the state machine must see this ACK. */
 static bool xtcp_ack_is_dubious(const struct sock *sk, int flag)
 {
@@ -588,6 +633,7 @@ static void xtcp_ack_no_queue(struct sock *sk, u32 ack, u32 prior_snd_una,
 {
 	int rexmit = XTCP_REXMIT_NONE;
 
+	xtcp_in_ack_event(sk, flag);
 	if (flag & XTCP_FLAG_DSACKING_ACK) {
 		xtcp_fastretrans_alert(sk, prior_snd_una, 0, &flag, &rexmit);
 		xtcp_newly_delivered(sk, delivered, flag);
@@ -677,6 +723,7 @@ int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 	flag |= xtcp_clean_rtx_queue(sk, prior_fack, prior_snd_una,
 				     &sack_state, flag & XTCP_FLAG_ECE);
 	xtcp_rack_update_reo_wnd(sk, &rs);
+	xtcp_in_ack_event(sk, flag);
 	if (tp->tlp_high_seq)
 		xtcp_process_tlp_ack(sk, ack, flag);
 	if (xtcp_ack_is_dubious(sk, flag)) {
@@ -710,11 +757,13 @@ int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
  * @sk: the connection, locked
  *
  * Room for twice the congestion window (Reno's and CUBIC's recovery
- * need up to 1.7 of it), each segment taken at its worst-case truesize,
+ * need up to 1.7 of it), or the algorithm's sndbuf_expand multiple of
+ * it, each segment taken at its worst-case truesize,
  * bytes, up to net.ipv4.tcp_wmem[2].  Never shrinks SO_SNDBUF.
  */
 void xtcp_sndbuf_expand(struct sock *sk)
 {
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
 	const struct tcp_sock *tp = tcp_sk(sk);
 	int sndmem, per_mss;
 	u32 nr_segs;
@@ -726,7 +775,8 @@ void xtcp_sndbuf_expand(struct sock *sk)
 		  SKB_DATA_ALIGN(sizeof(struct sk_buff));
 	nr_segs = max_t(u32, TCP_INIT_CWND, tp->snd_cwnd);
 	nr_segs = max_t(u32, nr_segs, tp->reordering + 1);
-	sndmem = 2 * nr_segs * per_mss;
+	sndmem = ca && ca->sndbuf_expand ? ca->sndbuf_expand(sk) : 2;
+	sndmem *= nr_segs * per_mss;
 	if (sk->sk_sndbuf < sndmem)
 		WRITE_ONCE(sk->sk_sndbuf,
 			   min(sndmem, READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_wmem[2])));

@@ -506,6 +506,16 @@ static inline u32 xtcp_synack_window(const struct request_sock *req)
 }
 
 /*
+ * 6.11 made a proc_handler's table const (xtcp's string handlers,
+ * cong.c).
+ */
+#if XTCP_KERNEL_AT_LEAST(6, 11)
+#define xtcp_ctl_table			const struct ctl_table
+#else
+#define xtcp_ctl_table			struct ctl_table
+#endif
+
+/*
  * 6.5 made per-netns sysctl registration take the table size, and 6.11
  * dropped the empty sentinel entry.  Our tables keep the sentinel (6.1
  * needs it); @n counts the entries before it.

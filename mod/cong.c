@@ -5,7 +5,8 @@
  * The kernel's registry (tcp_ca_find(), tcp_init_congestion_control())
  * is not exported, and a researcher wants to swap algorithms under
  * xtcp without touching stock TCP anyway.  Algorithms register here,
- * Reno is built in and is the default, and each connection pins its
+ * Reno and CUBIC (cubic.c, the default, as stock's) are built in, and
+ * the most recently registered is the default; each connection pins its
  * algorithm's module for as long as it uses it.  Mirrors
  * net/ipv4/tcp_cong.c.
  */
@@ -18,11 +19,33 @@
 static DEFINE_SPINLOCK(xtcp_cong_list_lock);
 static LIST_HEAD(xtcp_cong_list);
 
-/* Reno (RFC 5681): halve on loss, one segment per RTT in avoidance. */
-static u32 xtcp_reno_ssthresh(struct sock *sk)
+/**
+ * xtcp_reno_ssthresh - Reno's ssthresh after a loss (tcp_reno_ssthresh())
+ * @sk: the connection, locked
+ *
+ * RFC 5681 3.1: half the window, at least two segments.
+ * Return: segments.
+ */
+u32 xtcp_reno_ssthresh(struct sock *sk)
 {
 	return max(tcp_sk(sk)->snd_cwnd >> 1U, 2U);
 }
+EXPORT_SYMBOL_GPL(xtcp_reno_ssthresh);
+
+/**
+ * xtcp_reno_undo_cwnd - cwnd after an undone reduction (tcp_reno_undo_cwnd())
+ * @sk: the connection, locked
+ *
+ * Return: the window before the reduction, or the current one if larger,
+ * segments.
+ */
+u32 xtcp_reno_undo_cwnd(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return max(tp->snd_cwnd, tp->prior_cwnd);
+}
+EXPORT_SYMBOL_GPL(xtcp_reno_undo_cwnd);
 
 /**
  * xtcp_slow_start - grow cwnd by what was acknowledged (tcp_slow_start())
@@ -68,11 +91,16 @@ void xtcp_cong_avoid_ai(struct tcp_sock *tp, u32 w, u32 acked)
 }
 EXPORT_SYMBOL_GPL(xtcp_cong_avoid_ai);
 
-/*
- * tcp_reno_cong_avoid(): only a window that was used may grow (RFC 2861);
- * slow start below ssthresh, then one segment per window.
+/**
+ * xtcp_reno_cong_avoid - Reno's growth (tcp_reno_cong_avoid())
+ * @sk:    the connection, locked
+ * @ack:   the ACK number
+ * @acked: segments newly delivered
+ *
+ * Only a window that was used may grow (RFC 2861); slow start below
+ * ssthresh, then one segment per window (RFC 5681 3.1).
  */
-static void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked)
+void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -85,6 +113,7 @@ static void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked)
 	}
 	xtcp_cong_avoid_ai(tp, tp->snd_cwnd, acked);
 }
+EXPORT_SYMBOL_GPL(xtcp_reno_cong_avoid);
 
 static struct xtcp_cong_ops xtcp_reno = {
 	.name		= "reno",
@@ -92,6 +121,7 @@ static struct xtcp_cong_ops xtcp_reno = {
 	.owner		= THIS_MODULE,
 	.ssthresh	= xtcp_reno_ssthresh,
 	.cong_avoid	= xtcp_reno_cong_avoid,
+	.undo_cwnd	= xtcp_reno_undo_cwnd,
 };
 
 /* tcp_ca_find(): under rcu_read_lock() or the registry's lock. */
@@ -106,33 +136,54 @@ static struct xtcp_cong_ops *xtcp_ca_find(const char *name)
 	return NULL;
 }
 
-/* The algorithm a new connection gets: the newest registered. */
-static const struct xtcp_cong_ops *xtcp_ca_default(void)
+/*
+ * The algorithm a new connection of @net gets (net.xtcp.congestion_control),
+ * under rcu_read_lock().
+ */
+static const struct xtcp_cong_ops *xtcp_ca_default(const struct net *net)
 {
 	const struct xtcp_cong_ops *ca;
 
-	ca = list_first_or_null_rcu(&xtcp_cong_list, struct xtcp_cong_ops,
-				    list);
+	ca = rcu_dereference(xtcp_pernet(net)->ca_default);
 	return ca ? : &xtcp_reno;
+}
+
+/*
+ * A namespace's default pins its algorithm's module, as stock's does;
+ * xtcp's own algorithms need no pin (a namespace's xtcp state goes
+ * before the module does).
+ */
+static bool xtcp_ca_pin(const struct xtcp_cong_ops *ca)
+{
+	return ca->owner == THIS_MODULE || try_module_get(ca->owner);
+}
+
+static void xtcp_ca_unpin(const struct xtcp_cong_ops *ca)
+{
+	if (ca->owner != THIS_MODULE)
+		module_put(ca->owner);
 }
 
 /**
  * xtcp_register_congestion_control - offer an algorithm to xtcp
- * @ca: the algorithm; needs a name, ssthresh and cong_avoid
+ * @ca: the algorithm; needs a name, ssthresh, undo_cwnd, and cong_avoid
+ *      or cong_control (tcp_validate_congestion_control())
  *
+ * Context: process context; takes the registry's spinlock.
  * Return: 0, -EINVAL, or -EEXIST if the name is taken.
  */
 int xtcp_register_congestion_control(struct xtcp_cong_ops *ca)
 {
 	int ret = 0;
 
-	if (!ca->ssthresh || !ca->cong_avoid || !ca->name[0])
+	if (!ca->ssthresh || !ca->undo_cwnd ||
+	    !(ca->cong_avoid || ca->cong_control) || !ca->name[0])
 		return -EINVAL;
 	spin_lock(&xtcp_cong_list_lock);
 	if (xtcp_ca_find(ca->name))
 		ret = -EEXIST;
-	else	/* the newest is the default, so a loaded module takes over */
-		list_add_rcu(&ca->list, &xtcp_cong_list);
+	else
+		list_add_tail_rcu(&ca->list, &xtcp_cong_list);
 	spin_unlock(&xtcp_cong_list_lock);
 	return ret;
 }
@@ -158,9 +209,9 @@ EXPORT_SYMBOL_GPL(xtcp_unregister_congestion_control);
  *
  * tcp_ca_openreq_child() without route metrics: the algorithm the
  * listener chose with TCP_CONGESTION (icsk_ca_setsockopt, which the
- * child copied), else, as tcp_assign_congestion_control(), the default:
- * the most recently registered algorithm.  If that module is going away,
- * Reno.  Either way the connection holds a reference on the algorithm's
+ * child copied), else, as tcp_assign_congestion_control(), the
+ * namespace's default (net.xtcp.congestion_control).  If that module is
+ * going away, Reno.  Either way the connection holds a reference on the algorithm's
  * module until xtcp_cleanup_congestion_control().
  */
 void xtcp_assign_congestion_control(struct sock *sk,
@@ -175,7 +226,7 @@ void xtcp_assign_congestion_control(struct sock *sk,
 			ca = NULL;
 	}
 	if (!ca) {
-		ca = xtcp_ca_default();
+		ca = xtcp_ca_default(sock_net(sk));
 		if (!try_module_get(ca->owner)) {
 			/* Built in: our module is pinned by the socket itself. */
 			ca = &xtcp_reno;
@@ -194,6 +245,7 @@ void xtcp_init_congestion_control(struct sock *sk)
 
 	if (!ca)
 		return;
+	tcp_sk(sk)->prior_ssthresh = 0;
 	if (ca->init)
 		ca->init(sk);
 	if (ca->set_state)
@@ -261,7 +313,7 @@ int xtcp_set_congestion_control(struct sock *sk, const char *name,
 	ca = xtcp_ca_find(name);
 	cur = xtcp_sk(sk)->ca_ops;
 	/* No change asking for the algorithm in use (or about to be). */
-	if (ca && ca == (cur ? : xtcp_ca_default())) {
+	if (ca && ca == (cur ? : xtcp_ca_default(sock_net(sk)))) {
 		if (!cur && !try_module_get(ca->owner)) {
 			err = -EBUSY;
 			goto out;
@@ -300,17 +352,256 @@ void xtcp_get_congestion_control(struct sock *sk, char *name)
 	const struct xtcp_cong_ops *ca;
 
 	rcu_read_lock();
-	ca = READ_ONCE(xtcp_sk(sk)->ca_ops) ? : xtcp_ca_default();
+	ca = READ_ONCE(xtcp_sk(sk)->ca_ops) ? : xtcp_ca_default(sock_net(sk));
 	memcpy(name, ca->name, TCP_CA_NAME_MAX);
 	rcu_read_unlock();
 }
 
+/**
+ * xtcp_ca_net_init - a namespace's default algorithm (tcp_sk_init())
+ * @xn: the namespace's xtcp state, being set up
+ *
+ * The initial namespace starts with CUBIC, as stock's
+ * CONFIG_DEFAULT_TCP_CONG; another starts with the initial namespace's
+ * choice (pinned), or Reno if that is going away.
+ */
+void xtcp_ca_net_init(struct xtcp_net *xn)
+{
+	const struct xtcp_cong_ops *ca;
+
+	rcu_read_lock();
+	if (net_eq(xn->net, &init_net))
+		ca = xtcp_ca_find("cubic");
+	else
+		ca = xtcp_ca_default(&init_net);
+	if (!ca || !xtcp_ca_pin(ca))
+		ca = &xtcp_reno;
+	rcu_read_unlock();
+	RCU_INIT_POINTER(xn->ca_default, ca);
+}
+
+/* xtcp_ca_net_exit - the namespace goes: unpin its default. */
+void xtcp_ca_net_exit(struct xtcp_net *xn)
+{
+	xtcp_ca_unpin(rcu_dereference_protected(xn->ca_default, true));
+}
+
+/*
+ * tcp_set_default_congestion_control(): @name becomes the namespace's
+ * default, and any user may then choose it (TCP_CONG_NON_RESTRICTED).
+ * A namespace other than the initial one may only pick an algorithm
+ * any user may choose (EPERM).  Unlike stock, an unknown name loads no
+ * module.
+ */
+static int xtcp_set_default_congestion_control(struct xtcp_net *xn,
+					       const char *name)
+{
+	const struct xtcp_cong_ops *prev;
+	struct xtcp_cong_ops *ca;
+	int ret = 0;
+
+	spin_lock(&xtcp_cong_list_lock);
+	ca = xtcp_ca_find(name);
+	if (!ca) {
+		ret = -ENOENT;
+	} else if (!xtcp_ca_pin(ca)) {
+		ret = -EBUSY;
+	} else if (!net_eq(xn->net, &init_net) &&
+		   !(ca->flags & TCP_CONG_NON_RESTRICTED)) {
+		xtcp_ca_unpin(ca);
+		ret = -EPERM;
+	} else {
+		prev = rcu_dereference_protected(xn->ca_default,
+						 lockdep_is_held(&xtcp_cong_list_lock));
+		rcu_assign_pointer(xn->ca_default, ca);
+		xtcp_ca_unpin(prev);
+		ca->flags |= TCP_CONG_NON_RESTRICTED;
+	}
+	spin_unlock(&xtcp_cong_list_lock);
+	return ret;
+}
+
+/**
+ * xtcp_proc_congestion_control - net.xtcp.congestion_control
+ * @ctl:    its table entry; data is the namespace's struct xtcp_net
+ * @write:  a write
+ * @buffer: user text
+ * @lenp:   its length
+ * @ppos:   file position
+ *
+ * proc_tcp_congestion_control(): read the namespace's default, or set
+ * it by name.
+ *
+ * Context: process context.
+ * Return: 0, or -ENOENT for a name not registered, -EBUSY for a module
+ * going away, -EPERM outside the initial namespace for an algorithm not
+ * in net.xtcp.allowed_congestion_control, or proc_dostring()'s error.
+ */
+int xtcp_proc_congestion_control(xtcp_ctl_table *ctl, int write,
+				 void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct xtcp_net *xn = ctl->data;
+	char val[TCP_CA_NAME_MAX];
+	struct ctl_table tbl = {
+		.data = val,
+		.maxlen = TCP_CA_NAME_MAX,
+	};
+	int ret;
+
+	rcu_read_lock();
+	strscpy(val, xtcp_ca_default(xn->net)->name, sizeof(val));
+	rcu_read_unlock();
+	ret = proc_dostring(&tbl, write, buffer, lenp, ppos);
+	if (write && ret == 0)
+		ret = xtcp_set_default_congestion_control(xn, val);
+	return ret;
+}
+
+/*
+ * The registered names, in registration order, space separated; with
+ * @allowed only those any user may choose.
+ */
+static void xtcp_ca_list(char *buf, size_t maxlen, bool allowed)
+{
+	const struct xtcp_cong_ops *ca;
+	size_t offs = 0;
+
+	*buf = '\0';
+	rcu_read_lock();
+	list_for_each_entry_rcu(ca, &xtcp_cong_list, list) {
+		if (allowed && !(READ_ONCE(ca->flags) & TCP_CONG_NON_RESTRICTED))
+			continue;
+		offs += snprintf(buf + offs, maxlen - offs, "%s%s",
+				 offs == 0 ? "" : " ", ca->name);
+		if (WARN_ON_ONCE(offs >= maxlen))
+			break;
+	}
+	rcu_read_unlock();
+}
+
+/* A string sysctl over a TCP_CA_BUF_MAX buffer (stock's proc_tcp_*). */
+static int xtcp_proc_ca_list(xtcp_ctl_table *ctl, int write, void *buffer,
+			     size_t *lenp, loff_t *ppos, bool allowed,
+			     char **written)
+{
+	struct ctl_table tbl = { .maxlen = TCP_CA_BUF_MAX };
+	int ret;
+
+	tbl.data = kmalloc(tbl.maxlen, GFP_USER);
+	if (!tbl.data)
+		return -ENOMEM;
+	xtcp_ca_list(tbl.data, tbl.maxlen, allowed);
+	ret = proc_dostring(&tbl, write, buffer, lenp, ppos);
+	if (write && ret == 0 && written) {
+		*written = tbl.data;
+		return 0;
+	}
+	kfree(tbl.data);
+	return ret;
+}
+
+/**
+ * xtcp_proc_available_congestion_control - net.xtcp.available_congestion_control
+ * @ctl:    its table entry
+ * @write:  a write (the entry is read-only)
+ * @buffer: user text
+ * @lenp:   its length
+ * @ppos:   file position
+ *
+ * Every algorithm of xtcp's registry (proc_tcp_available_congestion_control()).
+ *
+ * Return: 0, -ENOMEM, or proc_dostring()'s error.
+ */
+int xtcp_proc_available_congestion_control(xtcp_ctl_table *ctl, int write,
+					   void *buffer, size_t *lenp,
+					   loff_t *ppos)
+{
+	return xtcp_proc_ca_list(ctl, write, buffer, lenp, ppos, false, NULL);
+}
+
+/*
+ * tcp_set_allowed_congestion_control(): every name must be registered;
+ * then exactly those are TCP_CONG_NON_RESTRICTED.
+ */
+static int xtcp_set_allowed_congestion_control(char *val)
+{
+	struct xtcp_cong_ops *ca;
+	char *saved_clone, *clone, *name;
+	int ret = 0;
+
+	saved_clone = kstrdup(val, GFP_USER);
+	if (!saved_clone)
+		return -ENOMEM;
+	clone = saved_clone;
+	spin_lock(&xtcp_cong_list_lock);
+	while ((name = strsep(&clone, " ")) && *name) {
+		if (!xtcp_ca_find(name)) {
+			ret = -ENOENT;
+			goto out;
+		}
+	}
+	list_for_each_entry_rcu(ca, &xtcp_cong_list, list)
+		ca->flags &= ~TCP_CONG_NON_RESTRICTED;
+	while ((name = strsep(&val, " ")) && *name) {
+		ca = xtcp_ca_find(name);
+		if (!WARN_ON(!ca))
+			ca->flags |= TCP_CONG_NON_RESTRICTED;
+	}
+out:
+	spin_unlock(&xtcp_cong_list_lock);
+	kfree(saved_clone);
+	return ret;
+}
+
+/**
+ * xtcp_proc_allowed_congestion_control - net.xtcp.allowed_congestion_control
+ * @ctl:    its table entry
+ * @write:  a write: the names any user may choose with TCP_CONGESTION
+ * @buffer: user text
+ * @lenp:   its length
+ * @ppos:   file position
+ *
+ * proc_allowed_congestion_control(): one list for the whole registry,
+ * as stock's: every namespace shows it, the initial one sets it
+ * (sysctl.c).
+ *
+ * Context: process context.
+ * Return: 0; -ENOENT if a name is not registered; -ENOMEM;
+ * proc_dostring()'s error.
+ */
+int xtcp_proc_allowed_congestion_control(xtcp_ctl_table *ctl, int write,
+					 void *buffer, size_t *lenp,
+					 loff_t *ppos)
+{
+	char *val = NULL;
+	int ret;
+
+	ret = xtcp_proc_ca_list(ctl, write, buffer, lenp, ppos, true, &val);
+	if (ret || !val)
+		return ret;
+	ret = xtcp_set_allowed_congestion_control(val);
+	kfree(val);
+	return ret;
+}
+
+/*
+ * Reno, then CUBIC: the available list reads "reno cubic", as stock's.
+ */
 int xtcp_cong_init(void)
 {
-	return xtcp_register_congestion_control(&xtcp_reno);
+	int err;
+
+	err = xtcp_register_congestion_control(&xtcp_reno);
+	if (err)
+		return err;
+	err = xtcp_cubic_register();
+	if (err)
+		xtcp_unregister_congestion_control(&xtcp_reno);
+	return err;
 }
 
 void xtcp_cong_exit(void)
 {
+	xtcp_cubic_unregister();
 	xtcp_unregister_congestion_control(&xtcp_reno);
 }

@@ -95,6 +95,7 @@ static int __net_init xtcp_net_init(struct net *net)
 	ret = xtcp_ctl_sock_init(xn);
 	if (ret)
 		goto err_ctl;
+	xtcp_ca_net_init(xn);
 	ret = xtcp_sysctl_net_init(xn);
 	if (ret)
 		goto err_sysctl;
@@ -106,6 +107,7 @@ static int __net_init xtcp_net_init(struct net *net)
 err_proc:
 	xtcp_sysctl_net_exit(xn);
 err_sysctl:
+	xtcp_ca_net_exit(xn);
 	xtcp_ctl_sock_exit(xn);
 err_ctl:
 	free_percpu(xn->mib);
@@ -128,6 +130,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	xtcp_fence_flush();
 	xtcp_proc_net_exit(xn);
 	xtcp_sysctl_net_exit(xn);
+	xtcp_ca_net_exit(xn);
 	xtcp_ctl_sock_exit(xn);
 	free_percpu(xn->mib);
 	xtcp_tables_free(xn);

@@ -120,6 +120,10 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TCPRENORECOVERYFAIL] = "TCPRenoRecoveryFail",
 	[XTCP_MIB_TCPDELIVERED]	= "TCPDelivered",
 	[XTCP_MIB_TCPDELIVEREDCE]	= "TCPDeliveredCE",
+	[XTCP_MIB_TCPHYSTARTTRAINDETECT] = "TCPHystartTrainDetect",
+	[XTCP_MIB_TCPHYSTARTTRAINCWND] = "TCPHystartTrainCwnd",
+	[XTCP_MIB_TCPHYSTARTDELAYDETECT] = "TCPHystartDelayDetect",
+	[XTCP_MIB_TCPHYSTARTDELAYCWND] = "TCPHystartDelayCwnd",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)

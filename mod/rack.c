@@ -170,7 +170,8 @@ void xtcp_rack_reo_timeout(struct sock *sk)
 	if (prior_inflight != tcp_packets_in_flight(tp)) {
 		if (inet_csk(sk)->icsk_ca_state != TCP_CA_Recovery) {
 			xtcp_enter_recovery(sk, false);
-			xtcp_cwnd_reduction(sk, 1, tp->lost - lost, 0);
+			if (!xtcp_ca_cong_control(sk))
+				xtcp_cwnd_reduction(sk, 1, tp->lost - lost, 0);
 		}
 		xtcp_xmit_retransmit_queue(sk);
 	}

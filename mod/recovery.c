@@ -64,12 +64,12 @@ static u32 xtcp_ca_ssthresh(struct sock *sk)
 	return ca ? ca->ssthresh(sk) : max(tcp_sk(sk)->snd_cwnd >> 1, 2U);
 }
 
-/* tcp_reno_undo_cwnd(): what cwnd goes back to when a reduction is undone. */
+/* What cwnd goes back to when a reduction is undone. */
 static u32 xtcp_ca_undo_cwnd(struct sock *sk)
 {
-	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
 
-	return max(tp->snd_cwnd, tp->prior_cwnd);
+	return ca ? ca->undo_cwnd(sk) : xtcp_reno_undo_cwnd(sk);
 }
 
 /**
@@ -185,6 +185,7 @@ void xtcp_enter_loss(struct sock *sk)
 		tp->prior_ssthresh = xtcp_current_ssthresh(sk);
 		tp->prior_cwnd = tp->snd_cwnd;
 		tp->snd_ssthresh = xtcp_ca_ssthresh(sk);
+		xtcp_ca_event(sk, CA_EVENT_LOSS);
 		xtcp_init_undo(tp);
 	}
 	tp->snd_cwnd = tcp_packets_in_flight(tp) + 1;
@@ -478,17 +479,21 @@ void xtcp_cwnd_reduction(struct sock *sk, int newly_acked_sacked,
  * xtcp_end_cwnd_reduction - the reduction is over (tcp_end_cwnd_reduction())
  * @sk: the connection, locked
  *
- * cwnd settles at ssthresh, unless the reduction was undone.
+ * cwnd settles at ssthresh, unless the reduction was undone or the
+ * algorithm sets cwnd itself; it hears CA_EVENT_COMPLETE_CWR.
  */
 void xtcp_end_cwnd_reduction(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	if (xtcp_ca_cong_control(sk))
+		return;
 	if (tp->snd_ssthresh < TCP_INFINITE_SSTHRESH &&
 	    (inet_csk(sk)->icsk_ca_state == TCP_CA_CWR || tp->undo_marker)) {
 		tp->snd_cwnd = tp->snd_ssthresh;
 		tp->snd_cwnd_stamp = tcp_jiffies32;
 	}
+	xtcp_ca_event(sk, CA_EVENT_COMPLETE_CWR);
 }
 
 /**

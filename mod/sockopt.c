@@ -12,6 +12,7 @@
  * Context: process context.  Fields the receive path reads are written
  * under the socket lock (sockopt_lock_sock()), as stock writes them.
  */
+#include <linux/inet_diag.h>
 #include <net/tcp.h>
 
 #include "xtcp.h"
@@ -470,6 +471,36 @@ static int xtcp_getsockopt_congestion(struct sock *sk, char __user *optval,
 }
 
 /*
+ * TCP_CC_INFO: what the algorithm's get_info reports (DCTCP's, BBR's
+ * kind of struct), cut to the caller's length; nothing (a length of 0)
+ * for an algorithm without one, as Reno and CUBIC.  Read without the
+ * socket lock, as stock's: the algorithm stays registered for an RCU
+ * grace period after a setsockopt() moved the socket off it.
+ */
+static int xtcp_getsockopt_cc_info(struct sock *sk, char __user *optval,
+				   int __user *optlen)
+{
+	const struct xtcp_cong_ops *ca;
+	union tcp_cc_info info;
+	size_t sz = 0;
+	int attr, len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	rcu_read_lock();
+	ca = READ_ONCE(xtcp_sk(sk)->ca_ops);
+	if (ca && ca->get_info)
+		sz = ca->get_info(sk, ~0U, &attr, &info);
+	rcu_read_unlock();
+	len = min_t(unsigned int, len, sz);
+	if (put_user(len, optlen))
+		return -EFAULT;
+	if (copy_to_user(optval, &info, len))
+		return -EFAULT;
+	return 0;
+}
+
+/*
  * TCP_SAVED_SYN: the headers of the SYN that made this connection, once
  * (the read frees them); too short a buffer gets -EINVAL and the length
  * it needs, no SYN (not saved, or read already) a length of 0.
@@ -523,8 +554,9 @@ static int xtcp_getsockopt_saved_syn(struct sock *sk, char __user *optval,
  * TCP_SAVE_SYN, TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_NO_COOKIE read back
  * what was set; TCP_TIMESTAMP the TS clock plus the connection's offset;
  * TCP_THIN_DUPACK, TCP_REPAIR, TCP_FASTOPEN, TCP_TX_DELAY (and
- * TCP_IS_MPTCP where stock knows it) 0; TCP_CC_INFO, TCP_ULP and
- * TCP_FASTOPEN_KEY nothing (a length of 0); TCP_SAVED_SYN the SYN's
+ * TCP_IS_MPTCP where stock knows it) 0; TCP_CC_INFO the algorithm's
+ * get_info; TCP_ULP and TCP_FASTOPEN_KEY nothing (a length of 0);
+ * TCP_SAVED_SYN the SYN's
  * headers, once.
  *
  * Return: 0; -EINVAL for a negative length (TCP_SAVED_SYN: a buffer too
@@ -630,12 +662,10 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_SAVED_SYN:
 		return xtcp_getsockopt_saved_syn(sk, optval, optlen);
 	case TCP_CC_INFO:
+		return xtcp_getsockopt_cc_info(sk, optval, optlen);
 	case TCP_ULP:
 	case TCP_FASTOPEN_KEY:
-		/*
-		 * Nothing to report: xtcp's algorithms have no get_info (issue
-		 * 8), no ULP is attached, no Fast Open key is set (issue 10).
-		 */
+		/* Nothing to report: no ULP, no Fast Open key (issue 10). */
 		return put_user(0, optlen) ? -EFAULT : 0;
 	case TCP_ZEROCOPY_RECEIVE:
 		return xtcp_getsockopt_zerocopy(sk, optval, optlen);

@@ -52,6 +52,25 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB("max_orphans", max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB("max_tw_buckets", max_tw_buckets, SYSCTL_ZERO,
 		  SYSCTL_INT_MAX),
+	/* The registry's (cong.c); .data becomes the struct xtcp_net. */
+	{
+		.procname	= "congestion_control",
+		.maxlen		= TCP_CA_NAME_MAX,
+		.mode		= 0644,
+		.proc_handler	= xtcp_proc_congestion_control,
+	},
+	{
+		.procname	= "available_congestion_control",
+		.maxlen		= TCP_CA_BUF_MAX,
+		.mode		= 0444,
+		.proc_handler	= xtcp_proc_available_congestion_control,
+	},
+	{
+		.procname	= "allowed_congestion_control",
+		.maxlen		= TCP_CA_BUF_MAX,
+		.mode		= 0644,
+		.proc_handler	= xtcp_proc_allowed_congestion_control,
+	},
 	{ }
 };
 
@@ -93,8 +112,22 @@ int xtcp_sysctl_net_init(struct xtcp_net *xn)
 			GFP_KERNEL);
 	if (!table)
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		table[i].data = (char *)&xn->sysctl + (uintptr_t)table[i].data;
+	for (i = 0; i < n; i++) {
+		if (table[i].proc_handler != proc_dointvec_minmax) {
+			table[i].data = xn;
+			/*
+			 * One allowed list for all namespaces: as stock's, the
+			 * others show it read-only.
+			 */
+			if (table[i].proc_handler ==
+			    xtcp_proc_allowed_congestion_control &&
+			    !net_eq(xn->net, &init_net))
+				table[i].mode = 0444;
+		} else {
+			table[i].data = (char *)&xn->sysctl +
+					(uintptr_t)table[i].data;
+		}
+	}
 
 	xn->sysctl_hdr = xtcp_register_net_sysctl(xn->net, XTCP_SYSCTL_DIR,
 						  table, n);

@@ -232,15 +232,18 @@ static void xtcp_event_ack_sent(struct sock *sk)
 }
 
 /*
- * tcp_event_data_sent(): a reply within ato of the last segment received
- * makes the connection look interactive (pingpong, compat.h), which
- * shortens the delayed ACK.
+ * tcp_event_data_sent(): data leaves with nothing in flight: the
+ * algorithm hears CA_EVENT_TX_START (CUBIC restarts its epoch).  A
+ * reply within ato of the last segment received makes the connection
+ * look interactive (pingpong, compat.h), which shortens the delayed ACK.
  */
 static void xtcp_event_data_sent(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	const u32 now = tcp_jiffies32;
 
+	if (tcp_packets_in_flight(tcp_sk(sk)) == 0)
+		xtcp_ca_event(sk, CA_EVENT_TX_START);
 	tcp_sk(sk)->lsndtime = now;
 	if ((u32)(now - icsk->icsk_ack.lrcvtime) < icsk->icsk_ack.ato)
 		xtcp_inc_pingpong_cnt(sk);
@@ -654,9 +657,12 @@ static unsigned int xtcp_mss_split_point(const struct sock *sk,
  */
 static u32 xtcp_tso_segs(struct sock *sk, unsigned int mss_now)
 {
-	u32 min_tso = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_tso_segs);
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
 	unsigned long bytes;
-	u32 r;
+	u32 min_tso, r;
+
+	min_tso = ca && ca->min_tso_segs ? ca->min_tso_segs(sk) :
+		  READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_tso_segs);
 
 	bytes = READ_ONCE(sk->sk_pacing_rate) >>
 		READ_ONCE(sk->sk_pacing_shift);
@@ -750,7 +756,10 @@ static int xtcp_skb_unclone_keeptruesize(struct sk_buff *skb, gfp_t gfp)
 	return err;
 }
 
-/* tcp_adjust_pcount(): an skb in flight now counts @decr segments fewer. */
+/*
+ * tcp_adjust_pcount(): an skb in flight now counts @decr segments fewer;
+ * the scoreboard's counters and RFC 6675's lost-marking hint follow.
+ */
 static void xtcp_adjust_pcount(struct sock *sk, const struct sk_buff *skb,
 			       int decr)
 {
@@ -764,6 +773,14 @@ static void xtcp_adjust_pcount(struct sock *sk, const struct sk_buff *skb,
 		tp->retrans_out -= decr;
 	if (sacked & TCPCB_LOST)
 		tp->lost_out -= decr;
+	/* Without SACK, sacked_out counts duplicate ACKs: keep it plausible. */
+	if (tcp_is_reno(tp) && decr > 0)
+		tp->sacked_out -= min_t(u32, tp->sacked_out, decr);
+	if (tp->lost_skb_hint &&
+	    before(TCP_SKB_CB(skb)->seq, TCP_SKB_CB(tp->lost_skb_hint)->seq) &&
+	    (sacked & TCPCB_SACKED_ACKED))
+		tp->lost_cnt_hint -= decr;
+	tcp_verify_left_out(tp);
 }
 
 /**
@@ -819,6 +836,8 @@ int xtcp_fragment(struct sock *sk, enum tcp_queue queue, struct sk_buff *skb,
 	TCP_SKB_CB(skb)->tcp_flags = flags & ~(TCPHDR_FIN | TCPHDR_PSH);
 	TCP_SKB_CB(buff)->tcp_flags = flags;
 	TCP_SKB_CB(buff)->sacked = TCP_SKB_CB(skb)->sacked;
+	/* The rate sample's snapshot of when it left (rate.c). */
+	TCP_SKB_CB(buff)->tx = TCP_SKB_CB(skb)->tx;
 	TCP_SKB_CB(buff)->eor = TCP_SKB_CB(skb)->eor;
 	TCP_SKB_CB(skb)->eor = 0;
 	skb_split(skb, buff, len);
@@ -1500,6 +1519,7 @@ void xtcp_cwnd_restart(struct sock *sk, s32 delta)
 	u32 restart_cwnd = xtcp_init_cwnd(sk);
 	u32 cwnd = tp->snd_cwnd;
 
+	xtcp_ca_event(sk, CA_EVENT_CWND_RESTART);
 	tp->snd_ssthresh = max(tp->snd_ssthresh,
 			       (cwnd >> 1) + (cwnd >> 2));
 	restart_cwnd = min(restart_cwnd, cwnd);

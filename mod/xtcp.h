@@ -30,34 +30,71 @@ struct xtcp_fence;
 
 /**
  * struct xtcp_cong_ops - a congestion-control algorithm (tcp_congestion_ops)
- * @list:       link in xtcp's registry
- * @name:       unique name
- * @owner:      module pinned by each connection using the algorithm
- * @flags:      TCP_CONG_NON_RESTRICTED if any user may choose it with
- *              TCP_CONGESTION; without it, CAP_NET_ADMIN is needed
- * @init:       optional: set up inet_csk_ca(sk) at ESTABLISHED
- * @release:    optional: tear it down
- * @ssthresh:   new slow-start threshold after a loss
- * @cong_avoid: grow cwnd for @acked newly acknowledged segments
- * @set_state:  optional: the TCP_CA_* state changed
+ * @ssthresh:      required: the slow-start threshold after a loss,
+ *                 segments
+ * @cong_avoid:    grow cwnd for @acked newly delivered segments; required
+ *                 unless @cong_control is given
+ * @set_state:     optional: the TCP_CA_* state is about to change
+ * @cwnd_event:    optional: CA_EVENT_TX_START, CA_EVENT_CWND_RESTART,
+ *                 CA_EVENT_COMPLETE_CWR, CA_EVENT_LOSS
+ * @in_ack_event:  optional: an ACK arrived; CA_ACK_WIN_UPDATE,
+ *                 CA_ACK_SLOWPATH, CA_ACK_ECE
+ * @pkts_acked:    optional: packets acknowledged, with the ACK's RTT (us)
+ * @min_tso_segs:  optional: overrides net.ipv4.tcp_min_tso_segs
+ * @cong_control:  optional: sets cwnd and pacing itself at the end of each
+ *                 ACK, instead of PRR and @cong_avoid (as 6.12's)
+ * @undo_cwnd:     required: cwnd when a reduction is undone
+ * @sndbuf_expand: optional: the multiple of cwnd the send buffer holds
+ * @get_info:      optional: TCP_CC_INFO / inet_diag's INET_DIAG_*INFO
+ * @name:          unique name
+ * @owner:         module pinned by each connection using the algorithm
+ * @list:          link in xtcp's registry
+ * @flags:         TCP_CONG_NON_RESTRICTED if any user may choose it with
+ *                 TCP_CONGESTION; without it, CAP_NET_ADMIN is needed
+ * @init:          optional: set up inet_csk_ca(sk) at ESTABLISHED
+ * @release:       optional: tear it down
+ *
+ * The members, their order and their signatures are stock's (6.12's
+ * cong_control), so that an algorithm of net/ipv4/tcp_*.c is ported by
+ * renaming.  Every hook runs with the socket locked, in softirq (an ACK
+ * or a timer) or process context (sendmsg(), setsockopt()).
  */
 struct xtcp_cong_ops {
-	struct list_head	list;
-	char			name[TCP_CA_NAME_MAX];
-	struct module		*owner;
-	u32			flags;
-	void			(*init)(struct sock *sk);
-	void			(*release)(struct sock *sk);
 	u32			(*ssthresh)(struct sock *sk);
 	void			(*cong_avoid)(struct sock *sk, u32 ack,
 					      u32 acked);
 	void			(*set_state)(struct sock *sk, u8 new_state);
+	void			(*cwnd_event)(struct sock *sk,
+					      enum tcp_ca_event ev);
+	void			(*in_ack_event)(struct sock *sk, u32 flags);
+	void			(*pkts_acked)(struct sock *sk,
+					      const struct ack_sample *sample);
+	u32			(*min_tso_segs)(struct sock *sk);
+	void			(*cong_control)(struct sock *sk, u32 ack,
+						int flag,
+						const struct rate_sample *rs);
+	u32			(*undo_cwnd)(struct sock *sk);
+	u32			(*sndbuf_expand)(struct sock *sk);
+	size_t			(*get_info)(struct sock *sk, u32 ext,
+					    int *attr,
+					    union tcp_cc_info *info);
+	char			name[TCP_CA_NAME_MAX];
+	struct module		*owner;
+	struct list_head	list;
+	u32			flags;
+	void			(*init)(struct sock *sk);
+	void			(*release)(struct sock *sk);
 };
 
 int xtcp_register_congestion_control(struct xtcp_cong_ops *ca);
 u32 xtcp_slow_start(struct tcp_sock *tp, u32 acked);
 void xtcp_cong_avoid_ai(struct tcp_sock *tp, u32 w, u32 acked);
 void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
+u32 xtcp_reno_ssthresh(struct sock *sk);
+void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked);
+u32 xtcp_reno_undo_cwnd(struct sock *sk);
+int xtcp_cubic_register(void);
+void xtcp_cubic_unregister(void);
 
 /**
  * struct xtcp_sock - an AF_XTCP socket
@@ -466,6 +503,10 @@ enum xtcp_mib {
 	XTCP_MIB_TCPRENORECOVERYFAIL,
 	XTCP_MIB_TCPDELIVERED,
 	XTCP_MIB_TCPDELIVEREDCE,
+	XTCP_MIB_TCPHYSTARTTRAINDETECT,
+	XTCP_MIB_TCPHYSTARTTRAINCWND,
+	XTCP_MIB_TCPHYSTARTDELAYDETECT,
+	XTCP_MIB_TCPHYSTARTDELAYCWND,
 	XTCP_MIB_MAX
 };
 
@@ -486,6 +527,9 @@ struct xtcp_mib_counters {
  * @challenge_count: challenge ACKs left in that second
  * @tw_count:   timewait socks alive, at most sysctl.max_tw_buckets
  * @sysctl_hdr: registration of net.xtcp.*
+ * @ca_default: net.xtcp.congestion_control: the algorithm new
+ *              connections get; its module pinned unless built in.
+ *              Replaced under the registry's lock, read under RCU.
  * @sysctl:     the knobs' values (see sysctl.c)
  */
 struct xtcp_net {
@@ -500,6 +544,7 @@ struct xtcp_net {
 	u32					challenge_count;
 	atomic_t				tw_count;
 	struct ctl_table_header			*sysctl_hdr;
+	const struct xtcp_cong_ops __rcu	*ca_default;
 	struct xtcp_sysctl {
 		int	syncookies;
 		int	max_syn_backlog;
@@ -865,6 +910,23 @@ static inline bool xtcp_skb_spurious_retrans(const struct tcp_sock *tp,
 						      NSEC_PER_MSEC));
 }
 
+/* tcp_ca_event(): tell the algorithm (its cwnd_event hook). */
+static inline void xtcp_ca_event(struct sock *sk, const enum tcp_ca_event event)
+{
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
+
+	if (ca && ca->cwnd_event)
+		ca->cwnd_event(sk, event);
+}
+
+/* The algorithm sets cwnd itself (cong_control): no PRR, no cong_avoid. */
+static inline bool xtcp_ca_cong_control(const struct sock *sk)
+{
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
+
+	return ca && ca->cong_control;
+}
+
 /* tcp_is_rack(): RACK detects losses (net.xtcp.recovery bit 0). */
 static inline bool xtcp_is_rack(const struct sock *sk)
 {
@@ -998,6 +1060,16 @@ void xtcp_init_congestion_control(struct sock *sk);
 void xtcp_cleanup_congestion_control(struct sock *sk);
 int xtcp_cong_init(void);
 void xtcp_cong_exit(void);
+void xtcp_ca_net_init(struct xtcp_net *xn);
+void xtcp_ca_net_exit(struct xtcp_net *xn);
+int xtcp_proc_congestion_control(xtcp_ctl_table *ctl, int write,
+				 void *buffer, size_t *lenp, loff_t *ppos);
+int xtcp_proc_available_congestion_control(xtcp_ctl_table *ctl, int write,
+					   void *buffer, size_t *lenp,
+					   loff_t *ppos);
+int xtcp_proc_allowed_congestion_control(xtcp_ctl_table *ctl, int write,
+					 void *buffer, size_t *lenp,
+					 loff_t *ppos);
 
 /* established.c: the connected socket's state machine */
 void xtcp_initialize_rcv_mss(struct sock *sk);

@@ -2229,10 +2229,11 @@ static long set_cong(struct run *r, int fd, const char *name, socklen_t len)
 }
 
 /*
- * TCP_CONGESTION, with net.ipv4.tcp_congestion_control set to reno so
- * that stock's default is xtcp's: the name read back at any length,
- * "reno" taken (also cut from a longer buffer, and from an unprivileged
- * user), unknown names ENOENT (also a name cut by the length, or to
+ * TCP_CONGESTION, with net.ipv4.tcp_congestion_control and its twin
+ * net.xtcp.congestion_control (where xtcp is loaded) set to reno, so
+ * that both defaults are the name the calls use: the name read back at
+ * any length, "reno" taken (also cut from a longer buffer, and from an
+ * unprivileged user), unknown names ENOENT (also a name cut by the length, or to
  * TCP_CA_NAME_MAX - 1 bytes), an empty one EINVAL; a listener's choice
  * is its child's, and a connection may choose again.
  */
@@ -2241,6 +2242,8 @@ PAIR_TEST(tcp_congestion)
 	int s, l, c, a;
 
 	sysctl_set(r, "net/ipv4/tcp_congestion_control", "reno");
+	if (!access("/proc/sys/net/xtcp/congestion_control", F_OK))
+		sysctl_set(r, "net/xtcp/congestion_control", "reno");
 	s = tsock(r);
 	get_cong(r, s, 16, "reno", 16);
 	get_cong(r, s, 2, "re", 2);
