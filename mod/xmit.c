@@ -1021,8 +1021,12 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 		/* Counted first: 6.1's cwnd test lets a lone FIN segment by. */
 		tso_segs = xtcp_set_skb_tso_segs(skb, mss_now);
 		cwnd_quota = xtcp_cwnd_test(tp, skb);
-		if (!cwnd_quota)
-			break;
+		if (!cwnd_quota) {
+			/* A loss probe goes even with cwnd full (RFC 8985 7.3). */
+			if (push_one != 2)
+				break;
+			cwnd_quota = 1;
+		}
 		cwnd_quota = min(cwnd_quota, max_segs);
 		if (unlikely(!xtcp_snd_wnd_test(tp, skb, mss_now))) {
 			is_rwnd_limited = true;
