@@ -549,6 +549,20 @@ static u32 xtcp_newly_delivered(struct sock *sk, u32 prior_delivered,
 }
 
 /*
+ * tcp_ecn_accept_cwr(): the peer's CWR ends our ECE echo (RFC 3168
+ * 6.1.3); taken on pure ACKs too, as stock does for robustness.  Data
+ * with CWR is ACKed at once: the sender's cwnd may be one segment.
+ */
+static void xtcp_ecn_accept_cwr(struct sock *sk, const struct sk_buff *skb)
+{
+	if (!tcp_hdr(skb)->cwr)
+		return;
+	tcp_sk(sk)->ecn_flags &= ~TCP_ECN_DEMAND_CWR;
+	if (TCP_SKB_CB(skb)->seq != TCP_SKB_CB(skb)->end_seq)
+		inet_csk(sk)->icsk_ack.pending |= ICSK_ACK_NOW;
+}
+
+/*
  * tcp_in_ack_event(): the algorithm hears of every ACK that reaches the
  * sender, with what kind it was.
  */
@@ -578,7 +592,7 @@ static bool xtcp_ack_is_dubious(const struct sock *sk, int flag)
 
 /*
  * The slow path's window and SACK processing (tcp_ack()'s else branch):
- * the window, the SACK blocks, ECE.
+ * the window, the SACK blocks, ECE (RFC 3168 6.1.2).
  */
 static int xtcp_ack_slow(struct sock *sk, const struct sk_buff *skb,
 			 u32 prior_snd_una, int flag,
@@ -596,6 +610,8 @@ static int xtcp_ack_slow(struct sock *sk, const struct sk_buff *skb,
 	if (TCP_SKB_CB(skb)->sacked)
 		flag |= xtcp_sacktag_write_queue(sk, skb, prior_snd_una,
 						 sack_state);
+	if (xtcp_ecn_rcv_ecn_echo(tp, tcp_hdr(skb)))
+		flag |= XTCP_FLAG_ECE;
 	if (sack_state->sack_delivered)
 		xtcp_count_delivered(tp, sack_state->sack_delivered,
 				     flag & XTCP_FLAG_ECE);
@@ -712,6 +728,7 @@ int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 	} else {
 		flag = xtcp_ack_slow(sk, skb, prior_snd_una, flag, &sack_state);
 	}
+	xtcp_ecn_accept_cwr(sk, skb);
 	WRITE_ONCE(sk->sk_err_soft, 0);
 	icsk->icsk_probes_out = 0;
 	tp->rcv_tstamp = tcp_jiffies32;

@@ -248,6 +248,11 @@ void xtcp_init_congestion_control(struct sock *sk)
 	tcp_sk(sk)->prior_ssthresh = 0;
 	if (ca->init)
 		ca->init(sk);
+	/* ECT on every packet only for an algorithm that asks for it. */
+	if (xtcp_ca_needs_ecn(sk))
+		INET_ECN_xmit(sk);
+	else
+		INET_ECN_dontxmit(sk);
 	if (ca->set_state)
 		ca->set_state(sk, TCP_CA_Open);
 }

@@ -409,8 +409,47 @@ void xtcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 			xtcp_incr_quickack(sk, TCP_MAX_QUICKACKS);
 	}
 	icsk->icsk_ack.lrcvtime = now;
+	xtcp_ecn_check_ce(sk, skb);
 	if (skb->len >= 128)
 		xtcp_grow_window(sk, skb, true);
+}
+
+/**
+ * xtcp_ecn_check_ce - the IP ECN field of received data (tcp_ecn_check_ce())
+ * @sk:  the connection, locked; nothing happens unless ECN was agreed
+ * @skb: a data segment (TCP_SKB_CB(skb)->ip_dsfield)
+ *
+ * RFC 3168 6.1.3: CE asks us to echo ECE on every ACK until the peer's
+ * CWR (TCP_ECN_DEMAND_CWR), and to ACK at once, since the sender's cwnd
+ * may be tiny.  Not-ECT after ECT was seen is likely a retransmission:
+ * quick ACKs too.  An algorithm that wants each mark (DCTCP) hears of it.
+ */
+void xtcp_ecn_check_ce(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!(tp->ecn_flags & TCP_ECN_OK))
+		return;
+	switch (TCP_SKB_CB(skb)->ip_dsfield & INET_ECN_MASK) {
+	case INET_ECN_NOT_ECT:
+		if (tp->ecn_flags & TCP_ECN_SEEN)
+			xtcp_enter_quickack_mode(sk, 2);
+		break;
+	case INET_ECN_CE:
+		if (xtcp_ca_needs_ecn(sk))
+			xtcp_ca_event(sk, CA_EVENT_ECN_IS_CE);
+		if (!(tp->ecn_flags & TCP_ECN_DEMAND_CWR)) {
+			xtcp_enter_quickack_mode(sk, 2);
+			tp->ecn_flags |= TCP_ECN_DEMAND_CWR;
+		}
+		tp->ecn_flags |= TCP_ECN_SEEN;
+		break;
+	default:
+		if (xtcp_ca_needs_ecn(sk))
+			xtcp_ca_event(sk, CA_EVENT_ECN_NO_CE);
+		tp->ecn_flags |= TCP_ECN_SEEN;
+		break;
+	}
 }
 
 /*
@@ -1248,6 +1287,7 @@ static void xtcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 seq = TCP_SKB_CB(skb)->seq, end_seq = TCP_SKB_CB(skb)->end_seq;
 
+	xtcp_ecn_check_ce(sk, skb);
 	if (unlikely(xtcp_try_rmem_schedule(sk, skb, skb->truesize))) {
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPOFODROP);
 		sk->sk_data_ready(sk);

@@ -200,6 +200,7 @@ void xtcp_enter_loss(struct sock *sk)
 	xtcp_set_ca_state(sk, TCP_CA_Loss);
 	tp->high_seq = tp->snd_nxt;
 	tp->tlp_high_seq = 0;
+	xtcp_ecn_queue_cwr(tp);
 	tp->frto = READ_ONCE(s->frto) &&
 		   (new_recovery || icsk->icsk_retransmits) &&
 		   !icsk->icsk_mtup.probe_size;
@@ -325,8 +326,10 @@ static void xtcp_undo_cwnd_reduction(struct sock *sk, bool unmark_loss)
 	}
 	if (tp->prior_ssthresh) {
 		tp->snd_cwnd = xtcp_ca_undo_cwnd(sk);
-		if (tp->prior_ssthresh > tp->snd_ssthresh)
+		if (tp->prior_ssthresh > tp->snd_ssthresh) {
 			tp->snd_ssthresh = tp->prior_ssthresh;
+			xtcp_ecn_withdraw_cwr(tp);
+		}
 	}
 	tp->snd_cwnd_stamp = tcp_jiffies32;
 	tp->undo_marker = 0;
@@ -434,6 +437,7 @@ static void xtcp_init_cwnd_reduction(struct sock *sk)
 	tp->prr_delivered = 0;
 	tp->prr_out = 0;
 	tp->snd_ssthresh = xtcp_ca_ssthresh(sk);
+	xtcp_ecn_queue_cwr(tp);
 }
 
 /**

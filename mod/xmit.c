@@ -260,6 +260,34 @@ static void xtcp_update_skb_after_send(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * tcp_ecn_send(): with ECN agreed (RFC 3168 6.1), new data leaves ECT(0)
+ * and carries the CWR a reduction queued; ACKs and retransmissions leave
+ * Not-ECT (6.1.5), unless the algorithm wants ECT on all (DCTCP); every
+ * segment echoes ECE while the peer's CE waits for its CWR.
+ */
+static void xtcp_ecn_send(struct sock *sk, struct sk_buff *skb,
+			  struct tcphdr *th, int tcp_header_len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!(tp->ecn_flags & TCP_ECN_OK))
+		return;
+	if (skb->len != tcp_header_len &&
+	    !before(TCP_SKB_CB(skb)->seq, tp->snd_nxt)) {
+		INET_ECN_xmit(sk);
+		if (tp->ecn_flags & TCP_ECN_QUEUE_CWR) {
+			tp->ecn_flags &= ~TCP_ECN_QUEUE_CWR;
+			th->cwr = 1;
+			skb_shinfo(skb)->gso_type |= SKB_GSO_TCP_ECN;
+		}
+	} else if (!xtcp_ca_needs_ecn(sk)) {
+		INET_ECN_dontxmit(sk);
+	}
+	if (tp->ecn_flags & TCP_ECN_DEMAND_CWR)
+		th->ece = 1;
+}
+
+/*
  * __tcp_transmit_skb(): build the TCP header of @skb (or of a clone, if
  * @clone_it: the original stays queued for retransmission) and hand it
  * to ip_queue_xmit().  @rcv_nxt is the ACK number.  Returns 0, -ENOBUFS
@@ -334,6 +362,7 @@ static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 			th->urg = 1;
 		}
 	}
+	xtcp_ecn_send(sk, skb, th, tcp_header_size);
 	xtcp_options_write((__be32 *)(th + 1), &opts);
 	/* A D-SACK is reported once (tcp_options_write()). */
 	if (opts.num_sack_blocks)

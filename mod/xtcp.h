@@ -927,6 +927,38 @@ static inline bool xtcp_ca_cong_control(const struct sock *sk)
 	return ca && ca->cong_control;
 }
 
+/* tcp_ca_needs_ecn(): the algorithm wants ECT on every packet (DCTCP). */
+static inline bool xtcp_ca_needs_ecn(const struct sock *sk)
+{
+	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
+
+	return ca && (ca->flags & TCP_CONG_NEEDS_ECN);
+}
+
+/*
+ * ECN (RFC 3168), when the handshake agreed on it (TCP_ECN_OK): a cwnd
+ * reduction sends CWR on the next new data (tcp_ecn_queue_cwr()); an
+ * undone one does not (tcp_ecn_withdraw_cwr()); an ACK with ECE (not a
+ * SYN) is a congestion signal (tcp_ecn_rcv_ecn_echo()).  ecn_flags
+ * change under the socket lock.
+ */
+static inline void xtcp_ecn_queue_cwr(struct tcp_sock *tp)
+{
+	if (tp->ecn_flags & TCP_ECN_OK)
+		tp->ecn_flags |= TCP_ECN_QUEUE_CWR;
+}
+
+static inline void xtcp_ecn_withdraw_cwr(struct tcp_sock *tp)
+{
+	tp->ecn_flags &= ~TCP_ECN_QUEUE_CWR;
+}
+
+static inline bool xtcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp,
+					 const struct tcphdr *th)
+{
+	return th->ece && !th->syn && (tp->ecn_flags & TCP_ECN_OK);
+}
+
 /* tcp_is_rack(): RACK detects losses (net.xtcp.recovery bit 0). */
 static inline bool xtcp_is_rack(const struct sock *sk)
 {
@@ -1168,6 +1200,7 @@ int xtcp_getsockopt_repair(struct sock *sk, int optname, int __user *optlen);
 /* data.c: segment text, FIN, and the ACK policy */
 bool xtcp_epollin_ready(const struct sock *sk, int target);
 void xtcp_enter_quickack_mode(struct sock *sk, unsigned int max_quickacks);
+void xtcp_ecn_check_ce(struct sock *sk, const struct sk_buff *skb);
 void xtcp_dsack_set(struct sock *sk, u32 seq, u32 end_seq);
 void xtcp_sack_compress_send_ack(struct sock *sk);
 void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb);

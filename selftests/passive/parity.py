@@ -29,6 +29,7 @@ import xtcplib as X  # noqa: E402  (scapy: ~13 s in a TCG guest)
 import established  # noqa: E402
 import sending  # noqa: E402
 import urgent  # noqa: E402
+import ecn_est  # noqa: E402
 from xtcplib import problems, want_flags, want_note  # noqa: E402
 
 ACCEPTED = "accept() returned the client's address"
@@ -1218,6 +1219,7 @@ TESTS = {
     **established.TESTS,
     **sending.TESTS,
     **urgent.TESTS,
+    **ecn_est.TESTS,
 }
 
 
