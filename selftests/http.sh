@@ -2,9 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # http.sh: the servers and clients of the tests that move files between
-# the namespaces (transfer.sh, loss.sh).  Source it after lib.sh; the
-# sourcing script sets DIR and TMP (servers serve $TMP/www, logs go
-# there) and kills the servers on exit (http_servers_stop).
+# the namespaces (transfer.sh, loss.sh).  Source it after lib.sh, with
+# DIR set; then http_begin.
+#
+#   http_begin                          skip without the preload library;
+#                                       TMP a new directory (servers
+#                                       serve $TMP/www); on exit servers,
+#                                       xcli2, namespaces and TMP go
 #
 #   start_server http|echo stock|xtcp   a server in xsrv, once ready
 #   get FAM NAME                        curl downloads $TMP/www/NAME:
@@ -18,6 +22,7 @@ declare -A HTTP_PORT=([stock]=8400 [xtcp]=8401)
 # shellcheck disable=SC2034
 declare -A ECHO_PORT=([stock]=8402 [xtcp]=8403)
 declare -A SRV_PIDS=()
+# shellcheck disable=SC2153 # XCLI is lib.sh's
 CLIENT_NS=$XCLI
 CLIENT_IP=
 
@@ -77,6 +82,20 @@ get() {
 		same "$TMP/www/$name" "$out"
 	RC=$?
 	curl_note
+}
+
+http_begin() {
+	[ -e "$PRELOAD" ] || ksft_skip "$PRELOAD not built (make -C tools)"
+	TMP=$(mktemp -d)
+	trap http_cleanup EXIT
+}
+
+# shellcheck disable=SC2317 # runs from the EXIT trap
+http_cleanup() {
+	http_servers_stop
+	netns_del "$XCLI2"
+	nics_down >/dev/null 2>&1
+	rm -rf "$TMP"
 }
 
 http_servers_stop() {

@@ -16,6 +16,9 @@
 #   +------------------------+             +------------------------+
 #
 #   nics_up / nics_down      build / remove that (idempotent)
+#   router_up                the client behind a router: xcli forwards
+#                            between its NIC and a veth (rtr0) to netns
+#                            xcli2 (cli2 198.19.0.2/24); netns_del xcli2
 #   in_srv CMD / in_cli CMD  run CMD in a namespace
 #   ksft_skip / ksft_fail    exit like a kselftest (4 / 1) with a reason
 #   xtcp_unload              rmmod xtcp, retried; xtcp_leftover_slabs
@@ -34,6 +37,8 @@ SRV_DEV=srv0
 CLI_DEV=cli0
 SRV_MAC=52:54:00:00:00:01
 CLI_MAC=52:54:00:00:00:02
+XCLI2=xcli2
+RTR_IP=198.19.0.1
 
 # Debian's python3 has scapy; the `python3` of a developer's PATH may not.
 # shellcheck disable=SC2034
@@ -234,6 +239,23 @@ nic_offloads() {
 	in_srv ethtool -K "$SRV_DEV" gro "$1" gso "$1" tso "$1" >/dev/null 2>&1
 	in_cli ethtool -K "$CLI_DEV" gro "$1" gso "$1" tso "$1" >/dev/null 2>&1
 	return 0
+}
+
+# The client behind a router: xcli forwards between its NIC and a veth
+# to xcli2 (198.19.0.0/24), the server routes 198.19.0.0/24 through it.
+router_up() {
+	ip netns add "$XCLI2"
+	ip link add rtr0 netns "$XCLI" type veth peer name cli2 netns "$XCLI2" ||
+		return 1
+	ip -n "$XCLI" addr add "$RTR_IP/24" dev rtr0
+	ip -n "$XCLI" link set rtr0 up
+	ip -n "$XCLI2" link set lo up
+	ip -n "$XCLI2" addr add 198.19.0.2/24 dev cli2
+	ip -n "$XCLI2" link set cli2 up
+	ip -n "$XCLI2" route add default via "$RTR_IP" || return 1
+	ip netns exec "$XCLI" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$XCLI2" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip -n "$XSRV" route add 198.19.0.0/24 via "$CLI_IP"
 }
 
 nics_down() {

@@ -7,14 +7,16 @@
 # stock's for the same transfer, and no RTO fires where stock's recovery
 # did not (counters compared)."
 #
-# The path: netem on the client's NIC delays what it sends (the ACKs) by
-# 20 ms, netem on the server's NIC drops LOSS_RATES of what the server
-# sends (the data).  The delay sits on the ACK side so that no data skb
-# waits in the server's own qdisc: a clone held there would make both
-# stacks skip retransmissions (TCPSpuriousRtxHostQueues) and measure the
-# qdisc, not the recovery.  The server's NIC has GSO and TSO off, so
-# that netem drops segments: with them on it drops whole GSO packets of
-# up to 45 segments, and one such drop more or less decides a run.
+# The path: netem on the client side, in a router.  The client moves to
+# xcli2 behind xcli (lib.sh's router_up); the router's NIC takes the
+# server's segments one by one (GRO off), its veth to the client drops
+# LOSS_RATES of them (netem loss), and its NIC delays what goes back to
+# the server (the ACKs) by 20 ms.  So netem drops wire segments: on the
+# server's own NIC it would drop whole GSO packets (of 2 to 45 segments,
+# as TSO autosizing chose; GSO is software for TCP whatever the NIC
+# says), and one such drop more or less decided a run.  No server skb
+# waits in a netem queue of its own host either, where a held clone
+# makes a stack skip retransmissions (TCPSpuriousRtxHostQueues).
 #
 # Under TCG one transfer's time and loss pattern vary a lot (stock's
 # own times are bimodal), so each stack downloads the file LOSS_RUNS
@@ -60,16 +62,7 @@ COUNTERS="RetransSegs TCPTimeouts TCPFastRetrans TCPSackRecovery TCPLossProbes T
 require_vm
 require_xtcp
 require_cmd curl tc sha256sum
-[ -e "$PRELOAD" ] || ksft_skip "$PRELOAD not built (make -C tools)"
-
-# shellcheck disable=SC2317 # runs from the EXIT trap
-cleanup() {
-	http_servers_stop
-	nics_down >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-TMP=$(mktemp -d)
-trap cleanup EXIT
+http_begin
 
 # Stock's counter $1: RetransSegs from /proc/net/snmp's Tcp line, the
 # others from TcpExt.
@@ -131,7 +124,7 @@ loss_rate() {
 	SUM=()
 	TIMES=()
 	if ! in_cli tc qdisc replace dev "$CLI_DEV" root netem delay "$DELAY" ||
-		! in_srv tc qdisc replace dev "$SRV_DEV" root netem loss "$rate"; then
+		! in_cli tc qdisc replace dev rtr0 root netem loss "$rate"; then
 		check 0 "loss $rate" "SKIP no netem qdisc"
 		return
 	fi
@@ -144,7 +137,7 @@ loss_rate() {
 		done
 	done
 	in_cli tc qdisc del dev "$CLI_DEV" root
-	in_srv tc qdisc del dev "$SRV_DEV" root
+	in_cli tc qdisc del dev rtr0 root
 	name="loss $rate, delay $DELAY, $RUNS x $((BYTES >> 20)) MiB"
 	log "# $name: stock/xtcp $(summary)"
 	log "# $name: times stock ${TIMES[stock]}xtcp ${TIMES[xtcp]}"
@@ -165,8 +158,11 @@ loss_rate() {
 echo "TAP version 13"
 nics_up || ksft_fail "nics_up failed"
 nic_offloads on
-in_srv ethtool -K "$SRV_DEV" gso off tso off >/dev/null ||
-	ksft_fail "ethtool -K $SRV_DEV gso off tso off"
+router_up || ksft_skip "no veth for the router"
+in_cli ethtool -K "$CLI_DEV" gro off >/dev/null ||
+	ksft_fail "ethtool -K $CLI_DEV gro off"
+CLIENT_NS=$XCLI2
+CLIENT_IP=198.19.0.2
 CA=$(in_srv "$PYTHON" -c "import socket
 s = socket.socket($(xtcp_family), socket.SOCK_STREAM)
 print(s.getsockopt(socket.SOL_TCP, socket.TCP_CONGESTION, 16).split(b'\\0')[0].decode())") ||

@@ -42,23 +42,11 @@ DIR=$(cd "$(dirname "$0")" && pwd)
 
 BIG=${TRANSFER_BIG:-$((64 << 20))}
 CASES=${TRANSFER_CASES:-clean netem pmtu}
-XCLI2=xcli2
-RTR_IP=198.19.0.1
 
 require_vm
 require_xtcp
 require_cmd curl nc tc sha256sum
-[ -e "$PRELOAD" ] || ksft_skip "$PRELOAD not built (make -C tools)"
-
-# shellcheck disable=SC2317 # runs from the EXIT trap
-cleanup() {
-	http_servers_stop
-	netns_del "$XCLI2"
-	nics_down >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-TMP=$(mktemp -d)
-trap cleanup EXIT
+http_begin
 
 # Upload file $2 to family $1's /echo, compare what came back.
 echo_http() {
@@ -119,23 +107,6 @@ netem() {
 		ip netns exec "$ns" tc qdisc replace dev "$dev" root netem $@ ||
 			return 1
 	done
-}
-
-# The client behind a router: xcli forwards between its NIC and a veth
-# to xcli2 (198.19.0.0/24), the server routes 198.19.0.0/24 through it.
-router_up() {
-	ip netns add "$XCLI2"
-	ip link add rtr0 netns "$XCLI" type veth peer name cli2 netns "$XCLI2" ||
-		return 1
-	ip -n "$XCLI" addr add "$RTR_IP/24" dev rtr0
-	ip -n "$XCLI" link set rtr0 up
-	ip -n "$XCLI2" link set lo up
-	ip -n "$XCLI2" addr add 198.19.0.2/24 dev cli2
-	ip -n "$XCLI2" link set cli2 up
-	ip -n "$XCLI2" route add default via "$RTR_IP" || return 1
-	ip netns exec "$XCLI" sysctl -qw net.ipv4.ip_forward=1
-	ip netns exec "$XCLI2" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip -n "$XSRV" route add 198.19.0.0/24 via "$CLI_IP"
 }
 
 # ICMP destination unreachables xcli has sent.
