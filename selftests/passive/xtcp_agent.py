@@ -73,7 +73,9 @@ class Listener:
         try:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             for level, name, value in req.get("sockopts", []):
-                self.sock.setsockopt(level, name, value)
+                # a string (TCP_CONGESTION's name) goes as its bytes
+                self.sock.setsockopt(level, name, value.encode()
+                                     if isinstance(value, str) else value)
             self.sock.bind((req["addr"], int(req["port"])))
             self.sock.listen(int(req["backlog"]))
         except OSError:
@@ -264,6 +266,21 @@ class Listener:
             out.append(one_call(child, *step.split()))
         return out
 
+    def tcp_info(self, peer, timeout):
+        """getsockopt(TCP_INFO) on `peer`'s connection, as a dict."""
+        child = self.child(peer, timeout)
+        if child is None:
+            return {"ok": False, "error": "no connection from %s" % peer}
+        try:
+            raw = child.getsockopt(socket.IPPROTO_TCP, TCP_INFO,
+                                   struct.calcsize(TCP_INFO_FMT))
+        except OSError as e:
+            return {"ok": False, "error": errname(e)}
+        if len(raw) < struct.calcsize(TCP_INFO_FMT):
+            return {"ok": False, "error": "TCP_INFO of %d bytes" % len(raw)}
+        return {"ok": True, "info": dict(zip(
+            TCP_INFO_FIELDS, struct.unpack(TCP_INFO_FMT, raw)))}
+
     def close_child(self, peer, timeout):
         """close() `peer`'s connection without SO_LINGER."""
         child = self.child(peer, timeout)
@@ -310,6 +327,28 @@ class Listener:
             # retransmit into a later scenario's capture.
             abort_close(c[0])
 
+
+# struct tcp_info (include/uapi/linux/tcp.h) up to tcpi_snd_wnd, which
+# 6.1 and 6.12 both have; names without the tcpi_ prefix.  "wscale" is
+# snd_wscale:4 and rcv_wscale:4, "flags" the bit fields after them.
+TCP_INFO = getattr(socket, "TCP_INFO", 11)
+TCP_INFO_FMT = "=8B24I4Q6IQ3Q2I2Q4I"
+TCP_INFO_FIELDS = (
+    "state", "ca_state", "retransmits", "probes", "backoff", "options",
+    "wscale", "flags",
+    "rto", "ato", "snd_mss", "rcv_mss", "unacked", "sacked", "lost",
+    "retrans", "fackets", "last_data_sent", "last_ack_sent",
+    "last_data_recv", "last_ack_recv", "pmtu", "rcv_ssthresh", "rtt",
+    "rttvar", "snd_ssthresh", "snd_cwnd", "advmss", "reordering",
+    "rcv_rtt", "rcv_space", "total_retrans",
+    "pacing_rate", "max_pacing_rate", "bytes_acked", "bytes_received",
+    "segs_out", "segs_in", "notsent_bytes", "min_rtt", "data_segs_in",
+    "data_segs_out",
+    "delivery_rate",
+    "busy_time", "rwnd_limited", "sndbuf_limited",
+    "delivered", "delivered_ce",
+    "bytes_sent", "bytes_retrans",
+    "dsack_dups", "reord_seen", "rcv_ooopack", "snd_wnd")
 
 POLL_BITS = (("IN", select.POLLIN), ("PRI", select.POLLPRI),
              ("OUT", select.POLLOUT), ("RDHUP", 0x2000),
@@ -362,13 +401,16 @@ def abort_close(sock):
     sock.close()
 
 
+XTCP_SYSCTL = "/proc/sys/net/xtcp/"
+
+
 # net.ipv4.tcp_<name> and its twin net.xtcp.<name>
 def sysctl_paths(name, which):
     paths = []
     if which in ("both", "ipv4"):
         paths.append("/proc/sys/net/ipv4/tcp_" + name)
     if which in ("both", "xtcp"):
-        paths.append("/proc/sys/net/xtcp/" + name)
+        paths.append(XTCP_SYSCTL + name)
     return paths
 
 
@@ -479,6 +521,12 @@ class Agent:
         return {"ok": True, "results": lst.calls(
             req["peer"], req["steps"], float(req.get("wait", 0.5)))}
 
+    def op_tcp_info(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return lst.tcp_info(req["peer"], float(req.get("wait", 0.5)))
+
     def op_close_child(self, req):
         lst = self.listeners.get(req["lid"])
         if lst is None:
@@ -499,15 +547,22 @@ class Agent:
         return {"ok": True}
 
     def op_sysctl(self, req):
-        done = []
+        """Write the value to each path of `which`; with `twin_optional`
+        a net.xtcp path that does not exist is skipped and reported in
+        "missing" (a knob the module does not have yet)."""
+        done, missing = [], []
         for path in sysctl_paths(req["name"], req.get("which", "both")):
+            if (req.get("twin_optional") and path.startswith(XTCP_SYSCTL)
+                    and not os.path.exists(path)):
+                missing.append(path)
+                continue
             try:
                 with open(path, "w") as f:
                     f.write("%d\n" % int(req["value"]))
                 done.append(path)
             except OSError as e:
                 return {"ok": False, "error": "%s: %s" % (path, errname(e))}
-        return {"ok": True, "paths": done}
+        return {"ok": True, "paths": done, "missing": missing}
 
     def op_read_sysctl(self, req):
         vals = {}
