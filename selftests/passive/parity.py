@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import xtcplib as X  # noqa: E402  (scapy: ~13 s in a TCG guest)
 import established  # noqa: E402
+import recovery  # noqa: E402
 import sending  # noqa: E402
 import urgent  # noqa: E402
 import ecn_est  # noqa: E402
@@ -1220,6 +1221,7 @@ TESTS = {
     **sending.TESTS,
     **urgent.TESTS,
     **ecn_est.TESTS,
+    **recovery.TESTS,
 }
 
 
