@@ -1230,6 +1230,7 @@ static int __xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb,
  *
  * retrans_stamp records the first retransmission of the episode: the
  * timeouts of tcp_retries1/2 and TCP_USER_TIMEOUT count from it.
+ * undo_retrans counts what D-SACKs must cover before undo.
  *
  * Return: 0 or a negative errno (see __xtcp_retransmit_skb()).
  */
@@ -1245,6 +1246,10 @@ int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs)
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = (u32)div_u64(skb->skb_mstamp_ns,
 						 NSEC_PER_MSEC);
+	/* One more to be D-SACKed before the episode may be undone. */
+	if (tp->undo_retrans < 0)
+		tp->undo_retrans = 0;
+	tp->undo_retrans += tcp_skb_pcount(skb);
 	return err;
 }
 
