@@ -101,9 +101,10 @@ BASE_SYSCTLS = {
     "migrate_req": 0,
 }
 
-# Stock knobs whose net.xtcp twin may not exist (yet): loss recovery
-# (issue 8).  ctx.pair() sets net.ipv4.tcp_<k> and, where it exists,
-# net.xtcp.<k>; a missing twin is logged once, not an error.
+# Stock knobs whose net.xtcp twin came with issue 8's loss recovery: a
+# module older than that lacks them.  ctx.pair() sets net.ipv4.tcp_<k>
+# and, where it exists, net.xtcp.<k>; a missing twin is logged once, not
+# an error.
 TWIN_OPTIONAL = frozenset(("recovery", "early_retrans", "frto",
                            "reordering", "dsack"))
 
