@@ -90,12 +90,18 @@ xtcp_stat() {
 		NR == 2 && c { print $c }' /proc/net/xtcp_stat
 }
 
+# Counter $3 of the "$2:" lines (names, then values) of file $1 (/proc/net/
+# snmp or netstat), in the server namespace.
+proc_net_stat() {
+	# shellcheck disable=SC2016 # awk's own $
+	in_srv awk -v p="$2:" -v k="$3" '$1 == p && !c { for (i = 2; i <= NF; i++) if ($i == k) c = i; next }
+		$1 == p && c { print $c; exit }' "$1"
+}
+
 # Stock TCP's counter $1 of /proc/net/netstat's TcpExt, in the server
 # namespace.
 tcpext_stat() {
-	# shellcheck disable=SC2016 # awk's own $
-	in_srv awk -v k="$1" '$1 == "TcpExt:" && !c { for (i = 2; i <= NF; i++) if ($i == k) c = i; next }
-		$1 == "TcpExt:" && c { print $c; exit }' /proc/net/netstat
+	proc_net_stat /proc/net/netstat TcpExt "$1"
 }
 
 # Wait up to 10 s for a line "ready" in file $1 (a server's output).

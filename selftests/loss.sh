@@ -68,9 +68,7 @@ http_begin
 # others from TcpExt.
 stock_counter() {
 	if [ "$1" = RetransSegs ]; then
-		# shellcheck disable=SC2016 # awk's own $
-		in_srv awk '$1 == "Tcp:" && !c { for (i = 2; i <= NF; i++) if ($i == "RetransSegs") c = i; next }
-			$1 == "Tcp:" && c { print $c; exit }' /proc/net/snmp
+		proc_net_stat /proc/net/snmp Tcp RetransSegs
 	else
 		tcpext_stat "$1"
 	fi
