@@ -56,6 +56,7 @@ static int xtcp_init_sock(struct sock *sk)
 	tp->snd_cwnd = TCP_INIT_CWND;
 	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->snd_cwnd_clamp = ~0;
+	xtcp_assign_congestion_control(sk);
 	tp->reordering = READ_ONCE(xtcp_pernet(net)->sysctl.reordering);
 	tp->rack.reo_wnd_steps = 1;
 	tp->app_limited = ~0U;

@@ -137,6 +137,25 @@ static struct xtcp_cong_ops *xtcp_ca_find(const char *name)
 }
 
 /*
+ * tcp_ca_find_autoload(): an algorithm not registered may be in module
+ * xtcp_<name>, as stock's are in tcp_<name>; loading one needs
+ * CAP_NET_ADMIN in the initial namespace, as stock's capable() check.
+ * Process context, no lock held: modprobe runs meanwhile.
+ */
+static void xtcp_ca_autoload(const char *name)
+{
+	bool found;
+
+	if (!IS_ENABLED(CONFIG_MODULES))
+		return;
+	rcu_read_lock();
+	found = xtcp_ca_find(name);
+	rcu_read_unlock();
+	if (!found && capable(CAP_NET_ADMIN))
+		request_module("xtcp_%s", name);
+}
+
+/*
  * The algorithm a new connection of @net gets (net.xtcp.congestion_control),
  * under rcu_read_lock().
  */
@@ -203,19 +222,55 @@ void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca)
 EXPORT_SYMBOL_GPL(xtcp_unregister_congestion_control);
 
 /**
- * xtcp_assign_congestion_control - choose a new child's algorithm
- * @sk:       the child
+ * xtcp_assign_congestion_control - the namespace's default algorithm
+ * @sk: a new socket, or a child its listener's choice did not reach
+ *
+ * tcp_assign_congestion_control(): net.xtcp.congestion_control, or Reno
+ * if that module is going away, with a reference on its module until
+ * xtcp_cleanup_congestion_control().  Every socket has one from its
+ * creation on, as stock's: a listener's decides whether an ECN-setup SYN
+ * gets ECN (TCP_CONG_NEEDS_ECN, xtcp_ecn_create_request()) and whether
+ * its SYN-ACKs carry ECT.  Not initialised: that is for a connection
+ * (xtcp_init_congestion_control()).
+ *
+ * Context: process context (socket creation) or softirq (a child),
+ * the socket not visible to anyone else yet.
+ */
+void xtcp_assign_congestion_control(struct sock *sk)
+{
+	const struct xtcp_cong_ops *ca;
+
+	rcu_read_lock();
+	ca = xtcp_ca_default(sock_net(sk));
+	if (!try_module_get(ca->owner)) {
+		/* Built in: our module is pinned by the socket itself. */
+		ca = &xtcp_reno;
+		__module_get(ca->owner);
+	}
+	rcu_read_unlock();
+	WRITE_ONCE(xtcp_sk(sk)->ca_ops, ca);
+	memset(inet_csk_ca(sk), 0, ICSK_CA_PRIV_SIZE);
+	if (ca->flags & TCP_CONG_NEEDS_ECN)
+		INET_ECN_xmit(sk);
+	else
+		INET_ECN_dontxmit(sk);
+}
+
+/**
+ * xtcp_ca_openreq_child - a new child's algorithm (tcp_ca_openreq_child())
+ * @sk:       the child, not yet hashed
  * @listener: its listener, not necessarily locked
  *
- * tcp_ca_openreq_child() without route metrics: the algorithm the
- * listener chose with TCP_CONGESTION (icsk_ca_setsockopt, which the
- * child copied), else, as tcp_assign_congestion_control(), the
- * namespace's default (net.xtcp.congestion_control).  If that module is
- * going away, Reno.  Either way the connection holds a reference on the algorithm's
- * module until xtcp_cleanup_congestion_control().
+ * Without route metrics (RTAX_CC_ALGO): the algorithm the listener chose
+ * with TCP_CONGESTION (icsk_ca_setsockopt, which the child copied), if
+ * its module stays, else xtcp_assign_congestion_control().  The
+ * listener's algorithm is read under RCU: a setsockopt() may replace it
+ * meanwhile, and the registry unpublishes an algorithm only after a grace
+ * period.
+ *
+ * Context: softirq, under the listener's RCU lookup.
  */
-void xtcp_assign_congestion_control(struct sock *sk,
-				    const struct sock *listener)
+void xtcp_ca_openreq_child(struct sock *sk, const struct sock *listener)
 {
 	const struct xtcp_cong_ops *ca = NULL;
 
@@ -225,18 +280,46 @@ void xtcp_assign_congestion_control(struct sock *sk,
 		if (ca && !try_module_get(ca->owner))
 			ca = NULL;
 	}
-	if (!ca) {
-		ca = xtcp_ca_default(sock_net(sk));
-		if (!try_module_get(ca->owner)) {
-			/* Built in: our module is pinned by the socket itself. */
-			ca = &xtcp_reno;
-			__module_get(ca->owner);
-		}
-	}
 	rcu_read_unlock();
+	if (!ca) {
+		xtcp_assign_congestion_control(sk);
+		return;
+	}
 	WRITE_ONCE(xtcp_sk(sk)->ca_ops, ca);
 	memset(inet_csk_ca(sk), 0, ICSK_CA_PRIV_SIZE);
 }
+
+/**
+ * xtcp_ca_ops - the connection's algorithm (inet_csk(sk)->icsk_ca_ops)
+ * @sk: the socket; locked, or the result only compared, as get_info does
+ *
+ * Return: the algorithm, or NULL for a socket that gave its up (closed).
+ */
+const struct xtcp_cong_ops *xtcp_ca_ops(const struct sock *sk)
+{
+	return READ_ONCE(xtcp_sk(sk)->ca_ops);
+}
+EXPORT_SYMBOL_GPL(xtcp_ca_ops);
+
+/**
+ * xtcp_ca_replace - hand the connection to another algorithm of the module
+ * @sk: the connection, locked, in its algorithm's init hook
+ * @ca: an algorithm of the same module, registered or not
+ *
+ * What stock's DCTCP does with WRITE_ONCE(icsk_ca_ops, &dctcp_reno) when
+ * the peer did not agree on ECN.  The module reference the connection
+ * holds stays good for @ca; another module's algorithm is refused
+ * (WARN), as it would not be pinned.
+ */
+void xtcp_ca_replace(struct sock *sk, const struct xtcp_cong_ops *ca)
+{
+	const struct xtcp_cong_ops *cur = xtcp_sk(sk)->ca_ops;
+
+	if (WARN_ON_ONCE(!cur || cur->owner != ca->owner))
+		return;
+	WRITE_ONCE(xtcp_sk(sk)->ca_ops, ca);
+}
+EXPORT_SYMBOL_GPL(xtcp_ca_replace);
 
 /* tcp_init_congestion_control(): at ESTABLISHED, with TCP_CA_Open. */
 void xtcp_init_congestion_control(struct sock *sk)
@@ -281,6 +364,10 @@ static void xtcp_reinit_congestion_control(struct sock *sk,
 	WRITE_ONCE(xtcp_sk(sk)->ca_ops, ca);
 	inet_csk(sk)->icsk_ca_setsockopt = 1;
 	memset(inet_csk_ca(sk), 0, ICSK_CA_PRIV_SIZE);
+	if (ca->flags & TCP_CONG_NEEDS_ECN)
+		INET_ECN_xmit(sk);
+	else
+		INET_ECN_dontxmit(sk);
 	if (!((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))) {
 		tcp_sk(sk)->prior_ssthresh = 0;
 		if (ca->init)
@@ -299,8 +386,9 @@ static void xtcp_reinit_congestion_control(struct sock *sk,
  * a socket that has none yet, the default it would get) only marks it
  * chosen.  Another algorithm needs TCP_CONG_NON_RESTRICTED in its flags
  * (Reno has it) or @cap_net_admin: xtcp's registry is not stock's, so
- * net.ipv4.tcp_allowed_congestion_control cannot mark it.  Unlike
- * stock, an unknown name loads no module, and icsk_ca_dst_locked (which
+ * net.ipv4.tcp_allowed_congestion_control cannot mark it.  An unknown
+ * name loads module xtcp_<name> first (xtcp_ca_autoload()).
+ * icsk_ca_dst_locked (which
  * xtcp sets to keep BPF's tcp_set_congestion_control() out) is not
  * tested: no route locks xtcp's algorithm.
  *
@@ -314,6 +402,7 @@ int xtcp_set_congestion_control(struct sock *sk, const char *name,
 	const struct xtcp_cong_ops *ca, *cur;
 	int err = 0;
 
+	xtcp_ca_autoload(name);
 	rcu_read_lock();
 	ca = xtcp_ca_find(name);
 	cur = xtcp_sk(sk)->ca_ops;
@@ -395,8 +484,8 @@ void xtcp_ca_net_exit(struct xtcp_net *xn)
  * tcp_set_default_congestion_control(): @name becomes the namespace's
  * default, and any user may then choose it (TCP_CONG_NON_RESTRICTED).
  * A namespace other than the initial one may only pick an algorithm
- * any user may choose (EPERM).  Unlike stock, an unknown name loads no
- * module.
+ * any user may choose (EPERM).  An unknown name loads module
+ * xtcp_<name> first.
  */
 static int xtcp_set_default_congestion_control(struct xtcp_net *xn,
 					       const char *name)
@@ -405,6 +494,7 @@ static int xtcp_set_default_congestion_control(struct xtcp_net *xn,
 	struct xtcp_cong_ops *ca;
 	int ret = 0;
 
+	xtcp_ca_autoload(name);
 	spin_lock(&xtcp_cong_list_lock);
 	ca = xtcp_ca_find(name);
 	if (!ca) {

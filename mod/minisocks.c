@@ -715,7 +715,7 @@ struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 	}
 	sk_setup_caps(newsk, dst);
 
-	xtcp_assign_congestion_control(newsk, sk);
+	xtcp_ca_openreq_child(newsk, sk);
 	xtcp_sync_mss(newsk, dst_mtu(dst));
 	newtp->advmss = xtcp_mss_clamp(newsk, tcp_dst_advmss(dst));
 	/* Before any segment: a reset child's window divides by it. */

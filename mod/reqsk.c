@@ -261,7 +261,9 @@ static void xtcp_openreq_init_rwin(struct request_sock *req,
 /*
  * tcp_ecn_create_request(): RFC 3168 section 6.1.1.  An ECN-setup SYN
  * (ECE and CWR) that is not itself ECT-marked, when ECN is wanted here
- * (net.xtcp.ecn or the route's feature), makes an ECN-capable request.
+ * (net.xtcp.ecn or the route's feature), makes an ECN-capable request;
+ * so does any ECN-setup SYN to a listener whose algorithm needs ECN
+ * (DCTCP), or over a route that names such an algorithm.
  */
 static void xtcp_ecn_create_request(struct request_sock *req,
 				    const struct sk_buff *skb,
@@ -278,7 +280,8 @@ static void xtcp_ecn_create_request(struct request_sock *req,
 	ect = !INET_ECN_is_not_ect(TCP_SKB_CB(skb)->ip_dsfield);
 	ecn_ok_dst = dst_feature(dst, DST_FEATURE_ECN_MASK);
 	ecn_ok = READ_ONCE(xtcp_pernet(net)->sysctl.ecn) || ecn_ok_dst;
-	if (((!ect || th->res1) && ecn_ok) || (ecn_ok_dst & DST_FEATURE_ECN_CA))
+	if (((!ect || th->res1) && ecn_ok) || xtcp_ca_needs_ecn(listen_sk) ||
+	    (ecn_ok_dst & DST_FEATURE_ECN_CA))
 		inet_rsk(req)->ecn_ok = 1;
 }
 

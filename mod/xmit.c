@@ -203,9 +203,11 @@ static u32 xtcp_acceptable_seq(const struct sock *sk)
 /*
  * tcp_event_ack_sent(): an ACK went out, so no delayed one is owed, the
  * ones SACK compression held are answered (TCPAckCompressed), and one
- * quick ACK is used up (tcp_dec_quickack_mode()).
+ * quick ACK is used up (tcp_dec_quickack_mode()) -- unless it
+ * acknowledged less than rcv_nxt: DCTCP's ACK for the data before a CE
+ * change (__xtcp_send_ack()) leaves the ACK owed for the rest.
  */
-static void xtcp_event_ack_sent(struct sock *sk)
+static void xtcp_event_ack_sent(struct sock *sk, u32 rcv_nxt)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -218,6 +220,8 @@ static void xtcp_event_ack_sent(struct sock *sk)
 			__sock_put(sk);
 	}
 
+	if (unlikely(rcv_nxt != tp->rcv_nxt))
+		return;
 	if (icsk->icsk_ack.quick) {
 		const unsigned int pkts = inet_csk_ack_scheduled(sk) ? 1 : 0;
 
@@ -370,7 +374,7 @@ static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	xtcp_v4_send_check(skb, inet->inet_saddr, inet->inet_daddr);
 
 	if (likely(tcb->tcp_flags & TCPHDR_ACK))
-		xtcp_event_ack_sent(sk);
+		xtcp_event_ack_sent(sk, rcv_nxt);
 	if (skb->len != tcp_header_size) {
 		xtcp_event_data_sent(sk);
 		WRITE_ONCE(tp->data_segs_out,
@@ -431,15 +435,21 @@ static void xtcp_init_nondata_skb(struct sk_buff *skb, u32 seq, u8 flags)
 }
 
 /**
- * xtcp_send_ack - acknowledge now (tcp_send_ack())
- * @sk: the connection, locked
+ * __xtcp_send_ack - acknowledge @rcv_nxt now (__tcp_send_ack())
+ * @sk:      the connection, locked
+ * @rcv_nxt: the ACK number: tp->rcv_nxt, or less for an algorithm that
+ *           must acknowledge the data before a change of CE marks apart
+ *           (DCTCP, RFC 8257 section 3.2); such an ACK leaves the delayed
+ *           ACK owed for the rest
  *
  * If no memory is left for the ACK, it is owed again after
  * TCP_DELACK_MAX, doubled at each further failure up to TCP_RTO_MAX,
- * with the shortest ato, as __tcp_send_ack() does.  A failure further
- * down (the IP layer's) is the network's to recover, as for stock.
+ * with the shortest ato, as stock does.  A failure further down (the IP
+ * layer's) is the network's to recover, as for stock.
+ *
+ * Context: softirq or process context, socket locked.
  */
-void xtcp_send_ack(struct sock *sk)
+void __xtcp_send_ack(struct sock *sk, u32 rcv_nxt)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	unsigned long delay;
@@ -452,7 +462,7 @@ void xtcp_send_ack(struct sock *sk)
 		skb_reserve(buff, MAX_TCP_HEADER);
 		xtcp_init_nondata_skb(buff, xtcp_acceptable_seq(sk),
 				      TCPHDR_ACK);
-		xtcp_transmit_skb(sk, buff, 0, 0);
+		__xtcp_transmit_skb(sk, buff, 0, 0, rcv_nxt);
 		return;
 	}
 	delay = TCP_DELACK_MAX << icsk->icsk_ack.retry;
@@ -461,6 +471,18 @@ void xtcp_send_ack(struct sock *sk)
 	inet_csk_schedule_ack(sk);
 	icsk->icsk_ack.ato = TCP_ATO_MIN;
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_DACK, delay, TCP_RTO_MAX);
+}
+EXPORT_SYMBOL_GPL(__xtcp_send_ack);
+
+/**
+ * xtcp_send_ack - acknowledge now (tcp_send_ack())
+ * @sk: the connection, locked
+ *
+ * __xtcp_send_ack() of everything received.
+ */
+void xtcp_send_ack(struct sock *sk)
+{
+	__xtcp_send_ack(sk, tcp_sk(sk)->rcv_nxt);
 }
 
 /**

@@ -19,6 +19,7 @@
 #include <net/inet_connection_sock.h>
 
 #include "uapi/linux/xtcp.h"
+#include "xtcp/cong.h"
 #include "compat.h"
 
 #include <net/request_sock.h>
@@ -28,71 +29,6 @@
 struct xtcp_bind_bucket;
 struct xtcp_fence;
 
-/**
- * struct xtcp_cong_ops - a congestion-control algorithm (tcp_congestion_ops)
- * @ssthresh:      required: the slow-start threshold after a loss,
- *                 segments
- * @cong_avoid:    grow cwnd for @acked newly delivered segments; required
- *                 unless @cong_control is given
- * @set_state:     optional: the TCP_CA_* state is about to change
- * @cwnd_event:    optional: CA_EVENT_TX_START, CA_EVENT_CWND_RESTART,
- *                 CA_EVENT_COMPLETE_CWR, CA_EVENT_LOSS
- * @in_ack_event:  optional: an ACK arrived; CA_ACK_WIN_UPDATE,
- *                 CA_ACK_SLOWPATH, CA_ACK_ECE
- * @pkts_acked:    optional: packets acknowledged, with the ACK's RTT (us)
- * @min_tso_segs:  optional: overrides net.ipv4.tcp_min_tso_segs
- * @cong_control:  optional: sets cwnd and pacing itself at the end of each
- *                 ACK, instead of PRR and @cong_avoid (as 6.12's)
- * @undo_cwnd:     required: cwnd when a reduction is undone
- * @sndbuf_expand: optional: the multiple of cwnd the send buffer holds
- * @get_info:      optional: TCP_CC_INFO / inet_diag's INET_DIAG_*INFO
- * @name:          unique name
- * @owner:         module pinned by each connection using the algorithm
- * @list:          link in xtcp's registry
- * @flags:         TCP_CONG_NON_RESTRICTED if any user may choose it with
- *                 TCP_CONGESTION; without it, CAP_NET_ADMIN is needed
- * @init:          optional: set up inet_csk_ca(sk) at ESTABLISHED
- * @release:       optional: tear it down
- *
- * The members, their order and their signatures are stock's (6.12's
- * cong_control), so that an algorithm of net/ipv4/tcp_*.c is ported by
- * renaming.  Every hook runs with the socket locked, in softirq (an ACK
- * or a timer) or process context (sendmsg(), setsockopt()).
- */
-struct xtcp_cong_ops {
-	u32			(*ssthresh)(struct sock *sk);
-	void			(*cong_avoid)(struct sock *sk, u32 ack,
-					      u32 acked);
-	void			(*set_state)(struct sock *sk, u8 new_state);
-	void			(*cwnd_event)(struct sock *sk,
-					      enum tcp_ca_event ev);
-	void			(*in_ack_event)(struct sock *sk, u32 flags);
-	void			(*pkts_acked)(struct sock *sk,
-					      const struct ack_sample *sample);
-	u32			(*min_tso_segs)(struct sock *sk);
-	void			(*cong_control)(struct sock *sk, u32 ack,
-						int flag,
-						const struct rate_sample *rs);
-	u32			(*undo_cwnd)(struct sock *sk);
-	u32			(*sndbuf_expand)(struct sock *sk);
-	size_t			(*get_info)(struct sock *sk, u32 ext,
-					    int *attr,
-					    union tcp_cc_info *info);
-	char			name[TCP_CA_NAME_MAX];
-	struct module		*owner;
-	struct list_head	list;
-	u32			flags;
-	void			(*init)(struct sock *sk);
-	void			(*release)(struct sock *sk);
-};
-
-int xtcp_register_congestion_control(struct xtcp_cong_ops *ca);
-u32 xtcp_slow_start(struct tcp_sock *tp, u32 acked);
-void xtcp_cong_avoid_ai(struct tcp_sock *tp, u32 w, u32 acked);
-void xtcp_unregister_congestion_control(struct xtcp_cong_ops *ca);
-u32 xtcp_reno_ssthresh(struct sock *sk);
-void xtcp_reno_cong_avoid(struct sock *sk, u32 ack, u32 acked);
-u32 xtcp_reno_undo_cwnd(struct sock *sk);
 int xtcp_cubic_register(void);
 void xtcp_cubic_unregister(void);
 
@@ -930,7 +866,8 @@ static inline bool xtcp_ca_cong_control(const struct sock *sk)
 /* tcp_ca_needs_ecn(): the algorithm wants ECT on every packet (DCTCP). */
 static inline bool xtcp_ca_needs_ecn(const struct sock *sk)
 {
-	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
+	/* A listener's, read without its lock (xtcp_ecn_create_request()). */
+	const struct xtcp_cong_ops *ca = READ_ONCE(xtcp_sk(sk)->ca_ops);
 
 	return ca && (ca->flags & TCP_CONG_NEEDS_ECN);
 }
@@ -964,22 +901,6 @@ static inline bool xtcp_is_rack(const struct sock *sk)
 {
 	return READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.recovery) &
 	       TCP_RACK_LOSS_DETECTION;
-}
-
-/*
- * tcp_is_cwnd_limited(): did the sender use the window it has?  In slow
- * start, half of it is enough to let it double (RFC 2861 in spirit).
- * Congestion-control modules ask this before growing cwnd.
- */
-static inline bool xtcp_is_cwnd_limited(const struct sock *sk)
-{
-	const struct tcp_sock *tp = tcp_sk(sk);
-
-	if (tp->is_cwnd_limited)
-		return true;
-	if (tp->snd_cwnd < tp->snd_ssthresh)
-		return tp->snd_cwnd < 2 * tp->max_packets_out;
-	return false;
 }
 
 /* tcp_init_cwnd(): the route's initcwnd, else RFC 6928's ten segments. */
@@ -1083,8 +1004,8 @@ void xtcp_release_cb(struct sock *sk);
 unsigned long xtcp_reqsk_timeout(const struct request_sock *req);
 
 /* cong.c: xtcp's own congestion-control registry */
-void xtcp_assign_congestion_control(struct sock *sk,
-				    const struct sock *listener);
+void xtcp_assign_congestion_control(struct sock *sk);
+void xtcp_ca_openreq_child(struct sock *sk, const struct sock *listener);
 int xtcp_set_congestion_control(struct sock *sk, const char *name,
 				bool cap_net_admin);
 void xtcp_get_congestion_control(struct sock *sk, char *name);
