@@ -36,8 +36,30 @@ modprobe -q sch_ingress 2>/dev/null
 modprobe -q cls_bpf 2>/dev/null
 modprobe -q sch_netem 2>/dev/null
 
+# dc runs DCTCP on both stacks: stock's tcp_dctcp, and xtcp's
+# xtcp_dctcp.ko, built next to $XTCP_KO but not installed in the guest,
+# so that no request_module() finds it.  Loaded here, removed at the end
+# (the harness removes xtcp after the tests).
+DCTCP_KO=$(dirname "${XTCP_KO:-/nonexistent/x}")/xtcp_dctcp.ko
+DCTCP_LOADED=
+modprobe -q tcp_dctcp 2>/dev/null
+if [ -d /sys/module/xtcp ] && [ ! -d /sys/module/xtcp_dctcp ] &&
+	[ -f "$DCTCP_KO" ] && insmod "$DCTCP_KO"; then
+	DCTCP_LOADED=1
+fi
+
 nics_up || ksft_fail "nics_up: the test namespaces could not be built"
 "$PYTHON" "$DIR/parity.py" "$@"
 rc=$?
 nics_down >/dev/null 2>&1
+if [ -n "$DCTCP_LOADED" ]; then
+	for _ in $(seq 20); do
+		rmmod xtcp_dctcp 2>/dev/null && break
+		sleep 0.25
+	done
+	if [ -d /sys/module/xtcp_dctcp ]; then
+		echo "# rmmod xtcp_dctcp failed: refcnt $(cat /sys/module/xtcp_dctcp/refcnt)"
+		rc=1
+	fi
+fi
 exit $rc

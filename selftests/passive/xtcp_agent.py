@@ -278,8 +278,9 @@ class Listener:
             return {"ok": False, "error": errname(e)}
         if len(raw) < struct.calcsize(TCP_INFO_FMT):
             return {"ok": False, "error": "TCP_INFO of %d bytes" % len(raw)}
-        return {"ok": True, "info": dict(zip(
-            TCP_INFO_FIELDS, struct.unpack(TCP_INFO_FMT, raw)))}
+        info = dict(zip(TCP_INFO_FIELDS, struct.unpack(TCP_INFO_FMT, raw)))
+        info.update(cc_info(child))
+        return {"ok": True, "info": info}
 
     def close_child(self, peer, timeout):
         """close() `peer`'s connection without SO_LINGER."""
@@ -349,6 +350,31 @@ TCP_INFO_FIELDS = (
     "delivered", "delivered_ce",
     "bytes_sent", "bytes_retrans",
     "dsack_dups", "reord_seen", "rcv_ooopack", "snd_wnd")
+
+# TCP_CC_INFO: struct tcp_dctcp_info (include/uapi/linux/inet_diag.h)
+# when the algorithm is DCTCP (or its Reno fallback).
+TCP_CC_INFO = 26
+DCTCP_INFO_FMT = "=HHIII"
+DCTCP_INFO_FIELDS = ("dctcp_enabled", "dctcp_ce_state", "dctcp_alpha",
+                     "dctcp_ab_ecn", "dctcp_ab_tot")
+
+
+def cc_info(sock):
+    """The connection's algorithm (TCP_CONGESTION) as "ca_name", and for
+    DCTCP its TCP_CC_INFO fields; what fails is left out."""
+    out = {}
+    try:
+        name = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16)
+        out["ca_name"] = name.split(b"\0", 1)[0].decode()
+        if out["ca_name"].startswith("dctcp"):
+            raw = sock.getsockopt(socket.IPPROTO_TCP, TCP_CC_INFO, 64)
+            if len(raw) >= struct.calcsize(DCTCP_INFO_FMT):
+                out.update(zip(DCTCP_INFO_FIELDS, struct.unpack_from(
+                    DCTCP_INFO_FMT, raw)))
+    except OSError:
+        pass
+    return out
+
 
 POLL_BITS = (("IN", select.POLLIN), ("PRI", select.POLLPRI),
              ("OUT", select.POLLOUT), ("RDHUP", 0x2000),
