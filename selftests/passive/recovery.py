@@ -836,6 +836,68 @@ def test_rd(ctx):
                   compare=xtcp_check(rto_problem))
 
 
+# ---------------------------------------------------------------------
+# re. the same recovery under CUBIC
+# ---------------------------------------------------------------------
+
+CUBIC_OPTS = [LISTENER_OPTS[0],
+              (socket.IPPROTO_TCP, socket.TCP_CONGESTION, "cubic")]
+
+
+def cubic_dupacks(side):
+    """ra's SACK case with both listeners on CUBIC: the fast retransmit
+    of 10 as there, and the reduction CUBIC's (bictcp_recalc_ssthresh()):
+    ssthresh = 20 x 717 / 1024 = 14.  The full ACK ends the recovery at
+    cwnd 14 (tcp_end_cwnd_reduction()) and CUBIC's bictcp_update() grows
+    it for the 16 segments the ACK delivers, by as much as its curve
+    (time since the epoch, delay_min) and its Reno estimate give: 14 or
+    15 here, the same for both stacks in one run.  cwnd and ssthresh are
+    compared with stock's in TCP_INFO in recovery, after it and at the
+    end."""
+    f = side.flow("c")
+    if not opened(f, "sack", ws=0):
+        return
+    m = mss_of(f)
+    flights(side, f, RA_TOTAL, closed=True)
+    dupacks(f, 10 * m, [[(11 * m, (12 + i) * m)] for i in range(3)])
+    info(side, f, "info1")
+    ack(f, "full", 29 * m, segs=14, window=MAX_WINDOW)
+    info(side, f, "info2")
+    rest(f, "rest", RA_TOTAL)
+    ack(f, "all", RA_TOTAL * m)
+    done(side, f)
+    info(side, f, "info")
+    abort(side, f)
+
+
+def cubic_dupacks_sanity(tr):
+    i2 = info_of(tr, "c:info2") or {"snd_cwnd": 0}
+    cwnd = i2["snd_cwnd"]
+    return problems(
+        *common(tr),
+        want_segs(tr, "c:ack10", span(10, 28)),
+        want_segs(tr, "c:dupacks", [10]),
+        want_info(tr, "c:info1", ca_state="Recovery", snd_ssthresh=14),
+        want_info(tr, "c:info2", ca_state="Open", snd_ssthresh=14),
+        None if 14 <= cwnd <= 16 else "c:info2: cwnd %d after the "
+        "recovery; CUBIC leaves it at ssthresh (14) and may add one or "
+        "two for the ACK's 16 segments" % cwnd,
+        want_segs(tr, "c:full", span(29, 28 + cwnd)),
+        want_segs(tr, "c:rest", span(29 + cwnd, 49)),
+        want_info(tr, "c:info", ca_state="Open", snd_ssthresh=14,
+                  unacked=0, total_retrans=1))
+
+
+def test_re(ctx):
+    """ra's fast retransmit with SACK, both listeners on CUBIC."""
+    ctx.pair("re.CUBIC: three duplicate ACKs with SACK blocks: fast "
+             "retransmit, ssthresh 0.7 x cwnd, CUBIC's growth after",
+             cubic_dupacks, sysctls=RECOVERY_SYSCTLS, serial=True,
+             sockopts=CUBIC_OPTS, sanity=cubic_dupacks_sanity,
+             compare=xtcp_check(lambda tr: want_prompt(tr, "c:dupacks",
+                                                       10)))
+
+
 TESTS = {
     "ra": ("loss recovery: fast retransmit on duplicate ACKs, RACK's "
            "reordering timer", test_ra),
@@ -844,4 +906,6 @@ TESTS = {
     "rc": ("loss recovery: D-SACK and timestamp undo", test_rc),
     "rd": ("loss recovery: tail loss probes, the RTO without SACK",
            test_rd),
+    "re": ("loss recovery under CUBIC: its reduction against stock's",
+           test_re),
 }
