@@ -644,13 +644,18 @@ static void xtcp_delack_timer(struct timer_list *t)
  * @sk: the socket, still owned; called by release_sock() with the
  *      spinlock held and softirqs off
  *
- * tcp_release_cb() for the retransmit and delayed-ACK timers and a
+ * tcp_release_cb() for the pacing timer (first, as stock: what it held
+ * back is due), the retransmit and delayed-ACK timers and a
  * path-MTU drop (ICMP fragmentation needed), whose deferred flags hold
  * a reference given back here after the work, and for the ACK that
  * xtcp_ack_snd_check() left to us (compat.h).
  */
 void xtcp_release_cb(struct sock *sk)
 {
+	if (test_and_clear_bit(TCP_TSQ_DEFERRED, &sk->sk_tsq_flags)) {
+		xtcp_tsq_write(sk);
+		__sock_put(sk);
+	}
 	if (test_and_clear_bit(TCP_WRITE_TIMER_DEFERRED, &sk->sk_tsq_flags)) {
 		xtcp_write_timer_handler(sk);
 		__sock_put(sk);
@@ -822,6 +827,9 @@ void xtcp_init_xmit_timers(struct sock *sk)
 	hrtimer_init(&tp->compressed_ack_timer, CLOCK_MONOTONIC,
 		     HRTIMER_MODE_REL_PINNED_SOFT);
 	tp->compressed_ack_timer.function = xtcp_compressed_ack_kick;
+	hrtimer_init(&tp->pacing_timer, CLOCK_MONOTONIC,
+		     HRTIMER_MODE_ABS_PINNED_SOFT);
+	tp->pacing_timer.function = xtcp_pace_kick;
 }
 
 /**
@@ -834,6 +842,8 @@ void xtcp_init_xmit_timers(struct sock *sk)
  */
 void xtcp_clear_xmit_timers(struct sock *sk)
 {
+	if (hrtimer_try_to_cancel(&tcp_sk(sk)->pacing_timer) == 1)
+		__sock_put(sk);
 	if (hrtimer_try_to_cancel(&tcp_sk(sk)->compressed_ack_timer) == 1)
 		__sock_put(sk);
 	inet_csk_clear_xmit_timers(sk);

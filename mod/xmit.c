@@ -255,12 +255,31 @@ static void xtcp_event_data_sent(struct sock *sk)
 
 /*
  * tcp_update_skb_after_send(): the skb joins the send-ordered list that
- * RACK walks (rack.c).
+ * RACK walks (rack.c).  With pacing asked for (sk_pacing_status: the
+ * algorithm, SO_MAX_PACING_RATE, or the fq qdisc that saw the socket),
+ * the next departure time (tcp_wstamp_ns, the EDT fq and
+ * xtcp_pacing_check() honour) moves on by the skb's length at the
+ * pacing rate, less up to half of it for time this send already lost to
+ * jitter (@prior_wstamp: the departure time before this skb).  The
+ * first ten segments go unpaced, as sch_fq's.
  */
-static void xtcp_update_skb_after_send(struct sock *sk, struct sk_buff *skb)
+static void xtcp_update_skb_after_send(struct sock *sk, struct sk_buff *skb,
+				       u64 prior_wstamp)
 {
-	list_move_tail(&skb->tcp_tsorted_anchor,
-		       &tcp_sk(sk)->tsorted_sent_queue);
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->sk_pacing_status != SK_PACING_NONE) {
+		unsigned long rate = READ_ONCE(sk->sk_pacing_rate);
+
+		if (rate != ~0UL && rate && tp->data_segs_out >= 10) {
+			u64 len_ns = div64_ul((u64)skb->len * NSEC_PER_SEC, rate);
+			u64 credit = tp->tcp_wstamp_ns - prior_wstamp;
+
+			len_ns -= min_t(u64, len_ns / 2, credit);
+			tp->tcp_wstamp_ns += len_ns;
+		}
+	}
+	list_move_tail(&skb->tcp_tsorted_anchor, &tp->tsorted_sent_queue);
 }
 
 /*
@@ -308,8 +327,10 @@ static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	struct sk_buff *oskb = NULL;
 	struct tcp_skb_cb *tcb;
 	struct tcphdr *th;
+	u64 prior_wstamp;
 	int err;
 
+	prior_wstamp = tp->tcp_wstamp_ns;
 	tp->tcp_wstamp_ns = max(tp->tcp_wstamp_ns, tp->tcp_clock_cache);
 	xtcp_skb_set_delivery_time(skb, tp->tcp_wstamp_ns);
 	if (clone_it) {
@@ -400,7 +421,7 @@ static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 		err = net_xmit_eval(err);
 	}
 	if (!err && oskb) {
-		xtcp_update_skb_after_send(sk, oskb);
+		xtcp_update_skb_after_send(sk, oskb, prior_wstamp);
 		xtcp_rate_skb_sent(sk, oskb);
 	}
 	return err;
@@ -1048,6 +1069,28 @@ static void xtcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
 }
 
 /*
+ * tcp_pacing_check(): with internal pacing (SK_PACING_NEEDED: pacing
+ * was asked for and no fq qdisc does it), nothing leaves before
+ * tcp_wstamp_ns; the pacing timer sends it then (xtcp_pace_kick()),
+ * holding a socket reference while armed.
+ */
+static bool xtcp_pacing_check(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!xtcp_needs_internal_pacing(sk))
+		return false;
+	if (tp->tcp_wstamp_ns <= tp->tcp_clock_cache)
+		return false;
+	if (!hrtimer_is_queued(&tp->pacing_timer)) {
+		hrtimer_start(&tp->pacing_timer, ns_to_ktime(tp->tcp_wstamp_ns),
+			      HRTIMER_MODE_ABS_PINNED_SOFT);
+		sock_hold(sk);
+	}
+	return true;
+}
+
+/*
  * tcp_write_xmit(): send what the write queue holds, as far as cwnd,
  * the peer's window and Nagle let it, each GSO packet sized by
  * xtcp_tso_segs().  @push_one: only the head (2: for a loss probe,
@@ -1069,6 +1112,8 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 	while ((skb = xtcp_send_head(sk))) {
 		unsigned int limit;
 
+		if (xtcp_pacing_check(sk))
+			break;
 		/* Counted first: 6.1's cwnd test lets a lone FIN segment by. */
 		tso_segs = xtcp_set_skb_tso_segs(skb, mss_now);
 		cwnd_quota = xtcp_cwnd_test(tp, skb);
@@ -1303,6 +1348,8 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 		u8 sacked;
 		int segs;
 
+		if (xtcp_pacing_check(sk))
+			break;
 		if (!hole)
 			tp->retransmit_skb_hint = skb;
 		segs = tp->snd_cwnd - tcp_packets_in_flight(tp);
@@ -1334,6 +1381,57 @@ void xtcp_xmit_retransmit_queue(struct sock *sk)
 	if (rearm_timer)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
 					  inet_csk(sk)->icsk_rto, TCP_RTO_MAX);
+}
+
+/**
+ * xtcp_tsq_write - send what pacing held back (tcp_tsq_write())
+ * @sk: the connection, locked (bh_lock_sock() and not owned, or from
+ *      release_sock())
+ *
+ * Lost segments first when cwnd has room for them, then new data.  Only
+ * in states that still send.
+ */
+void xtcp_tsq_write(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!((1 << sk->sk_state) &
+	      (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 | TCPF_CLOSING |
+	       TCPF_CLOSE_WAIT | TCPF_LAST_ACK)))
+		return;
+	if (tp->lost_out > tp->retrans_out &&
+	    tp->snd_cwnd > tcp_packets_in_flight(tp)) {
+		xtcp_mstamp_refresh(tp);
+		xtcp_xmit_retransmit_queue(sk);
+	}
+	xtcp_write_xmit(sk, xtcp_current_mss(sk), tp->nonagle, 0, GFP_ATOMIC);
+}
+
+/**
+ * xtcp_pace_kick - the pacing timer (tcp_pace_kick())
+ * @timer: tp->pacing_timer, a soft hrtimer: softirq context
+ *
+ * The departure time xtcp_pacing_check() waited for has come: send,
+ * or if a process owns the socket leave it to xtcp_release_cb()
+ * (TCP_TSQ_DEFERRED, with a reference of its own), as
+ * tcp_tsq_handler().  The reference taken when the timer was armed is
+ * given back here.
+ *
+ * Return: HRTIMER_NORESTART.
+ */
+enum hrtimer_restart xtcp_pace_kick(struct hrtimer *timer)
+{
+	struct tcp_sock *tp = container_of(timer, struct tcp_sock, pacing_timer);
+	struct sock *sk = (struct sock *)tp;
+
+	bh_lock_sock(sk);
+	if (!sock_owned_by_user(sk))
+		xtcp_tsq_write(sk);
+	else if (!test_and_set_bit(TCP_TSQ_DEFERRED, &sk->sk_tsq_flags))
+		sock_hold(sk);
+	bh_unlock_sock(sk);
+	sock_put(sk);
+	return HRTIMER_NORESTART;
 }
 
 /**

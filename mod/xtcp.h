@@ -690,6 +690,8 @@ void xtcp_push_pending_frames(struct sock *sk);
 void xtcp_push_one(struct sock *sk, unsigned int mss_now);
 int xtcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, int segs);
 void xtcp_xmit_retransmit_queue(struct sock *sk);
+void xtcp_tsq_write(struct sock *sk);
+enum hrtimer_restart xtcp_pace_kick(struct hrtimer *timer);
 bool xtcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
 void xtcp_send_loss_probe(struct sock *sk);
 int xtcp_write_wakeup(struct sock *sk, int mib);
@@ -894,6 +896,16 @@ static inline bool xtcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp,
 					 const struct tcphdr *th)
 {
 	return th->ece && !th->syn && (tp->ecn_flags & TCP_ECN_OK);
+}
+
+/*
+ * tcp_needs_internal_pacing(): pacing was asked for (SO_MAX_PACING_RATE,
+ * or an algorithm that paces) and no fq qdisc has taken it over
+ * (SK_PACING_FQ); the acquire pairs with the qdisc's store.
+ */
+static inline bool xtcp_needs_internal_pacing(const struct sock *sk)
+{
+	return smp_load_acquire(&sk->sk_pacing_status) == SK_PACING_NEEDED;
 }
 
 /* tcp_is_rack(): RACK detects losses (net.xtcp.recovery bit 0). */

@@ -40,9 +40,14 @@ modprobe -q sch_netem 2>/dev/null
 # xtcp_dctcp.ko, built next to $XTCP_KO but not installed in the guest,
 # so that no request_module() finds it.  Loaded here, removed at the end
 # (the harness removes xtcp after the tests).
+# Stock's too is removed again if loaded here: cong_sysctl.sh compares
+# the two stacks' lists of algorithms.
 DCTCP_KO=$(dirname "${XTCP_KO:-/nonexistent/x}")/xtcp_dctcp.ko
 DCTCP_LOADED=
-modprobe -q tcp_dctcp 2>/dev/null
+STOCK_DCTCP_LOADED=
+if [ ! -d /sys/module/tcp_dctcp ] && modprobe -q tcp_dctcp 2>/dev/null; then
+	STOCK_DCTCP_LOADED=1
+fi
 if [ -d /sys/module/xtcp ] && [ ! -d /sys/module/xtcp_dctcp ] &&
 	[ -f "$DCTCP_KO" ] && insmod "$DCTCP_KO"; then
 	DCTCP_LOADED=1
@@ -61,5 +66,11 @@ if [ -n "$DCTCP_LOADED" ]; then
 		echo "# rmmod xtcp_dctcp failed: refcnt $(cat /sys/module/xtcp_dctcp/refcnt)"
 		rc=1
 	fi
+fi
+if [ -n "$STOCK_DCTCP_LOADED" ]; then
+	for _ in $(seq 20); do
+		rmmod tcp_dctcp 2>/dev/null && break
+		sleep 0.25
+	done
 fi
 exit $rc

@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# pacing.sh: SO_MAX_PACING_RATE paces an xtcp sender as it paces stock's
+# (issue 8: "pacing when the congestion module or SO_MAX_PACING_RATE
+# asks for it, stock's internal pacing with an hrtimer, or through the
+# fq qdisc when present").
+#
+# The server in xsrv (pacing.py serve) sets SO_MAX_PACING_RATE on the
+# accepted connection and writes PACING_BYTES; the client in xcli times
+# the download from its first byte to its last.  Per family (stock,
+# then xtcp):
+#   - unpaced, the control: the path must carry at least three times the
+#     rate, or pacing could not be told from the path (skip);
+#   - paced with the default qdisc: no fq, so the stack paces itself
+#     (sk_pacing_status SK_PACING_NEEDED, the pacing hrtimer);
+#   - paced with fq as srv0's root qdisc: fq takes pacing over
+#     (SK_PACING_FQ) and holds each packet to the departure time the
+#     stack stamped on it.
+# Checks: stock's paced rate is within 25 % of the rate (the method
+# works); xtcp's is within 15 % of stock's in the same mode;
+# TCP_INFO's max_pacing_rate is the rate and pacing_rate not above it,
+# for both.
+#
+#   scripts/vm -- selftests/run_tests pacing.sh
+#
+# TAP output; exit 0 pass, 1 fail, 4 skip.
+set -u
+
+DIR=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=selftests/lib.sh
+. "$DIR/lib.sh"
+
+RATE=${PACING_RATE:-1500000}		# bytes/s: 12 Mbit/s
+BYTES=${PACING_BYTES:-3000000}		# two seconds of it
+PORT=5301
+TMP=$(mktemp -d)
+
+require_vm
+require_xtcp
+require_cmd ip tc
+
+# shellcheck disable=SC2317 # runs from the EXIT trap
+cleanup() {
+	in_srv tc qdisc del dev "$SRV_DEV" root 2>/dev/null
+	nics_down >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+nics_up || ksft_fail "nics_up: the test namespaces could not be built"
+
+# One download: family $1, rate $2 (0: unpaced); prints
+# "rate pacing_rate max_pacing_rate" (bytes/s) or returns 1.
+download() {
+	local fam=$1 rate=$2 out="$TMP/srv-$1-$2" cli="$TMP/cli-$1-$2"
+	in_srv "$PYTHON" "$DIR/pacing.py" serve "$fam" "$PORT" "$rate" \
+		"$BYTES" >"$out" 2>&1 &
+	local pid=$!
+	if ! wait_ready "$out"; then
+		kill "$pid" 2>/dev/null
+		echo "server: $(tail -n1 "$out")" >&2
+		return 1
+	fi
+	in_cli timeout 60 "$PYTHON" "$DIR/pacing.py" fetch "$SRV_IP" "$PORT" \
+		>"$cli" 2>&1
+	wait "$pid"
+	PORT=$((PORT + 1))
+	"$PYTHON" - "$cli" "$out" "$BYTES" <<-'EOF'
+	import json, sys
+	c = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+	s = json.loads(open(sys.argv[2]).read().splitlines()[-1])
+	if c["bytes"] != int(sys.argv[3]) or c["seconds"] <= 0:
+	    sys.exit("got %d bytes in %.3f s" % (c["bytes"], c["seconds"]))
+	print("%d %d %d" % (c["bytes"] / c["seconds"], s["pacing_rate"],
+	                    s["max_pacing_rate"]))
+	EOF
+}
+
+declare -A GOT=()
+for fam in inet xtcp; do
+	GOT[$fam,free]=$(download "$fam" 0) ||
+		ksft_fail "unpaced $fam download failed"
+done
+for fam in inet xtcp; do
+	free=${GOT[$fam,free]%% *}
+	[ "$free" -ge $((3 * RATE)) ] ||
+		ksft_skip "the path carries $free B/s unpaced ($fam), not three times the rate $RATE"
+done
+
+modprobe -q sch_fq 2>/dev/null
+for mode in internal fq; do
+	if [ "$mode" = fq ]; then
+		in_srv tc qdisc replace dev "$SRV_DEV" root fq ||
+			ksft_skip "no fq qdisc (sch_fq)"
+	fi
+	for fam in inet xtcp; do
+		GOT[$fam,$mode]=$(download "$fam" "$RATE") ||
+			ksft_fail "paced $fam download ($mode) failed"
+	done
+done
+
+# ratio A B: A / B, two decimals
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+# within X LO HI: LO <= X <= HI (decimals)
+within() {
+	awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
+}
+
+for mode in internal fq; do
+	read -r s_rate s_pr s_max <<<"${GOT[inet,$mode]}"
+	read -r x_rate x_pr x_max <<<"${GOT[xtcp,$mode]}"
+	sr=$(ratio "$s_rate" "$RATE")
+	within "$sr" 0.75 1.25
+	check $? "$mode: stock paces at SO_MAX_PACING_RATE" \
+		"$s_rate B/s for $RATE, unpaced ${GOT[inet,free]%% *}"
+	xr=$(ratio "$x_rate" "$s_rate")
+	within "$xr" 0.85 1.15
+	check $? "$mode: xtcp paces as stock does" \
+		"xtcp $x_rate B/s, stock $s_rate, xtcp/stock $xr; unpaced ${GOT[xtcp,free]%% *}"
+	[ "$s_max" = "$RATE" ] && [ "$x_max" = "$RATE" ] &&
+		[ "$s_pr" -le "$RATE" ] && [ "$x_pr" -le "$RATE" ]
+	check $? "$mode: TCP_INFO pacing rates" \
+		"max_pacing_rate stock $s_max xtcp $x_max, pacing_rate stock $s_pr xtcp $x_pr"
+done
+tap_done
