@@ -901,10 +901,11 @@ static inline bool xtcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp,
 /*
  * tcp_needs_internal_pacing(): pacing was asked for (SO_MAX_PACING_RATE,
  * or an algorithm that paces) and no fq qdisc has taken it over
- * (SK_PACING_FQ); the acquire pairs with the qdisc's store.
+ * (SK_PACING_FQ).
  */
 static inline bool xtcp_needs_internal_pacing(const struct sock *sk)
 {
+	/* Pairs with sch_fq's smp_store_release() of SK_PACING_FQ. */
 	return smp_load_acquire(&sk->sk_pacing_status) == SK_PACING_NEEDED;
 }
 
