@@ -84,10 +84,8 @@ static void xtcp_rtt_estimator(struct sock *sk, long mrtt_us)
  */
 static void xtcp_set_rto(struct sock *sk)
 {
-	const struct tcp_sock *tp = tcp_sk(sk);
-	u32 rto = usecs_to_jiffies((tp->srtt_us >> 3) + tp->rttvar_us);
-
-	inet_csk(sk)->icsk_rto = min_t(u32, rto, TCP_RTO_MAX);
+	inet_csk(sk)->icsk_rto = min_t(u32, __xtcp_set_rto(tcp_sk(sk)),
+				       TCP_RTO_MAX);
 }
 
 /*

@@ -227,10 +227,11 @@ static int xtcp_set_fastopen_connect(struct sock *sk, int val)
  * net.xtcp.synack_retries).  TCP_DEFER_ACCEPT (seconds, kept as SYN-ACK
  * retransmissions as stock keeps them) makes a listener's requests wait
  * for data after the third ACK (xtcp_check_req(), xtcp_syn_ack_recalc()).
- * TCP_THIN_LINEAR_TIMEOUTS (0 or 1) is only stored: xtcp has no
- * thin-stream timeouts.  TCP_SAVE_SYN (0..2) keeps the SYN's headers for
- * each child (TCP_SAVED_SYN).  TCP_THIN_DUPACK, TCP_FASTOPEN_CONNECT and
- * TCP_FASTOPEN_NO_COOKIE are checked and stored as stock's, read by
+ * TCP_THIN_LINEAR_TIMEOUTS (0 or 1) keeps a thin stream's RTO from
+ * backing off for six timeouts (xtcp_retransmit_timer()).  TCP_SAVE_SYN
+ * (0..2) keeps the SYN's headers for each child (TCP_SAVED_SYN).
+ * TCP_THIN_DUPACK, TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_NO_COOKIE are
+ * checked and stored as stock's, read by
  * nothing in xtcp.  The options of absent features (TCP_REPAIR*,
  * TCP_MD5SIG*, TCP_FASTOPEN, TCP_FASTOPEN_KEY, TCP_ULP, TCP_AO_REPAIR)
  * are sockopt_absent.c's.

@@ -416,6 +416,13 @@ static void xtcp_count_recovery_failure(struct sock *sk)
 	xtcp_inc_stats(sock_net(sk), mib);
 }
 
+/* tcp_stream_is_thin(): under four segments in flight, out of slow start. */
+static bool xtcp_stream_is_thin(const struct tcp_sock *tp)
+{
+	return tp->packets_out < 4 &&
+	       tp->snd_ssthresh < TCP_INFINITE_SSTHRESH;
+}
+
 /*
  * tcp_retransmit_timer(): RFC 6298 5.4-5.6.  Send the oldest unacked
  * segment again, double the RTO (up to TCP_RTO_MAX), restart the timer;
@@ -461,8 +468,27 @@ static void xtcp_retransmit_timer(struct sock *sk)
 		return;
 	}
 out_reset_timer:
-	icsk->icsk_backoff++;
-	icsk->icsk_rto = min(icsk->icsk_rto << 1, TCP_RTO_MAX);
+	/*
+	 * A thin stream (fewer than four segments in flight, past the
+	 * initial slow start) that asked for it (TCP_THIN_LINEAR_TIMEOUTS or
+	 * net.ipv4.tcp_thin_linear_timeouts) retries at its RTO unbacked
+	 * for TCP_THIN_LINEAR_RETRIES (6) timeouts, then backs off: a
+	 * stream that sends little would otherwise wait out doublings a
+	 * fast retransmit would spare a bulk one (RFC 6298 leaves the
+	 * backoff to the implementer).
+	 */
+	if (sk->sk_state == TCP_ESTABLISHED &&
+	    (tp->thin_lto ||
+	     READ_ONCE(net->ipv4.sysctl_tcp_thin_linear_timeouts)) &&
+	    xtcp_stream_is_thin(tp) &&
+	    icsk->icsk_retransmits <= TCP_THIN_LINEAR_RETRIES) {
+		icsk->icsk_backoff = 0;
+		icsk->icsk_rto = clamp(__xtcp_set_rto(tp), tcp_rto_min(sk),
+				       TCP_RTO_MAX);
+	} else {
+		icsk->icsk_backoff++;
+		icsk->icsk_rto = min(icsk->icsk_rto << 1, TCP_RTO_MAX);
+	}
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
 				  xtcp_clamp_rto_to_user_timeout(sk),
 				  TCP_RTO_MAX);

@@ -898,6 +898,12 @@ static inline bool xtcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp,
 	return th->ece && !th->syn && (tp->ecn_flags & TCP_ECN_OK);
 }
 
+/* __tcp_set_rto(): SRTT + RTTVAR (which holds 4 x the deviation), jiffies. */
+static inline u32 __xtcp_set_rto(const struct tcp_sock *tp)
+{
+	return usecs_to_jiffies((tp->srtt_us >> 3) + tp->rttvar_us);
+}
+
 /*
  * tcp_needs_internal_pacing(): pacing was asked for (SO_MAX_PACING_RATE,
  * or an algorithm that paces) and no fq qdisc has taken it over

@@ -40,7 +40,7 @@
 #   scripts/vm -- selftests/run_tests loss.sh
 #
 # LOSS_BYTES (2 MiB; 1 run: make check's time; issue 8 names 64 MiB:
-# LOSS_BYTES=$((64 << 20)) LOSS_RUNS=1 takes about 6 min a kernel),
+# LOSS_BYTES=$((64 << 20)) LOSS_RUNS=1 takes about 10 min a kernel),
 # LOSS_RUNS (1), LOSS_RATES ("1% 3%"), LOSS_SLACK (10).  TAP output;
 # exit 0 pass, 1 fail, 4 skip.
 set -u

@@ -165,13 +165,14 @@ def handshake_rtt(tr):
     return ack.t - syn.pkts[0][1].t
 
 
-def rto_problem(tr):
+def rto_problem(tr, backoff=2):
     """The first retransmission must come one RTO after the first
     transmission, the RTO being what RFC 6298 2.2 makes of the handshake's
     sample with Linux's 200 ms floor on the variance (SRTT + max(2 SRTT,
-    rto_min)); the second after twice that (5.5).  Scapy's ACK latency
-    under emulation varies from run to run, so each side is held to its
-    own sample, within 15 % and a few jiffies."""
+    rto_min)); the second after `backoff` times that (5.5: twice; 1 for
+    a thin stream with linear timeouts).  Scapy's ACK latency under
+    emulation varies from run to run, so each side is held to its own
+    sample, within 15 % and a few jiffies."""
     times, rtt = rto_times(tr, "c:write"), handshake_rtt(tr)
     if len(times) != 5:
         return "%s: %d data segments, stock sends 3 and 2 retransmissions " \
@@ -183,9 +184,10 @@ def rto_problem(tr):
     if not 0.85 * want - 0.02 <= first <= 1.15 * want + 0.05:
         return "%s: first retransmission after %.3f s; the handshake RTT " \
             "%.3f s makes an RTO of %.3f s" % (tr.side, first, rtt, want)
-    if not 1.7 <= second / first <= 2.3:
+    if not 0.85 * backoff <= second / first <= 1.15 * backoff:
         return "%s: second retransmission %.3f s after the first, which " \
-            "came %.3f s after the send: not twice" % (tr.side, second, first)
+            "came %.3f s after the send: not %g times" % (
+                tr.side, second, first, backoff)
     return None
 
 
@@ -203,10 +205,34 @@ def rto_compare(stock, xtcp):
     return [bad] if bad else [], []
 
 
+TCP_THIN_LINEAR_TIMEOUTS = 16
+
+
+def thin_sanity(tr):
+    return problems(want_note(tr, "c:ack", ACCEPTED),
+                    want_lengths(tr, "c:write", [MSS] * 5),
+                    rto_problem(tr, backoff=1),
+                    want_lengths(tr, "c:more", [100]),
+                    want_flags(tr, "c:abort", ["RA"]))
+
+
+def thin_compare(stock, xtcp):
+    bad = rto_problem(xtcp, backoff=1)
+    return [bad] if bad else [], []
+
+
 def test_sb(ctx):
-    """The retransmission timer: the oldest segment again, backed off."""
+    """The retransmission timer: the oldest segment again, backed off;
+    not backed off for a thin stream that asked for linear timeouts
+    (TCP_THIN_LINEAR_TIMEOUTS on the listener: three segments in flight,
+    and the first RTO ended the initial slow start)."""
     rto_only_pair(ctx, "sb.retransmission timeout and backoff, then "
                   "recovery", rto, sanity=rto_sanity, compare=rto_compare)
+    rto_only_pair(ctx, "sb.TCP_THIN_LINEAR_TIMEOUTS: the second timeout "
+                  "not backed off", rto,
+                  sockopts=[(socket.IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS,
+                             1)],
+                  sanity=thin_sanity, compare=thin_compare)
 
 
 # ---------------------------------------------------------------------
