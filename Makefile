@@ -10,6 +10,14 @@
 #   make check            build for every kernel, run selftests/ in a qemu
 #                         guest per kernel, print TAP and "N passed, N failed"
 #   make demo             build, boot, show an AF_XTCP socket at work
+#   make install          install KVER's xtcp.ko and xtcp_dctcp.ko into
+#                         $(DESTDIR)/lib/modules/KVER/updates/xtcp/ and run
+#                         depmod; and install-headers
+#   make install-headers  install include/xtcp/cong.h and the uAPI header
+#                         into $(DESTDIR)/usr/src/xtcp/include/ and KVER's
+#                         Module.symvers into $(DESTDIR)/usr/src/xtcp/KVER/:
+#                         what an algorithm module builds against
+#                         (Documentation/cong-example.rst)
 #   make sparse | checkpatch | clean
 
 ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -23,7 +31,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 KBUILD_OPTS := W=1 KCFLAGS=-Werror
 
 .PHONY: all module all-kernels kernel-% sparse sparse-% checkpatch check demo bench \
-	deps selftests clean help
+	deps selftests clean help install install-headers
 
 all: module
 
@@ -40,6 +48,35 @@ kernel-%: build/%/mod/xtcp.ko
 	@:
 
 all-kernels: $(foreach k,$(KERNELS),build/$(k)/mod/xtcp.ko)
+
+# Installed as a distribution's module would be (updates/ beats the
+# kernel's own tree), and what an out-of-tree algorithm needs: the
+# headers and the exports' CRCs.  Module.symvers names the modules by
+# their path in the build tree: installed, it says mod/xtcp.  depmod -b
+# works on a staging DESTDIR too: it indexes just these two modules, and
+# its warnings that the kernel's modules.order and modules.builtin* are
+# missing there are dropped.  DEPMOD=true skips it.
+DEPMOD ?= /sbin/depmod
+XTCP_MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates/xtcp
+XTCP_SRCDIR = $(DESTDIR)/usr/src/xtcp
+
+install: install-headers
+	install -d $(XTCP_MODDIR)
+	install -m 644 $(ROOT)/build/$(KVER)/mod/xtcp.ko \
+		$(ROOT)/build/$(KVER)/mod/xtcp_dctcp.ko $(XTCP_MODDIR)/
+	@echo "DEPMOD $(KVER)$(if $(DESTDIR), in $(DESTDIR))"
+	@err=$$(mktemp) && { $(DEPMOD) $(if $(DESTDIR),-b $(DESTDIR)) $(KVER) \
+		2>"$$err"; rc=$$?; grep -v 'could not open modules\.\(order\|builtin\)' \
+		"$$err" >&2; rm -f "$$err"; exit $$rc; }
+
+install-headers: build/$(KVER)/mod/xtcp.ko
+	install -d $(XTCP_SRCDIR)/include/xtcp \
+		$(XTCP_SRCDIR)/include/uapi/linux $(XTCP_SRCDIR)/$(KVER)
+	install -m 644 $(ROOT)/include/xtcp/cong.h $(XTCP_SRCDIR)/include/xtcp/
+	install -m 644 $(ROOT)/include/uapi/linux/xtcp.h \
+		$(XTCP_SRCDIR)/include/uapi/linux/
+	sed 's|$(ROOT)/build/$(KVER)/||' $(ROOT)/build/$(KVER)/Module.symvers \
+		>$(XTCP_SRCDIR)/$(KVER)/Module.symvers
 
 # sparse over every file (C=2), per kernel; any warning fails.
 sparse-%: FORCE
@@ -77,6 +114,6 @@ clean:
 	$(MAKE) -C $(ROOT)/selftests clean 2>/dev/null || true
 
 help:
-	@sed -n '3,14p' $(ROOT)/Makefile
+	@sed -n '3,22p' $(ROOT)/Makefile
 
 FORCE:
