@@ -7,7 +7,10 @@
       connection that ends (EOF) is closed after what it sent went back.
       One thread, selectors (epoll).  Prints "ready" once listening; on
       SIGTERM prints one line "server accepted=N echoed=BYTES errors=N"
-      and exits 0.
+      and exits 0.  --pace-every N [--pace-rate B]: every Nth connection
+      accepted is paced (SO_MAX_PACING_RATE, B bytes/s, 2 MB/s), so that
+      pacing timers run while connections echo, close and the module
+      goes.
 
   echo.py client --addr A --port P --conns N --secs S [--seed N]
                  [--gap S]
@@ -35,6 +38,7 @@ import time
 
 from xtcp_sock import make_socket
 
+SO_MAX_PACING_RATE = getattr(socket, "SO_MAX_PACING_RATE", 47)
 MAX_MSG = 64 * 1024
 CHUNK = 64 * 1024
 # An echo server stops reading a connection that has this much to send
@@ -80,6 +84,10 @@ def server(args):
                     continue
                 sock.setblocking(False)
                 stats["accepted"] += 1
+                if args.pace_every and \
+                        stats["accepted"] % args.pace_every == 0:
+                    sock.setsockopt(socket.SOL_SOCKET, SO_MAX_PACING_RATE,
+                                    args.pace_rate)
                 sel.register(sock, selectors.EVENT_READ, Conn(sock))
                 continue
             conn = key.data
@@ -254,6 +262,8 @@ def main():
     ap.add_argument("--secs", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gap", type=float, default=0)
+    ap.add_argument("--pace-every", type=int, default=0)
+    ap.add_argument("--pace-rate", type=int, default=2000000)
     args = ap.parse_args()
     return server(args) if args.role == "server" else client(args)
 

@@ -9,7 +9,9 @@
 # (no cache left) and load again.  Issue 7: "200 concurrent connections
 # each echoing random-sized messages for 30 s, all intact; then all
 # closed, slab counts back to their baseline, and the module unloads
-# cleanly."
+# cleanly."  Every fourth connection is paced (SO_MAX_PACING_RATE 2 MB/s,
+# xtcp's pacing hrtimer: no fq here), so that pacing timers are armed
+# while connections echo, close and the module unloads.
 #
 #   scripts/vm -- selftests/run_tests echo.sh
 #
@@ -67,6 +69,7 @@ log "# slab baseline: $base"
 # Not in_srv: $! must be the server itself (ip netns exec execs it).
 ip netns exec "$XSRV" "$PYTHON" "$DIR/echo.py" server \
 	--family "$(xtcp_family)" --addr "$SRV_IP" --port "$PORT" \
+	--pace-every 4 \
 	>"$TMP/srv" 2>&1 &
 SRV=$!
 wait_ready "$TMP/srv" || ksft_fail "echo server: $(cat "$TMP/srv")"

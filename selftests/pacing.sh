@@ -7,7 +7,7 @@
 # fq qdisc when present").
 #
 # The server in xsrv (pacing.py serve) sets SO_MAX_PACING_RATE on the
-# accepted connection and writes PACING_BYTES; the client in xcli times
+# accepted connection and writes PACING_BYTES (2 MB); the client in xcli times
 # the download from its first byte to its last.  Per family (stock,
 # then xtcp):
 #   - unpaced, the control: the path must carry at least three times the
@@ -32,7 +32,7 @@ DIR=$(cd "$(dirname "$0")" && pwd)
 . "$DIR/lib.sh"
 
 RATE=${PACING_RATE:-1500000}		# bytes/s: 12 Mbit/s
-BYTES=${PACING_BYTES:-3000000}		# two seconds of it
+BYTES=${PACING_BYTES:-2000000}		# 1.3 seconds of it
 PORT=5301
 TMP=$(mktemp -d)
 
