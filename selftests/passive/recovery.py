@@ -371,6 +371,15 @@ def rest(f, name, total):
     ack(f, name, top, segs=total - top // mss_of(f))
 
 
+def ack_all(side, f, total):
+    """The end of a scenario: step "all" ACKs all `total` MSS, then
+    "done" (how the write ended), "info" (TCP_INFO) and the abort."""
+    ack(f, "all", total * mss_of(f))
+    done(side, f)
+    info(side, f, "info")
+    abort(side, f)
+
+
 def reno_dupacks(side):
     """No SACK.  Flights 0..9 and 10..29 (50 MSS written); 10 is "lost":
     the client sends three duplicate ACKs for it, one at a time.  The
@@ -391,10 +400,7 @@ def reno_dupacks(side):
         ack(f, "dup%d" % i, 10 * m, segs=1)
     ack(f, "full", 32 * m, segs=10)
     rest(f, "rest", RA_TOTAL)
-    ack(f, "all", RA_TOTAL * m)
-    done(side, f)
-    info(side, f, "info")
-    abort(side, f)
+    ack_all(side, f, RA_TOTAL)
 
 
 def reno_dupacks_sanity(tr):
@@ -433,10 +439,7 @@ def sack_dupacks(side):
     dupacks(f, 10 * m, [[(11 * m, (12 + i) * m)] for i in range(3)])
     ack(f, "full", 29 * m, segs=11, window=MAX_WINDOW)
     rest(f, "rest", RA_TOTAL)
-    ack(f, "all", RA_TOTAL * m)
-    done(side, f)
-    info(side, f, "info")
-    abort(side, f)
+    ack_all(side, f, RA_TOTAL)
 
 
 def sack_dupacks_sanity(tr):
@@ -634,10 +637,7 @@ def dsack_undo(layout):
         ack(f, "full", 29 * m, ecr=orig, segs=20 if eifel else 11)
         ack(f, "dsack", 29 * m, [(10 * m, 11 * m)], ecr=orig,
             segs=RC_TOTAL - highest(f) // m)
-        ack(f, "all", RC_TOTAL * m)
-        done(side, f)
-        info(side, f, "info")
-        abort(side, f)
+        ack_all(side, f, RC_TOTAL)
     return scen
 
 
@@ -748,10 +748,7 @@ def probe_new(side):
     ack(f, "ack5", 5 * m, segs=11, wait=2.0)
     info(side, f, "info1")
     ack(f, "ack21", 21 * m, segs=9)
-    ack(f, "all", 30 * m)
-    done(side, f)
-    info(side, f, "info")
-    abort(side, f)
+    ack_all(side, f, 30)
 
 
 def probe_new_sanity(tr):
@@ -864,10 +861,7 @@ def cubic_dupacks(side):
     ack(f, "full", 29 * m, segs=14, window=MAX_WINDOW)
     info(side, f, "info2")
     rest(f, "rest", RA_TOTAL)
-    ack(f, "all", RA_TOTAL * m)
-    done(side, f)
-    info(side, f, "info")
-    abort(side, f)
+    ack_all(side, f, RA_TOTAL)
 
 
 def cubic_dupacks_sanity(tr):
