@@ -4,7 +4,8 @@
   pacing.py serve FAMILY PORT RATE NBYTES   (in xsrv; FAMILY inet|xtcp)
       accept one connection, set SO_MAX_PACING_RATE to RATE bytes/s on
       it (0: leave it unpaced), write NBYTES, then print one JSON line:
-      TCP_INFO's pacing_rate and max_pacing_rate read before the close
+      TCP_INFO's pacing_rate, max_pacing_rate and total_retrans read
+      before the close
   pacing.py fetch IP PORT                   (in xcli)
       read to EOF; print one JSON line: bytes, and seconds from the
       first byte to the last (the receiver's view of the sender's pace)
@@ -49,8 +50,8 @@ def serve(family, port, rate, nbytes):
     conn.recv(1)
     conn.close()
     lst.close()
-    print(json.dumps({"pacing_rate": vals[32], "max_pacing_rate": vals[33]}),
-          flush=True)
+    print(json.dumps({"pacing_rate": vals[32], "max_pacing_rate": vals[33],
+                      "total_retrans": vals[31]}), flush=True)
     return 0
 
 
