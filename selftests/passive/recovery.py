@@ -419,6 +419,19 @@ def reno_dupacks_sanity(tr):
                   unacked=0, total_retrans=1, reordering=3))
 
 
+def sack_loss(side, f):
+    """ra's SACK loss, up to the fast retransmit: the handshake with SACK
+    (window scale 0), flights 0..9 and 10..28 (the window ending at 29),
+    then three duplicate ACKs for 10 with SACK blocks for 11, 11-12,
+    11-13 in one burst.  The MSS, or None if the handshake failed."""
+    if not opened(f, "sack", ws=0):
+        return None
+    m = mss_of(f)
+    flights(side, f, RA_TOTAL, closed=True)
+    dupacks(f, 10 * m, [[(11 * m, (12 + i) * m)] for i in range(3)])
+    return m
+
+
 def sack_dupacks(side):
     """SACK.  Flights 0..9 and 10..28, the client's window ending at 29
     (flights()); 10 is "lost": three duplicate ACKs for it with SACK
@@ -432,11 +445,9 @@ def sack_dupacks(side):
     (the window was last used whole, by PRR): 11 new segments leave;
     the next ACK the rest."""
     f = side.flow("c")
-    if not opened(f, "sack", ws=0):
+    m = sack_loss(side, f)
+    if not m:
         return
-    m = mss_of(f)
-    flights(side, f, RA_TOTAL, closed=True)
-    dupacks(f, 10 * m, [[(11 * m, (12 + i) * m)] for i in range(3)])
     ack(f, "full", 29 * m, segs=11, window=MAX_WINDOW)
     rest(f, "rest", RA_TOTAL)
     ack_all(side, f, RA_TOTAL)
@@ -852,11 +863,9 @@ def cubic_dupacks(side):
     compared with stock's in TCP_INFO in recovery, after it and at the
     end."""
     f = side.flow("c")
-    if not opened(f, "sack", ws=0):
+    m = sack_loss(side, f)
+    if not m:
         return
-    m = mss_of(f)
-    flights(side, f, RA_TOTAL, closed=True)
-    dupacks(f, 10 * m, [[(11 * m, (12 + i) * m)] for i in range(3)])
     info(side, f, "info1")
     ack(f, "full", 29 * m, segs=14, window=MAX_WINDOW)
     info(side, f, "info2")
