@@ -3,7 +3,7 @@
 #
 # stress.sh: races of the listener's lifetime (issue 6) and of the
 # receive path against it (issue 7).  Four phases of
-# XTCP_STRESS_SECONDS (60; make check 30) each, one after the other,
+# XTCP_STRESS_SECONDS (60; make check 15) each, one after the other,
 # each with the guest to itself; build/xtcp_stress runs the socket loops (stock TCP clients in
 # several threads, an AF_XTCP listener that keeps changing state).
 #
@@ -66,7 +66,7 @@
 # caches (and request_sock_TCP) are back to the baseline taken before
 # phase 1, rmmod xtcp works and leaves no cache behind, and insmod again.
 #
-# XTCP_STRESS_SECONDS   seconds per phase (60; make check uses 30)
+# XTCP_STRESS_SECONDS   seconds per phase (60; make check uses 15)
 # XTCP_STRESS_FAMILY    xtcp, or inet: the same against a stock listener,
 #                       the control that checks the test itself
 # XTCP_STRESS_PHASES    the phases to run ("1 2 3 4")

@@ -21,9 +21,9 @@
 # address, hping3's incrementing source ports; no spoofing, nothing
 # outside 198.18.0.0/24), and once the listener's SYN queue has
 # overflowed, SYNFLOOD_CLIENTS (20) sequential legitimate connects from
-# xcli, paced over SYNFLOOD_SECS (20) s, 3 s timeout each.  A client
-# counts when the server logged that it accepted that very client port.
-# The flood stops when the clients are done, so every connect happens
+# xcli, paced over XTCP_SYNFLOOD_SECS (20; make check 10) s, 3 s timeout
+# each.  A client counts when the server logged that it accepted that
+# very client port.  The flood stops when the clients are done, so every connect happens
 # under flood.  Slab objects and MemAvailable are sampled every second.
 #
 # The flood is self-clocked: hping3 --flood runs at nice 19 on CPU 0, the
@@ -64,7 +64,7 @@ DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 . "$DIR/lib.sh"
 
 SERVE=$DIR/../tools/build/xtcp-serve
-SECS=${SYNFLOOD_SECS:-20}
+SECS=${XTCP_SYNFLOOD_SECS:-${SYNFLOOD_SECS:-20}}
 CLIENTS=${SYNFLOOD_CLIENTS:-20}
 BACKLOG=${SYNFLOOD_BACKLOG:-64}
 XTCP_PORT=8000
