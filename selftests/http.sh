@@ -10,7 +10,8 @@
 #                                       serve $TMP/www); on exit servers,
 #                                       xcli2, namespaces and TMP go
 #
-#   start_server http|echo stock|xtcp   a server in xsrv, once ready
+#   start_servers KIND:FAM...          servers in xsrv (http|echo,
+#                                       stock|xtcp), once ready
 #   get FAM NAME                        curl downloads $TMP/www/NAME:
 #                                       RC 0 if intact, NOTE says more
 #   client CMD...                       CMD in the client namespace,
@@ -26,22 +27,33 @@ declare -A SRV_PIDS=()
 CLIENT_NS=$XCLI
 CLIENT_IP=
 
-# Start server $1 (http|echo) for family $2 in xsrv; wait for "ready".
-start_server() {
-	local kind=$1 fam=$2 key=$1-$2 env=() cmd
-	if [ "$kind" = http ]; then
-		[ "$fam" = xtcp ] && env=(LD_PRELOAD="$PRELOAD")
-		cmd=("$PYTHON" "$DIR/httpd.py" --addr "$SRV_IP"
-			--port "${HTTP_PORT[$fam]}" --root "$TMP/www")
-	else
-		cmd=("$PYTHON" "$DIR/echo.py" server --addr "$SRV_IP"
-			--port "${ECHO_PORT[$fam]}"
-			--family "$([ "$fam" = xtcp ] && xtcp_family || echo 2)")
-	fi
-	# Not in_srv: $! must be the server itself (ip netns exec execs it).
-	ip netns exec "$XSRV" env "${env[@]}" "${cmd[@]}" >"$TMP/$key.log" 2>&1 &
-	SRV_PIDS[$key]=$!
-	wait_ready "$TMP/$key.log" || ksft_fail "$key server: $(cat "$TMP/$key.log")"
+# Start servers in xsrv, each KIND:FAM (http|echo, stock|xtcp), all at
+# once (a Python start-up under TCG takes seconds); wait until each says
+# "ready".
+start_servers() {
+	local key kind fam env cmd
+	for key in "$@"; do
+		kind=${key%%:*} fam=${key#*:} env=()
+		if [ "$kind" = http ]; then
+			[ "$fam" = xtcp ] && env=(LD_PRELOAD="$PRELOAD")
+			cmd=("$PYTHON" "$DIR/httpd.py" --addr "$SRV_IP"
+				--port "${HTTP_PORT[$fam]}" --root "$TMP/www")
+		else
+			cmd=("$PYTHON" "$DIR/echo.py" server --addr "$SRV_IP"
+				--port "${ECHO_PORT[$fam]}"
+				--family "$([ "$fam" = xtcp ] && xtcp_family || echo 2)")
+		fi
+		# Not in_srv: $! must be the server itself (ip netns exec
+		# execs it).
+		ip netns exec "$XSRV" env "${env[@]}" "${cmd[@]}" \
+			>"$TMP/$kind-$fam.log" 2>&1 &
+		SRV_PIDS[$kind-$fam]=$!
+	done
+	for key in "$@"; do
+		key=${key/:/-}
+		wait_ready "$TMP/$key.log" 300 ||
+			ksft_fail "$key server: $(cat "$TMP/$key.log")"
+	done
 }
 
 # Run a client command in the client namespace, its time in $SECS.

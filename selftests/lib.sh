@@ -104,9 +104,10 @@ tcpext_stat() {
 	proc_net_stat /proc/net/netstat TcpExt "$1"
 }
 
-# Wait up to 10 s for a line "ready" in file $1 (a server's output).
+# Wait up to $2 (100) tenths of a second for a line "ready" in file $1
+# (a server's output).
 wait_ready() {
-	for _ in $(seq 100); do
+	for _ in $(seq "${2:-100}"); do
 		grep -q '^ready' "$1" && return 0
 		sleep 0.1
 	done

@@ -170,9 +170,7 @@ in_srv sysctl -qw net.ipv4.tcp_congestion_control="$CA" ||
 log "# congestion control: $CA, both stacks"
 mkdir -p "$TMP/www"
 head -c "$BYTES" /dev/urandom >"$TMP/www/file"
-for fam in stock xtcp; do
-	start_server http "$fam"
-done
+start_servers http:stock http:xtcp
 for rate in $RATES; do
 	loss_rate "$rate"
 done

@@ -30,8 +30,10 @@
 #   scripts/vm -- selftests/run_tests transfer.sh
 #
 # TRANSFER_BIG (64 MiB: bytes of the big file), TRANSFER_CASES ("clean
-# netem pmtu": which to run).  TAP output; exit 0
-# pass, 1 fail, 4 skip.
+# netem pmtu": which to run), XTCP_TRANSFER_FULL=1 (the netem and path
+# MTU transfers move the big file, both stacks: the issue's text at full
+# size, ~10 minutes a kernel; testing.rst has the numbers).  TAP output;
+# exit 0 pass, 1 fail, 4 skip.
 set -u
 
 DIR=$(cd "$(dirname "$0")" && pwd)
@@ -42,6 +44,9 @@ DIR=$(cd "$(dirname "$0")" && pwd)
 
 BIG=${TRANSFER_BIG:-$((64 << 20))}
 CASES=${TRANSFER_CASES:-clean netem pmtu}
+# The files of the netem and path MTU cases.
+IMPAIRED=1MiB PMTU_FILE=16MiB
+[ "${XTCP_TRANSFER_FULL:-0}" = 1 ] && IMPAIRED=big PMTU_FILE=big
 
 require_vm
 require_xtcp
@@ -115,7 +120,7 @@ icmp_unreach_out() {
 	ip netns exec "$XCLI" awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++) n[$i] = i; h = 1 } else print $n["OutDestUnreachs"] }' /proc/net/snmp
 }
 
-# A 16 MiB download by family $1 from xcli2, address $2 (fresh per run:
+# A 16 MiB ($PMTU_FILE) download by family $1 from xcli2, address $2 (fresh per run:
 # the server's route cache keeps a path MTU per destination), paced to
 # 50 Mbit/s by netem on the server's NIC; once 2 MiB have arrived, the
 # router's veth drops to MTU 1280.
@@ -125,7 +130,7 @@ pmtu_get() {
 	ip -n "$XCLI" link set rtr0 mtu 1500
 	icmp0=$(icmp_unreach_out)
 	rm -f "$out"
-	CLIENT_NS=$XCLI2 CLIENT_IP=$ip URL=16MiB curl_to "$fam" -o "$out" \
+	CLIENT_NS=$XCLI2 CLIENT_IP=$ip URL=$PMTU_FILE curl_to "$fam" -o "$out" \
 		2>"$TMP/curl.err" &
 	pid=$!
 	for _ in $(seq 400); do
@@ -134,7 +139,7 @@ pmtu_get() {
 		sleep 0.05
 	done
 	ip -n "$XCLI" link set rtr0 mtu 1280
-	wait "$pid" && same "$TMP/www/16MiB" "$out"
+	wait "$pid" && same "$TMP/www/$PMTU_FILE" "$out"
 	RC=$?
 	NOTE="ICMP unreachables from the router: $(($(icmp_unreach_out) - icmp0))"
 	[ $RC = 0 ] || NOTE="$NOTE; got $(stat -c %s "$out" 2>/dev/null || echo 0) bytes $(head -c 200 "$TMP/curl.err")"
@@ -189,7 +194,7 @@ clean_case() {
 }
 
 netem_cases() {
-	local impair t0
+	local impair t0 s0 r0 q0
 	for impair in "loss 3%" "delay 50ms" "delay 10ms reorder 25% 50%" \
 		"duplicate 2%"; do
 		# shellcheck disable=SC2086 # netem's words
@@ -197,9 +202,10 @@ netem_cases() {
 			check 0 "netem $impair" "SKIP no netem qdisc"
 			continue
 		fi
-		t0=$(xtcp_stat TCPTimeouts)
-		transfers "netem $impair" 1MiB
-		log "# netem $impair: xtcp TCPTimeouts +$(($(xtcp_stat TCPTimeouts) - t0))"
+		t0=$(xtcp_stat TCPTimeouts) s0=$(tcpext_stat TCPTimeouts)
+		r0=$(xtcp_stat RetransSegs) q0=$(proc_net_stat /proc/net/snmp Tcp RetransSegs)
+		transfers "netem $impair" "$IMPAIRED"
+		log "# netem $impair: TCPTimeouts stock +$(($(tcpext_stat TCPTimeouts) - s0)) xtcp +$(($(xtcp_stat TCPTimeouts) - t0)), RetransSegs stock +$(($(proc_net_stat /proc/net/snmp Tcp RetransSegs) - q0)) xtcp +$(($(xtcp_stat RetransSegs) - r0))"
 		netem off
 	done
 }
@@ -214,9 +220,9 @@ pmtu_case() {
 		return
 	fi
 	pmtu_get stock 198.19.0.10
-	check "$RC" "path MTU 1500 -> 1280 mid-download (router ICMP): stock" "$NOTE"
+	check "$RC" "path MTU 1500 -> 1280 mid-download of $PMTU_FILE (router ICMP): stock" "$NOTE"
 	pmtu_get xtcp 198.19.0.11
-	check "$RC" "path MTU 1500 -> 1280 mid-download (router ICMP): xtcp" "$NOTE"
+	check "$RC" "path MTU 1500 -> 1280 mid-download of $PMTU_FILE (router ICMP): xtcp" "$NOTE"
 	in_srv tc qdisc del dev "$SRV_DEV" root
 }
 
@@ -228,10 +234,7 @@ head -c 1 /dev/urandom >"$TMP/www/1B"
 head -c $((1 << 20)) /dev/urandom >"$TMP/www/1MiB"
 head -c $((16 << 20)) /dev/urandom >"$TMP/www/16MiB"
 head -c "$BIG" /dev/urandom >"$TMP/www/big"
-for fam in stock xtcp; do
-	start_server http "$fam"
-	start_server echo "$fam"
-done
+start_servers http:stock echo:stock http:xtcp echo:xtcp
 
 has_case clean && clean_case
 has_case netem && netem_cases
