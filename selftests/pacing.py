@@ -44,6 +44,7 @@ def serve(family, port, rate, nbytes):
         left -= conn.send(chunk[:min(left, len(chunk))])
     raw = conn.getsockopt(socket.IPPROTO_TCP, TCP_INFO,
                           struct.calcsize(INFO_FMT))
+    sndbuf = conn.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
     vals = struct.unpack(INFO_FMT, raw)
     conn.shutdown(socket.SHUT_WR)
     conn.settimeout(30)
@@ -51,7 +52,8 @@ def serve(family, port, rate, nbytes):
     conn.close()
     lst.close()
     print(json.dumps({"pacing_rate": vals[32], "max_pacing_rate": vals[33],
-                      "total_retrans": vals[31]}), flush=True)
+                      "total_retrans": vals[31], "sndbuf": sndbuf}),
+          flush=True)
     return 0
 
 

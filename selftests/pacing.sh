@@ -52,8 +52,8 @@ trap cleanup EXIT
 nics_up || ksft_fail "nics_up: the test namespaces could not be built"
 
 # One download: family $1, rate $2 (0: unpaced); prints "bytes seconds
-# pacing_rate max_pacing_rate total_retrans" (TCP_INFO's, bytes/s) or
-# returns 1.
+# pacing_rate max_pacing_rate total_retrans sndbuf" (TCP_INFO's,
+# bytes/s; the sender's SO_SNDBUF at the end) or returns 1.
 download() {
 	local fam=$1 rate=$2 out="$TMP/srv-$PORT" cli="$TMP/cli-$PORT"
 	in_srv "$PYTHON" "$DIR/pacing.py" serve "$fam" "$PORT" "$rate" \
@@ -74,8 +74,9 @@ download() {
 	s = json.loads(open(sys.argv[2]).read().splitlines()[-1])
 	if c["bytes"] != int(sys.argv[3]) or c["seconds"] <= 0:
 	    sys.exit("got %d bytes in %.3f s" % (c["bytes"], c["seconds"]))
-	print("%d %.6f %d %d %d" % (c["bytes"], c["seconds"], s["pacing_rate"],
-	                            s["max_pacing_rate"], s["total_retrans"]))
+	print("%d %.6f %d %d %d %d" % (c["bytes"], c["seconds"], s["pacing_rate"],
+	                               s["max_pacing_rate"], s["total_retrans"],
+	                               s["sndbuf"]))
 	EOF
 }
 
@@ -107,10 +108,10 @@ for mode in internal fq; do
 	for fam in inet xtcp xtcp inet; do
 		got=$(download "$fam" "$RATE") ||
 			ksft_fail "paced $fam download ($mode) failed"
-		read -r b secs pr max rtx <<<"$got"
+		read -r b secs pr max rtx sndbuf <<<"$got"
 		read -r tb tsecs _ <<<"${GOT[$fam,$mode]:-0 0}"
 		GOT[$fam,$mode]="$((tb + b)) $(awk -v a="$tsecs" -v b="$secs" 'BEGIN { print a + b }') $pr $max"
-		RUNS[$fam,$mode]+="$(rate_of "$got") B/s ($rtx retrans) "
+		RUNS[$fam,$mode]+="$(rate_of "$got") B/s ($rtx retrans, sndbuf $sndbuf) "
 	done
 done
 
