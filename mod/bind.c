@@ -48,9 +48,13 @@ xtcp_bind_bucket_find(struct xtcp_bind_hashbucket *head, unsigned short port,
 	return NULL;
 }
 
-/* inet_bind_bucket_create(); called with the head lock held. */
+/*
+ * inet_bind_bucket_create(); called with the head lock held.  The port
+ * is xtcp's from here on: the receive hook looks it up (xtcp_net.ports).
+ */
 static struct xtcp_bind_bucket *
-xtcp_bind_bucket_create(struct xtcp_bind_hashbucket *head,
+xtcp_bind_bucket_create(const struct sock *sk,
+			struct xtcp_bind_hashbucket *head,
 			unsigned short port, int l3mdev)
 {
 	struct xtcp_bind_bucket *tb;
@@ -62,16 +66,29 @@ xtcp_bind_bucket_create(struct xtcp_bind_hashbucket *head,
 	tb->l3mdev = l3mdev;
 	INIT_HLIST_HEAD(&tb->owners);
 	hlist_add_head(&tb->node, &head->chain);
+	set_bit(port, xtcp_pernet(sock_net(sk))->ports);
 	return tb;
 }
 
-/* inet_bind_bucket_destroy(): free the bucket once its last owner left. */
-static void xtcp_bind_bucket_destroy(struct xtcp_bind_bucket *tb)
+/*
+ * inet_bind_bucket_destroy(): free the bucket once its last owner left;
+ * the port stops being xtcp's with the last bucket of that port (one
+ * per l3mdev, all on the same chain).  Head lock held.
+ */
+static void xtcp_bind_bucket_destroy(const struct sock *sk,
+				     struct xtcp_bind_hashbucket *head,
+				     struct xtcp_bind_bucket *tb)
 {
-	if (hlist_empty(&tb->owners)) {
-		__hlist_del(&tb->node);
-		kmem_cache_free(xtcp_bind_bucket_cachep, tb);
-	}
+	unsigned short port = tb->port;
+
+	if (!hlist_empty(&tb->owners))
+		return;
+	__hlist_del(&tb->node);
+	kmem_cache_free(xtcp_bind_bucket_cachep, tb);
+	hlist_for_each_entry(tb, &head->chain, node)
+		if (tb->port == port)
+			return;
+	clear_bit(port, xtcp_pernet(sock_net(sk))->ports);
 }
 
 /* inet_bind_hash(): make @sk an owner of @tb. */
@@ -225,7 +242,7 @@ static int xtcp_csk_take_port(struct sock *sk, unsigned short port,
 	tb = xtcp_bind_bucket_find(head, port, l3mdev);
 	if (!tb) {
 		/* No memory: EADDRINUSE, as __inet_bind() reports it. */
-		tb = xtcp_bind_bucket_create(head, port, l3mdev);
+		tb = xtcp_bind_bucket_create(sk, head, port, l3mdev);
 		if (!tb)
 			goto unlock;
 	} else if (autobind) {
@@ -354,7 +371,7 @@ void xtcp_put_port(struct sock *sk)
 	__sk_del_bind_node(sk);
 	xtcp_sk(sk)->xs_bind_hash = NULL;
 	inet_sk(sk)->inet_num = 0;
-	xtcp_bind_bucket_destroy(tb);
+	xtcp_bind_bucket_destroy(sk, head, tb);
 	spin_unlock_bh(&head->lock);
 }
 
@@ -403,7 +420,7 @@ void xtcp_twsk_bind_unhash(struct xtcp_timewait_sock *tw)
 	spin_lock_bh(&head->lock);
 	__sk_del_bind_node((struct sock *)tw);
 	tw->tw_xtb = NULL;
-	xtcp_bind_bucket_destroy(tb);
+	xtcp_bind_bucket_destroy((struct sock *)tw, head, tb);
 	spin_unlock_bh(&head->lock);
 }
 

@@ -598,9 +598,12 @@ static struct sock *xtcp_v4_rcv_tw(struct xtcp_net *xn, struct sock *sk,
  * xtcp_v4_rcv - the IPPROTO_TCP handler while xtcp is loaded
  * @skb: a TCP segment for this host
  *
- * A connection or request sock comes from the established hash with a
- * reference; a listener from the listening hash without one (it is
- * SOCK_RCU_FREE and we are in an RCU read section).
+ * A segment for a local port without an xtcp bind bucket goes to stock
+ * TCP after one bit test (xtcp_net.ports): what stock's own traffic
+ * pays for the hook.  Otherwise a connection or request sock comes from
+ * the established hash with a reference; a listener from the listening
+ * hash without one (it is SOCK_RCU_FREE and we are in an RCU read
+ * section).
  *
  * Context: softirq, rcu_read_lock() held by the IP layer.
  * Return: 0, or what stock TCP returns for segments that are not ours.
@@ -618,6 +621,10 @@ static int xtcp_v4_rcv(struct sk_buff *skb)
 
 	if (skb->pkt_type != PACKET_HOST ||
 	    !pskb_may_pull(skb, sizeof(struct tcphdr)))
+		goto stock;
+	/* Not a port of ours: stock's, at the price of one bit. */
+	if (!test_bit(ntohs(((const struct tcphdr *)skb->data)->dest),
+		      xn->ports))
 		goto stock;
 lookup:
 	th = (const struct tcphdr *)skb->data;
@@ -825,13 +832,16 @@ static int xtcp_v4_err(struct sk_buff *skb, u32 info)
 	const struct tcphdr *th = (const struct tcphdr *)(skb->data +
 							  (iph->ihl << 2));
 	struct net *net = dev_net(skb->dev);
+	struct xtcp_net *xn = xtcp_pernet(net);
 	const int type = icmp_hdr(skb)->type;
 	const int code = icmp_hdr(skb)->code;
-	struct sock *sk;
+	struct sock *sk = NULL;
 
-	sk = xtcp_lookup_established(xtcp_pernet(net), iph->daddr, th->dest,
-				     iph->saddr, ntohs(th->source),
-				     inet_iif(skb), 0);
+	/* The quoted segment left from one of our ports, or it is not ours. */
+	if (test_bit(ntohs(th->source), xn->ports))
+		sk = xtcp_lookup_established(xn, iph->daddr, th->dest,
+					     iph->saddr, ntohs(th->source),
+					     inet_iif(skb), 0);
 	if (!sk)
 		return xtcp_stock_protocol->err_handler(skb, info);
 	/* A timewait sock has nothing left to tell or to resend. */

@@ -9,6 +9,7 @@
  * (kern = 1) does not, as with stock TCP: its owner must release it
  * first (Documentation/design.rst, "Namespace references").
  */
+#include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <net/inet_hashtables.h>
@@ -34,9 +35,11 @@ static void xtcp_tables_free(struct xtcp_net *xn)
 		WARN_ON_ONCE(!hlist_nulls_empty(&xn->lhash[i].nulls_head));
 	for (i = 0; xn->ehash && i < XTCP_EHASH_SIZE; i++)
 		WARN_ON_ONCE(!hlist_nulls_empty(&xn->ehash[i].chain));
+	WARN_ON_ONCE(xn->ports && !bitmap_empty(xn->ports, XTCP_NR_PORTS));
 	kvfree(xn->ehash_locks);
 	kvfree(xn->ehash);
 	kvfree(xn->lhash);
+	bitmap_free(xn->ports);
 	kvfree(xn->bhash);
 }
 
@@ -46,13 +49,15 @@ static int xtcp_tables_alloc(struct xtcp_net *xn)
 
 	xn->bhash = kvmalloc_array(XTCP_BHASH_SIZE, sizeof(*xn->bhash),
 				   GFP_KERNEL);
+	xn->ports = bitmap_zalloc(XTCP_NR_PORTS, GFP_KERNEL);
 	xn->lhash = kvmalloc_array(XTCP_LHASH_SIZE, sizeof(*xn->lhash),
 				   GFP_KERNEL);
 	xn->ehash = kvmalloc_array(XTCP_EHASH_SIZE, sizeof(*xn->ehash),
 				   GFP_KERNEL);
 	xn->ehash_locks = kvmalloc_array(XTCP_EHASH_LOCKS,
 					 sizeof(*xn->ehash_locks), GFP_KERNEL);
-	if (!xn->bhash || !xn->lhash || !xn->ehash || !xn->ehash_locks) {
+	if (!xn->bhash || !xn->ports || !xn->lhash || !xn->ehash ||
+	    !xn->ehash_locks) {
 		xtcp_tables_free(xn);
 		return -ENOMEM;
 	}

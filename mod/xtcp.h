@@ -325,6 +325,7 @@ struct xtcp_ehash_bucket {
 };
 
 #define XTCP_BHASH_SIZE		1024	/* power of two */
+#define XTCP_NR_PORTS		65536	/* bits of xtcp_net.ports */
 #define XTCP_LHASH_SIZE		256	/* power of two */
 #define XTCP_EHASH_SIZE		16384	/* power of two */
 #define XTCP_EHASH_LOCKS	1024	/* power of two */
@@ -454,6 +455,12 @@ struct xtcp_mib_counters {
  * struct xtcp_net - xtcp's state in one network namespace
  * @net:        the namespace
  * @bhash:      bind buckets by port
+ * @ports:      a bit per local port that has a bind bucket (one per
+ *              port and l3mdev): the receive hook's first test, so that
+ *              a segment for a port xtcp does not hold goes to stock TCP
+ *              without a hash lookup.  Written under the port's @bhash
+ *              lock, read locklessly in softirq (a stale bit only costs
+ *              or skips the lookups at the instant a port comes or goes)
  * @lhash:      listening sockets by port
  * @ehash:      request socks and connections by 4-tuple
  * @ehash_locks: writers' locks for @ehash
@@ -471,6 +478,7 @@ struct xtcp_mib_counters {
 struct xtcp_net {
 	struct net				*net;
 	struct xtcp_bind_hashbucket		*bhash;
+	unsigned long				*ports;
 	struct xtcp_listen_hashbucket		*lhash;
 	struct xtcp_ehash_bucket		*ehash;
 	spinlock_t				*ehash_locks;	/* writers */
