@@ -434,7 +434,7 @@ void xtcp_time_wait(struct sock *sk, int state, int timeo)
 	tcptw->tw_ts_recent_stamp = tp->rx_opt.ts_recent_stamp;
 	tcptw->tw_ts_offset = tp->tsoffset;
 	tcptw->tw_last_oow_ack_time = 0;
-	tcptw->tw_tx_delay = 0;
+	tcptw->tw_tx_delay = tp->tcp_tx_delay;
 	tcptw->tw_sk.tw_txhash = sk->sk_txhash;
 
 	if (timeo < rto)

@@ -12,6 +12,9 @@
  * Segments sent on no socket's behalf (RSTs and ACKs answering a segment)
  * go out through a per-namespace control socket, as stock TCP's do; like
  * ip_send_unicast_reply() they echo the incoming TOS without its ECN bits.
+ * A socket's TCP_TX_DELAY delays them as its own segments: the SYN-ACK
+ * and a request's ACKs by the listener's, a timewait sock's ACKs and
+ * RSTs by the connection's (xtcp_transmit_time()).
  */
 #include <linux/skbuff.h>
 #include <net/inet_common.h>
@@ -192,6 +195,9 @@ static struct sk_buff *xtcp_make_synack(const struct sock *sk,
 	xtcp_options_write((__be32 *)(th + 1), &opts);
 	th->doff = tcp_header_size >> 2;
 	xtcp_inc_stats(sock_net(sk), XTCP_MIB_OUTSEGS);
+	/* Leaves now, or later by the listener's TCP_TX_DELAY. */
+	xtcp_skb_set_delivery_time(skb, now);
+	xtcp_add_tx_delay(skb, tcp_sk(sk));
 	return skb;
 }
 
@@ -275,6 +281,7 @@ struct xtcp_reply {
 	u32	tsval, tsecr;
 	int	oif;
 	u32	mark;
+	u64	transmit_time;	/* departure, or 0: xtcp_transmit_time() */
 };
 
 /* A bare TCP header with @rep's fields (and TS option), no route yet. */
@@ -308,6 +315,9 @@ static struct sk_buff *xtcp_build_reply(const struct xtcp_reply *rep)
 	}
 	xtcp_v4_send_check(skb, rep->saddr, rep->daddr);
 	skb->mark = rep->mark;
+	/* ip_send_unicast_reply()'s transmit_time: TCP_TX_DELAY. */
+	if (rep->transmit_time)
+		xtcp_skb_set_delivery_time(skb, rep->transmit_time);
 	return skb;
 }
 
@@ -378,7 +388,7 @@ static void xtcp_reply_init(struct xtcp_reply *rep, struct sk_buff *skb,
  * RFC 9293 section 3.10.7.1: a RST takes its sequence number from the
  * segment's ACK field if it has one; otherwise it has sequence number
  * zero and acknowledges everything the segment occupied.  Never answer
- * a RST with a RST.
+ * a RST with a RST.  It leaves delayed by @sk's TCP_TX_DELAY.
  */
 void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb)
 {
@@ -408,6 +418,8 @@ void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb)
 		rep.mark = inet_twsk(sk)->tw_mark;
 	else if (!rep.mark && sk && sk_fullsock(sk))
 		rep.mark = sk->sk_mark;
+	if (sk)
+		rep.transmit_time = xtcp_transmit_time(sk);
 	xtcp_v4_send_reply(net, &rep);
 }
 
@@ -443,6 +455,7 @@ void xtcp_v4_timewait_ack(struct xtcp_timewait_sock *tw, struct sk_buff *skb)
 	rep.tos = itw->tw_tos;
 	if (!rep.mark)
 		rep.mark = itw->tw_mark;
+	rep.transmit_time = xtcp_transmit_time((const struct sock *)itw);
 	xtcp_v4_send_reply(net, &rep);
 }
 
@@ -470,6 +483,8 @@ void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 	rep.tsval = xtcp_time_stamp_ms() + tcp_rsk(req)->ts_off;
 	if (!rep.mark)
 		rep.mark = inet_rsk(req)->ir_mark;
+	/* The listener's delay, as stock's (tcp_v4_send_ack() of sk). */
+	rep.transmit_time = xtcp_transmit_time(sk);
 	xtcp_v4_send_reply(sock_net(sk), &rep);
 }
 

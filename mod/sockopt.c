@@ -230,8 +230,10 @@ static int xtcp_set_fastopen_connect(struct sock *sk, int val)
  * TCP_THIN_LINEAR_TIMEOUTS (0 or 1) keeps a thin stream's RTO from
  * backing off for six timeouts (xtcp_retransmit_timer()).  TCP_SAVE_SYN
  * (0..2) keeps the SYN's headers for each child (TCP_SAVED_SYN).
- * TCP_THIN_DUPACK, TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_NO_COOKIE are
- * checked and stored as stock's, read by
+ * TCP_TX_DELAY (any value, microseconds) delays every segment the socket
+ * sends, its children inherit it (xtcp_add_tx_delay(),
+ * xtcp_transmit_time()).  TCP_THIN_DUPACK, TCP_FASTOPEN_CONNECT and
+ * TCP_FASTOPEN_NO_COOKIE are checked and stored as stock's, read by
  * nothing in xtcp.  The options of absent features (TCP_REPAIR*,
  * TCP_MD5SIG*, TCP_FASTOPEN, TCP_FASTOPEN_KEY, TCP_ULP, TCP_AO_REPAIR)
  * are sockopt_absent.c's.
@@ -242,8 +244,7 @@ static int xtcp_set_fastopen_connect(struct sock *sk, int val)
  * CAP_NET_ADMIN, -EBUSY if its module is going away (TCP_CONGESTION);
  * -EFAULT; the answers of sockopt_absent.c; -EOPNOTSUPP for
  * TCP_FASTOPEN_CONNECT without net.ipv4.tcp_fastopen's client bit;
- * -ENOPROTOOPT for a name stock does not know, TCP_TX_DELAY and
- * TCP_FASTOPEN.
+ * -ENOPROTOOPT for a name stock does not know and TCP_FASTOPEN.
  */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
@@ -402,6 +403,14 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	case TCP_MD5SIG_EXT:
 		err = xtcp_parse_md5_keys(sk, optname, optval, optlen);
 		break;
+	case TCP_TX_DELAY:
+		/*
+		 * Any value, in microseconds, as a u32 (stock checks nothing
+		 * and needs no capability).  Stock enables its static key
+		 * here; xtcp tests the value instead (xtcp_add_tx_delay()).
+		 */
+		WRITE_ONCE(tp->tcp_tx_delay, val);
+		break;
 	case TCP_REPAIR:
 	case TCP_REPAIR_QUEUE:
 	case TCP_QUEUE_SEQ:
@@ -413,9 +422,8 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		break;
 	default:
 		/*
-		 * Also TCP_TX_DELAY (xtcp sends with no earliest departure
-		 * time to delay) and, without CONFIG_TCP_AO as in Debian's
-		 * kernels, TCP_AO_ADD_KEY/DEL_KEY/INFO.
+		 * Also, without CONFIG_TCP_AO as in Debian's kernels,
+		 * TCP_AO_ADD_KEY/DEL_KEY/INFO.
 		 */
 		err = -ENOPROTOOPT;
 		break;
@@ -554,7 +562,8 @@ static int xtcp_getsockopt_saved_syn(struct sock *sk, char __user *optval,
  *
  * TCP_SAVE_SYN, TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_NO_COOKIE read back
  * what was set; TCP_TIMESTAMP the TS clock plus the connection's offset;
- * TCP_THIN_DUPACK, TCP_REPAIR, TCP_FASTOPEN, TCP_TX_DELAY (and
+ * TCP_TX_DELAY the delay set (the listener's, on a child);
+ * TCP_THIN_DUPACK, TCP_REPAIR, TCP_FASTOPEN (and
  * TCP_IS_MPTCP where stock knows it) 0; TCP_CC_INFO the algorithm's
  * get_info; TCP_ULP and TCP_FASTOPEN_KEY nothing (a length of 0);
  * TCP_SAVED_SYN the SYN's
@@ -646,14 +655,16 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_TIMESTAMP:
 		val = xtcp_sockopt_timestamp(tp);
 		break;
+	case TCP_TX_DELAY:
+		val = READ_ONCE(tp->tcp_tx_delay);
+		break;
 	case TCP_THIN_DUPACK:
 	case TCP_REPAIR:
 	case TCP_FASTOPEN:
-	case TCP_TX_DELAY:
 #if XTCP_TCP_IS_MPTCP
 	case TCP_IS_MPTCP:
 #endif
-		/* Never in repair mode, no Fast Open queue, no delay. */
+		/* Never in repair mode, no Fast Open queue. */
 		val = 0;
 		break;
 	case TCP_INFO:

@@ -3,7 +3,7 @@
  * xtcp: the SOL_TCP options of features xtcp does not have.
  *
  * TCP repair (CRIU), RFC 2385 signatures, TCP-AO, Fast Open (issue 10),
- * upper layer protocols (kTLS), zero-copy receive and TCP_TX_DELAY.  A
+ * upper layer protocols (kTLS) and zero-copy receive.  A
  * program must learn that they are absent, and everything else must get
  * stock's answer: each option is checked here as do_tcp_setsockopt() and
  * do_tcp_getsockopt() (net/ipv4/tcp.c, tcp_ipv4.c) check it, in stock's

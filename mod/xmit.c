@@ -413,6 +413,8 @@ static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	/* The IP layer's control block, where ours was. */
 	memset(skb->cb, 0, max(sizeof(struct inet_skb_parm),
 			       sizeof(struct inet6_skb_parm)));
+	/* TCP_TX_DELAY: the clone leaves later; oskb keeps its send time. */
+	xtcp_add_tx_delay(skb, tp);
 
 	err = ip_queue_xmit(sk, skb, &inet->cork.fl);
 	if (unlikely(err > 0)) {

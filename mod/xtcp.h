@@ -923,6 +923,56 @@ static inline bool xtcp_needs_internal_pacing(const struct sock *sk)
 	return smp_load_acquire(&sk->sk_pacing_status) == SK_PACING_NEEDED;
 }
 
+/*
+ * TCP_TX_DELAY.  Stock adds the delay only behind its static key
+ * tcp_tx_delay_enabled, which TCP_TX_DELAY turns on for good; Debian's
+ * 6.12 does not export that key (EXPORT_IPV6_MOD() with IPv6 built in)
+ * and xtcp must not flip stock's branches anyway, so these test the
+ * socket's own value: with no delay set, the answer is the same as
+ * stock's with its key off or its delay 0.
+ */
+
+/**
+ * xtcp_add_tx_delay - delay @skb's departure by the socket's TX delay
+ * @skb: the segment about to leave, its departure time already set
+ * @tp:  the socket it leaves for (the listener for a SYN-ACK)
+ *
+ * tcp_add_tx_delay(): the earliest departure time (skb->skb_mstamp_ns,
+ * which an fq qdisc honours) moves on by tcp_tx_delay microseconds.  Only
+ * the copy that leaves is delayed; a queued skb keeps its send time for
+ * RTT samples, RACK and TSval.
+ */
+static inline void xtcp_add_tx_delay(struct sk_buff *skb,
+				     const struct tcp_sock *tp)
+{
+	skb->skb_mstamp_ns += (u64)READ_ONCE(tp->tcp_tx_delay) * NSEC_PER_USEC;
+}
+
+/**
+ * xtcp_transmit_time - departure time of a control segment
+ * @sk: the socket the RST or ACK answers for: a full socket (a listener
+ *      for its requests) or a timewait sock
+ *
+ * tcp_transmit_time(): now plus the socket's TX delay (tw_tx_delay for a
+ * timewait sock), for the ACKs and RSTs that leave through the control
+ * socket.
+ *
+ * Return: the earliest departure time, ns on the monotonic clock, or 0
+ * (none: leave at once) when no delay is set or @sk is a request.
+ */
+static inline u64 xtcp_transmit_time(const struct sock *sk)
+{
+	u32 delay = 0;
+
+	if (sk->sk_state == TCP_TIME_WAIT)
+		delay = tcp_twsk(sk)->tw_tx_delay;
+	else if (sk_fullsock(sk))
+		delay = READ_ONCE(tcp_sk(sk)->tcp_tx_delay);
+	if (!delay)
+		return 0;
+	return ktime_get_ns() + (u64)delay * NSEC_PER_USEC;
+}
+
 /* tcp_is_rack(): RACK detects losses (net.xtcp.recovery bit 0). */
 static inline bool xtcp_is_rack(const struct sock *sk)
 {

@@ -2369,10 +2369,6 @@ static long sw_gap(int name, int val, enum sw_state st)
 		if (st == SW_LISTEN || big)
 			return 0;
 		return after ? 1 : -EPERM;
-	case TCP_TX_DELAY:
-		if (big)
-			return 0;
-		return after ? 1 : -ENOPROTOOPT;
 	case TCP_FASTOPEN:
 		/* Issue 10.  Stock refuses -1, and any value on a connection. */
 		if (st == SW_CONN || big || val == -1)
