@@ -31,6 +31,7 @@ import recovery  # noqa: E402
 import sending  # noqa: E402
 import urgent  # noqa: E402
 import ecn_est  # noqa: E402
+import txdelay  # noqa: E402
 from xtcplib import problems, want_flags, want_note  # noqa: E402
 
 ACCEPTED = "accept() returned the client's address"
@@ -1226,6 +1227,7 @@ TESTS = {
     **urgent.TESTS,
     **ecn_est.TESTS,
     **recovery.TESTS,
+    **txdelay.TESTS,
 }
 
 

@@ -35,6 +35,8 @@ export XTCP_CLI_IF=${XTCP_CLI_IF:-$CLI_DEV}
 modprobe -q sch_ingress 2>/dev/null
 modprobe -q cls_bpf 2>/dev/null
 modprobe -q sch_netem 2>/dev/null
+# td's TCP_TX_DELAY needs a qdisc that honours departure times: fq.
+modprobe -q sch_fq 2>/dev/null
 
 # dc runs DCTCP on both stacks: stock's tcp_dctcp, and xtcp's
 # xtcp_dctcp.ko, built next to $XTCP_KO but not installed in the guest,

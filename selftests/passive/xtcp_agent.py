@@ -266,6 +266,17 @@ class Listener:
             out.append(one_call(child, *step.split()))
         return out
 
+    def getsockopt(self, peer, level, name, timeout):
+        """An int option of `peer`'s connection (None: the listener's):
+        {"ok": True, "value": V}, or the errno name in "error"."""
+        sock = self.sock if peer is None else self.child(peer, timeout)
+        if sock is None:
+            return {"ok": False, "error": "no connection from %s" % peer}
+        try:
+            return {"ok": True, "value": sock.getsockopt(level, name)}
+        except OSError as e:
+            return {"ok": False, "error": errname(e)}
+
     def tcp_info(self, peer, timeout):
         """getsockopt(TCP_INFO) on `peer`'s connection, as a dict."""
         child = self.child(peer, timeout)
@@ -416,6 +427,53 @@ def one_call(sock, what, arg=None):
     return "%s: unknown step" % what
 
 
+def unprivileged_sockopt(family, level, name, value):
+    """setsockopt(`value`) and getsockopt() of int option `name` on a new
+    socket of `family`, made and set in a forked child that first drops
+    to uid/gid 65534 (so its capabilities, CAP_NET_ADMIN among them, are
+    gone).  Returns {"ok": True, "capeff": the child's CapEff, "set": 0 or
+    the errno name, "get": the value or the errno name}."""
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        out = {}
+        try:
+            os.close(rfd)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            with open("/proc/self/status") as f:
+                out["capeff"] = [ln.split()[1] for ln in f
+                                 if ln.startswith("CapEff:")][0]
+            sock = make_socket(family)
+            try:
+                sock.setsockopt(level, name, value)
+                out["set"] = 0
+            except OSError as e:
+                out["set"] = errname(e)
+            try:
+                out["get"] = sock.getsockopt(level, name)
+            except OSError as e:
+                out["get"] = errname(e)
+            sock.close()
+        except Exception as e:  # all of it goes back to the agent
+            out["error"] = "%s: %s" % (type(e).__name__, e)
+        os.write(wfd, json.dumps(out).encode())
+        os._exit(0)
+    os.close(wfd)
+    with os.fdopen(rfd, "rb") as f:
+        raw = f.read()
+    os.waitpid(pid, 0)
+    try:
+        out = json.loads(raw)
+    except ValueError:
+        return {"ok": False, "error": "child said %r" % raw}
+    if "error" in out:
+        return {"ok": False, "error": out["error"]}
+    out["ok"] = True
+    return out
+
+
 def abort_close(sock):
     """close() with SO_LINGER {1, 0}: tcp_close() -> tcp_disconnect(),
     an abort with a RST instead of an orderly FIN."""
@@ -546,6 +604,17 @@ class Agent:
             return {"ok": False, "error": "no listener %s" % req["lid"]}
         return {"ok": True, "results": lst.calls(
             req["peer"], req["steps"], float(req.get("wait", 0.5)))}
+
+    def op_getsockopt(self, req):
+        lst = self.listeners.get(req["lid"])
+        if lst is None:
+            return {"ok": False, "error": "no listener %s" % req["lid"]}
+        return lst.getsockopt(req.get("peer"), int(req["level"]),
+                              int(req["name"]), float(req.get("wait", 0.5)))
+
+    def op_unpriv_sockopt(self, req):
+        return unprivileged_sockopt(int(req["family"]), int(req["level"]),
+                                    int(req["name"]), int(req["value"]))
 
     def op_tcp_info(self, req):
         lst = self.listeners.get(req["lid"])
