@@ -35,7 +35,7 @@
  * the minimum RTO, so that RTO = SRTT + RTTVAR >= SRTT + rto_min.
  * srtt_us is scaled by 8, mdev_us and rttvar_us by 4.
  */
-static void xtcp_rtt_estimator(struct sock *sk, long mrtt_us)
+static XTCP_SEED void xtcp_rtt_estimator(struct sock *sk, long mrtt_us)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	long m = mrtt_us;
@@ -82,7 +82,7 @@ static void xtcp_rtt_estimator(struct sock *sk, long mrtt_us)
  * tcp_set_rto() and tcp_bound_rto(): RTO = SRTT + RTTVAR (RTTVAR holds
  * 4 * the deviation already), at most TCP_RTO_MAX, jiffies.
  */
-static void xtcp_set_rto(struct sock *sk)
+static XTCP_SEED void xtcp_set_rto(struct sock *sk)
 {
 	inet_csk(sk)->icsk_rto = min_t(u32, __xtcp_set_rto(tcp_sk(sk)),
 				       TCP_RTO_MAX);
@@ -93,7 +93,7 @@ static void xtcp_set_rto(struct sock *sk)
  * tcp_min_rtt_wlen seconds), which TSO sizing reads.  A sample that
  * may include a delayed ACK is not let in.
  */
-static void xtcp_update_rtt_min(struct sock *sk, u32 rtt_us, int flag)
+static XTCP_SEED void xtcp_update_rtt_min(struct sock *sk, u32 rtt_us, int flag)
 {
 	u32 wlen = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_rtt_wlen) * HZ;
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -139,9 +139,9 @@ static long xtcp_rtt_tsopt_us(const struct tcp_sock *tp, u32 min_delta)
  *
  * Return: true if a sample was taken.
  */
-bool xtcp_ack_update_rtt(struct sock *sk, int flag, long seq_rtt_us,
-			 long sack_rtt_us, long ca_rtt_us,
-			 struct rate_sample *rs)
+XTCP_SEED bool xtcp_ack_update_rtt(struct sock *sk, int flag, long seq_rtt_us,
+				   long sack_rtt_us, long ca_rtt_us,
+				   struct rate_sample *rs)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
@@ -431,7 +431,7 @@ static void xtcp_cong_control(struct sock *sk, u32 ack, u32 acked_sacked,
  * as tcp_update_skb_after_send() does), so neither it nor the fq qdisc,
  * which honours such timestamps, spaces them (issue 8).
  */
-void xtcp_update_pacing_rate(struct sock *sk)
+XTCP_SEED void xtcp_update_pacing_rate(struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -483,8 +483,8 @@ static void xtcp_snd_una_update(struct tcp_sock *tp, u32 ack)
 }
 
 /* tcp_ack_update_window(): the peer's window, scaled (RFC 7323 2.3). */
-static int xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
-				  u32 ack, u32 ack_seq)
+static XTCP_SEED int xtcp_ack_update_window(struct sock *sk, const struct sk_buff *skb,
+					    u32 ack, u32 ack_seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 nwin = ntohs(tcp_hdr(skb)->window);
@@ -564,7 +564,7 @@ static void xtcp_ecn_accept_cwr(struct sock *sk, const struct sk_buff *skb)
  * tcp_in_ack_event(): the algorithm hears of every ACK that reaches the
  * sender, with what kind it was.
  */
-static void xtcp_in_ack_event(struct sock *sk, int flag)
+static XTCP_SEED void xtcp_in_ack_event(struct sock *sk, int flag)
 {
 	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
 	u32 ack_ev_flags = 0;
@@ -586,6 +586,13 @@ static bool xtcp_ack_is_dubious(const struct sock *sk, int flag)
 {
 	return !(flag & XTCP_FLAG_NOT_DUP) || (flag & XTCP_FLAG_CA_ALERT) ||
 	       inet_csk(sk)->icsk_ca_state != TCP_CA_Open;
+}
+
+/* tcp_ecn_rcv_ecn_echo(): an ACK with ECE, not a SYN, on an ECN connection. */
+static XTCP_SEED bool xtcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp,
+					    const struct tcphdr *th)
+{
+	return th->ece && !th->syn && (tp->ecn_flags & TCP_ECN_OK);
 }
 
 /*
@@ -674,7 +681,7 @@ static void xtcp_ack_no_queue(struct sock *sk, u32 ack, u32 prior_snd_una,
  * Return: 1 for a new ACK, 0 for an old one (the segment's text still
  * counts), or if the segment must be dropped, the negated drop reason.
  */
-int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
+XTCP_SEED int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -776,7 +783,7 @@ int xtcp_ack(struct sock *sk, const struct sk_buff *skb, int flag)
  * it, each segment taken at its worst-case truesize,
  * bytes, up to net.ipv4.tcp_wmem[2].  Never shrinks SO_SNDBUF.
  */
-void xtcp_sndbuf_expand(struct sock *sk)
+XTCP_SEED void xtcp_sndbuf_expand(struct sock *sk)
 {
 	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
 	const struct tcp_sock *tp = tcp_sk(sk);

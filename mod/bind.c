@@ -52,7 +52,7 @@ xtcp_bind_bucket_find(struct xtcp_bind_hashbucket *head, unsigned short port,
  * inet_bind_bucket_create(); called with the head lock held.  The port
  * is xtcp's from here on: the receive hook looks it up (xtcp_net.ports).
  */
-static struct xtcp_bind_bucket *
+static XTCP_SEED struct xtcp_bind_bucket *
 xtcp_bind_bucket_create(const struct sock *sk,
 			struct xtcp_bind_hashbucket *head,
 			unsigned short port, int l3mdev)
@@ -92,8 +92,8 @@ static void xtcp_bind_bucket_destroy(const struct sock *sk,
 }
 
 /* inet_bind_hash(): make @sk an owner of @tb. */
-static void xtcp_bind_hash(struct sock *sk, struct xtcp_bind_bucket *tb,
-			   unsigned short snum)
+static XTCP_SEED void xtcp_bind_hash(struct sock *sk, struct xtcp_bind_bucket *tb,
+				     unsigned short snum)
 {
 	inet_sk(sk)->inet_num = snum;
 	sk_add_bind_node(sk, &tb->owners);
@@ -119,9 +119,9 @@ static bool xtcp_rcv_saddr_equal(__be32 a1, __be32 a2,
  * @relax is false only for autobind, which must not reuse a port that
  * merely allows SO_REUSEADDR sharing.
  */
-static bool xtcp_bind_conflict(const struct sock *sk, struct sock *sk2,
-			       kuid_t uid, bool relax, bool reuseport_cb_ok,
-			       bool reuseport_ok)
+static XTCP_SEED bool xtcp_bind_conflict(const struct sock *sk, struct sock *sk2,
+					 kuid_t uid, bool relax, bool reuseport_cb_ok,
+					 bool reuseport_ok)
 {
 	int bound_dev_if2;
 
@@ -146,9 +146,9 @@ static bool xtcp_bind_conflict(const struct sock *sk, struct sock *sk2,
 }
 
 /* inet_csk_bind_conflict(): does any owner of @tb conflict with @sk? */
-static bool xtcp_csk_bind_conflict(const struct sock *sk,
-				   const struct xtcp_bind_bucket *tb,
-				   bool relax, bool reuseport_ok)
+static XTCP_SEED bool xtcp_csk_bind_conflict(const struct sock *sk,
+					     const struct xtcp_bind_bucket *tb,
+					     bool relax, bool reuseport_ok)
 {
 	kuid_t uid = sock_i_uid((struct sock *)sk);
 	struct sock_reuseport *reuseport_cb;
@@ -228,8 +228,8 @@ static void xtcp_csk_update_fastreuse(struct xtcp_bind_bucket *tb,
  * SO_REUSEADDR and SO_REUSEPORT fast paths; autobind scans the owners
  * with @relax as inet_csk_find_open_port() does.
  */
-static int xtcp_csk_take_port(struct sock *sk, unsigned short port,
-			      bool autobind, bool relax)
+static XTCP_SEED int xtcp_csk_take_port(struct sock *sk, unsigned short port,
+					bool autobind, bool relax)
 {
 	bool reuse = sk->sk_reuse && sk->sk_state != TCP_LISTEN;
 	int l3mdev = inet_sk_bound_l3mdev(sk);
@@ -342,7 +342,7 @@ other_parity_scan:
  *
  * Return: 0 with @sk an owner of the port's bucket, or -EADDRINUSE.
  */
-int xtcp_csk_get_port(struct sock *sk, unsigned short snum)
+XTCP_SEED int xtcp_csk_get_port(struct sock *sk, unsigned short snum)
 {
 	if (!snum)
 		return xtcp_csk_find_open_port(sk);
@@ -434,7 +434,7 @@ void xtcp_twsk_bind_unhash(struct xtcp_timewait_sock *tw)
  *
  * Return: 0, or -EADDRINUSE/-ENOMEM with @sk owning no port.
  */
-int xtcp_bind_port(struct sock *sk, unsigned short snum)
+XTCP_SEED int xtcp_bind_port(struct sock *sk, unsigned short snum)
 {
 	int tries = snum ? 1 : XTCP_AUTOBIND_TRIES;
 	int err;
@@ -480,7 +480,7 @@ static int xtcp_bind_check_family(const struct sockaddr_in *addr)
  *
  * Return: 0 or the errno stock TCP gives for the same call.
  */
-int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
+XTCP_SEED int xtcp_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 {
 	struct sockaddr_in *addr = (struct sockaddr_in *)uaddr;
 	struct sock *sk = sock->sk;

@@ -236,7 +236,7 @@ EXPORT_SYMBOL_GPL(xtcp_unregister_congestion_control);
  * Context: process context (socket creation) or softirq (a child),
  * the socket not visible to anyone else yet.
  */
-void xtcp_assign_congestion_control(struct sock *sk)
+XTCP_SEED void xtcp_assign_congestion_control(struct sock *sk)
 {
 	const struct xtcp_cong_ops *ca;
 
@@ -270,7 +270,7 @@ void xtcp_assign_congestion_control(struct sock *sk)
  *
  * Context: softirq, under the listener's RCU lookup.
  */
-void xtcp_ca_openreq_child(struct sock *sk, const struct sock *listener)
+XTCP_SEED void xtcp_ca_openreq_child(struct sock *sk, const struct sock *listener)
 {
 	const struct xtcp_cong_ops *ca = NULL;
 
@@ -322,7 +322,7 @@ void xtcp_ca_replace(struct sock *sk, const struct xtcp_cong_ops *ca)
 EXPORT_SYMBOL_GPL(xtcp_ca_replace);
 
 /* tcp_init_congestion_control(): at ESTABLISHED, with TCP_CA_Open. */
-void xtcp_init_congestion_control(struct sock *sk)
+XTCP_SEED void xtcp_init_congestion_control(struct sock *sk)
 {
 	const struct xtcp_cong_ops *ca = xtcp_sk(sk)->ca_ops;
 

@@ -297,7 +297,7 @@ static u32 xtcp_cubic_ssthresh(struct sock *sk)
 }
 
 /* A timeout forgets the curve and HyStart's round. */
-static void xtcp_cubic_state(struct sock *sk, u8 new_state)
+static XTCP_SEED void xtcp_cubic_state(struct sock *sk, u8 new_state)
 {
 	if (new_state == TCP_CA_Loss) {
 		xtcp_cubic_reset(inet_csk_ca(sk));

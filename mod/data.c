@@ -38,6 +38,12 @@
 #define XTCP_REMNANT	(TCP_FLAG_FIN | TCP_FLAG_URG | TCP_FLAG_SYN | \
 			 TCP_FLAG_PSH)
 
+/* tcp_full_space(): the window the whole receive buffer can offer. */
+XTCP_SEED int xtcp_full_space(const struct sock *sk)
+{
+	return xtcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf));
+}
+
 /* tcp_rmem_pressure(): the receive queue holds most of its budget. */
 static bool xtcp_rmem_pressure(const struct sock *sk)
 {
@@ -1464,7 +1470,7 @@ static void xtcp_check_urg(struct sock *sk, const struct tcphdr *th)
  * urgent byte is in @skb it is copied aside (TCP_URG_VALID | byte),
  * where recv(MSG_OOB) finds it, and the reader is woken.
  */
-void xtcp_urg(struct sock *sk, struct sk_buff *skb, const struct tcphdr *th)
+XTCP_SEED void xtcp_urg(struct sock *sk, struct sk_buff *skb, const struct tcphdr *th)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	u32 ptr;
@@ -1500,7 +1506,7 @@ void xtcp_urg(struct sock *sk, struct sk_buff *skb, const struct tcphdr *th)
  * the new part; data beyond the window is dropped and answered; data
  * in the window beyond rcv_nxt waits in the out-of-order queue.
  */
-void xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
+XTCP_SEED void xtcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -1615,7 +1621,7 @@ static bool xtcp_sack_compress(struct sock *sk)
  * An ACK that SACK compression sends at once is never left to
  * release_sock() on 6.12 either (stock's "goto send_now").
  */
-void xtcp_ack_snd_check(struct sock *sk)
+XTCP_SEED void xtcp_ack_snd_check(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);

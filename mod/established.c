@@ -25,7 +25,7 @@
  *
  * Karn's rule (RFC 6298 section 3): no sample if the SYN-ACK was re-sent.
  */
-void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req)
+XTCP_SEED void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req)
 {
 	u64 snt = tcp_rsk(req)->snt_synack;
 	struct rate_sample rs;
@@ -114,7 +114,7 @@ static void xtcp_reset(struct sock *sk)
  * Window selection and the quick-ACK count divide by it, so a child
  * has it from creation on, as stock's has (tcp_v4_syn_recv_sock()).
  */
-void xtcp_initialize_rcv_mss(struct sock *sk)
+XTCP_SEED void xtcp_initialize_rcv_mss(struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int hint = min_t(unsigned int, tp->advmss, tp->mss_cache);
@@ -131,7 +131,7 @@ void xtcp_initialize_rcv_mss(struct sock *sk)
  * the receive buffer can hold, less net.ipv4.tcp_app_win's share for the
  * application, and never less than room for one more segment.
  */
-static void xtcp_init_buffer_space(struct sock *sk)
+static XTCP_SEED void xtcp_init_buffer_space(struct sock *sk)
 {
 	int tcp_app_win = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_app_win);
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -168,7 +168,7 @@ static void xtcp_init_buffer_space(struct sock *sk)
  * if the SYN-ACK had to be sent more than twice, RFC 5681 3.1), then the
  * algorithm and the buffers.
  */
-static void xtcp_init_transfer(struct sock *sk)
+static XTCP_SEED void xtcp_init_transfer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -189,12 +189,18 @@ static void xtcp_init_transfer(struct sock *sk)
 	xtcp_init_buffer_space(sk);
 }
 
+/* tcp_fast_path_on(): header prediction expects the peer's next segment. */
+XTCP_SEED void xtcp_fast_path_on(struct tcp_sock *tp)
+{
+	__xtcp_fast_path_on(tp, tp->snd_wnd >> tp->rx_opt.snd_wscale);
+}
+
 /*
  * The third ACK, accepted by xtcp_ack(): SYN-RECEIVED to ESTABLISHED
  * (the TCP_SYN_RECV case of tcp_rcv_state_process() and
  * tcp_init_transfer()).
  */
-static void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
+static XTCP_SEED void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -350,8 +356,8 @@ void xtcp_send_challenge_ack(struct sock *sk)
  *
  * Return: true if the segment goes on to the ACK and text steps.
  */
-static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
-				   int syn_inerr)
+static XTCP_SEED bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
+					     int syn_inerr)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -423,7 +429,7 @@ reset:
  * tcp_data_snd_check(): the ACK may have opened cwnd or the window, and
  * freed send-buffer space a writer waits for.
  */
-static void xtcp_data_snd_check(struct sock *sk)
+static XTCP_SEED void xtcp_data_snd_check(struct sock *sk)
 {
 	xtcp_push_pending_frames(sk);
 	xtcp_check_space(sk);
@@ -651,7 +657,7 @@ static int xtcp_rcv_fin_wait1_ack(struct sock *sk, struct sk_buff *skb)
  *
  * Return: nonzero if the caller must answer @skb with a RST and free it.
  */
-int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
+XTCP_SEED int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct tcp_sock *tp = tcp_sk(sk);

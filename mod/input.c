@@ -74,9 +74,9 @@ static bool xtcp_match(const struct sock *sk, const struct net *net,
  * Context: rcu_read_lock() held.
  * Return: the socket with a reference held, or NULL.
  */
-struct sock *xtcp_lookup_established(struct xtcp_net *xn, __be32 saddr,
-				     __be16 sport, __be32 daddr, u16 hnum,
-				     int dif, int sdif)
+XTCP_SEED struct sock *xtcp_lookup_established(struct xtcp_net *xn, __be32 saddr,
+					       __be16 sport, __be32 daddr, u16 hnum,
+					       int dif, int sdif)
 {
 	u32 hash = xtcp_ehashfn(daddr, hnum, saddr, sport);
 	u32 slot = hash & (XTCP_EHASH_SIZE - 1);
@@ -124,12 +124,12 @@ static int xtcp_listener_score(struct sock *sk, const struct net *net,
 	return score;
 }
 
-static struct sock *xtcp_lookup_listener_addr(const struct net *net,
-					      struct xtcp_listen_hashbucket *ilb,
-					      struct sk_buff *skb, int doff,
-					      __be32 saddr, __be16 sport,
-					      __be32 daddr, u16 hnum,
-					      int dif, int sdif)
+static XTCP_SEED struct sock *xtcp_lookup_listener_addr(const struct net *net,
+							struct xtcp_listen_hashbucket *ilb,
+							struct sk_buff *skb, int doff,
+							__be32 saddr, __be16 sport,
+							__be32 daddr, u16 hnum,
+							int dif, int sdif)
 {
 	struct sock *sk, *result = NULL, *rsk;
 	const struct hlist_nulls_node *node;
@@ -170,9 +170,9 @@ static struct sock *xtcp_lookup_listener_addr(const struct net *net,
  * result stays valid until rcu_read_unlock() without a reference.
  * Return: the listener or NULL.
  */
-struct sock *xtcp_lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
-				  int doff, __be32 saddr, __be16 sport,
-				  __be32 daddr, u16 hnum, int dif, int sdif)
+XTCP_SEED struct sock *xtcp_lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
+					    int doff, __be32 saddr, __be16 sport,
+					    __be32 daddr, u16 hnum, int dif, int sdif)
 {
 	struct xtcp_listen_hashbucket *ilb;
 	struct sock *sk;
@@ -197,7 +197,7 @@ struct sock *xtcp_lookup_listener(struct xtcp_net *xn, struct sk_buff *skb,
  *
  * Return: true if @sk is now hashed.
  */
-bool xtcp_ehash_insert(struct sock *sk, struct sock *osk)
+XTCP_SEED bool xtcp_ehash_insert(struct sock *sk, struct sock *osk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	const struct hlist_nulls_node *node;
@@ -354,7 +354,7 @@ static void xtcp_v4_fill_cb(struct sk_buff *skb)
  * cookie's third ACK; any other ACK is answered with a RST.  Consumes
  * @skb.
  */
-static void xtcp_v4_rcv_listen(struct sock *sk, struct sk_buff *skb)
+static XTCP_SEED void xtcp_v4_rcv_listen(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct sock *nsk, *rsk = sk;
@@ -398,7 +398,7 @@ static void xtcp_v4_restore_cb(struct sk_buff *skb)
  * closing listener, or another CPU turned it into a child first
  * (req_stolen), which is then the one that should have it.
  */
-static int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
+static XTCP_SEED int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
 {
 	struct request_sock *req = inet_reqsk(sk);
 	struct sock *listener = req->rsk_listener;
@@ -522,8 +522,8 @@ static bool xtcp_add_backlog(struct sock *sk, struct sk_buff *skb)
  * change under us (tcp_v4_rcv()'s refcounted).  A connection whose owner
  * holds it gets the segment through its backlog.
  */
-static void xtcp_v4_rcv_sk(struct sock *sk, struct sk_buff *skb,
-			   bool refcounted)
+static XTCP_SEED void xtcp_v4_rcv_sk(struct sock *sk, struct sk_buff *skb,
+				     bool refcounted)
 {
 	if (sk->sk_state == TCP_LISTEN) {
 		xtcp_v4_rcv_listen(sk, skb);
@@ -608,7 +608,7 @@ static struct sock *xtcp_v4_rcv_tw(struct xtcp_net *xn, struct sock *sk,
  * Context: softirq, rcu_read_lock() held by the IP layer.
  * Return: 0, or what stock TCP returns for segments that are not ours.
  */
-static int xtcp_v4_rcv(struct sk_buff *skb)
+static XTCP_SEED int xtcp_v4_rcv(struct sk_buff *skb)
 {
 	struct net *net = dev_net(skb->dev);
 	struct xtcp_net *xn = xtcp_pernet(net);

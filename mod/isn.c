@@ -27,7 +27,7 @@ void xtcp_isn_init(void)
 }
 
 /* The ISN for the connection a SYN in @skb asks for. */
-u32 xtcp_init_sequence(const struct sk_buff *skb)
+XTCP_SEED u32 xtcp_init_sequence(const struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcphdr *th = tcp_hdr(skb);

@@ -56,7 +56,7 @@ static int xtcp_reuseport_add_sock(struct sock *sk,
  *
  * Return: 0 or -ENOMEM from the reuseport group.
  */
-int xtcp_hash(struct sock *sk)
+XTCP_SEED int xtcp_hash(struct sock *sk)
 {
 	struct xtcp_listen_hashbucket *ilb;
 	int err = 0;
@@ -120,7 +120,7 @@ void xtcp_unhash(struct sock *sk)
  * socket is created (xtcp_create()) or accepted (xtcp_csk_accept()), as
  * inet_init_csk_locks() is called in stock.
  */
-static void xtcp_reqsk_queue_alloc(struct request_sock_queue *queue)
+static XTCP_SEED void xtcp_reqsk_queue_alloc(struct request_sock_queue *queue)
 {
 	queue->fastopenq.rskq_rst_head = NULL;
 	queue->fastopenq.rskq_rst_tail = NULL;
@@ -133,7 +133,7 @@ static void xtcp_reqsk_queue_alloc(struct request_sock_queue *queue)
  * get_port() confirm that the port may still be ours in that state (a
  * listener conflicts with more sockets than a bound one), then hash it.
  */
-static int xtcp_csk_listen_start(struct sock *sk)
+static XTCP_SEED int xtcp_csk_listen_start(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct inet_sock *inet = inet_sk(sk);
@@ -177,7 +177,7 @@ static int xtcp_csk_listen_start(struct sock *sk)
  *
  * Return: 0, -EINVAL for a connected or connecting socket, -EADDRINUSE.
  */
-int xtcp_listen(struct socket *sock, int backlog)
+XTCP_SEED int xtcp_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
 	int err = -EINVAL;

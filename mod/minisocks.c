@@ -16,7 +16,7 @@
 #include "xtcp.h"
 
 /* tcp_in_window(): does [seq, end_seq) touch the window [s_win, e_win]? */
-static bool xtcp_in_window(u32 seq, u32 end_seq, u32 s_win, u32 e_win)
+static XTCP_SEED bool xtcp_in_window(u32 seq, u32 end_seq, u32 s_win, u32 e_win)
 {
 	if (seq == s_win)
 		return true;
@@ -131,9 +131,9 @@ static void xtcp_reqsk_send_challenge_ack(struct sock *sk, struct sk_buff *skb,
  * The timestamp checks of tcp_check_req(): parse the ACK's options and
  * apply PAWS (RFC 7323 section 5) against the SYN's TSval.
  */
-static bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
-				struct request_sock *req,
-				struct tcp_options_received *tmp_opt)
+static XTCP_SEED bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
+					  struct request_sock *req,
+					  struct tcp_options_received *tmp_opt)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 
@@ -172,8 +172,8 @@ static bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
  * Return: the new child (locked), @sk when the listener must answer the
  * segment (with a RST), or NULL when it was consumed.
  */
-struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
-			    struct request_sock *req, bool *req_stolen)
+XTCP_SEED struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
+				      struct request_sock *req, bool *req_stolen)
 {
 	struct tcp_request_sock *treq = tcp_rsk(req);
 	const struct tcphdr *th = tcp_hdr(skb);
@@ -276,8 +276,8 @@ embryonic_reset:
  * kernel's own does the inet_connection_sock part (state, ports, the LSM's
  * clone hook); what xtcp_sock adds that belongs to the listener is reset.
  */
-static struct sock *xtcp_csk_clone_lock(const struct sock *sk,
-					const struct request_sock *req)
+static XTCP_SEED struct sock *xtcp_csk_clone_lock(const struct sock *sk,
+						  const struct request_sock *req)
 {
 	struct sock *newsk;
 
@@ -294,9 +294,9 @@ static struct sock *xtcp_csk_clone_lock(const struct sock *sk,
 }
 
 /* tcp_create_openreq_child(): the TCP state the handshake agreed on. */
-static struct sock *xtcp_create_openreq_child(const struct sock *sk,
-					      struct request_sock *req,
-					      struct sk_buff *skb)
+static XTCP_SEED struct sock *xtcp_create_openreq_child(const struct sock *sk,
+							struct request_sock *req,
+							struct sk_buff *skb)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct tcp_request_sock *treq = tcp_rsk(req);
@@ -387,9 +387,9 @@ static struct sock *xtcp_create_openreq_child(const struct sock *sk,
 }
 
 /* inet_csk_route_child_sock(): the route the child transmits on. */
-static struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
-						   struct sock *newsk,
-						   const struct request_sock *req)
+static XTCP_SEED struct dst_entry *xtcp_csk_route_child_sock(const struct sock *sk,
+							     struct sock *newsk,
+							     const struct request_sock *req)
 {
 	struct flowi4 *fl4 = &inet_sk(newsk)->cork.fl.u.ip4;
 
@@ -618,7 +618,7 @@ kill:
  * Context: socket locked, or a new child not yet visible.
  * Return: the new MSS, bytes.
  */
-unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu)
+XTCP_SEED unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	int mss = pmtu - sizeof(struct iphdr) - sizeof(struct tcphdr);
@@ -644,7 +644,7 @@ unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu)
  *
  * Return: 0, or -ENOENT when the listener no longer owns the port.
  */
-int xtcp_inherit_port(const struct sock *sk, struct sock *child)
+XTCP_SEED int xtcp_inherit_port(const struct sock *sk, struct sock *child)
 {
 	u16 port = inet_sk(child)->inet_num;
 	struct xtcp_bind_hashbucket *head;
@@ -677,10 +677,10 @@ int xtcp_inherit_port(const struct sock *sk, struct sock *child)
  * Return: the child, locked, or NULL when the accept queue is full or
  * memory or a route is missing.
  */
-struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
-				struct request_sock *req,
-				struct dst_entry *dst,
-				struct request_sock *req_unhash, bool *own_req)
+XTCP_SEED struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
+					  struct request_sock *req,
+					  struct dst_entry *dst,
+					  struct request_sock *req_unhash, bool *own_req)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct net *net = sock_net(sk);
@@ -770,8 +770,8 @@ put_and_exit:
  *
  * Return: nonzero if the caller must answer @skb with a RST and free it.
  */
-int xtcp_child_process(struct sock *parent, struct sock *child,
-		       struct sk_buff *skb)
+XTCP_SEED int xtcp_child_process(struct sock *parent, struct sock *child,
+				 struct sk_buff *skb)
 {
 	int state = child->sk_state;
 	int ret = 0;

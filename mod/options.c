@@ -66,8 +66,8 @@ static void xtcp_parse_one(const struct xtcp_sysctl *s, const struct tcphdr *th,
  *
  * Return: false if an option was malformed (what precedes it stands).
  */
-bool xtcp_parse_options(const struct net *net, const struct sk_buff *skb,
-			struct tcp_options_received *opt_rx, int estab)
+XTCP_SEED bool xtcp_parse_options(const struct net *net, const struct sk_buff *skb,
+				  struct tcp_options_received *opt_rx, int estab)
 {
 	const struct xtcp_sysctl *s = &xtcp_pernet(net)->sysctl;
 	const struct tcphdr *th = tcp_hdr(skb);

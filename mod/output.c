@@ -123,7 +123,7 @@ static unsigned int xtcp_synack_options(struct request_sock *req,
  * and CHECKSUM_PARTIAL tells the device, or skb_checksum_help(), to
  * finish it.
  */
-void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 daddr)
+XTCP_SEED void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 {
 	struct tcphdr *th = tcp_hdr(skb);
 
@@ -143,9 +143,9 @@ void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 daddr)
  *
  * Return: the segment, or NULL.
  */
-static struct sk_buff *xtcp_make_synack(const struct sock *sk,
-					struct dst_entry *dst,
-					struct request_sock *req, bool cookie)
+static XTCP_SEED struct sk_buff *xtcp_make_synack(const struct sock *sk,
+						  struct dst_entry *dst,
+						  struct request_sock *req, bool cookie)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct xtcp_out_options opts = {};
@@ -209,9 +209,9 @@ static struct sk_buff *xtcp_make_synack(const struct sock *sk,
  *
  * Return: the route, with a reference, or NULL.
  */
-struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
-				     struct flowi4 *fl4,
-				     const struct request_sock *req)
+XTCP_SEED struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
+					       struct flowi4 *fl4,
+					       const struct request_sock *req)
 {
 	const struct inet_request_sock *ireq = inet_rsk(req);
 	struct net *net = read_pnet(&ireq->ireq_net);
@@ -240,8 +240,8 @@ struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
  *
  * Return: 0 or a negative errno.
  */
-int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
-			struct request_sock *req, bool cookie)
+XTCP_SEED int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
+				  struct request_sock *req, bool cookie)
 {
 	const struct inet_request_sock *ireq = inet_rsk(req);
 	struct sk_buff *skb;

@@ -70,8 +70,8 @@ struct request_sock_ops xtcp_request_sock_ops __read_mostly = {
  *
  * Return: the request with refcount 0, or NULL.
  */
-struct request_sock *xtcp_reqsk_alloc(struct sock *sk_listener,
-				      bool attach_listener)
+XTCP_SEED struct request_sock *xtcp_reqsk_alloc(struct sock *sk_listener,
+						bool attach_listener)
 {
 	const struct request_sock_ops *ops = &xtcp_request_sock_ops;
 	struct inet_request_sock *ireq;
@@ -111,9 +111,9 @@ struct request_sock *xtcp_reqsk_alloc(struct sock *sk_listener,
 }
 
 /* tcp_openreq_init(): the request as the SYN describes it. */
-static void xtcp_openreq_init(struct request_sock *req,
-			      const struct tcp_options_received *rx_opt,
-			      struct sk_buff *skb, const struct sock *sk)
+static XTCP_SEED void xtcp_openreq_init(struct request_sock *req,
+					const struct tcp_options_received *rx_opt,
+					struct sk_buff *skb, const struct sock *sk)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct tcp_request_sock *treq = tcp_rsk(req);
@@ -219,9 +219,9 @@ void xtcp_req_select_window(struct request_sock *req,
  * IP and TCP headers (with 2, from the MAC header) for the child, which
  * reads them with TCP_SAVED_SYN.  Best effort: no memory, no copy.
  */
-static void xtcp_reqsk_record_syn(const struct sock *sk,
-				  struct request_sock *req,
-				  const struct sk_buff *skb)
+static XTCP_SEED void xtcp_reqsk_record_syn(const struct sock *sk,
+					    struct request_sock *req,
+					    const struct sk_buff *skb)
 {
 	u32 len = skb_network_header_len(skb) + tcp_hdrlen(skb);
 	struct saved_syn *saved_syn;
@@ -265,10 +265,10 @@ static void xtcp_openreq_init_rwin(struct request_sock *req,
  * so does any ECN-setup SYN to a listener whose algorithm needs ECN
  * (DCTCP), or over a route that names such an algorithm.
  */
-static void xtcp_ecn_create_request(struct request_sock *req,
-				    const struct sk_buff *skb,
-				    const struct sock *listen_sk,
-				    const struct dst_entry *dst)
+static XTCP_SEED void xtcp_ecn_create_request(struct request_sock *req,
+					      const struct sk_buff *skb,
+					      const struct sock *listen_sk,
+					      const struct dst_entry *dst)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	const struct net *net = sock_net(listen_sk);
@@ -320,9 +320,9 @@ static bool xtcp_csk_reqsk_queue_is_full(const struct sock *sk)
  * timer, count it.  The refcount is set last, after a barrier: until
  * then lookups that find it fail refcount_inc_not_zero() and skip it.
  */
-static bool xtcp_csk_reqsk_queue_hash_add(struct sock *sk,
-					  struct request_sock *req,
-					  unsigned long timeout)
+static XTCP_SEED bool xtcp_csk_reqsk_queue_hash_add(struct sock *sk,
+						    struct request_sock *req,
+						    unsigned long timeout)
 {
 	if (!xtcp_ehash_insert(req_to_sk(req), NULL))
 		return false;
@@ -343,7 +343,7 @@ static bool xtcp_csk_reqsk_queue_hash_add(struct sock *sk,
  *
  * Return: 0; the SYN is consumed or dropped and counted.
  */
-int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
+XTCP_SEED int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	int syncookies = READ_ONCE(xn->sysctl.syncookies);
@@ -483,7 +483,7 @@ static bool __xtcp_csk_reqsk_queue_drop(struct sock *sk,
  * Context: any but the request's own timer; may wait for that timer.
  * Return: true if this call unlinked it (and dropped the hash's reference).
  */
-bool xtcp_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req)
+XTCP_SEED bool xtcp_csk_reqsk_queue_drop(struct sock *sk, struct request_sock *req)
 {
 	return __xtcp_csk_reqsk_queue_drop(sk, req, false);
 }
@@ -601,9 +601,9 @@ static void xtcp_child_forget(struct sock *sk, struct request_sock *req,
  * Return: @child, or NULL if the listener stopped listening (the child
  * was then reset and destroyed).
  */
-struct sock *xtcp_csk_reqsk_queue_add(struct sock *sk,
-				      struct request_sock *req,
-				      struct sock *child)
+XTCP_SEED struct sock *xtcp_csk_reqsk_queue_add(struct sock *sk,
+						struct request_sock *req,
+						struct sock *child)
 {
 	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
 
@@ -636,9 +636,9 @@ struct sock *xtcp_csk_reqsk_queue_add(struct sock *sk,
  * Return: @child, or NULL when another CPU completed this request first
  * or the listener closed; @child is then released.
  */
-struct sock *xtcp_csk_complete_hashdance(struct sock *sk, struct sock *child,
-					 struct request_sock *req,
-					 bool own_req)
+XTCP_SEED struct sock *xtcp_csk_complete_hashdance(struct sock *sk, struct sock *child,
+						   struct request_sock *req,
+						   bool own_req)
 {
 	struct request_sock *nreq;
 

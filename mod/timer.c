@@ -844,7 +844,7 @@ out:
  * A child's timer_list structs are copies of its listener's and must be
  * set up again, as tcp_create_openreq_child() does.
  */
-void xtcp_init_xmit_timers(struct sock *sk)
+XTCP_SEED void xtcp_init_xmit_timers(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 

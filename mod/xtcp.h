@@ -26,6 +26,15 @@
 #include <net/tcp.h>
 #include <net/timewait_sock.h>
 
+/*
+ * XTCP_SEED marks a function that Documentation/seed-map.rst maps a seed
+ * step to.  It is kept out of line so that ftrace shows it where the
+ * seed has its stock twin (scripts/xtcp-trace, selftests/trace.sh), even
+ * where the compiler would inline it: a static helper with one caller,
+ * or a call in the same file.  It costs a call.
+ */
+#define XTCP_SEED noinline
+
 struct xtcp_bind_bucket;
 struct xtcp_fence;
 
@@ -197,10 +206,7 @@ static inline void __xtcp_fast_path_on(struct tcp_sock *tp, u32 snd_wnd)
 			       ntohl(TCP_FLAG_ACK) | snd_wnd);
 }
 
-static inline void xtcp_fast_path_on(struct tcp_sock *tp)
-{
-	__xtcp_fast_path_on(tp, tp->snd_wnd >> tp->rx_opt.snd_wscale);
-}
+void xtcp_fast_path_on(struct tcp_sock *tp);
 
 /*
  * On again unless out-of-order data, a closed window, a full buffer or
@@ -246,10 +252,7 @@ static inline int xtcp_space(const struct sock *sk)
 }
 
 /* tcp_full_space(): the window the whole receive buffer can offer. */
-static inline int xtcp_full_space(const struct sock *sk)
-{
-	return xtcp_win_from_space(sk, READ_ONCE(sk->sk_rcvbuf));
-}
+int xtcp_full_space(const struct sock *sk);
 
 /*
  * __tcp_adjust_rcv_ssthresh(): the window grows no further than
@@ -886,7 +889,7 @@ static inline bool xtcp_ca_needs_ecn(const struct sock *sk)
  * ECN (RFC 3168), when the handshake agreed on it (TCP_ECN_OK): a cwnd
  * reduction sends CWR on the next new data (tcp_ecn_queue_cwr()); an
  * undone one does not (tcp_ecn_withdraw_cwr()); an ACK with ECE (not a
- * SYN) is a congestion signal (tcp_ecn_rcv_ecn_echo()).  ecn_flags
+ * SYN) is a congestion signal (tcp_ecn_rcv_ecn_echo(), ack.c).  ecn_flags
  * change under the socket lock.
  */
 static inline void xtcp_ecn_queue_cwr(struct tcp_sock *tp)
@@ -898,12 +901,6 @@ static inline void xtcp_ecn_queue_cwr(struct tcp_sock *tp)
 static inline void xtcp_ecn_withdraw_cwr(struct tcp_sock *tp)
 {
 	tp->ecn_flags &= ~TCP_ECN_QUEUE_CWR;
-}
-
-static inline bool xtcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp,
-					 const struct tcphdr *th)
-{
-	return th->ece && !th->syn && (tp->ecn_flags & TCP_ECN_OK);
 }
 
 /* __tcp_set_rto(): SRTT + RTTVAR (which holds 4 x the deviation), jiffies. */
