@@ -82,9 +82,10 @@ class Step:
 
     @property
     def root(self):
-        """A seed line without an arrow naming a function (tcp_v4_rcv):
-        a new call, not one still running."""
-        return self.line is not None and re.fullmatch(r"\w+", self.seed) is not None
+        """A seed line without an arrow naming a function (tcp_v4_rcv, not
+        TCP_ESTABLISHED): a new call, not one still running."""
+        return (self.line is not None and
+                re.fullmatch(r"[a-z_][a-z0-9_]*", self.seed) is not None)
 
     def __repr__(self):
         return "Step(%s, %r, %r)" % (self.line, self.seed, self.funcs)
@@ -194,9 +195,20 @@ class Call:
             c = c.parent
 
 
+def task_key(cpu, proc):
+    """function_graph nests calls per task (its return stack is the
+    task's; softirq work nests in the task it interrupted): the proc
+    column's pid, or for the idle tasks (pid 0, one per CPU) the CPU."""
+    pid = proc.rsplit("-", 1)[-1]
+    return (cpu, proc) if pid == "0" else proc
+
+
 def parse_graph(path):
     """The calls of a function_graph trace (options funcgraph-proc,
-    funcgraph-tail), in order.  Nesting is kept per CPU."""
+    funcgraph-tail), in order.  Nesting is kept per task: a task that
+    sleeps in a traced function (xtcp_accept()) and wakes on another CPU
+    closes it there, and what runs on its CPU meanwhile is not inside
+    it."""
     calls = []
     stacks = {}
     with open(path, errors="replace") as f:
@@ -206,7 +218,7 @@ def parse_graph(path):
                 continue
             cpu = int(m.group("cpu"))
             body = m.group("body").strip()
-            stack = stacks.setdefault(cpu, [])
+            stack = stacks.setdefault(task_key(cpu, m.group("proc").strip()), [])
             c = CALL_RE.match(body)
             if c:
                 func = base_name(c.group("func"))
@@ -271,39 +283,84 @@ def match(steps, calls, available, inlined=None):
     the row's order, either entered at or after the position where the
     previous step was found, or still running there (one of that call's
     ancestors, the call included).  A seed root line (tcp_v4_rcv) needs
-    a new entry.  Greedy earliest matching finds an order-preserving
-    embedding whenever one exists.  Functions not in ``available``
-    (inlined, static inline) cannot appear: a step with only such
-    functions is reported in ``untraceable``, never matched; so are the
-    functions that ``inlined`` (default CALLSITE_INLINED) names for a
-    step: they have an out-of-line copy that ftrace sees, but are inlined
-    at the call site the seed's path takes.
+    a new entry, and the steps after it, up to the next root line, are
+    looked for inside that call: the first entry in which all of them are
+    found is the root's (the SYN-ACK reaching the client's stock TCP
+    passes through xtcp_v4_rcv() too, before the third ACK does); if
+    none has them all, the first entry is taken and what is missing is
+    reported from there.  Greedy earliest matching finds an
+    order-preserving embedding whenever one exists.  Functions not in
+    ``available`` (inlined, static inline) cannot appear: a step with
+    only such functions is reported in ``untraceable``, never matched;
+    so are the functions that ``inlined`` (default CALLSITE_INLINED)
+    names for a step: they have an out-of-line copy that ftrace sees,
+    but are inlined at the call site the seed's path takes.
     """
     inlined = CALLSITE_INLINED if inlined is None else inlined
     res = Match()
-    pos = 0
     by_func = {}
     for c in calls:
         by_func.setdefault(c.func, []).append(c.idx)
-    for s in mapped_steps(steps):
+    order = mapped_steps(steps)
+    wanted = []
+    for s in order:
         seen = set(available) - {inlined.get(s.line)}
         funcs = [f for f in s.funcs if f in seen]
         gone = [f for f in s.funcs if f not in seen]
         if gone:
             res.untraceable[s.line] = gone
-        if not funcs:
+        if funcs:
+            wanted.append((s, funcs))
+    pos = 0
+    i = 0
+    while i < len(wanted):
+        j = i + 1
+        while j < len(wanted) and not wanted[j][0].root:
+            j += 1
+        group = wanted[i:j]
+        s, funcs = group[0]
+        if not s.root:
+            # the steps before the first root line: bind() and listen()
+            pos = _match_group(group, calls, by_func, pos, None, res)
+            i = j
             continue
+        roots = [k for k in by_func.get(funcs[0], []) if k >= pos]
+        within = None
+        for r in roots:
+            trial = Match()
+            _match_group(group, calls, by_func, r, r, trial)
+            if not trial.missing:
+                within = r
+                break
+        pos = _match_group(group, calls, by_func, pos if within is None else within,
+                           within, res)
+        i = j
+    return res
+
+
+def _inside(call, root):
+    return root is None or any(a.idx == root for a in call.ancestors())
+
+
+def _match_group(group, calls, by_func, pos, within, res):
+    """Match the (step, traceable functions) of ``group`` from call
+    ``pos`` on, only in the subtree of call ``within`` if not None; record
+    in ``res``; return the position of the last step found."""
+    for s, funcs in group:
         p = pos
         how = None
         reason = None
         for f in funcs:
             running = None
             if calls and not s.root and p < len(calls):
-                running = next((a for a in calls[p].ancestors() if a.func == f), None)
+                running = next((a for a in calls[p].ancestors()
+                                if a.func == f and _inside(a, within)), None)
             if running is not None:
                 how = "running"
                 continue
-            later = [i for i in by_func.get(f, []) if i > p or (i == p and how is None)]
+            later = [k for k in by_func.get(f, [])
+                     if (k > p or (k == p and how is None)) and
+                     _inside(calls[k], within)]
             if not later:
                 if by_func.get(f):
                     reason = "%s() only before seed line %s's counterpart" % (
@@ -319,7 +376,7 @@ def match(steps, calls, available, inlined=None):
             continue
         res.at[s.line] = (p, how)
         pos = p
-    return res
+    return pos
 
 
 def last_line(res, p):
@@ -382,7 +439,7 @@ def render(d, show_all=False, out=sys.stdout, width=58):
         if not show_all and c.idx not in keep:
             hidden += 1
             continue
-        if c.depth == 0 and (c.cpu, c.proc) != ctx:
+        if (c.cpu, c.proc) != ctx:
             ctx = (c.cpu, c.proc)
             out.write("# cpu %d, %s\n" % (c.cpu, c.proc))
         left = c.func if c.depth == 0 else "  " * (c.depth - 1) + "-> " + c.func
