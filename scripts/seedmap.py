@@ -10,6 +10,8 @@ Used by scripts/xtcp-trace, selftests/trace.sh and the demo; import it
   seedmap.py check                     seed-map.rst against the seed and mod/
   seedmap.py render DIR [--all]        DIR/trace.raw in the seed's shape
   seedmap.py tap DIR                   TAP: every mapped step, in order
+  seedmap.py report DIR [--all]        render (also to DIR/render.txt) and
+                                       tap to DIR/tap.txt, in one run
 
 DIR is what ``scripts/xtcp-trace --guest`` leaves: ``trace.raw`` (the
 function_graph trace), ``available`` (the module's functions from
@@ -35,15 +37,18 @@ CLONE_RE = re.compile(r"\.(?:part|isra|constprop|cold|lto_priv)(?:\.\d+)*$")
 
 # Steps whose function has an out-of-line copy that ftrace sees, but is
 # inlined at the call site the seed's path takes (objdump -dr of xtcp.ko
-# for 6.1 and 6.12 shows no call there): their steps cannot show.
-CALLSITE_INLINED = {
-    # xtcp_csk_complete_hashdance() calls __xtcp_csk_reqsk_queue_drop()
-    102: "xtcp_csk_reqsk_queue_drop",
-    # and takes rskq_lock itself
-    104: "xtcp_csk_reqsk_queue_add",
-    # inlined in xtcp_rcv_synrecv_ack(), itself in xtcp_rcv_state_process()
-    126: "xtcp_initialize_rcv_mss",
-}
+# shows no call there): {seed line: function}; their steps are SKIPs.
+# Empty: every function seed-map.rst names is XTCP_SEED (noinline,
+# mod/xtcp.h).  Without an entry here, such a function fails its step
+# ("not in the trace, though traceable").
+CALLSITE_INLINED = {}
+
+# The functions seed-map.rst names that ftrace cannot see at all (no
+# symbol: inlined into every caller).  Empty, for the same reason.  A
+# mapped function that is missing from available_filter_functions fails
+# tap()'s last line unless it is here, and one here that ftrace sees
+# fails it too: the list says what is true of the build.
+UNTRACEABLE = set()
 
 
 def base_name(sym):
@@ -414,8 +419,8 @@ def load_run(d):
     return steps, calls, available, kallsyms
 
 
-def render(d, show_all=False, out=sys.stdout, width=58):
-    steps, calls, available, kallsyms = load_run(d)
+def render(d, show_all=False, out=sys.stdout, width=58, run=None):
+    steps, calls, available, kallsyms = run or load_run(d)
     res = match(steps, calls, available)
     seed = {s.line: s for s in seed_steps(steps)}
     after = {}
@@ -500,9 +505,12 @@ def report_missing(res, seed, kallsyms, out):
                       if ln not in res.at and ln not in res.missing)))
 
 
-def tap(d, out=sys.stdout):
-    """TAP lines, one per mapped seed step; returns the failures."""
-    steps, calls, available, kallsyms = load_run(d)
+def tap(d, out=sys.stdout, run=None):
+    """TAP lines: the broken traces rejected, one line per mapped seed
+    step (a SKIP only for a function that UNTRACEABLE or CALLSITE_INLINED
+    names), and the mapped functions ftrace cannot see are exactly
+    UNTRACEABLE; returns the failures."""
+    steps, calls, available, kallsyms = run or load_run(d)
     res = match(steps, calls, available)
     fails = 0
     n = 0
@@ -532,11 +540,38 @@ def tap(d, out=sys.stdout):
             fails += 1
             out.write("not ok %d %s # %s\n" % (n, name, res.missing[s.line]))
         else:
-            out.write("ok %d %s # SKIP not traceable: %s\n" % (n, name, "; ".join(
-                "%s(): %s" % (f, why_untraceable(f, kallsyms, s.line))
-                for f in res.untraceable[s.line])))
+            gone = res.untraceable[s.line]
+            known = all(f in UNTRACEABLE or CALLSITE_INLINED.get(s.line) == f
+                        for f in gone)
+            fails += not known
+            out.write("%s %d %s # %snot traceable: %s\n" % (
+                "ok" if known else "not ok", n, name, "SKIP " if known else "",
+                "; ".join("%s(): %s" % (f, why_untraceable(f, kallsyms, s.line))
+                          for f in gone)))
+    n += 1
+    hidden = sorted({f for s in mapped_steps(steps) for f in s.funcs
+                     if f not in available})
+    ok = set(hidden) == UNTRACEABLE
+    fails += not ok
+    out.write("%s %d the mapped functions ftrace cannot see are the known "
+              "ones (seedmap.UNTRACEABLE) # %s%s\n" % (
+                  "ok" if ok else "not ok", n, " ".join(hidden) or "none",
+                  "" if ok else "; expected: %s" % (
+                      " ".join(sorted(UNTRACEABLE)) or "none")))
     out.write("1..%d\n" % n)
     return fails
+
+
+def report(d, show_all=False):
+    """render() to stdout and DIR/render.txt, tap() to DIR/tap.txt, the
+    trace read once; returns tap()'s failures."""
+    run = load_run(d)
+    with open(os.path.join(d, "render.txt"), "w") as f:
+        render(d, show_all, out=f, run=run)
+    with open(os.path.join(d, "render.txt")) as f:
+        sys.stdout.write(f.read())
+    with open(os.path.join(d, "tap.txt"), "w") as f:
+        return tap(d, out=f, run=run)
 
 
 def mutants(calls):
@@ -612,7 +647,10 @@ def main(argv):
         return 0
     if cmd == "tap" and len(argv) == 3:
         return 1 if tap(argv[2]) else 0
-    sys.stderr.write("usage: seedmap.py map|check|render DIR [--all]|tap DIR\n")
+    if cmd == "report" and len(argv) >= 3:
+        return 1 if report(argv[2], show_all="--all" in argv[3:]) else 0
+    sys.stderr.write("usage: seedmap.py map|check|render DIR [--all]|tap DIR|"
+                     "report DIR [--all]\n")
     return 2
 
 
