@@ -178,13 +178,16 @@ xtcp_family() {
 
 # Interface name of the NIC with MAC $1 in namespace $2 (default: init).
 nic_by_mac() {
-	local mac=$1 ns=${2:-} f
+	local mac=$1 ns=${2:-} f a
 	if [ -n "$ns" ]; then
 		ip netns exec "$ns" bash -c "$(declare -f nic_by_mac); nic_by_mac $mac"
 		return
 	fi
+	# read, not cat: a fork per NIC costs under TCG, and wait_nics_home
+	# asks every 0.1 s
 	for f in /sys/class/net/*/address; do
-		[ "$(cat "$f")" = "$mac" ] && { f=${f%/address}; echo "${f##*/}"; return 0; }
+		read -r a <"$f" && [ "$a" = "$mac" ] &&
+			{ f=${f%/address}; echo "${f##*/}"; return 0; }
 	done
 	return 1
 }
@@ -217,14 +220,14 @@ netns_del() {
 nic_setup() {
 	local mac=$1 ns=$2 dev=$3 addr=$4 cur
 	cur=$(nic_by_mac "$mac") || { log "lib.sh: no NIC with MAC $mac" >&2; return 1; }
-	ip link set dev "$cur" down
-	ip link set dev "$cur" netns "$ns"
-	ip -n "$ns" link set dev "$cur" name "$dev"
-	ip netns exec "$ns" ethtool -K "$dev" gro off gso off tso off \
+	# one ip process per namespace (-batch stops at the first error)
+	printf '%s\n' "link set dev $cur down" "link set dev $cur netns $ns" |
+		ip -batch - || return 1
+	ip netns exec "$ns" ethtool -K "$cur" gro off gso off tso off \
 		>/dev/null 2>&1 || true
-	ip -n "$ns" addr add "$addr/$NET_PLEN" dev "$dev"
-	ip -n "$ns" link set dev "$dev" up
-	ip -n "$ns" link set dev lo up
+	printf '%s\n' "link set dev $cur name $dev" \
+		"addr add $addr/$NET_PLEN dev $dev" "link set dev $dev up" \
+		"link set dev lo up" | ip -n "$ns" -batch -
 }
 
 # No IPv6 chatter (DAD, router solicitations) in captures; a client that
