@@ -97,7 +97,7 @@ static XTCP_SEED void xtcp_bind_hash(struct sock *sk, struct xtcp_bind_bucket *t
 {
 	inet_sk(sk)->inet_num = snum;
 	sk_add_bind_node(sk, &tb->owners);
-	xtcp_sk(sk)->xs_bind_hash = tb;
+	xtcp_sk_set_bind_hash(sk, tb);
 }
 
 /*
@@ -257,9 +257,9 @@ static XTCP_SEED int xtcp_csk_take_port(struct sock *sk, unsigned short port,
 	}
 
 	xtcp_csk_update_fastreuse(tb, sk);
-	if (!xtcp_sk(sk)->xs_bind_hash)
+	if (!xtcp_sk_bind_hash(sk))
 		xtcp_bind_hash(sk, tb, port);
-	WARN_ON(xtcp_sk(sk)->xs_bind_hash != tb);
+	WARN_ON(xtcp_sk_bind_hash(sk) != tb);
 	ret = 0;
 unlock:
 	spin_unlock_bh(&head->lock);
@@ -360,7 +360,7 @@ XTCP_SEED int xtcp_csk_get_port(struct sock *sk, unsigned short snum)
  */
 void xtcp_put_port(struct sock *sk)
 {
-	struct xtcp_bind_bucket *tb = xtcp_sk(sk)->xs_bind_hash;
+	struct xtcp_bind_bucket *tb = xtcp_sk_bind_hash(sk);
 	struct xtcp_bind_hashbucket *head;
 
 	xtcp_fence_unpin(sk, false);
@@ -369,7 +369,7 @@ void xtcp_put_port(struct sock *sk)
 	head = xtcp_bhash(sk, tb->port);
 	spin_lock_bh(&head->lock);
 	__sk_del_bind_node(sk);
-	xtcp_sk(sk)->xs_bind_hash = NULL;
+	xtcp_sk_set_bind_hash(sk, NULL);
 	inet_sk(sk)->inet_num = 0;
 	xtcp_bind_bucket_destroy(sk, head, tb);
 	spin_unlock_bh(&head->lock);
@@ -389,14 +389,14 @@ void xtcp_put_port(struct sock *sk)
  */
 void xtcp_twsk_bind_hash(struct xtcp_timewait_sock *tw, struct sock *sk)
 {
-	struct xtcp_bind_bucket *tb = xtcp_sk(sk)->xs_bind_hash;
+	struct xtcp_bind_bucket *tb = xtcp_sk_bind_hash(sk);
 	struct xtcp_bind_hashbucket *head;
 
 	if (WARN_ON_ONCE(!tb))
 		return;
 	head = xtcp_bhash(sk, tb->port);
 	spin_lock(&head->lock);
-	tw->tw_xtb = tb;
+	xtcp_tw_set_bind_hash(tw, tb);
 	sk_add_bind_node((struct sock *)tw, &tb->owners);
 	spin_unlock(&head->lock);
 }
@@ -411,7 +411,7 @@ void xtcp_twsk_bind_hash(struct xtcp_timewait_sock *tw, struct sock *sk)
  */
 void xtcp_twsk_bind_unhash(struct xtcp_timewait_sock *tw)
 {
-	struct xtcp_bind_bucket *tb = tw->tw_xtb;
+	struct xtcp_bind_bucket *tb = xtcp_tw_bind_hash(tw);
 	struct xtcp_bind_hashbucket *head;
 
 	if (!tb)
@@ -419,7 +419,7 @@ void xtcp_twsk_bind_unhash(struct xtcp_timewait_sock *tw)
 	head = xtcp_bhash((struct sock *)tw, tb->port);
 	spin_lock_bh(&head->lock);
 	__sk_del_bind_node((struct sock *)tw);
-	tw->tw_xtb = NULL;
+	xtcp_tw_set_bind_hash(tw, NULL);
 	xtcp_bind_bucket_destroy((struct sock *)tw, head, tb);
 	spin_unlock_bh(&head->lock);
 }

@@ -33,7 +33,7 @@ static struct xtcp_listen_hashbucket *xtcp_lhash(const struct sock *sk)
 static int xtcp_reuseport_add_sock(struct sock *sk,
 				   struct xtcp_listen_hashbucket *ilb)
 {
-	struct xtcp_bind_bucket *tb = xtcp_sk(sk)->xs_bind_hash;
+	struct xtcp_bind_bucket *tb = xtcp_sk_bind_hash(sk);
 	bool any = sk->sk_rcv_saddr == htonl(INADDR_ANY);
 	const struct hlist_nulls_node *node;
 	kuid_t uid = sock_i_uid(sk);
@@ -42,7 +42,7 @@ static int xtcp_reuseport_add_sock(struct sock *sk,
 	sk_nulls_for_each_rcu(sk2, node, &ilb->nulls_head) {
 		if (sk2 != sk &&
 		    sk2->sk_bound_dev_if == sk->sk_bound_dev_if &&
-		    xtcp_sk(sk2)->xs_bind_hash == tb &&
+		    xtcp_sk_bind_hash(sk2) == tb &&
 		    sk2->sk_reuseport && uid_eq(uid, sock_i_uid(sk2)) &&
 		    sk2->sk_rcv_saddr == sk->sk_rcv_saddr)
 			return reuseport_add_sock(sk, sk2, any);

@@ -284,7 +284,7 @@ static XTCP_SEED struct sock *xtcp_csk_clone_lock(const struct sock *sk,
 	newsk = inet_csk_clone_lock(sk, req, GFP_ATOMIC);
 	if (!newsk)
 		return NULL;
-	xtcp_sk(newsk)->xs_bind_hash = NULL;
+	xtcp_sk_set_bind_hash(newsk, NULL);
 	xtcp_fence_pin(newsk, sk);
 	xtcp_sk(newsk)->ca_ops = NULL;
 	/* The copy points at the listener's (empty) queue. */
@@ -652,13 +652,13 @@ XTCP_SEED int xtcp_inherit_port(const struct sock *sk, struct sock *child)
 
 	head = &xtcp_pernet(sock_net(sk))->bhash[port & (XTCP_BHASH_SIZE - 1)];
 	spin_lock(&head->lock);
-	tb = xtcp_sk(sk)->xs_bind_hash;
+	tb = xtcp_sk_bind_hash(sk);
 	if (unlikely(!tb)) {
 		spin_unlock(&head->lock);
 		return -ENOENT;
 	}
 	sk_add_bind_node(child, &tb->owners);
-	xtcp_sk(child)->xs_bind_hash = tb;
+	xtcp_sk_set_bind_hash(child, tb);
 	spin_unlock(&head->lock);
 	return 0;
 }

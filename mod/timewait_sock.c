@@ -59,8 +59,8 @@ static void xtcp_twsk_kill(struct xtcp_timewait_sock *tw)
 
 	xtcp_ehash_remove(sk);
 	xtcp_twsk_bind_unhash(tw);
-	xtcp_fence_drop(tw->tw_fence);
-	tw->tw_fence = NULL;
+	xtcp_fence_drop(xtcp_tw_fence(tw));
+	xtcp_tw_set_fence(tw, NULL);
 	atomic_dec(&xn->tw_count);
 	inet_twsk_put(&tw->tw_tcp.tw_sk);
 }
@@ -118,12 +118,11 @@ struct xtcp_timewait_sock *xtcp_twsk_alloc(const struct sock *sk, int state)
 	itw->tw_ipv6only = 0;
 	itw->tw_transparent = xtcp_compat_transparent(sk);
 	itw->tw_prot = &xtcp_tw_prot;
-	itw->tw_tb = NULL;
 	atomic64_set(&itw->tw_cookie, atomic64_read(&sk->sk_cookie));
 	twsk_net_set(itw, sock_net(sk));
 	timer_setup(&itw->tw_timer, xtcp_twsk_timer, 0);
-	tw->tw_xtb = NULL;
-	tw->tw_fence = NULL;
+	xtcp_tw_set_bind_hash(tw, NULL);
+	xtcp_tw_set_fence(tw, NULL);
 	/* Lookups must not take it before it is whole. */
 	refcount_set(&itw->tw_refcnt, 0);
 	return tw;
@@ -155,7 +154,7 @@ void xtcp_twsk_hashdance_schedule(struct xtcp_timewait_sock *tw,
 
 	local_bh_disable();
 	xtcp_twsk_bind_hash(tw, sk);
-	tw->tw_fence = xtcp_fence_steal(sk);
+	xtcp_tw_set_fence(tw, xtcp_fence_steal(sk));
 
 	spin_lock(lock);
 	/*

@@ -55,8 +55,6 @@ void xtcp_cubic_unregister(void);
  *                the tcp_sock stays zero.  xtcp never passes it to a stock
  *                function.  Documentation/design.rst, "Generic code that
  *                expects a tcp_sock", lists the readers.
- * @xs_bind_hash: the bind bucket this socket owns a port through, or NULL;
- *                the twin of icsk_bind_hash, which has the kernel's type
  * @xs_fence:     a stock TCP socket bound to the same address and port, so
  *                that stock TCP in this namespace sees the port as taken
  *                (see fence.c): the one this socket's bind() made, or for
@@ -74,7 +72,6 @@ void xtcp_cubic_unregister(void);
  */
 struct xtcp_sock {
 	struct tcp_sock			xs_tp;
-	struct xtcp_bind_bucket		*xs_bind_hash;
 	struct xtcp_fence __rcu		*xs_fence;
 	const struct xtcp_cong_ops	*ca_ops;
 	struct xtcp_compat_write_queue	xs_wq;
@@ -91,16 +88,11 @@ static_assert(offsetof(struct xtcp_sock, xs_tp) == 0);
  *            Its tw_prot is xtcp_tw_prot: sock_gen_put() and
  *            inet_twsk_put() free it into xtcp's slab, and no module
  *            reference is taken (xtcp's netns exit kills every one).
- *            Stock's tw_tb, tw_tb2 and tw_dr stay NULL.
- * @tw_xtb:   the bind bucket whose owners it stays among, so that the
- *            port stays taken for xtcp's bind(); the twin of tw_tb
- * @tw_fence: the fence pin the connection held, so that the port stays
- *            taken in stock TCP's table too; NULL if it had none
+ *            Stock's tw_dr stays NULL; its tw_tb and tw_tb2 hold
+ *            xtcp's bind bucket and fence pin (below).
  */
 struct xtcp_timewait_sock {
 	struct tcp_timewait_sock	tw_tcp;
-	struct xtcp_bind_bucket		*tw_xtb;
-	struct xtcp_fence		*tw_fence;
 };
 
 static_assert(offsetof(struct xtcp_timewait_sock, tw_tcp) == 0);
@@ -108,6 +100,56 @@ static_assert(offsetof(struct xtcp_timewait_sock, tw_tcp) == 0);
 static inline struct xtcp_timewait_sock *xtcp_twsk(const struct sock *sk)
 {
 	return (struct xtcp_timewait_sock *)sk;
+}
+
+/*
+ * Stock's own bind-bucket pointers carry xtcp's: a socket's bind bucket
+ * (the one it owns its port through, or NULL) in icsk_bind_hash, a
+ * timewait sock's bucket in tw_tb and the fence pin it took over from
+ * its connection (fence.c; NULL if none) in tw_tb2.  Stock keeps its
+ * own there, and an extra field would cost a slab slot a connection on
+ * 6.1 and 7 % a timewait sock (benchmarks.rst, "Memory per
+ * connection").  The kernel's readers of these fields are stock TCP's
+ * own paths -- inet_csk_get_port(), inet_put_port(),
+ * __inet_inherit_port(), inet_csk_destroy_sock(), tcp_set_state(),
+ * tcp_disconnect(), tcp_v4_destroy_sock(), inet_twsk_kill(),
+ * inet_twsk_hashdance_schedule() -- none of which an xtcp object ever
+ * reaches (design.rst, "Generic code that expects a tcp_sock");
+ * inet_csk_clone_lock() only clears icsk_bind_hash, as xtcp's clone does.
+ */
+static inline struct xtcp_bind_bucket *xtcp_sk_bind_hash(const struct sock *sk)
+{
+	return (struct xtcp_bind_bucket *)inet_csk(sk)->icsk_bind_hash;
+}
+
+static inline void xtcp_sk_set_bind_hash(struct sock *sk,
+					 struct xtcp_bind_bucket *tb)
+{
+	inet_csk(sk)->icsk_bind_hash = (struct inet_bind_bucket *)tb;
+}
+
+static inline struct xtcp_bind_bucket *
+xtcp_tw_bind_hash(const struct xtcp_timewait_sock *tw)
+{
+	return (struct xtcp_bind_bucket *)tw->tw_tcp.tw_sk.tw_tb;
+}
+
+static inline void xtcp_tw_set_bind_hash(struct xtcp_timewait_sock *tw,
+					 struct xtcp_bind_bucket *tb)
+{
+	tw->tw_tcp.tw_sk.tw_tb = (struct inet_bind_bucket *)tb;
+}
+
+static inline struct xtcp_fence *
+xtcp_tw_fence(const struct xtcp_timewait_sock *tw)
+{
+	return (struct xtcp_fence *)tw->tw_tcp.tw_sk.tw_tb2;
+}
+
+static inline void xtcp_tw_set_fence(struct xtcp_timewait_sock *tw,
+				     struct xtcp_fence *fence)
+{
+	tw->tw_tcp.tw_sk.tw_tb2 = (struct inet_bind2_bucket *)fence;
 }
 
 /*
