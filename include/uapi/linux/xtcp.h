@@ -26,5 +26,7 @@
 #define XTCP_PROC_STAT	"xtcp_stat"
 /* /proc/net/xtcp_sockstat: the sockets, as the TCP line of sockstat. */
 #define XTCP_PROC_SOCKSTAT	"xtcp_sockstat"
+/* /proc/net/xtcp: every socket, in the format of /proc/net/tcp. */
+#define XTCP_PROC_TCP	"xtcp"
 
 #endif /* _UAPI_LINUX_XTCP_H */
