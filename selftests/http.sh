@@ -5,7 +5,7 @@
 # the namespaces (transfer.sh, loss.sh).  Source it after lib.sh, with
 # DIR set; then http_begin.
 #
-#   http_begin                          skip without the preload library;
+#   http_begin                          skip without tools/libxtcp.so;
 #                                       TMP a new directory (servers
 #                                       serve $TMP/www); on exit servers,
 #                                       xcli2, namespaces and TMP go
@@ -18,7 +18,7 @@
 #                                       its time in SECS
 
 # shellcheck disable=SC2034 # for the scripts that source this
-PRELOAD=$DIR/../tools/build/libxtcp-preload.so
+PRELOAD=$DIR/../tools/libxtcp.so
 declare -A HTTP_PORT=([stock]=8400 [xtcp]=8401)
 # shellcheck disable=SC2034
 declare -A ECHO_PORT=([stock]=8402 [xtcp]=8403)
@@ -35,7 +35,8 @@ start_servers() {
 	for key in "$@"; do
 		kind=${key%%:*} fam=${key#*:} env=()
 		if [ "$kind" = http ]; then
-			[ "$fam" = xtcp ] && env=(LD_PRELOAD="$PRELOAD")
+			# Strict: its listener on AF_XTCP, or no server.
+			[ "$fam" = xtcp ] && env=(LD_PRELOAD="$PRELOAD" XTCP_STRICT=1)
 			cmd=("$PYTHON" "$DIR/httpd.py" --addr "$SRV_IP"
 				--port "${HTTP_PORT[$fam]}" --root "$TMP/www")
 		else

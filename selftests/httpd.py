@@ -9,9 +9,9 @@
               other's progress)
 
 Python's http.server, one thread per connection.  The listening socket
-is whatever socket(AF_INET, SOCK_STREAM) gives: an AF_XTCP one when run
-under tools/build/libxtcp-preload.so, which is how transfer.sh puts it
-on xtcp.  Prints "ready" once listening.
+is whatever socket(AF_INET, SOCK_STREAM) and bind() give: an AF_XTCP
+one when run under tools/libxtcp.so, which is how transfer.sh puts it on
+xtcp.  Prints "ready" once listening.
 """
 import argparse
 import http.server

@@ -12,7 +12,7 @@
 # of a transfer (ICMP fragmentation needed from a router namespace)".
 #
 # Servers, in xsrv, once per family: httpd.py (stock: as it is; xtcp:
-# under tools/build/libxtcp-preload.so, which makes its listener AF_XTCP)
+# under tools/libxtcp.so, which makes its listener AF_XTCP)
 # and echo.py (--family).  Every transfer runs against stock too, in the
 # same run: a transfer stock cannot complete says the setup is broken,
 # not xtcp.  The 64 MiB ones are xtcp's alone: stock's add a minute a
