@@ -708,13 +708,18 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 static int listen_convert(int fd, struct rec *r, int backlog)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t slen = sizeof(sin);
+	socklen_t slen = sizeof(sin), tlen;
+	struct tcp_info ti;
 	bool told = false;
 	char what[48];
 	int nfd, err;
 
+	/* Only a closed socket: stock's EINVAL for one that connects. */
+	tlen = sizeof(ti);
 	if (getsockname(fd, (struct sockaddr *)&sin, &slen) < 0 ||
-	    sin.sin_family != AF_INET)
+	    sin.sin_family != AF_INET ||
+	    getsockopt(fd, SOL_TCP, TCP_INFO, &ti, &tlen) < 0 ||
+	    ti.tcpi_state != TCP_CLOSE)
 		return real_listen(fd, backlog);
 	where(&sin, what, sizeof(what));
 	if (!sin.sin_port)
