@@ -2,7 +2,7 @@
 """preload.py: listeners made as a server makes them, for preload.sh to
 run under tools/libxtcp.so.
 
-  preload.py ADDR SPEC...
+  preload.py [--go FILE] ADDR SPEC...
 
 SPEC is a port to bind(), 0 to bind() port 0, or "-" to listen() without
 bind() (the kernel picks the port then).  Before bind() each socket gets
@@ -18,7 +18,10 @@ printed:
 then "ready".  Every connection gets a small HTTP/1.0 response whose
 body is the listener's port, and is closed.  Exits 1 (a traceback) if a
 bind() or listen() fails, as it does under XTCP_STRICT=1 without xtcp.
+--go FILE: make the listeners only once FILE exists (started early, the
+interpreter's start-up overlaps other work).
 """
+import os
 import socket
 import sys
 import threading
@@ -60,8 +63,13 @@ def serve(s):
 
 
 def main():
-    addr = sys.argv[1]
-    for spec in sys.argv[2:]:
+    args = sys.argv[1:]
+    if args[0] == "--go":
+        while not os.path.exists(args[1]):
+            time.sleep(0.05)
+        args = args[2:]
+    addr = args[0]
+    for spec in args[1:]:
         port = 0 if spec == "-" else int(spec)
         group = [make(addr, spec, port)]
         port = group[0].getsockname()[1]

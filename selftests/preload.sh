@@ -66,38 +66,67 @@ preload_cleanup() {
 	[ -d /sys/module/xtcp ] || insmod "$XTCP_KO" ${XTCP_MODPARAMS:-}
 }
 
+# A process in each namespace, whose /proc/PID/net is that namespace's
+# /proc/net: read there, not through ip netns exec (two processes a
+# read, ~0.1 s under TCG, and the test reads ~100 times).
+anchors() {
+	ip netns exec "$XSRV" sleep 600 &
+	SRV_NET=/proc/$!/net
+	ip netns exec "$XCLI" sleep 600 &
+	CLI_NET=/proc/$!/net
+}
+
 # Is anything stock listening on port $1 in xsrv?  (/proc/net/tcp: local
 # address hex:PORT, st 0A.)
 stock_listens() {
 	# shellcheck disable=SC2016 # awk's own $
-	in_srv awk -v p="$(printf '%04X' "$1")" \
+	awk -v p="$(printf '%04X' "$1")" \
 		'NR > 1 && $4 == "0A" && substr($2, 10) == p { f = 1 } END { exit !f }' \
-		/proc/net/tcp
+		"$SRV_NET/tcp"
+}
+
+# The Tcp counter $2 of /proc/net/snmp in $1 (a /proc/PID/net).
+snmp_tcp() {
+	# shellcheck disable=SC2016 # awk's own $
+	awk -v k="$2" '$1 == "Tcp:" && !c { for (i = 2; i <= NF; i++) if ($i == k) c = i; next }
+		$1 == "Tcp:" && c { print $c; exit }' "$1/snmp"
 }
 
 tcp_passive() {
-	proc_net_stat /proc/net/snmp Tcp PassiveOpens
+	snmp_tcp "$SRV_NET" PassiveOpens
+}
+
+# PassiveOpens of xtcp and of stock TCP in xsrv, "X S".
+passive() {
+	# shellcheck disable=SC2016 # awk's own $
+	awk 'FILENAME ~ /xtcp_stat$/ && FNR == 1 { for (i = 2; i <= NF; i++) if ($i == "PassiveOpens") c = i }
+		FILENAME ~ /xtcp_stat$/ && FNR == 2 { x = $c }
+		FILENAME ~ /snmp$/ && $1 == "Tcp:" && !d { for (i = 2; i <= NF; i++) if ($i == "PassiveOpens") d = i; next }
+		FILENAME ~ /snmp$/ && $1 == "Tcp:" && d { s = $d }
+		END { print x, s }' "$SRV_NET/xtcp_stat" "$SRV_NET/snmp"
 }
 
 # Counters before a client runs: mark; after: opened ("xtcp +X stock +S"
 # in OPENED, the numbers in XO and SO).
 mark() {
-	X0=$(xtcp_stat PassiveOpens) S0=$(tcp_passive)
+	read -r X0 S0 < <(passive)
 }
 
 opened() {
-	XO=$(($(xtcp_stat PassiveOpens) - X0)) SO=$(($(tcp_passive) - S0))
+	local x s
+	read -r x s < <(passive)
+	XO=$((x - X0)) SO=$((s - S0))
 	OPENED="PassiveOpens xtcp +$XO stock +$SO"
 }
 
 # Check that program $1's listener on port $2 was AF_XTCP's and took
 # the client's connections, at least $3 of them.
 on_xtcp() {
-	local rc=0
-	stock_listens "$2" && rc=1
+	local rc=0 none=yes
+	stock_listens "$2" && rc=1 none=no
 	[ "$XO" -ge "$3" ] && [ "$SO" = 0 ] || rc=1
 	check $rc "$1 listened on AF_XTCP" \
-		"no stock listener on $2: $(stock_listens "$2" && echo no || echo yes); $OPENED, want xtcp +$3 or more, stock +0"
+		"no stock listener on $2: $none; $OPENED, want xtcp +$3 or more, stock +0"
 }
 
 # Start "$@" in xsrv under the library (XTCP_STRICT=1, and the
@@ -153,7 +182,7 @@ nginx_conf() {
 
 # The four programs, at once (their start-ups overlap); each is ready
 # when it says so (nginx: when it has written its pid file, after its
-# listeners).
+# listeners).  Then preload.py's, whose start-ups overlap the clients.
 start_programs() {
 	preloaded http "$PYTHON" -u -m http.server --bind "$SRV_IP" \
 		--directory "$TMP/www" "${PORT[http]}"
@@ -164,11 +193,6 @@ start_programs() {
 	preloaded redis redis-server --port "${PORT[redis]}" --bind "$SRV_IP" \
 		--save '' --appendonly no --daemonize no --protected-mode no \
 		--dir "$TMP" --logfile ''
-	# Not strict: preload.py sets TCP_FASTOPEN, which xtcp refuses.
-	preloaded ports XTCP_STRICT=0 XTCP_PORTS=7,8420-8421 "$PYTHON" -u "$DIR/preload.py" \
-		"$SRV_IP" "$P_IN" "$P_OUT" 0
-	preloaded all XTCP_STRICT=0 "$PYTHON" -u "$DIR/preload.py" "$SRV_IP" \
-		"$P_ALL" 0 -
 	READY=()
 	wait_for "$TMP/http.log" '^Serving HTTP' "${SRV_PIDS[http]}" && READY+=(http)
 	for _ in $(seq 300); do
@@ -179,8 +203,17 @@ start_programs() {
 	[ -s "$TMP/nginx/nginx.pid" ] && READY+=(nginx)
 	wait_for "$TMP/iperf3.log" 'Server listening' "${SRV_PIDS[iperf3]}" && READY+=(iperf3)
 	wait_for "$TMP/redis.log" 'Ready to accept' "${SRV_PIDS[redis]}" && READY+=(redis)
-	wait_for "$TMP/ports.log" '^ready' "${SRV_PIDS[ports]}" && READY+=(ports)
-	wait_for "$TMP/all.log" '^ready' "${SRV_PIDS[all]}" && READY+=(all)
+	# Not strict: preload.py sets TCP_FASTOPEN, which xtcp refuses.
+	preloaded ports XTCP_STRICT=0 XTCP_PORTS=7,8420-8421 "$PYTHON" -u "$DIR/preload.py" \
+		"$SRV_IP" "$P_IN" "$P_OUT" 0
+	preloaded all XTCP_STRICT=0 "$PYTHON" -u "$DIR/preload.py" "$SRV_IP" \
+		"$P_ALL" 0 -
+	# unloaded_case's, waiting for $TMP/go: its start-up overlaps the
+	# clients.  Not strict: it shows the fallback.
+	ip netns exec "$XSRV" env LD_PRELOAD="$PRELOAD" "$PYTHON" -u \
+		"$DIR/preload.py" --go "$TMP/go" "$SRV_IP" "$P_OFF" 0 \
+		>"$TMP/off.log" 2>"$TMP/off.err" &
+	OFF_PID=$!
 }
 
 # Did program $1 start?  If not, a failed check with its output.
@@ -256,7 +289,7 @@ redis_program() {
 	awk -v s="${set:-0}" -v g="${get:-0}" 'BEGIN { exit !(s > 0 && g > 0) }' &&
 		rc=0
 	check $rc "redis: redis-benchmark -n 1000 -t set,get" \
-		"SET ${set:-none} GET ${get:-none} requests/s${SECS:+, ${SECS}s}$([ $rc = 0 ] || printf '; %s' "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')")"
+		"SET ${set:-none} GET ${get:-none} requests/s$([ $rc = 0 ] || printf '; %s' "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')")"
 	# 2 redis-cli, redis-benchmark's 4 clients and its CONFIG GET.
 	on_xtcp redis "${PORT[redis]}" 6
 }
@@ -273,6 +306,7 @@ hello() {
 
 ports_case() {
 	local zero rc err
+	wait_for "$TMP/ports.log" '^ready' "${SRV_PIDS[ports]}" && READY+=(ports)
 	started ports || return
 	zero=$(listener ports 0)
 	zero=${zero%% *}
@@ -305,6 +339,7 @@ ports_case() {
 
 all_case() {
 	local zero none rc p
+	wait_for "$TMP/all.log" '^ready' "${SRV_PIDS[all]}" && READY+=(all)
 	started all || return
 	zero=$(listener all 0) none=$(listener all -)
 	zero=${zero%% *} none=${none%% *}
@@ -322,8 +357,7 @@ all_case() {
 
 # Stock TCP's ActiveOpens in xcli.
 cli_active() {
-	# shellcheck disable=SC2016 # awk's own $
-	ip netns exec "$XCLI" awk '$1 == "Tcp:" && n++ { print $6 }' /proc/net/snmp
+	snmp_tcp "$CLI_NET" ActiveOpens
 }
 
 # curl under the library, from xcli: plain, and with a bind() to a
@@ -357,14 +391,12 @@ unloaded_case() {
 	for p in "${SRV_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	SRV_PIDS=()
+	SRV_PIDS=([off]=$OFF_PID)
 	if ! why=$(xtcp_unload); then
 		check 1 "rmmod xtcp for the fallback case" "$why"
 		return
 	fi
-	ip netns exec "$XSRV" env LD_PRELOAD="$PRELOAD" "$PYTHON" -u \
-		"$DIR/preload.py" "$SRV_IP" "$P_OFF" 0 >"$TMP/off.log" 2>"$TMP/off.err" &
-	SRV_PIDS[off]=$!
+	: >"$TMP/go"
 	# iperf3 starts faster than Python; -1: one try, then exit.
 	preloaded strict iperf3 -s -1 -B "$SRV_IP" -p "$P_STRICT"
 	rc=0
@@ -399,18 +431,23 @@ echo "TAP version 13"
 T0=$EPOCHREALTIME
 nics_up || ksft_fail "nics_up failed"
 nic_offloads on
+anchors
 mkdir -p "$TMP/www"
 head -c $((1 << 20)) /dev/urandom >"$TMP/www/1MiB"
 start_programs
 log "# programs ready after $(since "$T0") s"
+T1=$EPOCHREALTIME
 
 http_program http
 http_program nginx
 iperf3_program
 redis_program
+log "# programs' clients $(since "$T1") s"
+T1=$EPOCHREALTIME
 ports_case
 all_case
 outgoing_case
+log "# preload.py's cases $(since "$T1") s"
 T1=$EPOCHREALTIME
 unloaded_case
 log "# unloaded case $(since "$T1") s, all $(since "$T0") s"
