@@ -30,7 +30,6 @@ as in /proc/net/tcp.
 
 TAP; exit 0, 1, or 4 (AF_XTCP unavailable).
 """
-import ctypes
 import os
 import resource
 import select
@@ -41,10 +40,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xtcp_sock import enter_netns as enter  # noqa: E402
 from xtcp_sock import make_socket, xtcp_family  # noqa: E402
 
-CLONE_NEWNET = 0x40000000
-LIBC = ctypes.CDLL(None, use_errno=True)
 NOBODY = 65534
 STOCK_BASE, XTCP_BASE = 20000, 30000
 BIG_STOCK_BASE, BIG_XTCP_BASE = 40000, 50000
@@ -75,15 +73,6 @@ def tap(ok, name, note=""):
     print("%sok %d %s%s" % ("" if ok else "not ", TAPNO, name,
                             " # " + note if note else ""), flush=True)
 
-
-def enter(ns):
-    """Move this (single-threaded) process into network namespace ns."""
-    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-    try:
-        if LIBC.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + ns)
-    finally:
-        os.close(fd)
 
 
 def parse_row(line):

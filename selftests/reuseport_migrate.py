@@ -17,7 +17,6 @@ with stock's at the other value, which must change nothing for xtcp
 TCPMigrateReqSuccess must not move in xtcp's runs.  One TAP line per
 run.  Exit 0, 1, or 4 (AF_XTCP unavailable).
 """
-import ctypes
 import os
 import select
 import socket
@@ -26,21 +25,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xtcp_sock import enter_netns as enter  # noqa: E402
 from xtcp_sock import make_socket, xtcp_family  # noqa: E402
 
 N = 12
-CLONE_NEWNET = 0x40000000
-LIBC = ctypes.CDLL(None, use_errno=True)
 
-
-def enter(ns):
-    """Move this thread into network namespace ns."""
-    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-    try:
-        if LIBC.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + ns)
-    finally:
-        os.close(fd)
 
 
 def counter(path, table, name):

@@ -6,12 +6,15 @@ The family number is a module parameter, and an AF_XTCP socket is
 addressed with a struct sockaddr_in (sin_family AF_INET); Python builds a
 sockaddr only for families it knows.
 """
+import ctypes
 import os
 import socket
 import subprocess
 
 FAMILY_PARAM = "/sys/module/xtcp/parameters/family"
 CGROOT = "/sys/fs/cgroup"
+CLONE_NEWNET = 0x40000000
+LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def xtcp_family():
@@ -21,6 +24,17 @@ def xtcp_family():
             return int(f.read())
     except OSError:
         return None
+
+
+def enter_netns(ns):
+    """Move the calling thread into network namespace `ns` (a name under
+    /run/netns); in a single-threaded process, the whole process."""
+    fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+    try:
+        if LIBC.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + ns)
+    finally:
+        os.close(fd)
 
 
 def make_socket(family, type=socket.SOCK_STREAM):
