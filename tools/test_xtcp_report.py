@@ -1,0 +1,220 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of xtcp_report on pcaps made here with scapy (no guest).
+
+  /usr/bin/python3 tools/test_xtcp_report.py [-v]
+
+Each test writes two captures of one HTTP-like exchange (handshake with
+MSS, SACK-perm, TS, NOP, WS; a request; a response; the client closes
+first) that differ in what it is about, and checks the verdict, the
+alignment and the JSON.
+"""
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import xtcp_report as xr  # noqa: E402
+
+from scapy.all import IP, TCP, Ether, wrpcap  # noqa: E402
+
+CLI, SRV = "198.18.0.2", "198.18.0.1"
+M = 0xffffffff
+
+
+def exchange(port=8080, cport=40000, cisn=1000, sisn=5000, ts_c=100,
+             ts_s=900000, t0=1.0, dt=0.001, srv_win=509, extra_ack=False,
+             mss=1460, sack_rel=None, dup_ack=None):
+    """Frames of one connection; the knobs change what the server
+    sends."""
+    t = [t0]
+    out = []
+
+    def seg(d, flags, seq, ack, win, opts=(), payload=b"", gap=dt):
+        src, dst, sp, dp = (CLI, SRV, cport, port) if d == "in" else \
+            (SRV, CLI, port, cport)
+        p = Ether() / IP(src=src, dst=dst, flags="DF") / \
+            TCP(sport=sp, dport=dp, flags=flags, seq=seq & M, ack=ack & M,
+                window=win, options=list(opts)) / payload
+        p.time = t[0]
+        t[0] += gap
+        out.append(p)
+
+    c, s = cisn, sisn
+    seg("in", "S", c, 0, 64240, [("MSS", 1460), ("SAckOK", b""),
+                                 ("Timestamp", (ts_c, 0)), ("NOP", None),
+                                 ("WScale", 7)])
+    seg("out", "SA", s, c + 1, 65160,
+        [("MSS", mss), ("SAckOK", b""), ("Timestamp", (ts_s, ts_c)),
+         ("NOP", None), ("WScale", 7)])
+    seg("in", "A", c + 1, s + 1, 502, [("NOP", None), ("NOP", None),
+                                       ("Timestamp", (ts_c + 1, ts_s))])
+    req = b"GET /small HTTP/1.1\r\n\r\n"
+    seg("in", "PA", c + 1, s + 1, 502,
+        [("NOP", None), ("NOP", None), ("Timestamp", (ts_c + 1, ts_s))],
+        req)
+    if dup_ack is not None:
+        seg("in", "A", c + 1 + len(req), s + 1 + dup_ack, 502,
+            [("NOP", None), ("NOP", None), ("Timestamp", (ts_c + 1, ts_s))])
+    if extra_ack:
+        seg("out", "A", s + 1, c + 1 + len(req), srv_win,
+            [("NOP", None), ("NOP", None),
+             ("Timestamp", (ts_s + 1, ts_c + 1))])
+    resp = b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 100
+    opts = [("NOP", None), ("NOP", None),
+            ("Timestamp", (ts_s + 2, ts_c + 1))]
+    seg("out", "PA", s + 1, c + 1 + len(req), srv_win, opts, resp)
+    ack_opts = [("NOP", None), ("NOP", None),
+                ("Timestamp", (ts_c + 2, ts_s + 2))]
+    if sack_rel:
+        ack_opts += [("NOP", None), ("NOP", None),
+                     ("SAck", tuple((s + x) & M for x in sack_rel))]
+    seg("in", "A", c + 1 + len(req), s + 1 + len(resp), 501, ack_opts)
+    seg("in", "FA", c + 1 + len(req), s + 1 + len(resp), 501,
+        [("NOP", None), ("NOP", None), ("Timestamp", (ts_c + 3, ts_s + 2))])
+    seg("out", "FA", s + 1 + len(resp), c + 2 + len(req), srv_win,
+        [("NOP", None), ("NOP", None), ("Timestamp", (ts_s + 3, ts_c + 3))])
+    seg("in", "A", c + 2 + len(req), s + 2 + len(resp), 501,
+        [("NOP", None), ("NOP", None), ("Timestamp", (ts_c + 4, ts_s + 3))])
+    return out
+
+
+class ReportTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        for f in os.listdir(self.dir):
+            os.unlink(os.path.join(self.dir, f))
+        os.rmdir(self.dir)
+
+    def run_pair(self, a_frames, b_frames, pa=8080, pb=8081):
+        fa = os.path.join(self.dir, "a.pcap")
+        fb = os.path.join(self.dir, "b.pcap")
+        wrpcap(fa, a_frames)
+        wrpcap(fb, b_frames)
+        js = os.path.join(self.dir, "r.json")
+        txt = os.path.join(self.dir, "r.txt")
+        devnull = open(os.devnull, "w")
+        old, sys.stdout = sys.stdout, devnull
+        try:
+            rc = xr.main(["render", fa, fb, "--ports", "%d,%d" % (pa, pb),
+                          "--json", js, "--text", txt])
+        finally:
+            sys.stdout = old
+            devnull.close()
+        with open(js) as f:
+            rep = json.load(f)
+        with open(txt) as f:
+            text = f.read()
+        return rc, rep, text
+
+    def test_same_but_isn_ts_time_ports(self):
+        a = exchange()
+        b = exchange(port=8081, cport=41234, cisn=0xfffffff0,
+                     sisn=0x7fffff00, ts_c=5, ts_s=123, t0=50.0, dt=0.003)
+        rc, rep, text = self.run_pair(a, b)
+        self.assertEqual(rc, 0, text)
+        self.assertTrue(rep["verdict"]["same"])
+        self.assertEqual(len(rep["connections"]), 1)
+        rows = rep["connections"][0]["rows"]
+        self.assertEqual(len(rows), 9)
+        syn = rows[0]["a"]
+        self.assertEqual(syn["opts"], ["MSS 1460", "SACK_PERM", "TS +0/0",
+                                       "NOP", "WS 7"])
+        self.assertEqual(rows[2]["b"]["seq"], 1)
+        self.assertEqual(rows[2]["b"]["ack"], 1)
+        self.assertEqual(rows[4]["a"]["win_scaled"], 509 << 7)
+        self.assertIn("verdict: same", text)
+
+    def test_window_differs(self):
+        rc, rep, text = self.run_pair(exchange(),
+                                      exchange(port=8081, srv_win=510))
+        self.assertEqual(rc, 1)
+        self.assertFalse(rep["verdict"]["same"])
+        fields = {d["field"] for d in rep["differences"]}
+        self.assertEqual(fields, {"win"})
+        self.assertIn("DIFFERENT", text)
+
+    def test_extra_ack_is_one_gap_row(self):
+        rc, rep, text = self.run_pair(exchange(),
+                                      exchange(port=8081, extra_ack=True))
+        self.assertEqual(rc, 1)
+        rows = rep["connections"][0]["rows"]
+        self.assertEqual(len(rows), 10)
+        gaps = [r for r in rows if r["a"] is None]
+        self.assertEqual(len(gaps), 1)
+        self.assertEqual(gaps[0]["b"]["flags"], "A")
+        self.assertEqual(gaps[0]["b"]["dir"], "out")
+        # every other row is paired and equal
+        self.assertEqual([r["mark"] for r in rows].count("!"), 1)
+        self.assertEqual(len(rep["differences"]), 1)
+
+    @staticmethod
+    def swap(frames, i, j):
+        """Frames i and j exchanged, each keeping its slot's time."""
+        f = list(frames)
+        f[i].time, f[j].time = f[j].time, f[i].time
+        f[i], f[j] = f[j], f[i]
+        return f
+
+    def test_crossing_in_flight_is_allowed(self):
+        # a client ACK (acking nothing new) and the response cross
+        a = exchange(dup_ack=0)
+        b = self.swap(exchange(port=8081, dup_ack=0), 4, 5)
+        rc, rep, text = self.run_pair(a, b)
+        self.assertEqual(rc, 0, text)
+        marks = [r["mark"] for r in rep["connections"][0]["rows"]]
+        self.assertEqual(marks.count("x"), 2)
+        self.assertEqual(len(rep["timing"]), 1)
+
+    def test_crossing_that_acks_is_a_difference(self):
+        # the moved client ACK acknowledges the response it now precedes
+        a = exchange(dup_ack=119)
+        b = self.swap(exchange(port=8081, dup_ack=119), 4, 5)
+        rc, rep, text = self.run_pair(a, b)
+        self.assertEqual(rc, 1, text)
+        self.assertNotIn("x", [r["mark"] for r in
+                               rep["connections"][0]["rows"]])
+
+    def test_synack_option_differs(self):
+        rc, rep, _ = self.run_pair(exchange(), exchange(port=8081, mss=1400))
+        self.assertEqual(rc, 1)
+        self.assertEqual(rep["differences"][0]["row"], 2)
+        self.assertEqual(rep["differences"][0]["field"], "opts")
+
+    def test_sack_blocks_relative(self):
+        a = exchange(sack_rel=(500, 600))
+        b = exchange(port=8081, sisn=77777, sack_rel=(500, 600))
+        rc, rep, text = self.run_pair(a, b)
+        self.assertEqual(rc, 0, text)
+        opts = rep["connections"][0]["rows"][5]["a"]["opts"]
+        self.assertIn("SACK 500-600", opts)
+
+    def test_missing_connection(self):
+        rc, rep, _ = self.run_pair(exchange() + exchange(
+            cport=40001, t0=2.0), exchange(port=8081))
+        self.assertEqual(rc, 1)
+        self.assertEqual(rep["differences"][0]["field"], "connection")
+
+    def test_nothing_captured(self):
+        rc, rep, _ = self.run_pair(exchange(port=9), exchange(port=9))
+        self.assertEqual(rc, 1)
+        self.assertIn("NOTHING", rep["verdict"]["text"])
+
+    def test_closed(self):
+        conns = xr.connections(xr.load_pcap(self.write(exchange())), 8080)
+        self.assertTrue(conns[0].closed())
+        conns = xr.connections(xr.load_pcap(self.write(exchange()[:-1])),
+                               8080)
+        self.assertFalse(conns[0].closed())
+
+    def write(self, frames):
+        f = os.path.join(self.dir, "w.pcap")
+        wrpcap(f, frames)
+        return f
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,808 @@
+# SPDX-License-Identifier: GPL-2.0
+"""xtcp_report: side-by-side segment tables of two TCP servers' captures.
+
+Reads two pcaps (tcpdump -w) of the same client workload run against two
+servers, typically stock TCP ("stock") and xtcp ("xtcp"), and compares
+them connection by connection, segment by segment:
+
+  connections   paired by the order of their first SYN
+  segments      every segment of the connection, both directions, parsed
+                from the bytes on the wire (struct, not scapy: odd option
+                layouts show as they are)
+  normalised    sequence and acknowledgement numbers relative to the ISN
+                of the side that owns that sequence space, SACK blocks
+                likewise, TSval/TSecr checked (TSval never goes back,
+                TSecr echoes a TSval the peer sent) and compared as "TS",
+                window raw and scaled by the scale its sender announced
+  aligned       difflib.SequenceMatcher on (direction, flags, seq, ack,
+                length); inside a block that differs, again on
+                (direction, flags, length), so that one extra segment is
+                one gap row and the rows after it still line up
+
+Everything else that differs is a difference: flags, windows, options
+and their order, lengths, missing or extra segments, IP TOS/TTL/DF and
+whether the IP ID is zero.  The allowed differences are the ISN (random
+per connection, RFC 6528), TSval values (a per-connection random offset
+plus the clock) and time (scheduling; large gaps are marked "~" and
+listed, since a timer that differs would show there).
+
+Used by scripts/xtcp-compare and the demo:
+
+  load_pcap(path)                      -> [Packet]
+  connections(packets, port)           -> [Conn] in SYN order
+  compare(conns_a, conns_b, ...)       -> report dict (the JSON)
+  render_text(report)                  -> str
+  verdict(report)                      -> (same: bool, line: str)
+
+Command line:
+
+  xtcp_report.py render A.pcap B.pcap --ports PA,PB [--names stock,xtcp]
+        [--client NAME:RC:FILE]... [--meta-kv K=V]... [--json OUT]
+        [--text OUT]
+      prints the tables and the verdict; exit 0 same, 1 different
+  xtcp_report.py wait-closed PCAP --port P [--timeout S]
+      waits until every connection in PCAP (growing, tcpdump -U) has
+      closed (FIN both ways and the last one acknowledged, or RST) and
+      the capture has been quiet for a moment; exit 0, or 1 on timeout
+"""
+import argparse
+import difflib
+import hashlib
+import json
+import os
+import struct
+import sys
+import time
+
+FLAG_LETTERS = "FSRPAUEC"
+OPT_EOL, OPT_NOP, OPT_MSS, OPT_WS, OPT_SACKOK, OPT_SACK, OPT_TS = \
+    0, 1, 2, 3, 4, 5, 8
+
+# Rows whose gap since the previous segment differs more than this (and
+# by more than a factor of TIMING_RATIO) are marked "~".
+TIMING_SLACK = 0.2
+TIMING_RATIO = 2.0
+
+ALLOWED_EXPLAINED = {
+    "isn": "ISN: each connection's initial sequence number is random "
+           "(RFC 6528); seq/ack and SACK blocks are shown relative to it",
+    "tsval": "TSval: a random per-connection offset plus the clock; "
+             "compared as \"TS\" once checked (TSval never goes back, "
+             "TSecr echoes a TSval the peer sent)",
+    "timing": "time: scheduling, above all under emulation; rows whose "
+              "gap differs by more than %.1f s and %gx are marked \"~\"; "
+              "a client and a server segment that crossed in flight "
+              "(neither acknowledges the other) may come in either order "
+              "at the capture point (\"x\")" % (TIMING_SLACK, TIMING_RATIO),
+    "port": "ports: the client's ephemeral port, and the server's when "
+            "the two servers listen on two ports",
+}
+
+
+class Packet:
+    """One IPv4 TCP segment from a pcap record."""
+
+    __slots__ = ("t", "src", "dst", "sport", "dport", "seq", "ack",
+                 "flagbits", "window", "urg", "opts", "length", "tos",
+                 "ttl", "df", "ip_id", "bad")
+
+    @property
+    def flags(self):
+        return "".join(c for i, c in enumerate(FLAG_LETTERS)
+                       if self.flagbits & (1 << i))
+
+    def has(self, letter):
+        return letter in self.flags
+
+
+def parse_options(buf):
+    """TCP options as [(kind, value)] in order; value is None, an int,
+    a tuple, or bytes for what is not understood; a malformed tail is
+    (-1, bytes)."""
+    out = []
+    i = 0
+    while i < len(buf):
+        kind = buf[i]
+        if kind in (OPT_EOL, OPT_NOP):
+            out.append((kind, None))
+            i += 1
+            continue
+        if i + 1 >= len(buf) or buf[i + 1] < 2 or i + buf[i + 1] > len(buf):
+            out.append((-1, bytes(buf[i:])))
+            break
+        ln = buf[i + 1]
+        body = bytes(buf[i + 2:i + ln])
+        if kind == OPT_MSS and ln == 4:
+            val = struct.unpack("!H", body)[0]
+        elif kind == OPT_WS and ln == 3:
+            val = body[0]
+        elif kind == OPT_SACKOK and ln == 2:
+            val = None
+        elif kind == OPT_TS and ln == 10:
+            val = struct.unpack("!II", body)
+        elif kind == OPT_SACK and (ln - 2) % 8 == 0:
+            val = struct.unpack("!%dI" % ((ln - 2) // 4), body)
+        else:
+            val = body
+        out.append((kind, val))
+        i += ln
+    return out
+
+
+def parse_ip(t, ip):
+    """A Packet from an IPv4 datagram (possibly cut by the snaplen), or
+    None if it is not TCP over IPv4."""
+    if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 6:
+        return None
+    ihl = (ip[0] & 0xf) * 4
+    tot = struct.unpack("!H", ip[2:4])[0]
+    th = ip[ihl:]
+    if len(th) < 20:
+        return None
+    p = Packet()
+    p.t = t
+    p.tos = ip[1]
+    p.ip_id = struct.unpack("!H", ip[4:6])[0]
+    p.df = bool(struct.unpack("!H", ip[6:8])[0] & 0x4000)
+    p.ttl = ip[8]
+    p.src = "%d.%d.%d.%d" % tuple(ip[12:16])
+    p.dst = "%d.%d.%d.%d" % tuple(ip[16:20])
+    (p.sport, p.dport, p.seq, p.ack, off, p.flagbits, p.window, _csum,
+     p.urg) = struct.unpack("!HHIIBBHHH", th[:20])
+    doff = (off >> 4) * 4
+    p.flagbits |= (off & 1) << 8           # AccECN/NS bit, if ever set
+    p.opts = parse_options(th[20:doff])
+    p.bad = doff < 20 or len(th) < doff
+    p.length = max(0, tot - ihl - doff)
+    return p
+
+
+def load_pcap(path):
+    """The IPv4 TCP segments of a pcap file (Ethernet, Linux cooked v1/v2
+    or raw IP link types), in file order."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return parse_pcap(data)
+
+
+def parse_pcap(data):
+    if len(data) < 24:
+        return []
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        end = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        end = ">"
+    else:
+        raise ValueError("not a pcap file (pcapng? use tcpdump -w)")
+    nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    linktype = struct.unpack(end + "I", data[20:24])[0] & 0xffff
+    pkts = []
+    off = 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _orig = struct.unpack(end + "IIII",
+                                               data[off:off + 16])
+        off += 16
+        frame = data[off:off + incl]
+        off += incl
+        if len(frame) < incl:
+            break                   # a record still being written
+        t = sec + frac / (1e9 if nano else 1e6)
+        ip = l3(linktype, frame)
+        if ip is None:
+            continue
+        p = parse_ip(t, ip)
+        if p is not None:
+            pkts.append(p)
+    return pkts
+
+
+def l3(linktype, frame):
+    """The IPv4 datagram in a frame, or None."""
+    if linktype == 1:               # Ethernet, maybe one VLAN tag
+        et, o = struct.unpack("!H", frame[12:14])[0], 14
+        if et == 0x8100:
+            et, o = struct.unpack("!H", frame[16:18])[0], 18
+    elif linktype == 113:           # Linux cooked v1
+        et, o = struct.unpack("!H", frame[14:16])[0], 16
+    elif linktype == 276:           # Linux cooked v2
+        et, o = struct.unpack("!H", frame[0:2])[0], 20
+    elif linktype in (101, 228):    # raw IP
+        return frame
+    else:
+        return None
+    return frame[o:] if et == 0x0800 else None
+
+
+class Conn:
+    """One connection to the server port: its segments in capture order,
+    oriented by the client's first SYN."""
+
+    def __init__(self, syn):
+        self.client = (syn.src, syn.sport)
+        self.server = (syn.dst, syn.dport)
+        self.pkts = []
+        self.t0 = syn.t
+
+    def direction(self, p):
+        return "in" if (p.src, p.sport) == self.client else "out"
+
+    def first(self, pred):
+        for p in self.pkts:
+            if pred(p):
+                return p
+        return None
+
+    def isn(self, d):
+        """The ISN of direction d ("in": the client's, "out": the
+        server's), from its SYN; None if that SYN was not captured."""
+        p = self.first(lambda p: self.direction(p) == d and p.has("S"))
+        return p.seq if p else None
+
+    def wscale(self, d):
+        """The window scale direction d's sender announced, if both SYNs
+        carried one (else 0: windows are not scaled)."""
+        syn = {x: self.first(lambda p, x=x: self.direction(p) == x and
+                             p.has("S")) for x in ("in", "out")}
+        ws = {x: dict(syn[x].opts).get(OPT_WS) if syn[x] else None
+              for x in syn}
+        if ws["in"] is None or ws["out"] is None:
+            return 0
+        return min(ws[d], 14)
+
+    def closed(self):
+        """RST seen, or FIN both ways with the last FIN acknowledged."""
+        fin = {}
+        last_fin = None
+        for p in self.pkts:
+            if p.has("R"):
+                return True
+            d = self.direction(p)
+            if p.has("F"):
+                fin[d] = (p.seq + p.length + 1) & 0xffffffff
+                last_fin = d
+        if len(fin) < 2:
+            return False
+        other = "out" if last_fin == "in" else "in"
+        want = fin[last_fin]
+        return any(self.direction(p) == other and p.has("A") and
+                   rel32(p.ack, want) >= 0 for p in self.pkts)
+
+
+def rel32(a, b):
+    d = (a - b) & 0xffffffff
+    return d - (1 << 32) if d & 0x80000000 else d
+
+
+def connections(pkts, port):
+    """Connections to server port `port` in the order of their first
+    SYN; segments of a 4-tuple before its SYN are dropped, a SYN after a
+    connection closed starts a new one."""
+    conns, live = [], {}
+    for p in pkts:
+        if p.dport == port:
+            key = (p.src, p.sport, p.dst, p.dport)
+        elif p.sport == port:
+            key = (p.dst, p.dport, p.src, p.sport)
+        else:
+            continue
+        c = live.get(key)
+        if p.has("S") and not p.has("A") and p.dport == port and \
+                (c is None or (c.closed() and not
+                               (p.seq == c.isn("in")))):
+            c = Conn(p)
+            live[key] = c
+            conns.append(c)
+        if c is not None:
+            c.pkts.append(p)
+    return conns
+
+
+def fmt_opt(kind, val):
+    """(display, key) of one option; TS values are normalised later."""
+    if kind == OPT_NOP:
+        return "NOP", "NOP"
+    if kind == OPT_EOL:
+        return "EOL", "EOL"
+    if kind == OPT_MSS:
+        s = "MSS %d" % val
+    elif kind == OPT_WS:
+        s = "WS %d" % val
+    elif kind == OPT_SACKOK:
+        s = "SACK_PERM"
+    elif kind == -1:
+        s = "BAD %s" % val.hex()
+    else:
+        s = "opt%d %s" % (kind, val.hex() if isinstance(val, bytes)
+                          else val)
+    return s, s
+
+
+def normalise(conn):
+    """The rows of one connection: a dict per segment with what is shown
+    ("show") and what is compared ("key" fields)."""
+    isn = {d: conn.isn(d) for d in ("in", "out")}
+    ws = {d: conn.wscale(d) for d in ("in", "out")}
+    ts_first = {}
+    ts_seen = {"in": set(), "out": set()}
+    ts_last = {}
+    rows = []
+    for p in conn.pkts:
+        d = conn.direction(p)
+        peer = "out" if d == "in" else "in"
+        seq = "%u" % p.seq if isn[d] is None else rel32(p.seq, isn[d])
+        if p.has("A"):
+            ack = "%u" % p.ack if isn[peer] is None else \
+                rel32(p.ack, isn[peer])
+        else:
+            ack = None
+        scaled = p.window if p.has("S") else p.window << ws[d]
+        shows, keys = [], []
+        for kind, val in p.opts:
+            if kind == OPT_TS:
+                tsval, ecr = val
+                first = ts_first.setdefault(d, tsval)
+                fpeer = ts_first.get(peer)
+                e = "0" if ecr == 0 and fpeer is None else \
+                    "%+d" % rel32(ecr, fpeer) if fpeer is not None \
+                    else "%u" % ecr
+                shows.append("TS %+d/%s" % (rel32(tsval, first), e))
+                notes = []
+                if d in ts_last and rel32(tsval, ts_last[d]) < 0:
+                    notes.append("TSval went back")
+                if p.has("A") and ecr not in ts_seen[peer]:
+                    notes.append("TSecr echoes no TSval seen")
+                if not p.has("A") and ecr != 0:
+                    notes.append("TSecr nonzero without ACK")
+                ts_last[d] = tsval
+                ts_seen[d].add(tsval)
+                keys.append("TS" + ("(%s)" % "; ".join(notes)
+                                    if notes else ""))
+            elif kind == OPT_SACK:
+                base = isn[peer]
+                blocks = ["%d-%d" % (rel32(val[i], base),
+                                     rel32(val[i + 1], base))
+                          if base is not None else
+                          "%u-%u" % (val[i], val[i + 1])
+                          for i in range(0, len(val), 2)]
+                s = "SACK " + " ".join(blocks)
+                shows.append(s)
+                keys.append(s)
+            else:
+                s, k = fmt_opt(kind, val)
+                shows.append(s)
+                keys.append(k)
+        row = {
+            "t": round(p.t - conn.t0, 6),
+            "dir": d,
+            "flags": p.flags,
+            "seq": seq,
+            "ack": ack,
+            "win": p.window,
+            "win_scaled": scaled,
+            "opts": shows,
+            "len": p.length,
+            "key": {
+                "dir": d,
+                "flags": p.flags,
+                "seq": seq,
+                "ack": ack,
+                "win": p.window,
+                "opts": keys,
+                "len": p.length,
+                "ip": "tos=0x%02x ttl=%d df=%d id=%s" % (
+                    p.tos, p.ttl, p.df, "0" if p.ip_id == 0 else "nz"),
+            },
+        }
+        if p.urg and p.has("U"):
+            row["key"]["urg"] = p.urg
+        if p.bad:
+            row["key"]["bad"] = "header cut or bad data offset"
+        rows.append(row)
+    return rows
+
+
+def align_key(r):
+    k = r["key"]
+    return (k["dir"], k["flags"], k["seq"], k["ack"], k["len"])
+
+
+def coarse_key(r):
+    k = r["key"]
+    return (k["dir"], k["flags"], k["len"])
+
+
+def align(ra, rb):
+    """Pairs (i or None, j or None) aligning rows ra with rows rb."""
+    pairs = []
+    sm = difflib.SequenceMatcher(None, [align_key(r) for r in ra],
+                                 [align_key(r) for r in rb],
+                                 autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            pairs.extend(zip(range(i1, i2), range(j1, j2)))
+            continue
+        sub = difflib.SequenceMatcher(
+            None, [coarse_key(r) for r in ra[i1:i2]],
+            [coarse_key(r) for r in rb[j1:j2]], autojunk=False)
+        for op2, a1, a2, b1, b2 in sub.get_opcodes():
+            ia, jb = list(range(i1 + a1, i1 + a2)), \
+                list(range(j1 + b1, j1 + b2))
+            if op2 in ("equal", "replace"):
+                n = min(len(ia), len(jb))
+                pairs.extend(zip(ia[:n], jb[:n]))
+                ia, jb = ia[n:], jb[n:]
+            pairs.extend((i, None) for i in ia)
+            pairs.extend((None, j) for j in jb)
+    return pairs
+
+
+def gap(rows, i):
+    """Time from row i-1 to row i of one side (row 0: 0)."""
+    return rows[i]["t"] - rows[i - 1]["t"] if i else 0.0
+
+
+def seq_end(r):
+    """The relative sequence number after segment r, or None if it
+    consumes none (a pure ACK or RST) or its ISN is unknown."""
+    k = r["key"]
+    n = k["len"] + ("S" in k["flags"]) + ("F" in k["flags"])
+    if not n or not isinstance(k["seq"], int):
+        return None
+    return k["seq"] + n
+
+
+def acks(r, y):
+    """Whether segment r acknowledges something of segment y."""
+    end = seq_end(y)
+    return end is not None and isinstance(r["key"]["ack"], int) and \
+        r["key"]["ack"] >= end
+
+
+def crossings(ra, rb, pairs):
+    """Gap rows that are one segment whose place differs because it
+    crossed segments of the other direction in flight: a row only in one
+    run and a row only in the other with the same key, the rows between
+    them paired, equal and all of the other direction, and in neither run
+    does the later of the two acknowledge the earlier.  Returns the pair
+    indexes {p: q} of each such row and its twin."""
+    out = {}
+    for p, (i, j) in enumerate(pairs):
+        if p in out or (i is None) == (j is None):
+            continue
+        x = ra[i] if i is not None else rb[j]
+        for q in range(p + 1, len(pairs)):
+            i2, j2 = pairs[q]
+            if i2 is not None and j2 is not None:
+                ya, yb = ra[i2], rb[j2]
+                if ya["key"] != yb["key"] or ya["key"]["dir"] == \
+                        x["key"]["dir"]:
+                    break
+                continue
+            twin = rb[j2] if i is not None and j2 is not None else \
+                ra[i2] if j is not None and i2 is not None else None
+            if twin is None or twin["key"] != x["key"]:
+                break
+            between = [ra[pairs[k][0]] for k in range(p + 1, q)]
+            # Where x comes first the others must not acknowledge it;
+            # where it comes last it must not acknowledge them.
+            if any(acks(y, x) or acks(x, y) for y in between):
+                break
+            out[p], out[q] = q, p
+            break
+    return out
+
+
+def compare_conn(ca, cb):
+    """The compared rows of one pair of connections (either may be None).
+    Returns (rows, differences, timing notes)."""
+    ra = normalise(ca) if ca else []
+    rb = normalise(cb) if cb else []
+    out, diffs, timing = [], [], []
+    pairs = align(ra, rb)
+    crossed = crossings(ra, rb, pairs)
+    for n, (i, j) in enumerate(pairs, 1):
+        a = ra[i] if i is not None else None
+        b = rb[j] if j is not None else None
+        row = {"n": n, "a": a and {k: v for k, v in a.items() if k != "key"},
+               "b": b and {k: v for k, v in b.items() if k != "key"},
+               "fields": [], "mark": "="}
+        if n - 1 in crossed:
+            row["mark"] = "x"
+            twin = crossed[n - 1] + 1
+            if twin > n:
+                timing.append((n, "crossed", twin))
+        elif a is None or b is None:
+            have = a or b
+            row["fields"] = ["segment"]
+            row["mark"] = "!"
+            diffs.append((n, "segment", "only on side %s: %s %s" % (
+                "a" if a else "b", have["dir"], seg_brief(have))))
+        else:
+            for f in sorted(set(a["key"]) | set(b["key"])):
+                if a["key"].get(f) != b["key"].get(f):
+                    row["fields"].append(f)
+                    diffs.append((n, f, "%s vs %s" % (
+                        a["key"].get(f), b["key"].get(f))))
+            if row["fields"]:
+                row["mark"] = "!"
+            else:
+                ga, gb = gap(ra, i), gap(rb, j)
+                if abs(ga - gb) > TIMING_SLACK and \
+                        max(ga, gb) > TIMING_RATIO * max(min(ga, gb), 1e-3):
+                    row["mark"] = "~"
+                    timing.append((n, ga, gb))
+        out.append(row)
+    return out, diffs, timing
+
+
+def seg_brief(r):
+    return "%s seq=%s ack=%s win=%s len=%d" % (
+        r["flags"], r["seq"], r["ack"], r["win"], r["len"])
+
+
+def compare(conns_a, conns_b, names=("stock", "xtcp"), meta=None,
+            clients=None):
+    """The report (a JSON-able dict) of two runs' connections."""
+    rep = {"version": 1, "names": list(names), "meta": meta or {},
+           "clients": clients or {}, "connections": [],
+           "differences": [], "timing": [],
+           "allowed": dict(ALLOWED_EXPLAINED)}
+    for k in range(max(len(conns_a), len(conns_b))):
+        ca = conns_a[k] if k < len(conns_a) else None
+        cb = conns_b[k] if k < len(conns_b) else None
+        rows, diffs, timing = compare_conn(ca, cb)
+        c = {"n": k + 1, "rows": rows,
+             "a": ca and conn_info(ca), "b": cb and conn_info(cb)}
+        rep["connections"].append(c)
+        if ca is None or cb is None:
+            rep["differences"].append({
+                "conn": k + 1, "row": None, "field": "connection",
+                "text": "connection %d only in the %s run" % (
+                    k + 1, names[0] if ca else names[1])})
+        for n, f, text in diffs:
+            rep["differences"].append({"conn": k + 1, "row": n,
+                                       "field": f, "text": text})
+        for n, ga, gb in timing:
+            if ga == "crossed":
+                rep["timing"].append({"conn": k + 1, "row": n,
+                                      "crossed": gb})
+            else:
+                rep["timing"].append({"conn": k + 1, "row": n,
+                                      "gap_a": ga, "gap_b": gb})
+    cl = rep["clients"]
+    if names[0] in cl and names[1] in cl:
+        for f in ("rc", "out_sha256"):
+            va, vb = cl[names[0]].get(f), cl[names[1]].get(f)
+            if va != vb:
+                rep["differences"].append({
+                    "conn": None, "row": None, "field": "client." + f,
+                    "text": "client %s: %s %s, %s %s" % (
+                        f, names[0], va, names[1], vb)})
+    same, line = verdict(rep)
+    rep["verdict"] = {"same": same, "text": line}
+    return rep
+
+
+def conn_info(c):
+    return {"client": "%s:%d" % c.client, "server": "%s:%d" % c.server,
+            "segments": len(c.pkts), "isn_client": c.isn("in"),
+            "isn_server": c.isn("out"), "wscale_client": c.wscale("in"),
+            "wscale_server": c.wscale("out"), "closed": c.closed()}
+
+
+def verdict(rep):
+    """(same, one line) for a report."""
+    na, nb = rep["names"]
+    conns = rep["connections"]
+    segs = sum(len(c["rows"]) for c in conns)
+    if not conns:
+        return False, "verdict: NOTHING TO COMPARE - no connection " \
+            "captured in either run"
+    nd = len(rep["differences"])
+    if nd:
+        first = rep["differences"][0]
+        where = "connection %s row %s" % (first["conn"], first["row"]) \
+            if first["row"] else "connection %s" % first["conn"] \
+            if first["conn"] else "client"
+        return False, "verdict: DIFFERENT - %d unexplained difference%s " \
+            "between %s and %s (first: %s, %s: %s)" % (
+                nd, "" if nd == 1 else "s", na, nb, where, first["field"],
+                first["text"])
+    extra = "; %d timing note%s" % (len(rep["timing"]), "" if
+                                    len(rep["timing"]) == 1 else "s") \
+        if rep["timing"] else ""
+    return True, "verdict: same - %s and %s: %d connection%s, %d rows, " \
+        "differences only in ISN, TSval and timing%s" % (
+            na, nb, len(conns), "" if len(conns) == 1 else "s", segs, extra)
+
+
+# ---------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------
+
+COLS = (("t", 8), ("dir", 3), ("flags", 5), ("seq", 7), ("ack", 7),
+        ("win", 13), ("len", 5), ("options", 0))
+
+
+def cell(r, width_opts):
+    if r is None:
+        return " " * (sum(w + 1 for _, w in COLS[:-1]) + width_opts)
+    arrow = "->" if r["dir"] == "in" else "<-"
+    win = str(r["win"]) if r["win"] == r["win_scaled"] else \
+        "%d(%d)" % (r["win"], r["win_scaled"])
+    vals = ("%.4f" % r["t"], arrow, r["flags"], str(r["seq"]),
+            "-" if r["ack"] is None else str(r["ack"]), win,
+            str(r["len"]), ",".join(r["opts"]) or "-")
+    s = ""
+    for (name, w), v in zip(COLS, vals):
+        s += v.ljust(w) + " " if w else v.ljust(width_opts)
+    return s
+
+
+def render_conn(rep, c):
+    na, nb = rep["names"]
+    wo = max([12] + [len(",".join(r[s]["opts"])) for r in c["rows"]
+                     for s in ("a", "b") if r[s]])
+    lines = []
+    desc = []
+    for side, name in (("a", na), ("b", nb)):
+        i = c[side]
+        desc.append("%s %s > %s, %d segments" % (
+            name, i["client"], i["server"], i["segments"]) if i else
+            "%s: none" % name)
+    lines.append("connection %d: %s | %s" % (c["n"], desc[0], desc[1]))
+    head = ""
+    for name, w in COLS:
+        head += name.ljust(w) + " " if w else name.ljust(wo)
+    lines.append("  %4s  %s  %s  %s" % ("#", na.ljust(len(head)), " ",
+                                        nb))
+    lines.append("  %4s  %s  %s  %s" % ("", head, " ", head.rstrip()))
+    for r in c["rows"]:
+        mark = " " if r["mark"] == "=" else r["mark"]
+        lines.append(("  %4d  %s  %s  %s" % (
+            r["n"], cell(r["a"], wo), mark, cell(r["b"], wo))).rstrip())
+        if r["mark"] == "!" and r["a"] and r["b"]:
+            lines.append("        ^ differs: %s" % ", ".join(r["fields"]))
+    return lines
+
+
+def render_text(rep):
+    na, nb = rep["names"]
+    out = []
+    m = rep.get("meta") or {}
+    if m:
+        out.append("xtcp-compare: %s" % ", ".join(
+            "%s=%s" % (k, m[k]) for k in sorted(m)))
+    for name in (na, nb):
+        cl = rep["clients"].get(name)
+        if cl:
+            out.append("client against %s: exit %s, %s bytes of output" % (
+                name, cl.get("rc"), cl.get("out_bytes")))
+    out.append("columns: t = seconds since the client's SYN; -> client "
+               "to server, <- server to client; seq/ack relative to "
+               "each side's ISN; win raw(scaled); TS TSval/TSecr "
+               "relative to each side's first TSval; marks: ! differs, "
+               "~ timing only, x the same segment on another row (crossed "
+               "in flight)")
+    for c in rep["connections"]:
+        out.append("")
+        out.extend(render_conn(rep, c))
+    out.append("")
+    if rep["differences"]:
+        out.append("unexplained differences (%d):" %
+                   len(rep["differences"]))
+        for d in rep["differences"]:
+            where = "conn %s row %s" % (d["conn"], d["row"]) if d["row"] \
+                else "conn %s" % d["conn"] if d["conn"] else "client"
+            out.append("  %s: %s: %s" % (where, d["field"], d["text"]))
+    if rep["timing"]:
+        out.append("timing (allowed, listed: a timer that differs would "
+                   "show here):")
+        for d in rep["timing"]:
+            if "crossed" in d:
+                out.append("  conn %d rows %d and %d (x): one segment, "
+                           "placed differently: it crossed segments of the "
+                           "other direction in flight (neither "
+                           "acknowledges the other)" % (
+                               d["conn"], d["row"], d["crossed"]))
+                continue
+            out.append("  conn %d row %d (~): %.3f s after the previous "
+                       "segment on %s, %.3f s on %s" % (
+                           d["conn"], d["row"], d["gap_a"], na,
+                           d["gap_b"], nb))
+    out.append("allowed differences, not marked:")
+    for k in ("isn", "tsval", "timing", "port"):
+        out.append("  - " + rep["allowed"][k])
+    out.append(rep["verdict"]["text"])
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------
+
+def client_info(rc, path):
+    """What is compared of a client run: exit status and output."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        data = b""
+    return {"rc": rc, "out_bytes": len(data),
+            "out_sha256": hashlib.sha256(data).hexdigest()}
+
+
+def cmd_render(args):
+    pa, pb = (int(x) for x in args.ports.split(","))
+    names = tuple(args.names.split(","))
+    meta, clients = {}, {}
+    for kv in args.meta_kv:
+        k, _, v = kv.partition("=")
+        meta[k] = v
+    for c in args.client:
+        name, rc, path = c.split(":", 2)
+        clients[name] = client_info(int(rc), path)
+    rep = compare(connections(load_pcap(args.a), pa),
+                  connections(load_pcap(args.b), pb), names, meta, clients)
+    text = render_text(rep)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rep, f, indent=1)
+            f.write("\n")
+    if args.text:
+        with open(args.text, "w") as f:
+            f.write(text)
+    sys.stdout.write(text)
+    return 0 if rep["verdict"]["same"] else 1
+
+
+def cmd_wait_closed(args):
+    end = time.monotonic() + args.timeout
+    last_size, quiet_since = -1, time.monotonic()
+    while time.monotonic() < end:
+        try:
+            size = os.path.getsize(args.pcap)
+        except OSError:
+            size = 0
+        if size != last_size:
+            last_size, quiet_since = size, time.monotonic()
+        elif time.monotonic() - quiet_since >= args.quiet:
+            conns = connections(load_pcap(args.pcap), args.port)
+            if all(c.closed() for c in conns):
+                return 0
+        time.sleep(0.05)
+    return 1
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(
+        description="Side-by-side segment tables of two TCP servers' "
+        "captures (see the module's docstring).")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("render", help="compare two pcaps")
+    r.add_argument("a")
+    r.add_argument("b")
+    r.add_argument("--ports", required=True, help="PA,PB: server ports")
+    r.add_argument("--names", default="stock,xtcp")
+    r.add_argument("--meta-kv", action="append", default=[],
+                   metavar="K=V", help="a line of the report's head")
+    r.add_argument("--client", action="append", default=[],
+                   metavar="NAME:RC:FILE", help="the client's exit status "
+                   "and output in run NAME (compared)")
+    r.add_argument("--json")
+    r.add_argument("--text")
+    w = sub.add_parser("wait-closed", help="wait until a capture's "
+                       "connections have closed")
+    w.add_argument("pcap")
+    w.add_argument("--port", type=int, required=True)
+    w.add_argument("--timeout", type=float, default=5.0)
+    w.add_argument("--quiet", type=float, default=0.2,
+                   help="seconds without new packets first (0.2)")
+    args = ap.parse_args(argv)
+    return cmd_render(args) if args.cmd == "render" else \
+        cmd_wait_closed(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
