@@ -80,6 +80,38 @@ def exchange(port=8080, cport=40000, cisn=1000, sisn=5000, ts_c=100,
     return out
 
 
+def rr(port=8080, fin_first=False, ack_ahead=0):
+    """5 bytes in, 5 bytes out, the client closes first: with fin_first
+    the client's FIN reaches the server before its reply leaves, which
+    then acknowledges it too (ack_ahead: acknowledge more than arrived)."""
+    c, s, t, out = 1000, 5000, [1.0], []
+
+    def seg(d, flags, seq, ack, payload=b""):
+        src, dst, sp, dp = (CLI, SRV, 40000, port) if d == "in" else \
+            (SRV, CLI, port, 40000)
+        p = Ether() / IP(src=src, dst=dst, flags="DF") / \
+            TCP(sport=sp, dport=dp, flags=flags, seq=seq, ack=ack,
+                window=500) / payload
+        p.time = t[0]
+        t[0] += 0.001
+        out.append(p)
+
+    seg("in", "S", c, 0)
+    seg("out", "SA", s, c + 1)
+    seg("in", "A", c + 1, s + 1)
+    seg("in", "PA", c + 1, s + 1, b"hello")
+    if fin_first:
+        seg("in", "FA", c + 6, s + 1)
+        seg("out", "PA", s + 1, c + 7 + ack_ahead, b"hello")
+    else:
+        seg("out", "PA", s + 1, c + 6 + ack_ahead, b"hello")
+        seg("in", "FA", c + 6, s + 1)
+    seg("in", "A", c + 7, s + 6)
+    seg("out", "FA", s + 6, c + 7)
+    seg("in", "A", c + 7, s + 7)
+    return out
+
+
 class ReportTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
@@ -177,6 +209,20 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(rc, 1, text)
         self.assertNotIn("x", [r["mark"] for r in
                                rep["connections"][0]["rows"]])
+
+    def test_crossing_fin_is_allowed(self):
+        # the reply left before or after the client's FIN arrived: its
+        # ACK number says which, and both are stock's behaviour
+        rc, rep, text = self.run_pair(rr(), rr(port=8081, fin_first=True))
+        self.assertEqual(rc, 0, text)
+        self.assertEqual([r["mark"] for r in
+                          rep["connections"][0]["rows"]].count("x"), 2)
+
+    def test_crossing_ack_ahead_is_a_difference(self):
+        # acknowledging what has not arrived is no crossing
+        rc, rep, text = self.run_pair(rr(), rr(port=8081, fin_first=True,
+                                               ack_ahead=1))
+        self.assertEqual(rc, 1, text)
 
     def test_synack_option_differs(self):
         rc, rep, _ = self.run_pair(exchange(), exchange(port=8081, mss=1400))

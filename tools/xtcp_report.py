@@ -71,9 +71,9 @@ ALLOWED_EXPLAINED = {
              "TSecr echoes a TSval the peer sent)",
     "timing": "time: scheduling, above all under emulation; rows whose "
               "gap differs by more than %.1f s and %gx are marked \"~\"; "
-              "a client and a server segment that crossed in flight "
-              "(neither acknowledges the other) may come in either order "
-              "at the capture point (\"x\")" % (TIMING_SLACK, TIMING_RATIO),
+              "a segment that crossed segments of the other direction in "
+              "flight may come before or after them at the capture point, "
+              "its ACK number covering what had arrived by then (\"x\")" % (TIMING_SLACK, TIMING_RATIO),
     "port": "ports: the client's ephemeral port, and the server's when "
             "the two servers listen on two ports",
 }
@@ -459,34 +459,54 @@ def acks(r, y):
         r["key"]["ack"] >= end
 
 
+def peer_end_before(rows, i, d):
+    """The highest relative sequence number that segments of the other
+    direction than d reached before row i (None if none)."""
+    ends = [seq_end(r) for r in rows[:i] if r["key"]["dir"] != d]
+    ends = [e for e in ends if e is not None]
+    return max(ends) if ends else None
+
+
 def crossings(ra, rb, pairs):
     """Gap rows that are one segment whose place differs because it
     crossed segments of the other direction in flight: a row only in one
-    run and a row only in the other with the same key, the rows between
-    them paired, equal and all of the other direction, and in neither run
-    does the later of the two acknowledge the earlier.  Returns the pair
-    indexes {p: q} of each such row and its twin."""
+    run and a row only in the other, the rows between them paired, equal
+    and all of the other direction; the two rows' keys equal but for the
+    acknowledgement number, which in each run acknowledges no more than
+    had arrived before it (a segment sent after the crossing ones arrived
+    acknowledges them: the same cumulative ACK, later); and where it comes
+    first, none of the others acknowledges it.  Returns {p: q} for each
+    such row and its twin (indexes into pairs)."""
     out = {}
     for p, (i, j) in enumerate(pairs):
         if p in out or (i is None) == (j is None):
             continue
-        x = ra[i] if i is not None else rb[j]
         for q in range(p + 1, len(pairs)):
             i2, j2 = pairs[q]
             if i2 is not None and j2 is not None:
                 ya, yb = ra[i2], rb[j2]
+                x = ra[i] if i is not None else rb[j]
                 if ya["key"] != yb["key"] or ya["key"]["dir"] == \
                         x["key"]["dir"]:
                     break
                 continue
-            twin = rb[j2] if i is not None and j2 is not None else \
-                ra[i2] if j is not None and i2 is not None else None
-            if twin is None or twin["key"] != x["key"]:
+            if (i is None) == (i2 is None):
                 break
+            ia, jb = (i, j2) if i is not None else (i2, j)
+            xa, xb = ra[ia], rb[jb]
+            ka = dict(xa["key"], ack=None)
+            kb = dict(xb["key"], ack=None)
+            if ka != kb:
+                break
+            first = ra[ia] if i is not None else rb[jb]
             between = [ra[pairs[k][0]] for k in range(p + 1, q)]
-            # Where x comes first the others must not acknowledge it;
-            # where it comes last it must not acknowledge them.
-            if any(acks(y, x) or acks(x, y) for y in between):
+            if any(acks(y, first) for y in between):
+                break
+            if not all(
+                    isinstance(x["key"]["ack"], int) and
+                    x["key"]["ack"] <= (peer_end_before(rows, n, x["key"][
+                        "dir"]) or 0)
+                    for x, rows, n in ((xa, ra, ia), (xb, rb, jb))):
                 break
             out[p], out[q] = q, p
             break
@@ -703,8 +723,8 @@ def render_text(rep):
             if "crossed" in d:
                 out.append("  conn %d rows %d and %d (x): one segment, "
                            "placed differently: it crossed segments of the "
-                           "other direction in flight (neither "
-                           "acknowledges the other)" % (
+                           "other direction in flight (its ACK number "
+                           "covers what had arrived when it left)" % (
                                d["conn"], d["row"], d["crossed"]))
                 continue
             out.append("  conn %d row %d (~): %.3f s after the previous "
