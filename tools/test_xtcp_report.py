@@ -80,7 +80,7 @@ def exchange(port=8080, cport=40000, cisn=1000, sisn=5000, ts_c=100,
     return out
 
 
-def rr(port=8080, fin_first=False, ack_ahead=0):
+def rr(port=8080, fin_first=False, ack_ahead=0, pure_ack=False):
     """5 bytes in, 5 bytes out, the client closes first: with fin_first
     the client's FIN reaches the server before its reply leaves, which
     then acknowledges it too (ack_ahead: acknowledge more than arrived)."""
@@ -102,8 +102,12 @@ def rr(port=8080, fin_first=False, ack_ahead=0):
     seg("in", "PA", c + 1, s + 1, b"hello")
     if fin_first:
         seg("in", "FA", c + 6, s + 1)
+        if pure_ack:
+            seg("out", "A", s + 1, c + 6)
         seg("out", "PA", s + 1, c + 7 + ack_ahead, b"hello")
     else:
+        if pure_ack:
+            seg("out", "A", s + 1, c + 6)
         seg("out", "PA", s + 1, c + 6 + ack_ahead, b"hello")
         seg("in", "FA", c + 6, s + 1)
     seg("in", "A", c + 7, s + 6)
@@ -217,6 +221,17 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(rc, 0, text)
         self.assertEqual([r["mark"] for r in
                           rep["connections"][0]["rows"]].count("x"), 2)
+
+    def test_crossing_two_segments(self):
+        # an ACK and the reply, both crossing the client's FIN
+        rc, rep, text = self.run_pair(rr(pure_ack=True),
+                                      rr(port=8081, fin_first=True,
+                                         pure_ack=True))
+        self.assertEqual(rc, 0, text)
+        # the FIN on two rows, and the reply whose ACK number covers it
+        # in one run only; the ACK is the same in both
+        self.assertEqual([r["mark"] for r in
+                          rep["connections"][0]["rows"]].count("x"), 3)
 
     def test_crossing_ack_ahead_is_a_difference(self):
         # acknowledging what has not arrived is no crossing

@@ -452,13 +452,6 @@ def seq_end(r):
     return k["seq"] + n
 
 
-def acks(r, y):
-    """Whether segment r acknowledges something of segment y."""
-    end = seq_end(y)
-    return end is not None and isinstance(r["key"]["ack"], int) and \
-        r["key"]["ack"] >= end
-
-
 def peer_end_before(rows, i, d):
     """The highest relative sequence number that segments of the other
     direction than d reached before row i (None if none)."""
@@ -467,49 +460,84 @@ def peer_end_before(rows, i, d):
     return max(ends) if ends else None
 
 
-def crossings(ra, rb, pairs):
-    """Gap rows that are one segment whose place differs because it
-    crossed segments of the other direction in flight: a row only in one
-    run and a row only in the other, the rows between them paired, equal
-    and all of the other direction; the two rows' keys equal but for the
-    acknowledgement number, which in each run acknowledges no more than
-    had arrived before it (a segment sent after the crossing ones arrived
-    acknowledges them: the same cumulative ACK, later); and where it comes
-    first, none of the others acknowledges it.  Returns {p: q} for each
-    such row and its twin (indexes into pairs)."""
-    out = {}
-    for p, (i, j) in enumerate(pairs):
-        if p in out or (i is None) == (j is None):
-            continue
-        for q in range(p + 1, len(pairs)):
-            i2, j2 = pairs[q]
-            if i2 is not None and j2 is not None:
-                ya, yb = ra[i2], rb[j2]
-                x = ra[i] if i is not None else rb[j]
-                if ya["key"] != yb["key"] or ya["key"]["dir"] == \
-                        x["key"]["dir"]:
-                    break
-                continue
-            if (i is None) == (i2 is None):
-                break
-            ia, jb = (i, j2) if i is not None else (i2, j)
-            xa, xb = ra[ia], rb[jb]
-            ka = dict(xa["key"], ack=None)
-            kb = dict(xb["key"], ack=None)
-            if ka != kb:
-                break
-            first = ra[ia] if i is not None else rb[jb]
-            between = [ra[pairs[k][0]] for k in range(p + 1, q)]
-            if any(acks(y, first) for y in between):
-                break
-            if not all(
-                    isinstance(x["key"]["ack"], int) and
-                    x["key"]["ack"] <= (peer_end_before(rows, n, x["key"][
-                        "dir"]) or 0)
-                    for x, rows, n in ((xa, ra, ia), (xb, rb, jb))):
-                break
-            out[p], out[q] = q, p
+def same_but_ack(ra, i, rb, j):
+    """Whether rows ra[i] and rb[j] are equal but maybe for their ACK
+    numbers, each of which acknowledges no more than had arrived before
+    it in its run (the same cumulative ACK, sent earlier or later)."""
+    if dict(ra[i]["key"], ack=None) != dict(rb[j]["key"], ack=None):
+        return False
+    return all(rows[k]["key"]["ack"] is None or
+               isinstance(rows[k]["key"]["ack"], int) and
+               rows[k]["key"]["ack"] <= (peer_end_before(
+                   rows, k, rows[k]["key"]["dir"]) or 0)
+               for rows, k in ((ra, i), (rb, j)))
+
+
+def one_sided_run(ra, rb, pairs, p):
+    """(side, direction, length) of the run of rows from pairs[p] on that
+    exist in one run only, all on one side and of one direction."""
+    i, j = pairs[p]
+    if (i is None) == (j is None):
+        return None, None, 0
+    side = "a" if i is not None else "b"
+    row = ra[i] if side == "a" else rb[j]
+    d, n = row["key"]["dir"], 0
+    while p + n < len(pairs):
+        i2, j2 = pairs[p + n]
+        if (i2 is None) == (j2 is None) or \
+                ("a" if i2 is not None else "b") != side or \
+                (ra[i2] if side == "a" else rb[j2])["key"]["dir"] != d:
             break
+        n += 1
+    return side, d, n
+
+
+def crossings(ra, rb, pairs):
+    """Gap rows that are segments whose place differs because they
+    crossed segments of the other direction in flight: a run of rows only
+    in one run and, after rows that are paired, equal and all of the other
+    direction, a run as long only in the other; the two runs' keys equal
+    row by row but for the acknowledgement number, which in each run
+    acknowledges no more than had arrived before it (a segment sent after
+    the crossing ones arrived acknowledges them: the same cumulative ACK,
+    later).  The crossed rows may differ in their ACK numbers on the same
+    terms.
+    Returns {p: q} for each moved row and its twin, {p: None} for each
+    crossed row (indexes into pairs)."""
+    out = {}
+    p = 0
+    while p < len(pairs):
+        side, d, n = one_sided_run(ra, rb, pairs, p)
+        if not n or p in out:
+            p += max(n, 1)
+            continue
+        q = p + n
+        while q < len(pairs) and None not in pairs[q]:
+            ia, jb = pairs[q]
+            if ra[ia]["key"]["dir"] == d or not same_but_ack(ra, ia, rb, jb):
+                break
+            q += 1
+        side2, d2, n2 = one_sided_run(ra, rb, pairs, q) \
+            if q < len(pairs) else (None, None, 0)
+        if q == p + n or side2 == side or d2 != d or n2 != n:
+            p += n
+            continue
+        ok = True
+        for m in range(n):
+            first, second = pairs[p + m], pairs[q + m]
+            ia = first[0] if side == "a" else second[0]
+            jb = second[1] if side == "a" else first[1]
+            if not same_but_ack(ra, ia, rb, jb):
+                ok = False
+                break
+        if ok:
+            for m in range(n):
+                out[p + m], out[q + m] = q + m, p + m
+            for k in range(p + n, q):
+                out[k] = None
+            p = q + n
+        else:
+            p += n
     return out
 
 
@@ -527,11 +555,15 @@ def compare_conn(ca, cb):
         row = {"n": n, "a": a and {k: v for k, v in a.items() if k != "key"},
                "b": b and {k: v for k, v in b.items() if k != "key"},
                "fields": [], "mark": "="}
-        if n - 1 in crossed:
+        if crossed.get(n - 1) is not None:
             row["mark"] = "x"
             twin = crossed[n - 1] + 1
             if twin > n:
                 timing.append((n, "crossed", twin))
+        elif n - 1 in crossed and a["key"] != b["key"]:
+            row["mark"] = "x"
+            row["fields"] = ["ack"]
+            timing.append((n, "ack", None))
         elif a is None or b is None:
             have = a or b
             row["fields"] = ["segment"]
@@ -587,6 +619,9 @@ def compare(conns_a, conns_b, names=("stock", "xtcp"), meta=None,
             if ga == "crossed":
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "crossed": gb})
+            elif ga == "ack":
+                rep["timing"].append({"conn": k + 1, "row": n,
+                                      "crossed_ack": True})
             else:
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "gap_a": ga, "gap_b": gb})
@@ -720,6 +755,12 @@ def render_text(rep):
         out.append("timing (allowed, listed: a timer that differs would "
                    "show here):")
         for d in rep["timing"]:
+            if "crossed_ack" in d:
+                out.append("  conn %d row %d (x): the ACK number differs "
+                           "because segments of the other direction "
+                           "crossed it in flight (it covers what had "
+                           "arrived when it left)" % (d["conn"], d["row"]))
+                continue
             if "crossed" in d:
                 out.append("  conn %d rows %d and %d (x): one segment, "
                            "placed differently: it crossed segments of the "
