@@ -80,7 +80,7 @@ def exchange(port=8080, cport=40000, cisn=1000, sisn=5000, ts_c=100,
     return out
 
 
-def rr(port=8080, fin_first=False, ack_ahead=0, pure_ack=False):
+def rr(port=8080, fin_first=False, ack_ahead=0, pure_ack=False, lag=0.0):
     """5 bytes in, 5 bytes out, the client closes first: with fin_first
     the client's FIN reaches the server before its reply leaves, which
     then acknowledges it too (ack_ahead: acknowledge more than arrived)."""
@@ -104,7 +104,8 @@ def rr(port=8080, fin_first=False, ack_ahead=0, pure_ack=False):
         seg("in", "FA", c + 6, s + 1)
         if pure_ack:
             seg("out", "A", s + 1, c + 6)
-        seg("out", "PA", s + 1, c + 7 + ack_ahead, b"hello")
+        t[0] += lag
+        seg("out", "PA", s + 1, c + 7 + ack_ahead - (lag > 0), b"hello")
     else:
         if pure_ack:
             seg("out", "A", s + 1, c + 6)
@@ -232,6 +233,18 @@ class ReportTest(unittest.TestCase):
         # in one run only; the ACK is the same in both
         self.assertEqual([r["mark"] for r in
                           rep["connections"][0]["rows"]].count("x"), 3)
+
+    def test_ack_behind_a_fin_just_arrived(self):
+        # the reply leaves after the FIN arrived, not yet acknowledging
+        # it: as stock when the FIN waits in the backlog
+        rc, rep, text = self.run_pair(rr(), rr(port=8081, fin_first=True,
+                                               lag=0.001))
+        self.assertEqual(rc, 0, text)
+
+    def test_ack_behind_for_long_is_a_difference(self):
+        rc, rep, text = self.run_pair(rr(), rr(port=8081, fin_first=True,
+                                               lag=0.5))
+        self.assertEqual(rc, 1, text)
 
     def test_crossing_ack_ahead_is_a_difference(self):
         # acknowledging what has not arrived is no crossing
