@@ -14,17 +14,20 @@ them connection by connection, segment by segment:
                 likewise, TSval/TSecr checked (TSval never goes back,
                 TSecr echoes a TSval the peer sent) and compared as "TS",
                 window raw and scaled by the scale its sender announced
-  aligned       difflib.SequenceMatcher on (direction, flags, seq, ack,
-                length); inside a block that differs, again on
-                (direction, flags, length), so that one extra segment is
-                one gap row and the rows after it still line up
+  aligned       each direction's segments paired in their order
+                (difflib.SequenceMatcher on flags, seq and length), so
+                that one extra segment is one gap row; the rows shown in
+                the first run's order, the second run's segments beside
+                their partners
 
 Everything else that differs is a difference: flags, windows, options
 and their order, lengths, missing or extra segments, IP TOS/TTL/DF and
-whether the IP ID is zero.  The allowed differences are the ISN (random
-per connection, RFC 6528), TSval values (a per-connection random offset
-plus the clock) and time (scheduling; large gaps are marked "~" and
-listed, since a timer that differs would show there).
+the IP ID's step.  The allowed differences are the ISN (random per
+connection, RFC 6528), TSval values (a per-connection random offset
+plus the clock) and time: scheduling (large gaps are marked "~" and
+listed, since a timer that differs would show there), and segments of
+the two directions that passed each other in flight, with the ACK
+numbers that follow from it ("x", see compare_conn()).
 
 Used by scripts/xtcp-compare and the demo:
 
@@ -71,9 +74,11 @@ ALLOWED_EXPLAINED = {
              "TSecr echoes a TSval the peer sent)",
     "timing": "time: scheduling, above all under emulation; rows whose "
               "gap differs by more than %.1f s and %gx are marked \"~\"; "
-              "a segment that crossed segments of the other direction in "
-              "flight may come before or after them at the capture point, "
-              "its ACK number covering what had arrived by then (\"x\")" % (TIMING_SLACK, TIMING_RATIO),
+              "segments of the two directions that passed each other in "
+              "flight may be seen in either order, and an ACK number may "
+              "leave out what arrived less than %.1f s before its segment "
+              "left, never more than had arrived (\"x\")"
+              % (TIMING_SLACK, TIMING_RATIO, TIMING_SLACK),
     "port": "ports: the client's ephemeral port, and the server's when "
             "the two servers listen on two ports",
 }
@@ -318,6 +323,18 @@ def fmt_opt(kind, val):
     return s, s
 
 
+def ip_id_key(p, d, last_id):
+    """The IP ID as compared: whether it is 0 on a SYN or RST (stock sends
+    those of request and control sockets with ID 0), else its step from
+    the direction's previous segment ("+1": a connected socket counts
+    from a random start); "first" after a SYN-ACK of ID 0."""
+    if p.has("S") or p.has("R"):
+        return "0" if p.ip_id == 0 else "nz"
+    if d not in last_id or last_id[d] == 0:
+        return "first"
+    return "%+d" % ((p.ip_id - last_id[d]) & 0xffff)
+
+
 def normalise(conn):
     """The rows of one connection: a dict per segment with what is shown
     ("show") and what is compared ("key" fields)."""
@@ -326,6 +343,7 @@ def normalise(conn):
     ts_first = {}
     ts_seen = {"in": set(), "out": set()}
     ts_last = {}
+    last_id = {}
     rows = []
     for p in conn.pkts:
         d = conn.direction(p)
@@ -391,9 +409,10 @@ def normalise(conn):
                 "opts": keys,
                 "len": p.length,
                 "ip": "tos=0x%02x ttl=%d df=%d id=%s" % (
-                    p.tos, p.ttl, p.df, "0" if p.ip_id == 0 else "nz"),
+                    p.tos, p.ttl, p.df, ip_id_key(p, d, last_id)),
             },
         }
+        last_id[d] = p.ip_id
         if p.urg and p.has("U"):
             row["key"]["urg"] = p.urg
         if p.bad:
@@ -402,39 +421,62 @@ def normalise(conn):
     return rows
 
 
-def align_key(r):
+def seg_key(r):
+    """What makes two rows of one direction the same segment."""
     k = r["key"]
-    return (k["dir"], k["flags"], k["seq"], k["ack"], k["len"])
+    return (k["flags"], k["seq"], k["len"])
 
 
-def coarse_key(r):
-    k = r["key"]
-    return (k["dir"], k["flags"], k["len"])
+def align_block(ra, rb, i1, i2, j1, j2):
+    """Pairs for a block that differs: each direction's rows paired in
+    their order (SequenceMatcher on flags, seq and length), the pairs
+    in ra's order, a row only in rb after the partner of the rb row
+    before it.  Returns (pairs, moved): moved holds the pairs whose rb
+    row is out of ra's order (segments of the two directions that
+    passed each other)."""
+    got = []
+    for d in ("in", "out"):
+        ia = [i for i in range(i1, i2) if ra[i]["key"]["dir"] == d]
+        jb = [j for j in range(j1, j2) if rb[j]["key"]["dir"] == d]
+        sm = difflib.SequenceMatcher(None, [seg_key(ra[i]) for i in ia],
+                                     [seg_key(rb[j]) for j in jb],
+                                     autojunk=False)
+        for op, a1, a2, b1, b2 in sm.get_opcodes():
+            xa, xb = ia[a1:a2], jb[b1:b2]
+            if op in ("equal", "replace"):
+                n = min(len(xa), len(xb))
+                got.extend(zip(xa[:n], xb[:n]))
+                xa, xb = xa[n:], xb[n:]
+            got.extend((i, None) for i in xa)
+            got.extend((None, j) for j in xb)
+    where = {}
+    for i, j in got:
+        if i is not None and j is not None:
+            where[j] = i
+    pos = []
+    for i, j in got:
+        if i is not None:
+            pos.append((i, 0, j, (i, j)))
+            continue
+        before = [where[k] for k in range(j1, j) if k in where]
+        pos.append((max(before) if before else i1 - 1, 1 + j, j, (i, j)))
+    pos.sort(key=lambda x: (x[0], x[1]))
+    pairs = [x[3] for x in pos]
+    moved = set()
+    both = [(n, i, j) for n, (i, j) in enumerate(pairs)
+            if i is not None and j is not None]
+    for n, i, j in both:
+        if any((i2 < i) != (j2 < j) for _, i2, j2 in both):
+            moved.add(n)
+    return pairs, moved
 
 
 def align(ra, rb):
-    """Pairs (i or None, j or None) aligning rows ra with rows rb."""
-    pairs = []
-    sm = difflib.SequenceMatcher(None, [align_key(r) for r in ra],
-                                 [align_key(r) for r in rb],
-                                 autojunk=False)
-    for op, i1, i2, j1, j2 in sm.get_opcodes():
-        if op == "equal":
-            pairs.extend(zip(range(i1, i2), range(j1, j2)))
-            continue
-        sub = difflib.SequenceMatcher(
-            None, [coarse_key(r) for r in ra[i1:i2]],
-            [coarse_key(r) for r in rb[j1:j2]], autojunk=False)
-        for op2, a1, a2, b1, b2 in sub.get_opcodes():
-            ia, jb = list(range(i1 + a1, i1 + a2)), \
-                list(range(j1 + b1, j1 + b2))
-            if op2 in ("equal", "replace"):
-                n = min(len(ia), len(jb))
-                pairs.extend(zip(ia[:n], jb[:n]))
-                ia, jb = ia[n:], jb[n:]
-            pairs.extend((i, None) for i in ia)
-            pairs.extend((None, j) for j in jb)
-    return pairs
+    """(pairs, moved): pairs (i or None, j or None) aligning rows ra with
+    rows rb, each direction's segments paired in their order, and the
+    indexes of pairs whose rows sit in another order in the two runs
+    (align_block() over the whole connection)."""
+    return align_block(ra, rb, 0, len(ra), 0, len(rb))
 
 
 def gap(rows, i):
@@ -492,99 +534,28 @@ def ack_lag_ok(rows, k):
     return True
 
 
-def one_sided_run(ra, rb, pairs, p):
-    """(side, direction, length) of the run of rows from pairs[p] on that
-    exist in one run only, all on one side and of one direction."""
-    i, j = pairs[p]
-    if (i is None) == (j is None):
-        return None, None, 0
-    side = "a" if i is not None else "b"
-    row = ra[i] if side == "a" else rb[j]
-    d, n = row["key"]["dir"], 0
-    while p + n < len(pairs):
-        i2, j2 = pairs[p + n]
-        if (i2 is None) == (j2 is None) or \
-                ("a" if i2 is not None else "b") != side or \
-                (ra[i2] if side == "a" else rb[j2])["key"]["dir"] != d:
-            break
-        n += 1
-    return side, d, n
-
-
-def crossings(ra, rb, pairs):
-    """Gap rows that are segments whose place differs because they
-    crossed segments of the other direction in flight: a run of rows only
-    in one run and, after rows that are paired, equal and all of the other
-    direction, a run as long only in the other; the two runs' keys equal
-    row by row but for the acknowledgement number, which in each run
-    acknowledges no more than had arrived before it (a segment sent after
-    the crossing ones arrived acknowledges them: the same cumulative ACK,
-    later).  The crossed rows may differ in their ACK numbers on the same
-    terms.
-    Returns {p: q} for each moved row and its twin, {p: None} for each
-    crossed row (indexes into pairs)."""
-    out = {}
-    p = 0
-    while p < len(pairs):
-        side, d, n = one_sided_run(ra, rb, pairs, p)
-        if not n or p in out:
-            p += max(n, 1)
-            continue
-        q = p + n
-        while q < len(pairs) and None not in pairs[q]:
-            ia, jb = pairs[q]
-            if ra[ia]["key"]["dir"] == d or not same_but_ack(ra, ia, rb, jb):
-                break
-            q += 1
-        side2, d2, n2 = one_sided_run(ra, rb, pairs, q) \
-            if q < len(pairs) else (None, None, 0)
-        if q == p + n or side2 == side or d2 != d or n2 != n:
-            p += n
-            continue
-        ok = True
-        for m in range(n):
-            first, second = pairs[p + m], pairs[q + m]
-            ia = first[0] if side == "a" else second[0]
-            jb = second[1] if side == "a" else first[1]
-            if not same_but_ack(ra, ia, rb, jb):
-                ok = False
-                break
-        if ok:
-            for m in range(n):
-                out[p + m], out[q + m] = q + m, p + m
-            for k in range(p + n, q):
-                out[k] = None
-            p = q + n
-        else:
-            p += n
-    return out
-
-
 def compare_conn(ca, cb):
     """The compared rows of one pair of connections (either may be None).
     Returns (rows, differences, timing notes)."""
     ra = normalise(ca) if ca else []
     rb = normalise(cb) if cb else []
     out, diffs, timing = [], [], []
-    pairs = align(ra, rb)
-    crossed = crossings(ra, rb, pairs)
+    pairs, moved = align(ra, rb)
     for n, (i, j) in enumerate(pairs, 1):
         a = ra[i] if i is not None else None
         b = rb[j] if j is not None else None
         row = {"n": n, "a": a and {k: v for k, v in a.items() if k != "key"},
                "b": b and {k: v for k, v in b.items() if k != "key"},
                "fields": [], "mark": "="}
-        if crossed.get(n - 1) is not None:
-            row["mark"] = "x"
-            twin = crossed[n - 1] + 1
-            if twin > n:
-                timing.append((n, "crossed", twin))
-        elif a is not None and b is not None and \
-                a["key"]["ack"] != b["key"]["ack"] and \
+        if a is not None and b is not None and \
+                (a["key"]["ack"] != b["key"]["ack"] or n - 1 in moved) and \
                 same_but_ack(ra, i, rb, j):
             row["mark"] = "x"
-            row["fields"] = ["ack"]
-            timing.append((n, "ack", None))
+            if n - 1 in moved:
+                timing.append((n, "moved", None))
+            else:
+                row["fields"] = ["ack"]
+                timing.append((n, "ack", None))
         elif a is None or b is None:
             have = a or b
             row["fields"] = ["segment"]
@@ -597,6 +568,13 @@ def compare_conn(ca, cb):
                     row["fields"].append(f)
                     diffs.append((n, f, "%s vs %s" % (
                         a["key"].get(f), b["key"].get(f))))
+            if n - 1 in moved:
+                # in another order, and the ACK numbers do not say the
+                # segments passed each other in flight
+                row["fields"].append("order")
+                diffs.append((n, "order", "%s's segment sits elsewhere "
+                              "(at %.4f s) and its ACK number or timing "
+                              "does not explain it" % ("b", b["t"])))
             if row["fields"]:
                 row["mark"] = "!"
             else:
@@ -637,9 +615,9 @@ def compare(conns_a, conns_b, names=("stock", "xtcp"), meta=None,
             rep["differences"].append({"conn": k + 1, "row": n,
                                        "field": f, "text": text})
         for n, ga, gb in timing:
-            if ga == "crossed":
+            if ga == "moved":
                 rep["timing"].append({"conn": k + 1, "row": n,
-                                      "crossed": gb})
+                                      "moved": True})
             elif ga == "ack":
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "crossed_ack": True})
@@ -759,8 +737,8 @@ def render_text(rep):
                "to server, <- server to client; seq/ack relative to "
                "each side's ISN; win raw(scaled); TS TSval/TSecr "
                "relative to each side's first TSval; marks: ! differs, "
-               "~ timing only, x the same segment on another row (crossed "
-               "in flight)")
+               "~ timing only, x the same segment elsewhere or with another "
+               "ACK number (crossed in flight)")
     for c in rep["connections"]:
         out.append("")
         out.extend(render_conn(rep, c))
@@ -776,6 +754,14 @@ def render_text(rep):
         out.append("timing (allowed, listed: a timer that differs would "
                    "show here):")
         for d in rep["timing"]:
+            if "moved" in d:
+                out.append("  conn %d row %d (x): %s's segment is the "
+                           "same, at another place: segments of the two "
+                           "directions passed each other in flight (its "
+                           "time column says where; its ACK number covers "
+                           "no more than had arrived)" % (
+                               d["conn"], d["row"], nb))
+                continue
             if "crossed_ack" in d:
                 out.append("  conn %d row %d (x): the ACK number differs: "
                            "it covers no more than had arrived when the "
@@ -783,13 +769,6 @@ def render_text(rep):
                            "less than %.1f s before (in flight, or not yet "
                            "processed)" % (d["conn"], d["row"],
                                            TIMING_SLACK))
-                continue
-            if "crossed" in d:
-                out.append("  conn %d rows %d and %d (x): one segment, "
-                           "placed differently: it crossed segments of the "
-                           "other direction in flight (its ACK number "
-                           "covers what had arrived when it left)" % (
-                               d["conn"], d["row"], d["crossed"]))
                 continue
             out.append("  conn %d row %d (~): %.3f s after the previous "
                        "segment on %s, %.3f s on %s" % (
