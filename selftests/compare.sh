@@ -109,6 +109,7 @@ verdict() {
 	# shellcheck disable=SC2053 # a glob
 	[ "${RC[$name]}" = "$want" ] && [[ $sum == $glob ]] && return 0
 	sed 's/^/# /' "$TMP/$name.log"
+	tail -n 3 "$TMP/$name"/tcpdump-*.log | sed 's/^/# /'
 	echo "# summary: $sum"
 	return 1
 }
