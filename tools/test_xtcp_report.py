@@ -294,6 +294,27 @@ class ReportTest(unittest.TestCase):
         rc, rep, text = self.run_pair(a, b)
         self.assertEqual(rc, 1, text)
 
+    def test_delayed_ack_when_the_app_is_slow(self):
+        # the client's FIN; stock's app closes at once (FIN carries the
+        # ACK), xtcp's later, so a delayed ACK goes first (seen on 6.1)
+        tail = [("in", "FA", 6, 6, 0)]
+        a = script(8080, HEAD + [("out", "PA", 1, 6, 5)] + tail +
+                   [("out", "FA", 6, 7, 0), ("in", "A", 7, 7, 0)])
+        steps = HEAD + [("out", "PA", 1, 6, 5)] + tail + [
+            ("out", "A", 6, 7, 0), ("out", "FA", 6, 7, 0),
+            ("in", "A", 7, 7, 0)]
+        b = script(8081, steps)
+        for f in b[-3:]:
+            f.time += 0.07                  # the timer, 70 ms later
+        rc, rep, text = self.run_pair(a, b)
+        self.assertEqual(rc, 0, text)
+        self.assertIn("d", [r["mark"] for r in
+                            rep["connections"][0]["rows"]])
+        # an immediate extra ACK is no delayed one
+        b = script(8081, steps)
+        rc, rep, text = self.run_pair(a, b)
+        self.assertEqual(rc, 1, text)
+
     def test_ip_id_steps(self):
         a = script(8080, HEAD)
         b = script(8081, HEAD)

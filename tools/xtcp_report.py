@@ -65,6 +65,10 @@ OPT_EOL, OPT_NOP, OPT_MSS, OPT_WS, OPT_SACKOK, OPT_SACK, OPT_TS = \
 # by more than a factor of TIMING_RATIO) are marked "~".
 TIMING_SLACK = 0.2
 TIMING_RATIO = 2.0
+# A delayed ACK leaves between TCP_DELACK_MIN (40 ms) and TCP_DELACK_MAX
+# (200 ms) after what it acknowledges; some slack for jiffies and TCG.
+DELACK_MIN = 0.035
+DELACK_MAX = 0.3
 
 ALLOWED_EXPLAINED = {
     "isn": "ISN: each connection's initial sequence number is random "
@@ -77,7 +81,9 @@ ALLOWED_EXPLAINED = {
               "segments of the two directions that passed each other in "
               "flight may be seen in either order, and an ACK number may "
               "leave out what arrived less than %.1f s before its segment "
-              "left, never more than had arrived (\"x\")"
+              "left, never more than had arrived (\"x\"); a pure ACK "
+              "that a delayed-ACK timer sent in one run where the other "
+              "run's reply carried it sooner (\"d\")"
               % (TIMING_SLACK, TIMING_RATIO, TIMING_SLACK),
     "port": "ports: the client's ephemeral port, and the server's when "
             "the two servers listen on two ports",
@@ -408,10 +414,14 @@ def normalise(conn):
                 "win": p.window,
                 "opts": keys,
                 "len": p.length,
-                "ip": "tos=0x%02x ttl=%d df=%d id=%s" % (
-                    p.tos, p.ttl, p.df, ip_id_key(p, d, last_id)),
             },
         }
+        # The IP header of the server's segments; the client's is the
+        # client stack's (its last ACK from a timewait sock, say, takes
+        # another IP ID).
+        if d == "out":
+            row["key"]["ip"] = "tos=0x%02x ttl=%d df=%d id=%s" % (
+                p.tos, p.ttl, p.df, ip_id_key(p, d, last_id))
         last_id[d] = p.ip_id
         if p.urg and p.has("U"):
             row["key"]["urg"] = p.urg
@@ -419,6 +429,45 @@ def normalise(conn):
             row["key"]["bad"] = "header cut or bad data offset"
         rows.append(row)
     return rows
+
+
+def delayed_ack(rows, k, other, pairs, side):
+    """If rows[k], a row of one run only, is a pure ACK that a delayed-ACK
+    timer sent (DELACK_MIN to DELACK_MAX after the segment it
+    acknowledges, with nothing new to acknowledge since), while in the
+    other run (other) the same acknowledgement left on a segment of the
+    same direction sooner than that: (its delay, the other's delay);
+    else None.  Which comes first, the timer or the application's reply,
+    is timing, and stock does either.  side: 0 if rows is pairs' first
+    run, 1 if the second."""
+    r = rows[k]
+    if r["key"]["flags"] != "A" or r["len"] or \
+            not isinstance(r["key"]["ack"], int):
+        return None
+    d, ack = r["key"]["dir"], r["key"]["ack"]
+    acked = [m for m in range(k) if rows[m]["key"]["dir"] != d and
+             seq_end(rows[m]) == ack]
+    if not acked:
+        return None
+    y = acked[-1]
+    delay = r["t"] - rows[y]["t"]
+    if not DELACK_MIN <= delay <= DELACK_MAX:
+        return None
+    if any(rows[m]["key"]["dir"] == d and rows[m]["key"]["ack"] == ack
+           for m in range(y + 1, k)):
+        return None                 # acknowledged already: no timer
+    partner = {p[side]: p[1 - side] for p in pairs
+               if p[0] is not None and p[1] is not None}
+    if y not in partner:
+        return None
+    y2 = partner[y]
+    for m in range(y2 + 1, len(other)):
+        o = other[m]
+        if o["key"]["dir"] == d and o["key"]["ack"] == ack:
+            gap2 = o["t"] - other[y2]["t"]
+            return (round(delay, 4), round(gap2, 4)) if gap2 < delay \
+                else None
+    return None
 
 
 def seg_key(r):
@@ -556,6 +605,12 @@ def compare_conn(ca, cb):
             else:
                 row["fields"] = ["ack"]
                 timing.append((n, "ack", None))
+        elif a is None and delayed_ack(rb, j, ra, pairs, 1) or \
+                b is None and delayed_ack(ra, i, rb, pairs, 0):
+            row["mark"] = "d"
+            timing.append((n, "delack", delayed_ack(
+                rb, j, ra, pairs, 1) if a is None else delayed_ack(
+                    ra, i, rb, pairs, 0)))
         elif a is None or b is None:
             have = a or b
             row["fields"] = ["segment"]
@@ -615,7 +670,10 @@ def compare(conns_a, conns_b, names=("stock", "xtcp"), meta=None,
             rep["differences"].append({"conn": k + 1, "row": n,
                                        "field": f, "text": text})
         for n, ga, gb in timing:
-            if ga == "moved":
+            if ga == "delack":
+                rep["timing"].append({"conn": k + 1, "row": n,
+                                      "delack": gb})
+            elif ga == "moved":
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "moved": True})
             elif ga == "ack":
@@ -738,7 +796,8 @@ def render_text(rep):
                "each side's ISN; win raw(scaled); TS TSval/TSecr "
                "relative to each side's first TSval; marks: ! differs, "
                "~ timing only, x the same segment elsewhere or with another "
-               "ACK number (crossed in flight)")
+               "ACK number (crossed in flight), d a delayed ACK the other "
+               "run's reply made unneeded")
     for c in rep["connections"]:
         out.append("")
         out.extend(render_conn(rep, c))
@@ -754,6 +813,14 @@ def render_text(rep):
         out.append("timing (allowed, listed: a timer that differs would "
                    "show here):")
         for d in rep["timing"]:
+            if "delack" in d:
+                out.append("  conn %d row %d (d): a pure ACK a delayed-ACK "
+                           "timer sent %.3f s after what it acknowledges; "
+                           "in the other run the same ACK left %.3f s "
+                           "after, on the reply, before such a timer" % (
+                               d["conn"], d["row"], d["delack"][0],
+                               d["delack"][1]))
+                continue
             if "moved" in d:
                 out.append("  conn %d row %d (x): %s's segment is the "
                            "same, at another place: segments of the two "
