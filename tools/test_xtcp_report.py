@@ -315,6 +315,20 @@ class ReportTest(unittest.TestCase):
         rc, rep, text = self.run_pair(a, b)
         self.assertEqual(rc, 1, text)
 
+    def test_client_acks_follow_the_crossing(self):
+        # the reply reached the client before its close, or after its FIN
+        # left: the stock client's ACKs differ accordingly (seen on 6.12)
+        a = script(8080, HEAD + [
+            ("out", "PA", 1, 6, 5), ("in", "A", 6, 6, 0),
+            ("in", "FA", 6, 6, 0), ("out", "FA", 6, 7, 0),
+            ("in", "A", 7, 7, 0)])
+        b = script(8081, HEAD + [
+            ("in", "FA", 6, 1, 0), ("out", "PA", 1, 7, 5),
+            ("out", "FA", 6, 7, 0), ("in", "A", 7, 6, 0),
+            ("in", "A", 7, 7, 0)])
+        rc, rep, text = self.run_pair(a, b)
+        self.assertEqual(rc, 0, text)
+
     def test_ip_id_steps(self):
         a = script(8080, HEAD)
         b = script(8081, HEAD)

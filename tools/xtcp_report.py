@@ -329,6 +329,12 @@ def fmt_opt(kind, val):
     return s, s
 
 
+# The seq of a client's pure ACK, as compared: snd_nxt, which says only
+# whether the client had sent its FIN yet (timing, when the server's
+# segments and the client's close cross).
+PURE_ACK = "pure ACK"
+
+
 def ip_id_key(p, d, last_id):
     """The IP ID as compared: whether it is 0 on a SYN or RST (stock sends
     those of request and control sockets with ID 0), else its step from
@@ -416,6 +422,8 @@ def normalise(conn):
                 "len": p.length,
             },
         }
+        if d == "in" and p.flags == "A" and not p.length:
+            row["key"]["seq"] = PURE_ACK
         # The IP header of the server's segments; the client's is the
         # client stack's (its last ACK from a timewait sock, say, takes
         # another IP ID).
@@ -471,14 +479,32 @@ def delayed_ack(rows, k, other, pairs, side):
 
 
 def seg_key(r):
-    """What makes two rows of one direction the same segment."""
+    """What makes two rows of one direction the same segment: flags,
+    seq and length; for the client's pure ACKs what they acknowledge."""
     k = r["key"]
+    if k["seq"] == PURE_ACK:
+        return (k["flags"], "ack", k["ack"])
     return (k["flags"], k["seq"], k["len"])
 
 
+def pair_by_key(ra, ia, rb, jb):
+    """The k-th row of each key in ia with the k-th of that key in jb,
+    in any order; the rest alone."""
+    left = {}
+    for j in jb:
+        left.setdefault(seg_key(rb[j]), []).append(j)
+    got = []
+    for i in ia:
+        js = left.get(seg_key(ra[i]))
+        got.append((i, js.pop(0) if js else None))
+    got.extend((None, j) for js in left.values() for j in js)
+    return got
+
+
 def align_block(ra, rb, i1, i2, j1, j2):
-    """Pairs for a block that differs: each direction's rows paired in
-    their order (SequenceMatcher on flags, seq and length), the pairs
+    """Pairs for a block that differs: the server's rows paired in their
+    order (SequenceMatcher on flags, seq and length), the client's by
+    key in any order (pair_by_key()), the pairs
     in ra's order, a row only in rb after the partner of the rb row
     before it.  Returns (pairs, moved): moved holds the pairs whose rb
     row is out of ra's order (segments of the two directions that
@@ -487,6 +513,11 @@ def align_block(ra, rb, i1, i2, j1, j2):
     for d in ("in", "out"):
         ia = [i for i in range(i1, i2) if ra[i]["key"]["dir"] == d]
         jb = [j for j in range(j1, j2) if rb[j]["key"]["dir"] == d]
+        if d == "in":
+            # The client is stock in both runs: the order of its
+            # segments follows when the server's arrived.
+            got.extend(pair_by_key(ra, ia, rb, jb))
+            continue
         sm = difflib.SequenceMatcher(None, [seg_key(ra[i]) for i in ia],
                                      [seg_key(rb[j]) for j in jb],
                                      autojunk=False)
