@@ -14,11 +14,12 @@ them connection by connection, segment by segment:
                 likewise, TSval/TSecr checked (TSval never goes back,
                 TSecr echoes a TSval the peer sent) and compared as "TS",
                 window raw and scaled by the scale its sender announced
-  aligned       each direction's segments paired in their order
+  aligned       the server's segments paired in their order
                 (difflib.SequenceMatcher on flags, seq and length), so
-                that one extra segment is one gap row; the rows shown in
-                the first run's order, the second run's segments beside
-                their partners
+                that one extra segment is one gap row; the client's by
+                key in any order (its pure ACKs by what they
+                acknowledge); the rows shown in the first run's order,
+                the second run's segments beside their partners
 
 Everything else that differs is a difference: flags, windows, options
 and their order, lengths, missing or extra segments, IP TOS/TTL/DF and
