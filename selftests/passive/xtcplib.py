@@ -89,6 +89,9 @@ SINK = "\0sink"
 DOWNLOAD = "\0download:"
 PATTERN = b"0123456789abcdef"
 
+# How many lines of a failed check's problems follow its "not ok".
+WHY_LINES = 4
+
 BASE_SYSCTLS = {
     "syncookies": 1,
     "max_syn_backlog": 256,
@@ -1519,7 +1522,11 @@ class Context:
             return True
         return False
 
-    def report(self, name, ok, diag=(), skip=None):
+    def report(self, name, ok, diag=(), skip=None, why=()):
+        """One TAP line; `diag` goes to the log before it, and on a
+        failure the first lines of `why` (the problems; else of `diag`)
+        follow it as "# why:" lines, which scripts/check repeats at the
+        end of its output (a CI log's tail may be all there is)."""
         self.n += 1
         for line in diag:
             log(line)
@@ -1532,10 +1539,13 @@ class Context:
         else:
             self.failed += 1
             print("not ok %d %s" % (self.n, name), flush=True)
+            lines = [ln for w in why or diag for ln in str(w).splitlines()]
+            for ln in lines[:WHY_LINES]:
+                print("# why: %s" % ln[:200], flush=True)
 
     def pair(self, name, scenario, sysctls=None, backlog=128, accept=True,
              greet=None, sanity=None, compare=None, serial=False,
-             timeout=90, parts=None, sockopts=()):
+             timeout=90, parts=None, sockopts=(), normalize=None):
         """Run `scenario(side)` against a stock and an xtcp listener with
         the same sysctls, compare the transcripts, report one TAP line.
 
@@ -1547,7 +1557,10 @@ class Context:
         steps as a TAP line of its own instead of one for the whole
         transcript; a part with a skip reason is reported as skipped.
         `sockopts`, (level, name, value) triples, are set on both
-        listeners before bind() and listen()."""
+        listeners before bind() and listen().  `normalize(transcript)`
+        returns a copy with what is timing taken out (a value CUBIC's
+        clock decides, say): the two copies are diffed, while sanity and
+        compare, which check each side on its own, see the originals."""
         values = dict(BASE_SYSCTLS)
         values.update(sysctls or {})
         try:
@@ -1574,12 +1587,16 @@ class Context:
             stock, xtcp = sides[0].tr, sides[1].tr
             if labels is not None:
                 stock, xtcp = stock.only(labels), xtcp.only(labels)
-            ok &= self.judge(name + suffix, stock, xtcp, check, compare)
+            ok &= self.judge(name + suffix, stock, xtcp, check, compare,
+                             normalize)
         return ok
 
-    def judge(self, name, stock, xtcp, sanity, compare):
+    def judge(self, name, stock, xtcp, sanity, compare, normalize=None):
         diag = []
-        problems = diff_transcripts(stock, xtcp)
+        if normalize:
+            problems = diff_transcripts(normalize(stock), normalize(xtcp))
+        else:
+            problems = diff_transcripts(stock, xtcp)
         if compare:
             bad, info = compare(stock, xtcp)
             problems.extend(bad)
@@ -1594,7 +1611,7 @@ class Context:
             diag.extend(problems)
             diag.extend(stock.dump().splitlines())
             diag.extend(xtcp.dump().splitlines())
-        self.report(name, not problems, diag)
+        self.report(name, not problems, diag, why=problems)
         return not problems
 
     def run_sides(self, sides, scenario, values, serial, timeout):
