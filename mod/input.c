@@ -20,6 +20,7 @@
 #include <linux/icmp.h>
 #include <linux/jhash.h>
 #include <linux/random.h>
+#include <linux/static_call.h>
 #include <net/inet_hashtables.h>
 #include <net/icmp.h>
 #include <net/ip.h>
@@ -33,6 +34,16 @@
 /* Stock TCP's handler, and ours: a copy of it with our receive function. */
 static const struct net_protocol *xtcp_stock_protocol;
 static struct net_protocol xtcp_protocol;
+
+static XTCP_SEED int xtcp_v4_rcv(struct sk_buff *skb);
+/*
+ * Stock's receive function (tcp_v4_rcv(), not exported), called from
+ * xtcp_v4_rcv() for every segment that is not ours: a static call, which
+ * xtcp_input_init() patches into a direct call, so that stock's traffic
+ * pays no second indirect call (a retpoline where the CPU needs one) on
+ * top of the one ip_protocol_deliver_rcu() now makes to us.
+ */
+DEFINE_STATIC_CALL_NULL(xtcp_stock_rcv, xtcp_v4_rcv);
 
 static u32 xtcp_ehash_secret __read_mostly;
 
@@ -594,24 +605,18 @@ static struct sock *xtcp_v4_rcv_tw(struct xtcp_net *xn, struct sock *sk,
 	return NULL;
 }
 
-/**
- * xtcp_v4_rcv - the IPPROTO_TCP handler while xtcp is loaded
- * @skb: a TCP segment for this host
- *
- * A segment for a local port without an xtcp bind bucket goes to stock
- * TCP after one bit test (xtcp_net.ports): what stock's own traffic
- * pays for the hook.  Otherwise a connection or request sock comes from
- * the established hash with a reference; a listener from the listening
- * hash without one (it is SOCK_RCU_FREE and we are in an RCU read
- * section).
- *
- * Context: softirq, rcu_read_lock() held by the IP layer.
- * Return: 0, or what stock TCP returns for segments that are not ours.
+/*
+ * The rest of tcp_v4_rcv() for a segment to a port with an xtcp bind
+ * bucket: a connection or request sock comes from the established hash
+ * with a reference; a listener from the listening hash without one (it
+ * is SOCK_RCU_FREE and we are in an RCU read section).  What no xtcp
+ * socket owns still goes to stock TCP.  Out of line, so that stock's
+ * segments pay neither its stack frame nor its stack protector.
  */
-static XTCP_SEED int xtcp_v4_rcv(struct sk_buff *skb)
+static noinline int xtcp_v4_rcv_own(struct sk_buff *skb,
+				    struct xtcp_net *xn)
 {
 	struct net *net = dev_net(skb->dev);
-	struct xtcp_net *xn = xtcp_pernet(net);
 	const struct tcphdr *th;
 	const struct iphdr *iph;
 	bool refcounted, counted = false;
@@ -619,13 +624,6 @@ static XTCP_SEED int xtcp_v4_rcv(struct sk_buff *skb)
 	u32 isn = 0;
 	int sdif;
 
-	if (skb->pkt_type != PACKET_HOST ||
-	    !pskb_may_pull(skb, sizeof(struct tcphdr)))
-		goto stock;
-	/* Not a port of ours: stock's, at the price of one bit. */
-	if (!test_bit(ntohs(((const struct tcphdr *)skb->data)->dest),
-		      xn->ports))
-		goto stock;
 lookup:
 	th = (const struct tcphdr *)skb->data;
 	iph = ip_hdr(skb);
@@ -640,7 +638,7 @@ lookup:
 					  iph->saddr, th->source, iph->daddr,
 					  ntohs(th->dest), inet_iif(skb), sdif);
 		if (!sk || xtcp_stock_owns(net, skb))
-			goto stock;
+			return static_call(xtcp_stock_rcv)(skb);
 	}
 
 	/* From here on the segment is ours: validate before any state. */
@@ -683,9 +681,30 @@ discard_and_relse:
 		sock_gen_put(sk);
 	kfree_skb(skb);
 	return 0;
+}
 
-stock:
-	return xtcp_stock_protocol->handler(skb);
+/**
+ * xtcp_v4_rcv - the IPPROTO_TCP handler while xtcp is loaded
+ * @skb: a TCP segment for this host
+ *
+ * A segment for a local port without an xtcp bind bucket goes to stock
+ * TCP after one bit test (xtcp_net.ports) and a direct call (the static
+ * call xtcp_stock_rcv): what stock's own traffic pays for the hook.  The
+ * others go on in xtcp_v4_rcv_own().
+ *
+ * Context: softirq, rcu_read_lock() held by the IP layer.
+ * Return: 0, or what stock TCP returns for segments that are not ours.
+ */
+static XTCP_SEED int xtcp_v4_rcv(struct sk_buff *skb)
+{
+	struct xtcp_net *xn = xtcp_pernet_rcu(dev_net(skb->dev));
+
+	if (skb->pkt_type == PACKET_HOST &&
+	    pskb_may_pull(skb, sizeof(struct tcphdr)) &&
+	    test_bit(ntohs(((const struct tcphdr *)skb->data)->dest),
+		     xn->ports))
+		return xtcp_v4_rcv_own(skb, xn);
+	return static_call(xtcp_stock_rcv)(skb);
 }
 
 /*
@@ -884,6 +903,7 @@ int xtcp_input_init(void)
 							true);
 	if (!xtcp_stock_protocol)
 		return -EPROTONOSUPPORT;
+	static_call_update(xtcp_stock_rcv, xtcp_stock_protocol->handler);
 	xtcp_protocol = *xtcp_stock_protocol;
 	xtcp_protocol.handler = xtcp_v4_rcv;
 	xtcp_protocol.err_handler = xtcp_v4_err;

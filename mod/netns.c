@@ -17,12 +17,7 @@
 
 #include "xtcp.h"
 
-static unsigned int xtcp_net_id __read_mostly;
-
-struct xtcp_net *xtcp_pernet(const struct net *net)
-{
-	return net_generic(net, xtcp_net_id);
-}
+unsigned int xtcp_net_id __read_mostly;
 
 /* Every socket of the namespace is gone: the tables must be empty. */
 static void xtcp_tables_free(struct xtcp_net *xn)

@@ -17,6 +17,7 @@
 #include <linux/list_nulls.h>
 #include <net/sock.h>
 #include <net/inet_connection_sock.h>
+#include <net/netns/generic.h>
 
 #include "uapi/linux/xtcp.h"
 #include "xtcp/cong.h"
@@ -556,7 +557,27 @@ struct xtcp_net {
 };
 
 /* netns.c */
-struct xtcp_net *xtcp_pernet(const struct net *net);
+extern unsigned int xtcp_net_id;
+
+/*
+ * The namespace's xtcp state.  Inline: the receive hook asks it for
+ * every TCP segment of the host, stock's included.
+ */
+static inline struct xtcp_net *xtcp_pernet(const struct net *net)
+{
+	return net_generic(net, xtcp_net_id);
+}
+
+/*
+ * The same inside an RCU read section (softirq receive): net_generic()
+ * without its own rcu_read_lock()/unlock(), two calls under
+ * CONFIG_PREEMPT_RCU.  net->gen is replaced, and the old array freed
+ * after a grace period, when another pernet id is registered.
+ */
+static inline struct xtcp_net *xtcp_pernet_rcu(const struct net *net)
+{
+	return rcu_dereference(net->gen)->ptr[xtcp_net_id];
+}
 
 /* inet_ehash_lockp(): the writers' lock of the chain @hash is on. */
 static inline spinlock_t *xtcp_ehash_lockp(struct xtcp_net *xn, u32 hash)
