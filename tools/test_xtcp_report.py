@@ -138,6 +138,55 @@ def script(port, steps):
     return out
 
 
+def bulk(port=8080, segs=30, mss=1448, short_at=None, acks_every=2,
+         end_win=600, resend=None, dup_at=None, srv_win=500):
+    """A download: handshake, a 5-byte request, segs data segments of
+    the server (PSH on the last; with short_at=k the k-th is 300 bytes
+    with PSH, as when a write ended while the queue was empty), the
+    client's pure ACKs every acks_every segments with growing windows
+    (dup_at: that ACK sent twice), resend=k: segment k sent again, then
+    the client's FIN with window end_win and the server's."""
+    c, s, out, t = 1000, 5000, [], [1.0]
+    ids = {"in": 40000, "out": 7000}
+
+    def seg(d, flags, seq, ack, n, win=500):
+        src, dst, sp, dp = (CLI, SRV, 40000, port) if d == "in" else \
+            (SRV, CLI, port, 40000)
+        base, peer = (c, s) if d == "in" else (s, c)
+        ids[d] = (ids[d] + 1) & 0xffff
+        p = Ether() / IP(src=src, dst=dst, flags="DF", id=ids[d]) / \
+            TCP(sport=sp, dport=dp, flags=flags, seq=base + seq,
+                ack=peer + ack if "A" in flags else 0, window=win) / \
+            (b"x" * n)
+        p.time = t[0]
+        t[0] += 0.001
+        out.append(p)
+
+    seg("in", "S", 0, 0, 0)
+    seg("out", "SA", 0, 1, 0)
+    seg("in", "A", 1, 1, 0)
+    seg("in", "PA", 1, 1, 5)
+    seg("out", "A", 1, 6, 0, srv_win)
+    seq, win, end, k = 1, 500, 1 + segs * 1448, 0
+    while seq < end:
+        n = 300 if k == short_at else min(mss, end - seq)
+        flags = "PA" if k == short_at or seq + n == end else "A"
+        seg("out", flags, seq, 6, n, srv_win)
+        if k == resend:
+            seg("out", flags, seq, 6, n, srv_win)
+        seq += n
+        if (k + 1) % acks_every == 0:
+            win += 3
+            seg("in", "A", 6, seq, 0, win)
+            if k == dup_at:
+                seg("in", "A", 6, seq, 0, win)
+        k += 1
+    seg("in", "FA", 6, seq, 0, end_win)
+    seg("out", "FA", seq, 7, 0, srv_win)
+    seg("in", "A", 7, seq + 1, 0, end_win)
+    return out
+
+
 HEAD = [("in", "S", 0, 0, 0), ("out", "SA", 0, 1, 0), ("in", "A", 1, 1, 0),
         ("in", "PA", 1, 1, 5), ("out", "A", 1, 6, 0)]
 
@@ -374,6 +423,48 @@ class ReportTest(unittest.TestCase):
         conns = xr.connections(xr.load_pcap(self.write(exchange()[:-1])),
                                8080)
         self.assertFalse(conns[0].closed())
+
+    def test_bulk_timing_is_same(self):
+        """Where a bulk transfer's segments end, which carry PSH, how
+        many ACKs the receiver sends and its windows, and its window
+        after the transfer: timing ("b", "w")."""
+        rc, rep, text = self.run_pair(
+            bulk(), bulk(port=8081, short_at=7, acks_every=3, end_win=900))
+        self.assertEqual(rc, 0, text)
+        marks = [r["mark"] for r in rep["connections"][0]["rows"]]
+        self.assertIn("b", marks)
+        self.assertIn("w", marks)
+        notes = [t for t in rep["timing"] if "bulk" in t]
+        self.assertEqual(len(notes), 1)
+        self.assertEqual(notes[0]["bulk"][1]["short"], 2)
+        self.assertEqual(notes[0]["bulk"][0]["short"], 0)
+        self.assertIn("(b): a bulk transfer", text)
+        self.assertIn("bulk transfers", text)
+
+    def test_bulk_short_transfer_exact(self):
+        """Fewer than BULK_MIN segments: compared segment by segment."""
+        rc, rep, _ = self.run_pair(bulk(segs=10),
+                                   bulk(port=8081, segs=10, short_at=3))
+        self.assertEqual(rc, 1)
+        self.assertNotIn("b", [r["mark"] for r in
+                               rep["connections"][0]["rows"]])
+
+    def test_bulk_differences(self):
+        """What a bulk transfer must keep: each byte once, the MSS, the
+        sender's other fields, no duplicate ACKs only on one side, the
+        window after it not below the one before."""
+        cases = {
+            "bulk: in order, each byte once": dict(resend=12),
+            "bulk: mss": dict(mss=1400),
+            "bulk: sender's other fields": dict(srv_win=501),
+            "bulk: duplicate ACKs": dict(dup_at=9),
+            "win": dict(end_win=400),
+        }
+        for field, kw in cases.items():
+            rc, rep, text = self.run_pair(bulk(), bulk(port=8081, **kw))
+            self.assertEqual(rc, 1, field)
+            self.assertIn(field, {d["field"] for d in rep["differences"]},
+                          (field, rep["differences"]))
 
     def write(self, frames):
         f = os.path.join(self.dir, "w.pcap")

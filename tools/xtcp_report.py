@@ -71,6 +71,11 @@ TIMING_RATIO = 2.0
 DELACK_MIN = 0.035
 DELACK_MAX = 0.3
 
+# A bulk transfer: a stretch of one direction's data segments, with
+# nothing but the peer's pure ACKs between them, of at least BULK_MIN
+# data segments (twice the initial window of 10).
+BULK_MIN = 20
+
 ALLOWED_EXPLAINED = {
     "isn": "ISN: each connection's initial sequence number is random "
            "(RFC 6528); seq/ack and SACK blocks are shown relative to it",
@@ -88,6 +93,22 @@ ALLOWED_EXPLAINED = {
               % (TIMING_SLACK, TIMING_RATIO, TIMING_SLACK),
     "port": "ports: the client's ephemeral port, and the server's when "
             "the two servers listen on two ports",
+    "bulk": "bulk transfers (\"b\"): in a stretch of at least %d data "
+            "segments of one direction with only the peer's pure ACKs "
+            "between them, where the sender's segments end (a short "
+            "segment where a write ended, or an skb was cut at the "
+            "window), which carry PSH, and how many ACKs the receiver "
+            "sent with which windows follow from when each side ran; "
+            "compared are the stretch as a whole: the same bytes, sent "
+            "once, in order, the same MSS, the last segment's flags, "
+            "every other field of the sender's segments and of the "
+            "receiver's ACKs (options, IP header), ACK numbers "
+            "that never go back nor cover what had not arrived, a window "
+            "edge that never moves back, duplicate ACKs in both runs or "
+            "in neither; and after the stretch, the receiver's window "
+            "(\"w\": receive-buffer autotuning follows the same timing), "
+            "which must not be below its window before the stretch"
+            % BULK_MIN,
 }
 
 
@@ -615,20 +636,201 @@ def ack_lag_ok(rows, k):
     return True
 
 
+def is_pure_ack(r):
+    k = r["key"]
+    return k["flags"] == "A" and not k["len"] and \
+        not any(o.startswith("SACK ") for o in k["opts"])
+
+
+def bulk_stretches(rows):
+    """[(start, end, sender)]: the bulk transfers of a connection's rows,
+    rows[start:end]: from a data segment of the sender on, as long as
+    each row is a data segment of the sender without SYN, FIN or RST or
+    a pure ACK of the peer (no SACK blocks), and holding at least
+    BULK_MIN data segments."""
+    out = []
+    i = 0
+    while i < len(rows):
+        k = rows[i]["key"]
+        if not k["len"] or set(k["flags"]) & set("SFR"):
+            i += 1
+            continue
+        d = k["dir"]
+        j = i
+        n = 0
+        while j < len(rows):
+            kj = rows[j]["key"]
+            if kj["dir"] == d and kj["len"] and \
+                    not set(kj["flags"]) & set("SFR"):
+                n += 1
+            elif kj["dir"] == d or not is_pure_ack(rows[j]):
+                break
+            j += 1
+        if n >= BULK_MIN:
+            out.append((i, j, d))
+        i = j
+    return out
+
+
+def bulk_shape(rows, sender, win_floor=None):
+    """What is compared of a bulk stretch of one run (rows of the stretch
+    only; ACK checks against what had arrived within it), and the counts
+    shown.  win_floor: the sender received a bulk transfer before, and
+    its window then was this: its window, autotuned since, is compared
+    only for not being below it."""
+    data = [r for r in rows if r["key"]["dir"] == sender]
+    acks = [r for r in rows if r["key"]["dir"] != sender]
+    mss = max(r["len"] for r in data)
+    ends, shape = [], {}
+    shape["bytes"] = "%s-%s" % (data[0]["seq"], seq_end(data[-1]))
+    shape["mss"] = mss
+    shape["in order, each byte once"] = all(
+        isinstance(x["seq"], int) and x["seq"] == seq_end(p)
+        for p, x in zip(data, data[1:]))
+    shape["last segment's flags"] = data[-1]["flags"]
+
+    def fields(r, drop):
+        k = dict(r["key"], flags=r["key"]["flags"].replace("P", ""))
+        for f in drop:
+            k.pop(f, None)
+        return json.dumps(k, sort_keys=True)
+    drop = ("seq", "len") if win_floor is None else ("seq", "len", "win")
+    shape["sender's other fields"] = sorted({fields(r, drop) for r in data})
+    if win_floor is not None:
+        shape["sender's window not below it before"] = all(
+            r["win_scaled"] >= win_floor for r in data)
+    shape["receiver's other fields"] = sorted({fields(r, ("ack", "win"))
+                                               for r in acks})
+    ack_ok, edge_ok, dup = True, True, 0
+    last = None
+    for r in rows:
+        k = r["key"]
+        if k["dir"] == sender:
+            e = seq_end(r)
+            if e is not None:
+                ends.append(e)
+            continue
+        if not isinstance(k["ack"], int) or \
+                (ends and k["ack"] > max(ends)):
+            ack_ok = False
+        if last is not None:
+            if k["ack"] < last[0]:
+                ack_ok = False
+            if k["ack"] + r["win_scaled"] < last[0] + last[1]:
+                edge_ok = False
+            if (k["ack"], r["win_scaled"]) == last:
+                dup += 1
+        last = (k["ack"], r["win_scaled"])
+    shape["ACK numbers never back nor ahead"] = ack_ok
+    shape["window edge never back"] = edge_ok
+    shape["duplicate ACKs"] = dup > 0
+    counts = {"segments": len(data), "acks": len(acks),
+              "psh": sum(1 for r in data if "P" in r["flags"]),
+              "short": sum(1 for r in data if r["len"] < mss),
+              "dupacks": dup}
+    return shape, counts
+
+
+def win_floor(rows, s, before):
+    """If the sender of stretch s received one of the stretches before
+    (earlier ones of the same run), its last window before that one;
+    else None."""
+    for x in before:
+        if x[2] != s[2]:
+            w = [r["win_scaled"] for r in rows[:x[0]]
+                 if r["key"]["dir"] == s[2] and "S" not in r["key"]["flags"]]
+            return max(w) if w else 0
+    return None
+
+
+def compare_bulk(ra, sa, rb, sb, before=()):
+    """Differences (field, text) of two runs' bulk stretches sa, sb
+    ((start, end, sender) each) and the counts of each run; before: the
+    pairs of stretches before them."""
+    shape_a, count_a = bulk_shape(ra[sa[0]:sa[1]], sa[2], win_floor(
+        ra, sa, [x for x, _ in before]))
+    shape_b, count_b = bulk_shape(rb[sb[0]:sb[1]], sb[2], win_floor(
+        rb, sb, [y for _, y in before]))
+    diffs = [("bulk: " + k, "%s vs %s" % (shape_a[k], shape_b[k]))
+             for k in shape_a if shape_a[k] != shape_b[k]]
+    return diffs, (count_a, count_b)
+
+
+def parts(ra, rb):
+    """The connection cut into blocks aligned on their own: [(i1, i2, j1,
+    j2, bulk)], bulk the pair of stretches when the block is one in both
+    runs.  Bulk transfers are used only when both runs have as many, of
+    the same senders, starting at the same place."""
+    sa, sb = bulk_stretches(ra), bulk_stretches(rb)
+    if not sa or len(sa) != len(sb) or any(
+            x[2] != y[2] or ra[x[0]]["key"]["seq"] != rb[y[0]]["key"]["seq"]
+            for x, y in zip(sa, sb)):
+        return [(0, len(ra), 0, len(rb), None)]
+    out = []
+    i = j = 0
+    for x, y in zip(sa, sb):
+        out.append((i, x[0], j, y[0], None))
+        out.append((x[0], x[1], y[0], y[1], (x, y)))
+        i, j = x[1], y[1]
+    out.append((i, len(ra), j, len(rb), None))
+    return out
+
+
+def window_after_bulk(ra, i, rb, j, bulks):
+    """If rows ra[i] and rb[j] differ only in their window, come after a
+    bulk stretch their direction received, and neither window is below
+    that direction's last window before the stretch: (window a, window
+    b); else None."""
+    a, b = ra[i]["key"], rb[j]["key"]
+    if dict(a, win=None) != dict(b, win=None):
+        return None
+    for x, y in bulks:
+        if x[2] != a["dir"] and x[1] <= i and y[1] <= j:
+            before = [r["win_scaled"] for rows, s in ((ra, x), (rb, y))
+                      for r in rows[:s[0]] if r["key"]["dir"] == a["dir"]
+                      and "S" not in r["key"]["flags"]]
+            floor = max(before) if before else 0
+            if min(ra[i]["win_scaled"], rb[j]["win_scaled"]) >= floor:
+                return (a["win"], b["win"])
+    return None
+
+
 def compare_conn(ca, cb):
     """The compared rows of one pair of connections (either may be None).
     Returns (rows, differences, timing notes)."""
     ra = normalise(ca) if ca else []
     rb = normalise(cb) if cb else []
     out, diffs, timing = [], [], []
-    pairs, moved = align(ra, rb)
+    pairs, moved, bulk_at, bulks = [], set(), {}, []
+    for i1, i2, j1, j2, bulk in parts(ra, rb):
+        if bulk:
+            n = max(i2 - i1, j2 - j1)
+            first = len(pairs) + 1
+            pairs.extend((i1 + k if i1 + k < i2 else None,
+                          j1 + k if j1 + k < j2 else None)
+                         for k in range(n))
+            bulk_at.update((p, first) for p in range(first - 1, len(pairs)))
+            bd, counts = compare_bulk(ra, bulk[0], rb, bulk[1], bulks)
+            bulks.append(bulk)
+            diffs.extend((first, f, t) for f, t in bd)
+            timing.append((first, "bulk", counts))
+            continue
+        bp, bm = align_block(ra, rb, i1, i2, j1, j2)
+        moved.update(len(pairs) + m for m in bm)
+        pairs.extend(bp)
     for n, (i, j) in enumerate(pairs, 1):
         a = ra[i] if i is not None else None
         b = rb[j] if j is not None else None
         row = {"n": n, "a": a and {k: v for k, v in a.items() if k != "key"},
                "b": b and {k: v for k, v in b.items() if k != "key"},
                "fields": [], "mark": "="}
-        if a is not None and b is not None and \
+        if n - 1 in bulk_at:
+            row["mark"] = "b"
+        elif a is not None and b is not None and \
+                window_after_bulk(ra, i, rb, j, bulks):
+            row["mark"] = "w"
+            timing.append((n, "win", window_after_bulk(ra, i, rb, j, bulks)))
+        elif a is not None and b is not None and \
                 (a["key"]["ack"] != b["key"]["ack"] or n - 1 in moved) and \
                 same_but_ack(ra, i, rb, j):
             row["mark"] = "x"
@@ -711,6 +913,12 @@ def compare(conns_a, conns_b, names=("stock", "xtcp"), meta=None,
             elif ga == "ack":
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "crossed_ack": True})
+            elif ga == "bulk":
+                rep["timing"].append({"conn": k + 1, "row": n,
+                                      "bulk": list(gb)})
+            elif ga == "win":
+                rep["timing"].append({"conn": k + 1, "row": n,
+                                      "win_after_bulk": list(gb)})
             else:
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "gap_a": ga, "gap_b": gb})
@@ -829,7 +1037,8 @@ def render_text(rep):
                "relative to each side's first TSval; marks: ! differs, "
                "~ timing only, x the same segment elsewhere or with another "
                "ACK number (crossed in flight), d a delayed ACK the other "
-               "run's reply made unneeded")
+               "run's reply made unneeded, b a bulk transfer's row (compared as a "
+               "whole), w the receiver's window after a bulk transfer")
     for c in rep["connections"]:
         out.append("")
         out.extend(render_conn(rep, c))
@@ -861,6 +1070,25 @@ def render_text(rep):
                            "no more than had arrived)" % (
                                d["conn"], d["row"], nb))
                 continue
+            if "bulk" in d:
+                ca, cb = d["bulk"]
+                out.append("  conn %d rows %d- (b): a bulk transfer, compared "
+                           "as a whole: %s %d segments (%d short, %d PSH), "
+                           "%d ACKs (%d duplicate); %s %d segments (%d "
+                           "short, %d PSH), %d ACKs (%d duplicate)" % (
+                               d["conn"], d["row"], na, ca["segments"],
+                               ca["short"], ca["psh"], ca["acks"],
+                               ca["dupacks"], nb, cb["segments"],
+                               cb["short"], cb["psh"], cb["acks"],
+                               cb["dupacks"]))
+                continue
+            if "win_after_bulk" in d:
+                out.append("  conn %d row %d (w): the receiver's window "
+                           "after a bulk transfer: %s on %s, %s on %s" % (
+                               d["conn"], d["row"],
+                               d["win_after_bulk"][0], na,
+                               d["win_after_bulk"][1], nb))
+                continue
             if "crossed_ack" in d:
                 out.append("  conn %d row %d (x): the ACK number differs: "
                            "it covers no more than had arrived when the "
@@ -874,7 +1102,7 @@ def render_text(rep):
                            d["conn"], d["row"], d["gap_a"], na,
                            d["gap_b"], nb))
     out.append("allowed differences, not marked:")
-    for k in ("isn", "tsval", "timing", "port"):
+    for k in ("isn", "tsval", "timing", "port", "bulk"):
         out.append("  - " + rep["allowed"][k])
     out.append(rep["verdict"]["text"])
     return "\n".join(out) + "\n"
