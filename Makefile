@@ -9,7 +9,11 @@
 #                         with headers in /lib/modules/*/build
 #   make check            build for every kernel, run selftests/ in a qemu
 #                         guest per kernel, print TAP and "N passed, N failed"
-#   make demo             build, boot, show an AF_XTCP socket at work
+#   make demo             build, boot the newest kernel, serve the same
+#                         HTTP server on stock TCP and on AF_XTCP to the
+#                         same clients, capture and trace both: report
+#                         under build/demo/<date>/ (DEMO_ARGS: scripts/demo
+#                         options, e.g. --all-kernels)
 #   make install          install KVER's xtcp.ko and xtcp_dctcp.ko into
 #                         $(DESTDIR)/lib/modules/KVER/updates/xtcp/ and run
 #                         depmod; and install-headers
@@ -131,7 +135,7 @@ check:
 	$(ROOT)/scripts/check
 
 demo:
-	$(ROOT)/scripts/demo
+	$(ROOT)/scripts/demo $(DEMO_ARGS)
 
 bench:
 	$(ROOT)/scripts/bench
@@ -142,6 +146,6 @@ clean:
 	$(MAKE) -C $(ROOT)/selftests clean 2>/dev/null || true
 
 help:
-	@sed -n '3,24p' $(ROOT)/Makefile
+	@sed -n '3,28p' $(ROOT)/Makefile
 
 FORCE:
