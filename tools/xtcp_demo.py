@@ -98,22 +98,22 @@ def stem(name):
     return name
 
 
-def counter_table(deltas):
-    """Rows (counter, stock run's delta of stock's counter, xtcp run's
-    delta of xtcp's) for the TCP counters that moved in either run, and
-    the rows of other counters (IP, UDP, ...) as (name, stock, xtcp)."""
-    st, xt = deltas.get("stock") or {}, deltas.get("xtcp") or {}
+def counter_table(deltas, names=("stock", "xtcp")):
+    """Rows (counter, first run's delta, second run's) for the TCP
+    counters that moved in either run, each run's from its own stack
+    (stock's nstat Tcp*, xtcp's /proc/net/xtcp_stat), and the rows of
+    other counters (IP, UDP, ...) as (name, first, second)."""
+    runs = [deltas.get(n) or {} for n in names]
     tcp = {}
-    for k, v in st.items():
-        if k.startswith("Tcp"):
-            tcp.setdefault(stem(k), [None, None])[0] = v
-    for k, v in xt.items():
-        if k.startswith("Xtcp."):
-            tcp.setdefault(stem(k), [None, None])[1] = v
-    other = sorted(set(k for k in list(st) + list(xt)
+    for i, (name, d) in enumerate(zip(names, runs)):
+        own = "Xtcp." if name.startswith("xtcp") else "Tcp"
+        for k, v in d.items():
+            if k.startswith(own):
+                tcp.setdefault(stem(k), [None, None])[i] = v
+    other = sorted(set(k for d in runs for k in d
                        if not k.startswith(("Tcp", "Xtcp."))))
     return ([(k, tcp[k][0], tcp[k][1]) for k in sorted(tcp)],
-            [(k, st.get(k), xt.get(k)) for k in other])
+            [(k, runs[0].get(k), runs[1].get(k)) for k in other])
 
 
 def client_lines(d, name):
@@ -211,8 +211,7 @@ def build(d, compare_rc):
         "verdict: DIFFERENT - %s" % cks[0][2]
     names = rep["names"] if rep else ["stock", "xtcp"]
     deltas = {n: counter_deltas(d, n) for n in names}
-    tcp, other = counter_table({"stock": deltas.get(names[0]),
-                                "xtcp": deltas.get(names[1])})
+    tcp, other = counter_table(deltas, names)
     work = [ln.split()[0] for ln in client_lines(d, names[0])]
     demo = {"version": 1, "names": names, "workloads": work,
             "compare_rc": compare_rc,
@@ -247,8 +246,8 @@ def text_report(d, rep, demo):
     o.append(read(os.path.join(d, "trace", "render.txt"),
                   "(no trace: see trace.log)").rstrip("\n"))
     o.append("")
-    o.append("== counters that moved in xsrv (stock run: nstat; xtcp run: "
-             "/proc/net/xtcp_stat)")
+    o.append("== counters that moved in xsrv, each run's from its stack "
+             "(stock: nstat; xtcp: /proc/net/xtcp_stat)")
     tcp, other = demo["counters"]["tcp"], demo["counters"]["other"]
     o.append("  %-28s %12s %12s" % ("TCP", na, nb))
     for k, a, b in tcp:
@@ -481,9 +480,11 @@ def cmd_html(args):
     o.append("<h2>xtcp's calls for one connection, next to the seed</h2>")
     o.append("<pre>%s</pre>" % h(read(os.path.join(d, "trace", "render.txt"),
                                       "(no trace)")))
-    o.append("<h2>Counters that moved</h2><table class=cnt><tr><th>TCP</th>"
-             "<th>%s (nstat)</th><th>%s (xtcp_stat)</th></tr>" % (h(na),
-                                                                   h(nb)))
+    o.append("<h2>Counters that moved</h2><p>Each run's TCP counters from "
+             "its own stack: stock's from nstat, xtcp's from "
+             "/proc/net/xtcp_stat; then the others (nstat).</p>"
+             "<table class=cnt><tr><th>TCP</th><th>%s</th><th>%s</th></tr>"
+             % (h(na), h(nb)))
     for k, a, b in demo["counters"]["tcp"]:
         o.append("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % (
             h(k), "-" if a is None else a, "-" if b is None else b))
