@@ -118,20 +118,20 @@ def rr(port=8080, fin_first=False, ack_ahead=0, pure_ack=False, lag=0.0):
 
 
 def script(port, steps):
-    """Frames from (direction, flags, rel seq, rel ack, payload length)
-    steps, 1 ms apart; IP IDs count up per direction from a random
-    start, as a connected socket's do."""
+    """Frames from (direction, flags, rel seq, rel ack, payload length
+    [, window]) steps, 1 ms apart; IP IDs count up per direction from a
+    random start, as a connected socket's do."""
     c, s, out, t = 1000, 5000, [], 1.0
     ids = {"in": 40000, "out": port * 7}
-    for d, flags, seq, ack, n in steps:
+    for d, flags, seq, ack, n, *win in steps:
         src, dst, sp, dp = (CLI, SRV, 40000, port) if d == "in" else \
             (SRV, CLI, port, 40000)
         base, peer = (c, s) if d == "in" else (s, c)
         ids[d] = (ids[d] + 1) & 0xffff
         p = Ether() / IP(src=src, dst=dst, flags="DF", id=ids[d]) / \
             TCP(sport=sp, dport=dp, flags=flags, seq=base + seq,
-                ack=peer + ack if "A" in flags else 0, window=500) / \
-            (b"x" * n)
+                ack=peer + ack if "A" in flags else 0,
+                window=win[0] if win else 500) / (b"x" * n)
         p.time = t
         t += 0.001
         out.append(p)
@@ -140,51 +140,34 @@ def script(port, steps):
 
 def bulk(port=8080, segs=30, mss=1448, short_at=None, acks_every=2,
          end_win=600, resend=None, dup_at=None, srv_win=500):
-    """A download: handshake, a 5-byte request, segs data segments of
-    the server (PSH on the last; with short_at=k the k-th is 300 bytes
-    with PSH, as when a write ended while the queue was empty), the
-    client's pure ACKs every acks_every segments with growing windows
-    (dup_at: that ACK sent twice), resend=k: segment k sent again, then
-    the client's FIN with window end_win and the server's."""
-    c, s, out, t = 1000, 5000, [], [1.0]
-    ids = {"in": 40000, "out": 7000}
-
-    def seg(d, flags, seq, ack, n, win=500):
-        src, dst, sp, dp = (CLI, SRV, 40000, port) if d == "in" else \
-            (SRV, CLI, port, 40000)
-        base, peer = (c, s) if d == "in" else (s, c)
-        ids[d] = (ids[d] + 1) & 0xffff
-        p = Ether() / IP(src=src, dst=dst, flags="DF", id=ids[d]) / \
-            TCP(sport=sp, dport=dp, flags=flags, seq=base + seq,
-                ack=peer + ack if "A" in flags else 0, window=win) / \
-            (b"x" * n)
-        p.time = t[0]
-        t[0] += 0.001
-        out.append(p)
-
-    seg("in", "S", 0, 0, 0)
-    seg("out", "SA", 0, 1, 0)
-    seg("in", "A", 1, 1, 0)
-    seg("in", "PA", 1, 1, 5)
-    seg("out", "A", 1, 6, 0, srv_win)
+    """A download: handshake, a 5-byte request, segs * 1448 bytes of the
+    server's in segments of mss (PSH on the last; with short_at=k the
+    k-th is 300 bytes with PSH, as where a write ended while the queue
+    was empty), the client's pure ACKs every acks_every segments with
+    growing windows (dup_at: that ACK sent twice), resend=k: segment k
+    sent again, then the client's FIN with window end_win and the
+    server's."""
+    steps = [("in", "S", 0, 0, 0), ("out", "SA", 0, 1, 0, srv_win),
+             ("in", "A", 1, 1, 0), ("in", "PA", 1, 1, 5),
+             ("out", "A", 1, 6, 0, srv_win)]
     seq, win, end, k = 1, 500, 1 + segs * 1448, 0
     while seq < end:
         n = 300 if k == short_at else min(mss, end - seq)
         flags = "PA" if k == short_at or seq + n == end else "A"
-        seg("out", flags, seq, 6, n, srv_win)
+        steps.append(("out", flags, seq, 6, n, srv_win))
         if k == resend:
-            seg("out", flags, seq, 6, n, srv_win)
+            steps.append(steps[-1])
         seq += n
         if (k + 1) % acks_every == 0:
             win += 3
-            seg("in", "A", 6, seq, 0, win)
+            steps.append(("in", "A", 6, seq, 0, win))
             if k == dup_at:
-                seg("in", "A", 6, seq, 0, win)
+                steps.append(steps[-1])
         k += 1
-    seg("in", "FA", 6, seq, 0, end_win)
-    seg("out", "FA", seq, 7, 0, srv_win)
-    seg("in", "A", 7, seq + 1, 0, end_win)
-    return out
+    steps += [("in", "FA", 6, seq, 0, end_win),
+              ("out", "FA", seq, 7, 0, srv_win),
+              ("in", "A", 7, seq + 1, 0, end_win)]
+    return script(port, steps)
 
 
 HEAD = [("in", "S", 0, 0, 0), ("out", "SA", 0, 1, 0), ("in", "A", 1, 1, 0),
