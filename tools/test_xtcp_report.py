@@ -424,6 +424,18 @@ class ReportTest(unittest.TestCase):
         self.assertIn("(b): a bulk transfer", text)
         self.assertIn("bulk transfers", text)
 
+    def test_bulk_window_after_floor(self):
+        """The receiver's window after a bulk transfer may be as low as
+        the smallest it advertised before (data not read yet), not
+        lower."""
+        rc, _, text = self.run_pair(bulk(end_win=500),
+                                    bulk(port=8081, end_win=900))
+        self.assertEqual(rc, 0, text)
+        rc, rep, _ = self.run_pair(bulk(end_win=499),
+                                   bulk(port=8081, end_win=900))
+        self.assertEqual(rc, 1)
+        self.assertEqual({d["field"] for d in rep["differences"]}, {"win"})
+
     def test_bulk_short_transfer_exact(self):
         """Fewer than BULK_MIN segments: compared segment by segment."""
         rc, rep, _ = self.run_pair(bulk(segs=10),

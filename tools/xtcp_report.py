@@ -106,8 +106,9 @@ ALLOWED_EXPLAINED = {
             "that never go back nor cover what had not arrived, a window "
             "edge that never moves back, duplicate ACKs in both runs or "
             "in neither; and after the stretch, the receiver's window "
-            "(\"w\": receive-buffer autotuning follows the same timing), "
-            "which must not be below its window before the stretch"
+            "(\"w\": receive-buffer autotuning and the application's reads "
+            "follow the same timing), which must not be below the "
+            "smallest window it advertised before the stretch"
             % BULK_MIN,
 }
 
@@ -733,13 +734,13 @@ def bulk_shape(rows, sender, win_floor=None):
 
 def win_floor(rows, s, before):
     """If the sender of stretch s received one of the stretches before
-    (earlier ones of the same run), its last window before that one;
-    else None."""
+    (earlier ones of the same run), the smallest window it advertised
+    before that one (window_after_bulk() says why); else None."""
     for x in before:
         if x[2] != s[2]:
             w = [r["win_scaled"] for r in rows[:x[0]]
                  if r["key"]["dir"] == s[2] and "S" not in r["key"]["flags"]]
-            return max(w) if w else 0
+            return min(w) if w else 0
     return None
 
 
@@ -779,8 +780,10 @@ def parts(ra, rb):
 def window_after_bulk(ra, i, rb, j, bulks):
     """If rows ra[i] and rb[j] differ only in their window, come after a
     bulk stretch their direction received, and neither window is below
-    that direction's last window before the stretch: (window a, window
-    b); else None."""
+    the smallest window that direction advertised before the stretch
+    (after its SYN; autotuning never shrinks the buffer, but what the
+    application has not read yet may keep the window below where it
+    was): (window a, window b); else None."""
     a, b = ra[i]["key"], rb[j]["key"]
     if dict(a, win=None) != dict(b, win=None):
         return None
@@ -789,7 +792,7 @@ def window_after_bulk(ra, i, rb, j, bulks):
             before = [r["win_scaled"] for rows, s in ((ra, x), (rb, y))
                       for r in rows[:s[0]] if r["key"]["dir"] == a["dir"]
                       and "S" not in r["key"]["flags"]]
-            floor = max(before) if before else 0
+            floor = min(before) if before else 0
             if min(ra[i]["win_scaled"], rb[j]["win_scaled"]) >= floor:
                 return (a["win"], b["win"])
     return None
