@@ -4,8 +4,8 @@
 # demo.sh: scripts/demo's guest pipeline (make demo, issue 9), with the
 # lighter workload of --light: the GET of 4 MiB is one of 64 KiB, the
 # upload 64 KiB instead of 1 MiB (45 segments each way: still a bulk
-# transfer for tools/xtcp_report.py), so that the test takes about 45 s
-# a kernel under TCG; the rest is the demo's: xtcp-trace of one
+# transfer for tools/xtcp_report.py), so that the test takes 40 s (6.12)
+# to 91 s (6.1, a busy host) under TCG; the rest is the demo's: xtcp-trace of one
 # connection, httpd.py on stock TCP and on AF_XTCP (tools/libxtcp.so),
 # the five workloads from xcli, both captures, the counters,
 # tools/xtcp_demo.py's report.txt and verdict.
