@@ -203,9 +203,15 @@ static inline bool xtcp_skb_is_last(const struct sock *sk,
 	return skb_queue_is_last(xtcp_write_queue(sk), skb);
 }
 
+/*
+ * tcp_unlink_write_queue(): off the write queue, to be freed.  The
+ * tsorted anchor overlays _skb_refdst and the destructor, which
+ * __kfree_skb() would otherwise take for a route and a function.
+ */
 static inline void xtcp_unlink_write_queue(struct sk_buff *skb,
 					   struct sock *sk)
 {
+	tcp_skb_tsorted_anchor_cleanup(skb);
 	__skb_unlink(skb, xtcp_write_queue(sk));
 }
 
