@@ -558,6 +558,17 @@ static inline void xtcp_compat_reqsk_send_reset(const struct sock *sk,
  */
 #define XTCP_CWND_TEST_FIN		(!XTCP_KERNEL_AT_LEAST(6, 12))
 
+/*
+ * 6.12's tcp_write_xmit() grows the skb at the head of the write queue
+ * with the bytes of the next one, up to what cwnd lets out at once
+ * (tcp_grow_skb()), then counts its segments afresh
+ * (tcp_set_skb_tso_segs()).  6.1's sends the skbs as sendmsg() and
+ * earlier splits cut them, keeping a count already made
+ * (tcp_init_tso_segs()): under a small window the two put their
+ * segment boundaries, and so a partial tail, in other places.
+ */
+#define XTCP_WRITE_XMIT_GROWS_SKB	XTCP_KERNEL_AT_LEAST(6, 12)
+
 /* skb->tstamp as an EDT departure time: 6.11 named the clock. */
 static inline void xtcp_skb_set_delivery_time(struct sk_buff *skb, u64 ns)
 {

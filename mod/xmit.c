@@ -625,6 +625,20 @@ static int xtcp_set_skb_tso_segs(struct sk_buff *skb, unsigned int mss_now)
 }
 
 /*
+ * tcp_init_tso_segs() (6.1's tcp_write_xmit()): the count @skb has, made
+ * afresh only if it has none yet (sendmsg() clears it when it adds
+ * bytes) or was made for another MSS.
+ */
+static int xtcp_init_tso_segs(struct sk_buff *skb, unsigned int mss_now)
+{
+	int tso_segs = tcp_skb_pcount(skb);
+
+	if (!tso_segs || (tso_segs > 1 && tcp_skb_mss(skb) != mss_now))
+		return xtcp_set_skb_tso_segs(skb, mss_now);
+	return tso_segs;
+}
+
+/*
  * tcp_cwnd_test(): segments the congestion window lets out now, at most
  * half of it at once so that two GSO packets are in flight.  6.1 lets a
  * lone FIN past a full window (compat.h).
@@ -1093,12 +1107,154 @@ static bool xtcp_pacing_check(struct sock *sk)
 }
 
 /*
+ * skb_shift(), which the kernel does not export: move up to @shiftlen
+ * bytes of @skb's page fragments to the end of @tgt, the first joining
+ * @tgt's last fragment where they touch in the page.  All or nothing:
+ * if @tgt runs out of fragment slots, or @skb has linear data or
+ * zerocopy pages, nothing moves.  Returns the bytes moved; the caller
+ * frees @skb if that was all of it.
+ */
+static int xtcp_skb_shift(struct sk_buff *tgt, struct sk_buff *skb,
+			  int shiftlen)
+{
+	skb_frag_t *fragfrom, *fragto;
+	int from, to, merge, todo;
+
+	if (WARN_ON_ONCE(shiftlen > skb->len))
+		return 0;
+	if (skb_headlen(skb))
+		return 0;
+	if (skb_zcopy(tgt) || skb_zcopy(skb))
+		return 0;
+	todo = shiftlen;
+	from = 0;
+	to = skb_shinfo(tgt)->nr_frags;
+	fragfrom = &skb_shinfo(skb)->frags[from];
+	/* The merge waits until the whole shift is known to succeed. */
+	if (!skb_can_coalesce(tgt, to, skb_frag_page(fragfrom),
+			      skb_frag_off(fragfrom))) {
+		merge = -1;
+	} else {
+		merge = to - 1;
+		todo -= skb_frag_size(fragfrom);
+		if (todo < 0) {
+			if (xtcp_skb_unclone_keeptruesize(skb, GFP_ATOMIC) ||
+			    xtcp_skb_unclone_keeptruesize(tgt, GFP_ATOMIC))
+				return 0;
+			/* An unclone may have moved the fragments. */
+			fragfrom = &skb_shinfo(skb)->frags[from];
+			fragto = &skb_shinfo(tgt)->frags[merge];
+			skb_frag_size_add(fragto, shiftlen);
+			skb_frag_size_sub(fragfrom, shiftlen);
+			skb_frag_off_add(fragfrom, shiftlen);
+			goto onlymerged;
+		}
+		from++;
+	}
+	/* All of @skb, and its fragments cannot fit: not worth trying. */
+	if (shiftlen == skb->len &&
+	    skb_shinfo(skb)->nr_frags - from > MAX_SKB_FRAGS - to)
+		return 0;
+	if (xtcp_skb_unclone_keeptruesize(skb, GFP_ATOMIC) ||
+	    xtcp_skb_unclone_keeptruesize(tgt, GFP_ATOMIC))
+		return 0;
+	while (todo > 0 && from < skb_shinfo(skb)->nr_frags) {
+		if (to == MAX_SKB_FRAGS)
+			return 0;
+		fragfrom = &skb_shinfo(skb)->frags[from];
+		fragto = &skb_shinfo(tgt)->frags[to];
+		if (todo >= skb_frag_size(fragfrom)) {
+			*fragto = *fragfrom;
+			todo -= skb_frag_size(fragfrom);
+			from++;
+			to++;
+		} else {
+			/* Both keep part of this page: one more reference. */
+			__skb_frag_ref(fragfrom);
+			skb_frag_page_copy(fragto, fragfrom);
+			skb_frag_off_copy(fragto, fragfrom);
+			skb_frag_size_set(fragto, todo);
+			skb_frag_off_add(fragfrom, todo);
+			skb_frag_size_sub(fragfrom, todo);
+			todo = 0;
+			to++;
+			break;
+		}
+	}
+	skb_shinfo(tgt)->nr_frags = to;
+	if (merge >= 0) {
+		fragfrom = &skb_shinfo(skb)->frags[0];
+		fragto = &skb_shinfo(tgt)->frags[merge];
+		skb_frag_size_add(fragto, skb_frag_size(fragfrom));
+		__skb_frag_unref(fragfrom, skb->pp_recycle);
+	}
+	/* What is left of @skb moves to the front of its fragments. */
+	to = 0;
+	while (from < skb_shinfo(skb)->nr_frags)
+		skb_shinfo(skb)->frags[to++] = skb_shinfo(skb)->frags[from++];
+	skb_shinfo(skb)->nr_frags = to;
+	WARN_ON_ONCE(todo > 0 && !skb_shinfo(skb)->nr_frags);
+onlymerged:
+	tgt->ip_summed = CHECKSUM_PARTIAL;
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb_shinfo(tgt)->flags |= skb_shinfo(skb)->flags & SKBFL_SHARED_FRAG;
+	skb_len_add(skb, -shiftlen);
+	skb_len_add(tgt, shiftlen);
+	return shiftlen;
+}
+
+/*
+ * tcp_eat_one_skb(): @src gave all its bytes to @dst, which takes its
+ * flags (PSH, FIN) and its MSG_EOR mark; @src leaves the write queue
+ * and is freed.  tcp_skb_collapse_tstamp() would move a TX timestamp
+ * request: xtcp takes none (sendmsg.c).
+ */
+static void xtcp_eat_one_skb(struct sock *sk, struct sk_buff *dst,
+			     struct sk_buff *src)
+{
+	TCP_SKB_CB(dst)->tcp_flags |= TCP_SKB_CB(src)->tcp_flags;
+	TCP_SKB_CB(dst)->eor = TCP_SKB_CB(src)->eor;
+	xtcp_unlink_write_queue(src, sk);
+	tcp_wmem_free_skb(sk, src);
+}
+
+/*
+ * tcp_grow_skb() (6.12, compat.h): @skb, the head of the write queue,
+ * is @amount bytes short of what cwnd lets out at once: it takes up to
+ * that many from the front of the next skb, unless MSG_EOR or a
+ * different mapping keeps them apart (tcp_skb_can_collapse()).  An skb
+ * left empty is eaten, its end (and FIN) passing to @skb.  One skb a
+ * call: the loop of xtcp_write_xmit() comes back for the next.
+ */
+static void xtcp_grow_skb(struct sock *sk, struct sk_buff *skb, int amount)
+{
+	struct sk_buff *next_skb = skb->next;
+	unsigned int nlen;
+
+	if (xtcp_skb_is_last(sk, skb))
+		return;
+	if (!tcp_skb_can_collapse(skb, next_skb))
+		return;
+	nlen = min_t(u32, amount, next_skb->len);
+	if (!nlen || !xtcp_skb_shift(skb, next_skb, nlen))
+		return;
+	TCP_SKB_CB(skb)->end_seq += nlen;
+	TCP_SKB_CB(next_skb)->seq += nlen;
+	if (!next_skb->len) {
+		/* Its FIN, if it has one, takes the last sequence number. */
+		TCP_SKB_CB(skb)->end_seq = TCP_SKB_CB(next_skb)->end_seq;
+		xtcp_eat_one_skb(sk, skb, next_skb);
+	}
+}
+
+/*
  * tcp_write_xmit(): send what the write queue holds, as far as cwnd,
  * the peer's window and Nagle let it, each GSO packet sized by
- * xtcp_tso_segs().  @push_one: only the head (2: for a loss probe,
- * which must not plan another).  Returns true when
- * nothing is in flight and data waits: only a zero-window probe can
- * move it (the caller arms the timer).
+ * xtcp_tso_segs().  6.1 counts the head's segments as it is; 6.12 first
+ * grows it to what cwnd lets out (xtcp_grow_skb(), compat.h).
+ * @push_one: only the head (2: for a loss probe, which must not plan
+ * another).  Returns true when nothing is in flight and data waits:
+ * only a zero-window probe can move it (the caller arms the timer).
  */
 static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 			    int nonagle, int push_one, gfp_t gfp)
@@ -1113,11 +1269,13 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 	max_segs = xtcp_tso_segs(sk, mss_now);
 	while ((skb = xtcp_send_head(sk))) {
 		unsigned int limit;
+		int missing_bytes;
 
 		if (xtcp_pacing_check(sk))
 			break;
-		/* Counted first: 6.1's cwnd test lets a lone FIN segment by. */
-		tso_segs = xtcp_set_skb_tso_segs(skb, mss_now);
+		/* 6.1 counts first: its cwnd test lets a lone FIN segment by. */
+		if (!XTCP_WRITE_XMIT_GROWS_SKB)
+			tso_segs = xtcp_init_tso_segs(skb, mss_now);
 		cwnd_quota = xtcp_cwnd_test(tp, skb);
 		if (!cwnd_quota) {
 			/* A loss probe goes even with cwnd full (RFC 8985 7.3). */
@@ -1126,6 +1284,13 @@ static bool xtcp_write_xmit(struct sock *sk, unsigned int mss_now,
 			cwnd_quota = 1;
 		}
 		cwnd_quota = min(cwnd_quota, max_segs);
+		/* 6.12: as many bytes as cwnd lets out, from the skbs behind. */
+		if (XTCP_WRITE_XMIT_GROWS_SKB) {
+			missing_bytes = cwnd_quota * mss_now - skb->len;
+			if (missing_bytes > 0)
+				xtcp_grow_skb(sk, skb, missing_bytes);
+			tso_segs = xtcp_set_skb_tso_segs(skb, mss_now);
+		}
 		if (unlikely(!xtcp_snd_wnd_test(tp, skb, mss_now))) {
 			is_rwnd_limited = true;
 			break;
