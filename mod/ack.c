@@ -451,7 +451,7 @@ XTCP_SEED void xtcp_update_pacing_rate(struct sock *sk)
 /*
  * tcp_ack_probe(): the ACK of a zero-window probe.  If the window now
  * takes the next segment, stop probing (the caller sends it); if not,
- * probe again later, backed off.
+ * probe again later, backed off, within TCP_USER_TIMEOUT.
  */
 static void xtcp_ack_probe(struct sock *sk)
 {
@@ -466,8 +466,10 @@ static void xtcp_ack_probe(struct sock *sk)
 		icsk->icsk_probes_tstamp = 0;
 		inet_csk_clear_xmit_timer(sk, ICSK_TIME_PROBE0);
 	} else {
-		inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0,
-					  xtcp_probe0_when(sk, TCP_RTO_MAX),
+		unsigned long when = xtcp_probe0_when(sk, TCP_RTO_MAX);
+
+		when = xtcp_clamp_probe0_to_user_timeout(sk, when);
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0, when,
 					  TCP_RTO_MAX);
 	}
 }

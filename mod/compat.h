@@ -569,6 +569,22 @@ static inline void xtcp_compat_reqsk_send_reset(const struct sock *sk,
  */
 #define XTCP_WRITE_XMIT_GROWS_SKB	XTCP_KERNEL_AT_LEAST(6, 12)
 
+/*
+ * What TCP_USER_TIMEOUT leaves the next zero-window probe
+ * (tcp_clamp_probe0_to_user_timeout()): @remaining jiffies, negative
+ * once the timeout has passed, and at least TCP_TIMEOUT_MIN.  6.12
+ * compares signed; 6.1 unsigned, so a timeout already past wraps to a
+ * long wait that the probe interval bounds instead.
+ */
+static inline u32 xtcp_probe0_user_timeout_left(s32 remaining)
+{
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+	return max_t(int, remaining, TCP_TIMEOUT_MIN);
+#else
+	return max_t(u32, remaining, TCP_TIMEOUT_MIN);
+#endif
+}
+
 /* skb->tstamp as an EDT departure time: 6.11 named the clock. */
 static inline void xtcp_skb_set_delivery_time(struct sk_buff *skb, u64 ns)
 {

@@ -1781,7 +1781,9 @@ int xtcp_write_wakeup(struct sock *sk, int mib)
  * @sk: the connection, locked
  *
  * RFC 9293 3.8.6.1: probe, then again after a backed-off interval, as
- * long as the peer answers.  Nothing to probe for any more: stop.
+ * long as the peer answers, but never past TCP_USER_TIMEOUT from the
+ * first probe (xtcp_clamp_probe0_to_user_timeout()).  Nothing to probe
+ * for any more: stop.
  */
 void xtcp_send_probe0(struct sock *sk)
 {
@@ -1806,6 +1808,7 @@ void xtcp_send_probe0(struct sock *sk)
 	} else {
 		timeout = TCP_RESOURCE_PROBE_INTERVAL;
 	}
+	timeout = xtcp_clamp_probe0_to_user_timeout(sk, timeout);
 	inet_csk_reset_xmit_timer(sk, ICSK_TIME_PROBE0, timeout, TCP_RTO_MAX);
 }
 

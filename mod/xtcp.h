@@ -1077,6 +1077,28 @@ static inline unsigned long xtcp_probe0_when(const struct sock *sk,
 }
 
 /*
+ * tcp_clamp_probe0_to_user_timeout(): the next zero-window probe
+ * (@when, jiffies) comes no later than TCP_USER_TIMEOUT after the
+ * first (icsk_probes_tstamp), so that the probe timer gives up in time
+ * (xtcp_probe_timer()).
+ */
+static inline u32 xtcp_clamp_probe0_to_user_timeout(const struct sock *sk,
+						    u32 when)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	u32 user_timeout = READ_ONCE(icsk->icsk_user_timeout);
+	s32 elapsed, remaining;
+
+	if (!user_timeout || !icsk->icsk_probes_tstamp)
+		return when;
+	elapsed = tcp_jiffies32 - icsk->icsk_probes_tstamp;
+	if (unlikely(elapsed < 0))
+		elapsed = 0;
+	remaining = msecs_to_jiffies(user_timeout) - elapsed;
+	return min_t(u32, xtcp_probe0_user_timeout_left(remaining), when);
+}
+
+/*
  * tcp_bound_to_half_wnd(): a peer that offers tiny windows is sent
  * segments of half its largest window, never below 68 bytes of IP
  * datagram (RFC 791's minimum) less our TCP header.
