@@ -585,6 +585,14 @@ static inline u32 xtcp_probe0_user_timeout_left(s32 remaining)
 #endif
 }
 
+/*
+ * __tcp_transmit_skb() lets a segment take another TX queue (ooo_okay,
+ * XPS) when none of the socket's packets waits in a qdisc or device;
+ * 6.12 also when the retransmit queue is empty, which TX completions
+ * that lag behind the ACKs would otherwise hide.
+ */
+#define XTCP_OOO_OKAY_RTX_EMPTY		XTCP_KERNEL_AT_LEAST(6, 12)
+
 /* skb->tstamp as an EDT departure time: 6.11 named the clock. */
 static inline void xtcp_skb_set_delivery_time(struct sk_buff *skb, u64 ns)
 {

@@ -354,9 +354,12 @@ static int __xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb,
 	/* PSH on every GSO packet helps the receiver's GRO flush. */
 	if (tcp_skb_pcount(skb) > 1)
 		tcb->tcp_flags |= TCPHDR_PSH;
-	/* May use another TX queue: nothing of ours is in flight there. */
+	/*
+	 * May use another TX queue: nothing of ours waits in a qdisc or
+	 * device, or (6.12) nothing is unacknowledged (compat.h).
+	 */
 	skb->ooo_okay = sk_wmem_alloc_get(sk) < SKB_TRUESIZE(1) ||
-			tcp_rtx_queue_empty(sk);
+			(XTCP_OOO_OKAY_RTX_EMPTY && tcp_rtx_queue_empty(sk));
 	skb->pfmemalloc = 0;
 	skb_push(skb, tcp_header_size);
 	skb_reset_transport_header(skb);
