@@ -1767,6 +1767,27 @@ PAIR_TEST(recv_trunc)
 }
 
 /*
+ * A send() from a buffer that faults: EFAULT, and the skb it queued for
+ * the bytes leaves the write queue empty (tcp_remove_empty_skb()); the
+ * next send() goes out as if nothing had happened.
+ */
+PAIR_TEST(send_efault)
+{
+	int l = listener(r, P(r, 1), 8), c, a;
+
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	sys(r, "send", send(a, (const void *)8, 100, 0));
+	want(r, -EFAULT);
+	sys(r, "send", send(a, "abc", 3, 0));
+	want(r, 3);
+	inq_wait(c, 3, 2000);
+	recv_rec(r, c, 64, MSG_DONTWAIT);
+	want(r, 3);
+}
+
+/*
  * The peer's FIN: poll() says POLLIN and POLLRDHUP, SIOCINQ does not
  * count the FIN, the data comes first and then EOF, again and again.
  */
