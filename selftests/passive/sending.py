@@ -15,7 +15,9 @@ Connections end with an abort (SO_LINGER {1, 0}), whose RST both stacks
 send; the orderly FIN comes with the closing states.
 """
 import hashlib
+import os
 import socket
+import time
 
 import xtcplib as X
 from xtcplib import problems, want_flags, want_note
@@ -849,3 +851,192 @@ def test_sh(ctx):
 
 
 TESTS["sh"] = ("closing: the timewait sock's answers", test_sh)
+
+
+# ---------------------------------------------------------------------
+# si. a window that ends a few bytes past a segment
+# ---------------------------------------------------------------------
+
+# The client's buffer ends 24 bytes past the fourth full segment: the
+# right edge of every window it offers until it opens the window wide.
+EDGE_SI = 4 * MSS + 24
+TOTAL_SI = 6 * MSS
+
+
+def grows_head_skb():
+    """6.12's tcp_write_xmit() grows the skb at the head of the write
+    queue up to what cwnd allows with the bytes of the skbs behind it
+    (tcp_grow_skb()) before counting its segments; 6.1's sends the skbs
+    as sendmsg() cut them."""
+    rel = os.uname().release.split("-")[0].split(".")
+    return tuple(int(x) for x in rel[:2]) >= (6, 12)
+
+
+def ragged_edge(side):
+    """The client's third ACK offers three segments' worth (4344 bytes,
+    no window scaling): the largest window seen is that small, so
+    sendmsg() cuts the server's write of six segments into skbs of one
+    MSS (tcp_xmit_size_goal(): half the largest window, rounded down to
+    whole segments, at least one), and three of them leave.  The client
+    ACKs them with its right edge 1472 bytes further, an MSS and 24: 6.1
+    sends the next skb, one segment, and keeps the 24 bytes; 6.12 has
+    grown the first skb left over to the other three (4344 bytes), of
+    which 1472 fit: one GSO packet of an MSS and the 24-byte tail
+    (tcp_mss_split_point(): Nagle holds back no partial segment while
+    nothing is in flight).  The client ACKs what came, the edge where
+    it was: 24 bytes of window left on 6.1, none on 6.12.  Nothing in
+    flight then, so a zero-window probe one RTO later
+    (tcp_check_probe_timer(), tcp_probe0_base()): on 6.1 it carries the
+    24 bytes (tcp_write_wakeup() sends what fits), on 6.12 it is a bare
+    ACK one below SND.UNA.  Then the window opens and the rest leaves:
+    on 6.1 as the skbs were cut (1424 bytes, then a segment), on 6.12
+    the rest of the grown skb as one GSO packet (a segment, then 1424
+    bytes)."""
+    f = side.flow("c")
+    f.handshake_syn(opts="all", ws=0)
+    if f.synack is None:
+        return
+    f.send("ack", f.seg("A", window=3 * MSS))
+    if not f.expect_accept(3.0):
+        return
+    f.mark("write")
+    f.cur.notes.append(side.send(f, TOTAL_SI))
+    f.expect(3, 1.0)
+    ack(f, "more", highest(f), window=EDGE_SI - highest(f))
+    # ACKed well within the RTO: one GSO packet or one segment.
+    f.expect(1, 1.0)
+    f.quiet(0.1)
+    ack(f, "edge", highest(f), window=EDGE_SI - highest(f))
+    f.expect(1, 2.0)
+    # The RTO the probe waited for; no RTT sample comes in between.
+    f.cur.info = side.tcp_info(f)
+    ack(f, "open", highest(f), window=65535)
+    f.expect(2, 1.0)
+    f.quiet(0.1)
+    ack(f, "all", highest(f), window=65535)
+    f.quiet(0.1)
+    f.mark("done")
+    f.cur.notes.append(side.sent(f))
+    abort(side, f)
+
+
+def probe_delay_problem(tr):
+    """The zero-window probe one RTO (tcpi_rto, at least TCP_RTO_MIN)
+    after the ACK that left nothing in flight: no earlier, and no later
+    than the timer wheel's slack and the path allow."""
+    st = tr.step("c:edge")
+    if not st or len(st.pkts) != 1:
+        return "%s c:edge: %d segments, stock sends one probe" % (
+            tr.side, len(st.pkts) if st else 0)
+    info = getattr(st, "info", None)
+    if not info:
+        return "%s c:edge: no TCP_INFO" % tr.side
+    rto = max(info["rto"] / 1e6, 0.2)
+    t = st.pkts[0][1].t - st.t
+    if not 0.9 * rto - 0.02 <= t <= 1.25 * rto + 0.1:
+        return "%s c:edge: probe %.3f s after the ACK, the RTO is %.3f s" \
+            % (tr.side, t, rto)
+    return None
+
+
+def edge_sanity(tr):
+    grown = grows_head_skb()
+    st = tr.step("c:edge")
+    probe = None
+    if st and len(st.pkts) == 1:
+        n, r = st.pkts[0]
+        if grown and (r.payload or n["tcp.seq"] != "ISN+%d" % EDGE_SI):
+            probe = "c:edge: %s %s is no bare probe one below SND.UNA" % (
+                n["tcp.flags"], n["tcp.seq"])
+    return problems(want_note(tr, "c:ack", ACCEPTED),
+                    want_lengths(tr, "c:write", [MSS] * 3),
+                    want_lengths(tr, "c:more",
+                                 [MSS, 24] if grown else [MSS]),
+                    want_lengths(tr, "c:edge", [] if grown else [24]),
+                    probe, probe_delay_problem(tr),
+                    want_lengths(tr, "c:open", [MSS, MSS - 24]
+                                 if grown else [MSS - 24, MSS]),
+                    want_note(tr, "c:done", "sent %d bytes" % TOTAL_SI),
+                    want_flags(tr, "c:abort", ["RA"]))
+
+
+def edge_compare(stock, xtcp):
+    """xtcp's probe waits for its own RTO, as stock's."""
+    bad = probe_delay_problem(xtcp)
+    return [bad] if bad else [], []
+
+
+def test_si(ctx):
+    """A window edge 24 bytes past a segment boundary, skbs of one MSS."""
+    rto_only_pair(ctx, "si.window edge 24 bytes past a segment: the "
+                  "tail, the zero-window probe, the rest", ragged_edge,
+                  sanity=edge_sanity, compare=edge_compare)
+
+
+TESTS["si"] = ("sending: a window edge past a segment, the probe, the tail",
+               test_si)
+
+
+# ---------------------------------------------------------------------
+# sj. zero-window probes under TCP_USER_TIMEOUT
+# ---------------------------------------------------------------------
+
+TCP_USER_TIMEOUT = getattr(socket, "TCP_USER_TIMEOUT", 18)
+USER_TIMEOUT_SJ = 0.9
+# When the client's segment comes, after the first probe: past the user
+# timeout, before a third probe an unclamped timer would send (the first
+# probe waits an RTO R of at least 200 ms, the next two 2R and 4R).
+LATE_SJ = 1.05
+
+
+def probe_user_timeout(side):
+    """sc's zero window with TCP_USER_TIMEOUT 900 ms on the listener (the
+    child inherits it): the probes back off as in sc, but each probe
+    timer is cut to what the user timeout leaves since the first probe
+    (tcp_clamp_probe0_to_user_timeout(), from tcp_send_probe0() and
+    tcp_ack_probe()), so the connection is given up 900 ms after the
+    first probe (tcp_probe_timer(): ETIMEDOUT), where the backed-off
+    timer alone would wait until 6 RTOs after it.  A client segment
+    1.05 s after the first probe then finds no socket: RST."""
+    f = side.flow("c")
+    if not opened(f):
+        return
+    f.mark("write")
+    f.cur.notes.append(side.send(f, 2 * IW * MSS))
+    f.expect(IW, 1.0)
+    ack(f, "zero", highest(f), window=0)
+    f.expect(1, 2.0)
+    first = f.cur.pkts[0][1].t if f.cur.pkts else f.cur.t
+    while time.time() < first + LATE_SJ:
+        time.sleep(0.01)
+    f.send("late", f.seg("PA", ack=f.srv_isn + 1 + highest(f),
+                         window=0, payload=b"x"))
+    f.expect(1, 1.0)
+    f.mark("read")
+    f.cur.notes.append(side.recv(f, 1, 0.2))
+    abort(side, f)
+
+
+def user_timeout_sanity(tr):
+    st = tr.step("c:zero")
+    probes = [n for n, r in st.pkts if not r.payload] if st else []
+    bad = None if st and probes and len(probes) == len(st.pkts) else \
+        "c:zero: %s, stock sends bare window probes" % (
+            st.flags() if st else "no step")
+    return problems(want_note(tr, "c:ack", ACCEPTED),
+                    want_lengths(tr, "c:write", [MSS] * IW), bad,
+                    want_flags(tr, "c:late", ["R"]),
+                    want_read_error(tr, "c:read", "ETIMEDOUT"))
+
+
+def test_sj(ctx):
+    """TCP_USER_TIMEOUT cuts the zero-window probe timer."""
+    rto_only_pair(ctx, "sj.zero window under TCP_USER_TIMEOUT: given up "
+                  "900 ms after the first probe", probe_user_timeout,
+                  sockopts=[(socket.IPPROTO_TCP, TCP_USER_TIMEOUT,
+                             int(USER_TIMEOUT_SJ * 1000))],
+                  sanity=user_timeout_sanity)
+
+
+TESTS["sj"] = ("sending: zero-window probes under TCP_USER_TIMEOUT",
+               test_sj)
