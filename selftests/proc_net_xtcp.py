@@ -63,7 +63,6 @@ WHEN_SLACK = USER_HZ // 4
 
 TAPNO = 0
 FAILS = 0
-NOTES = []
 
 
 def tap(ok, name, note=""):
@@ -365,18 +364,6 @@ def compare(name, s, x, sside, xside):
     # Expiry: stock's, give or take how far apart the two were armed.
     skew = abs(sside.armed.get(name, 0) - xside.armed.get(name, 0))
     slack = WHEN_SLACK + skew * USER_HZ
-    if s["tr"] == 4:
-        # The window-probe timer restarts from each probe's ACK, so the
-        # schedule carries how the window closed: on 6.12 xtcp's sender
-        # keeps back a 24-byte tail that stock sends at once (it has
-        # other skb boundaries; a capture shows it) and its first probe
-        # carries it, one probe interval (the RTO) later.  That belongs
-        # to the send path, not to this file; here the two may differ
-        # by one RTO, and a difference is shown as a note.
-        slack += s["rto"]
-        if abs(s["when"] - x["when"]) > WHEN_SLACK + skew * USER_HZ:
-            NOTES.append("%s: probe timer %d/%d" % (name, s["when"],
-                                                    x["when"]))
     if abs(s["when"] - x["when"]) > slack:
         bad.append("when %d/%d, armed %.2f s apart" % (s["when"], x["when"],
                                                        skew))
@@ -478,10 +465,9 @@ def parity(env, xfam):
             continue
         print("# %-8s stock %s" % (name, row_summary(s)))
         print("# %-8s xtcp  %s" % (name, row_summary(x)))
-        del NOTES[:]
         diff = compare(name, s, x, stock, xtcp)
         tap(not diff, "row %s (%s) as stock's" % (name, state_name(s["st"])),
-            diff or ", ".join(NOTES))
+            diff)
     for sd in sides:
         sd.close_all()
     tc_batch(cli_ns, ["qdisc del dev %s clsact" % dev])
