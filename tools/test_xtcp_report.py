@@ -170,6 +170,31 @@ def bulk(port=8080, segs=30, mss=1448, short_at=None, acks_every=2,
     return script(port, steps)
 
 
+def upload(port=8080, segs=30, end_win=600):
+    """An upload: handshake, the server's 5-byte greeting (window 500)
+    and the client's ACK of it, segs * 1448 bytes of the client's, the
+    server's pure ACKs every two segments with growing windows, its
+    5-byte reply with window end_win, the client's FIN and the
+    server's."""
+    steps = [("in", "S", 0, 0, 0), ("out", "SA", 0, 1, 0),
+             ("in", "A", 1, 1, 0), ("out", "PA", 1, 1, 5, 500),
+             ("in", "A", 1, 6, 0)]
+    seq, win, end, k = 1, 500, 1 + segs * 1448, 0
+    while seq < end:
+        n = min(1448, end - seq)
+        steps.append(("in", "PA" if seq + n == end else "A", seq, 6, n))
+        seq += n
+        if k % 2:
+            win += 3
+            steps.append(("out", "A", 6, seq, 0, win))
+        k += 1
+    steps += [("out", "PA", 6, seq, 5, end_win),
+              ("in", "FA", seq, 11, 0),
+              ("out", "FA", 11, seq + 1, 0, end_win),
+              ("in", "A", seq + 1, 12, 0)]
+    return script(port, steps)
+
+
 HEAD = [("in", "S", 0, 0, 0), ("out", "SA", 0, 1, 0), ("in", "A", 1, 1, 0),
         ("in", "PA", 1, 1, 5), ("out", "A", 1, 6, 0)]
 
@@ -425,16 +450,22 @@ class ReportTest(unittest.TestCase):
         self.assertIn("bulk transfers", text)
 
     def test_bulk_window_after_floor(self):
-        """The receiver's window after a bulk transfer may be as low as
-        the smallest it advertised before (data not read yet), not
-        lower."""
-        rc, _, text = self.run_pair(bulk(end_win=500),
-                                    bulk(port=8081, end_win=900))
+        """The server's window after an upload may be as low as the
+        smallest it advertised before (data not read yet), not lower;
+        the stock client's after a download is timing, however low
+        (6.1's: 502 before, 501 after in one run, 641 in the other)."""
+        rc, _, text = self.run_pair(upload(end_win=500),
+                                    upload(port=8081, end_win=900))
         self.assertEqual(rc, 0, text)
-        rc, rep, _ = self.run_pair(bulk(end_win=499),
-                                   bulk(port=8081, end_win=900))
+        rc, rep, _ = self.run_pair(upload(end_win=499),
+                                   upload(port=8081, end_win=900))
         self.assertEqual(rc, 1)
         self.assertEqual({d["field"] for d in rep["differences"]}, {"win"})
+        rc, rep, text = self.run_pair(bulk(end_win=400),
+                                      bulk(port=8081, end_win=900))
+        self.assertEqual(rc, 0, text)
+        self.assertIn("w", [r["mark"] for r in
+                            rep["connections"][0]["rows"]])
 
     def test_bulk_short_transfer_exact(self):
         """Fewer than BULK_MIN segments: compared segment by segment."""
@@ -453,7 +484,6 @@ class ReportTest(unittest.TestCase):
             "bulk: mss": dict(mss=1400),
             "bulk: sender's other fields": dict(srv_win=501),
             "bulk: duplicate ACKs": dict(dup_at=9),
-            "win": dict(end_win=400),
         }
         for field, kw in cases.items():
             rc, rep, text = self.run_pair(bulk(), bulk(port=8081, **kw))

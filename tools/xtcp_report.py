@@ -107,8 +107,9 @@ ALLOWED_EXPLAINED = {
             "edge that never moves back, duplicate ACKs in both runs or "
             "in neither; and after the stretch, the receiver's window "
             "(\"w\": receive-buffer autotuning and the application's reads "
-            "follow the same timing), which must not be below the "
-            "smallest window it advertised before the stretch"
+            "follow the same timing), the server's not below the "
+            "smallest window it advertised before the stretch, the stock "
+            "client's any (it tells how far its application had read)"
             % BULK_MIN,
 }
 
@@ -783,7 +784,10 @@ def window_after_bulk(ra, i, rb, j, bulks):
     the smallest window that direction advertised before the stretch
     (after its SYN; autotuning never shrinks the buffer, but what the
     application has not read yet may keep the window below where it
-    was): (window a, window b); else None."""
+    was): (window a, window b); else None.  The client ("in") is the
+    same stock stack in both runs, and its window only says how far
+    its application had read: any window of it after the stretch is
+    timing (a client that had read less advertises less than before)."""
     a, b = ra[i]["key"], rb[j]["key"]
     if dict(a, win=None) != dict(b, win=None):
         return None
@@ -792,7 +796,7 @@ def window_after_bulk(ra, i, rb, j, bulks):
             before = [r["win_scaled"] for rows, s in ((ra, x), (rb, y))
                       for r in rows[:s[0]] if r["key"]["dir"] == a["dir"]
                       and "S" not in r["key"]["flags"]]
-            floor = min(before) if before else 0
+            floor = min(before) if before and a["dir"] == "out" else 0
             if min(ra[i]["win_scaled"], rb[j]["win_scaled"]) >= floor:
                 return (a["win"], b["win"])
     return None
