@@ -190,8 +190,10 @@ XTCP_SEED int xtcp_listen(struct socket *sock, int backlog)
 
 	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
 	err = 0;
-	if (sk->sk_state != TCP_LISTEN)
+	if (sk->sk_state != TCP_LISTEN) {
+		xtcp_fastopen_listen(sk, backlog);
 		err = xtcp_csk_listen_start(sk);
+	}
 out:
 	release_sock(sk);
 	return err;

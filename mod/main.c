@@ -70,6 +70,8 @@ static void __exit xtcp_exit(void)
 	xtcp_family_exit();
 	xtcp_input_exit();
 	xtcp_netns_exit();
+	/* Fast Open key sets freed by call_rcu() (fastopen.c). */
+	rcu_barrier();
 	xtcp_cong_exit();
 	proto_unregister(&xtcp_prot);
 	xtcp_fence_exit();

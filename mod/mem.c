@@ -138,6 +138,7 @@ void xtcp_sock_destruct(struct sock *sk)
 	xtcp_write_queue_purge(sk);
 	xtcp_purge_ofo_queue(sk);
 	tcp_saved_syn_free(tcp_sk(sk));
+	xtcp_fastopen_destroy_cipher(sk);
 	inet_sock_destruct(sk);
 }
 

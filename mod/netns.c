@@ -130,6 +130,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	xtcp_fence_flush();
 	xtcp_proc_net_exit(xn);
 	xtcp_sysctl_net_exit(xn);
+	xtcp_fastopen_ctx_destroy(xn);
 	xtcp_ca_net_exit(xn);
 	xtcp_ctl_sock_exit(xn);
 	free_percpu(xn->mib);

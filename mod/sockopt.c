@@ -179,14 +179,14 @@ static int xtcp_setsockopt_congestion(struct sock *sk, sockptr_t optval,
 
 /*
  * TCP_FASTOPEN_CONNECT: a flag for connect(), taken as stock takes it
- * (net.ipv4.tcp_fastopen's client bit, a closed socket); xtcp has no
- * active open, so nothing reads it.
+ * (the client bit of net.xtcp.fastopen, stock's twin; a closed socket);
+ * xtcp has no active open, so nothing reads it.
  */
 static int xtcp_set_fastopen_connect(struct sock *sk, int val)
 {
 	if (val > 1 || val < 0)
 		return -EINVAL;
-	if (!(READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_fastopen) &
+	if (!(READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.fastopen) &
 	      TFO_CLIENT_ENABLE))
 		return -EOPNOTSUPP;
 	if (sk->sk_state != TCP_CLOSE)
@@ -232,19 +232,21 @@ static int xtcp_set_fastopen_connect(struct sock *sk, int val)
  * (0..2) keeps the SYN's headers for each child (TCP_SAVED_SYN).
  * TCP_TX_DELAY (any value, microseconds) delays every segment the socket
  * sends, its children inherit it (xtcp_add_tx_delay(),
- * xtcp_transmit_time()).  TCP_THIN_DUPACK, TCP_FASTOPEN_CONNECT and
- * TCP_FASTOPEN_NO_COOKIE are checked and stored as stock's, read by
+ * xtcp_transmit_time()).  TCP_FASTOPEN sizes a listener's Fast Open
+ * queue, TCP_FASTOPEN_KEY sets the socket's own Fast Open keys (16 or 32
+ * bytes), TCP_FASTOPEN_NO_COOKIE (0 or 1) lets a listener take SYN data
+ * without a cookie (fastopen.c).  TCP_THIN_DUPACK and
+ * TCP_FASTOPEN_CONNECT are checked and stored as stock's, read by
  * nothing in xtcp.  The options of absent features (TCP_REPAIR*,
- * TCP_MD5SIG*, TCP_FASTOPEN, TCP_FASTOPEN_KEY, TCP_ULP, TCP_AO_REPAIR)
- * are sockopt_absent.c's.
+ * TCP_MD5SIG*, TCP_ULP, TCP_AO_REPAIR) are sockopt_absent.c's.
  *
  * Return: 0; -EINVAL for a short @optlen or a value out of range (also
  * TCP_WINDOW_CLAMP 0 on a socket that is not closed); -ENOENT for an
  * algorithm xtcp does not have, -EPERM for a restricted one without
  * CAP_NET_ADMIN, -EBUSY if its module is going away (TCP_CONGESTION);
  * -EFAULT; the answers of sockopt_absent.c; -EOPNOTSUPP for
- * TCP_FASTOPEN_CONNECT without net.ipv4.tcp_fastopen's client bit;
- * -ENOPROTOOPT for a name stock does not know and TCP_FASTOPEN.
+ * TCP_FASTOPEN_CONNECT without net.xtcp.fastopen's client bit; -ENOMEM
+ * (TCP_FASTOPEN_KEY); -ENOPROTOOPT for a name stock does not know.
  */
 int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		    sockptr_t optval, unsigned int optlen)
@@ -389,7 +391,7 @@ int xtcp_setsockopt(struct socket *sock, int level, int optname,
 		err = xtcp_set_fastopen_connect(sk, val);
 		break;
 	case TCP_FASTOPEN_NO_COOKIE:
-		/* Read by Fast Open, which xtcp has not yet (issue 10). */
+		/* A listener's: SYN data is taken without a cookie. */
 		if (val > 1 || val < 0 ||
 		    !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
 			err = -EINVAL;
@@ -561,11 +563,13 @@ static int xtcp_getsockopt_saved_syn(struct sock *sk, char __user *optval,
  * seconds its retransmissions cover, which may exceed what was set.
  *
  * TCP_SAVE_SYN, TCP_FASTOPEN_CONNECT and TCP_FASTOPEN_NO_COOKIE read back
- * what was set; TCP_TIMESTAMP the TS clock plus the connection's offset;
+ * what was set; TCP_FASTOPEN the Fast Open queue's length;
+ * TCP_FASTOPEN_KEY the socket's own keys (none: a length of 0);
+ * TCP_TIMESTAMP the TS clock plus the connection's offset;
  * TCP_TX_DELAY the delay set (the listener's, on a child);
- * TCP_THIN_DUPACK, TCP_REPAIR, TCP_FASTOPEN (and
+ * TCP_THIN_DUPACK, TCP_REPAIR (and
  * TCP_IS_MPTCP where stock knows it) 0; TCP_CC_INFO the algorithm's
- * get_info; TCP_ULP and TCP_FASTOPEN_KEY nothing (a length of 0);
+ * get_info; TCP_ULP nothing (a length of 0);
  * TCP_SAVED_SYN the SYN's
  * headers, once.
  *
@@ -658,13 +662,15 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_TX_DELAY:
 		val = READ_ONCE(tp->tcp_tx_delay);
 		break;
+	case TCP_FASTOPEN:
+		val = READ_ONCE(inet_csk(sk)->icsk_accept_queue.fastopenq.max_qlen);
+		break;
 	case TCP_THIN_DUPACK:
 	case TCP_REPAIR:
-	case TCP_FASTOPEN:
 #if XTCP_TCP_IS_MPTCP
 	case TCP_IS_MPTCP:
 #endif
-		/* Never in repair mode, no Fast Open queue. */
+		/* Never in repair mode. */
 		val = 0;
 		break;
 	case TCP_INFO:
@@ -676,9 +682,10 @@ int xtcp_getsockopt(struct socket *sock, int level, int optname,
 	case TCP_CC_INFO:
 		return xtcp_getsockopt_cc_info(sk, optval, optlen);
 	case TCP_ULP:
-	case TCP_FASTOPEN_KEY:
-		/* Nothing to report: no ULP, no Fast Open key (issue 10). */
+		/* Nothing to report: no ULP. */
 		return put_user(0, optlen) ? -EFAULT : 0;
+	case TCP_FASTOPEN_KEY:
+		return xtcp_getsockopt_fastopen_key(sk, optval, optlen);
 	case TCP_ZEROCOPY_RECEIVE:
 		return xtcp_getsockopt_zerocopy(sk, optval, optlen);
 	case TCP_REPAIR_QUEUE:

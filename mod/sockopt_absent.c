@@ -2,8 +2,8 @@
 /*
  * xtcp: the SOL_TCP options of features xtcp does not have.
  *
- * TCP repair (CRIU), RFC 2385 signatures, TCP-AO, Fast Open (issue 10),
- * upper layer protocols (kTLS) and zero-copy receive.  A
+ * TCP repair (CRIU), RFC 2385 signatures, TCP-AO, upper layer protocols
+ * (kTLS) and zero-copy receive.  A
  * program must learn that they are absent, and everything else must get
  * stock's answer: each option is checked here as do_tcp_setsockopt() and
  * do_tcp_getsockopt() (net/ipv4/tcp.c, tcp_ipv4.c) check it, in stock's
@@ -145,43 +145,6 @@ int xtcp_setsockopt_ulp(struct sock *sk, sockptr_t optval,
 				 min_t(long, TCP_ULP_NAME_MAX - 1, optlen)) < 0)
 		return -EFAULT;
 	return -ENOENT;
-}
-
-/**
- * xtcp_setsockopt_fastopen - TCP_FASTOPEN
- * @sk:  the socket, locked
- * @val: the Fast Open queue's length
- *
- * Return: -EINVAL for a negative length or a socket neither closed nor
- * listening, else -ENOPROTOOPT: xtcp has no Fast Open yet (issue 10).
- */
-int xtcp_setsockopt_fastopen(struct sock *sk, int val)
-{
-	if (val < 0 || !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
-		return -EINVAL;
-	return -ENOPROTOOPT;
-}
-
-/**
- * xtcp_setsockopt_fastopen_key - TCP_FASTOPEN_KEY
- * @sk:     the socket
- * @optval: a key of 16 bytes, or the primary and the backup key
- * @optlen: 16 or 32
- *
- * Return: -EINVAL for another length, -EFAULT, else -ENOPROTOOPT: xtcp
- * has no Fast Open yet (issue 10).
- */
-int xtcp_setsockopt_fastopen_key(struct sock *sk, sockptr_t optval,
-				 unsigned int optlen)
-{
-	u8 key[TCP_FASTOPEN_KEY_BUF_LENGTH];
-
-	if (optlen != TCP_FASTOPEN_KEY_LENGTH &&
-	    optlen != TCP_FASTOPEN_KEY_BUF_LENGTH)
-		return -EINVAL;
-	if (copy_from_sockptr(key, optval, optlen))
-		return -EFAULT;
-	return -ENOPROTOOPT;
 }
 
 /**

@@ -52,6 +52,14 @@ static struct ctl_table xtcp_sysctl_template[] = {
 	XTCP_KNOB("max_orphans", max_orphans, SYSCTL_ZERO, SYSCTL_INT_MAX),
 	XTCP_KNOB("max_tw_buckets", max_tw_buckets, SYSCTL_ZERO,
 		  SYSCTL_INT_MAX),
+	/* TFO_* bits, any int as stock's (proc_dointvec) */
+	XTCP_KNOB("fastopen", fastopen, NULL, NULL),
+	/* fastopen.c's; .data becomes the struct xtcp_net. */
+	{
+		.procname	= "fastopen_key",
+		.mode		= 0600,
+		.proc_handler	= xtcp_proc_fastopen_key,
+	},
 	/* The registry's (cong.c); .data becomes the struct xtcp_net. */
 	{
 		.procname	= "congestion_control",
@@ -99,6 +107,7 @@ static void xtcp_sysctl_defaults(struct xtcp_sysctl *s, const struct net *net)
 	s->max_orphans = XTCP_EHASH_SIZE / 2;
 	/* tcp_sk_init(): half the established hash's buckets, as stock. */
 	s->max_tw_buckets = XTCP_EHASH_SIZE / 2;
+	s->fastopen = READ_ONCE(net->ipv4.sysctl_tcp_fastopen);
 }
 
 int xtcp_sysctl_net_init(struct xtcp_net *xn)

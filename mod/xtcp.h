@@ -525,6 +525,10 @@ struct xtcp_mib_counters {
  * @ca_default: net.xtcp.congestion_control: the algorithm new
  *              connections get; its module pinned unless built in.
  *              Replaced under the registry's lock, read under RCU.
+ * @fastopen_ctx: net.xtcp.fastopen_key: the Fast Open keys of the
+ *              namespace's listeners without keys of their own, or NULL
+ *              until the first needs one; replaced whole, read under RCU
+ *              (fastopen.c)
  * @sysctl:     the knobs' values (see sysctl.c)
  */
 struct xtcp_net {
@@ -541,6 +545,7 @@ struct xtcp_net {
 	atomic_t				tw_count;
 	struct ctl_table_header			*sysctl_hdr;
 	const struct xtcp_cong_ops __rcu	*ca_default;
+	struct tcp_fastopen_context __rcu	*fastopen_ctx;
 	struct xtcp_sysctl {
 		int	syncookies;
 		int	max_syn_backlog;
@@ -559,6 +564,7 @@ struct xtcp_net {
 		int	migrate_req;
 		int	max_orphans;
 		int	max_tw_buckets;
+		int	fastopen;
 	} sysctl;
 };
 
@@ -1276,12 +1282,23 @@ int xtcp_parse_md5_keys(struct sock *sk, int optname, sockptr_t optval,
 			unsigned int optlen);
 int xtcp_setsockopt_ulp(struct sock *sk, sockptr_t optval,
 			unsigned int optlen);
-int xtcp_setsockopt_fastopen(struct sock *sk, int val);
-int xtcp_setsockopt_fastopen_key(struct sock *sk, sockptr_t optval,
-				 unsigned int optlen);
 int xtcp_getsockopt_zerocopy(struct sock *sk, char __user *optval,
 			     int __user *optlen);
 int xtcp_getsockopt_repair(struct sock *sk, int optname, int __user *optlen);
+
+/* fastopen.c: TCP Fast Open, passive side (RFC 7413) */
+int xtcp_fastopen_reset_cipher(struct xtcp_net *xn, struct sock *sk,
+			       const void *primary_key, const void *backup_key);
+void xtcp_fastopen_destroy_cipher(struct sock *sk);
+void xtcp_fastopen_ctx_destroy(struct xtcp_net *xn);
+void xtcp_fastopen_listen(struct sock *sk, int backlog);
+int xtcp_setsockopt_fastopen(struct sock *sk, int val);
+int xtcp_setsockopt_fastopen_key(struct sock *sk, sockptr_t optval,
+				 unsigned int optlen);
+int xtcp_getsockopt_fastopen_key(struct sock *sk, char __user *optval,
+				 int __user *optlen);
+int xtcp_proc_fastopen_key(xtcp_ctl_table *table, int write, void *buffer,
+			   size_t *lenp, loff_t *ppos);
 
 /* data.c: segment text, FIN, and the ACK policy */
 bool xtcp_epollin_ready(const struct sock *sk, int target);

@@ -2377,7 +2377,7 @@ enum sw_state { SW_CLOSED, SW_LISTEN, SW_CONN, SW_NSTATES };
  * without it (Documentation/design.rst, "Socket options"): the answer
  * xtcp gives to option @name, set to @val (SW_GET_AFTER: read back after
  * the sets; SW_BIG_GET: the 64-byte read) in @st, or 0 where both must
- * answer alike.  A repair-mode or Fast Open set that stock takes
+ * answer alike.  A repair-mode set that stock takes
  * changes what it reads back, hence the reads after.
  */
 static long sw_gap(int name, int val, enum sw_state st)
@@ -2390,11 +2390,6 @@ static long sw_gap(int name, int val, enum sw_state st)
 		if (st == SW_LISTEN || big)
 			return 0;
 		return after ? 1 : -EPERM;
-	case TCP_FASTOPEN:
-		/* Issue 10.  Stock refuses -1, and any value on a connection. */
-		if (st == SW_CONN || big || val == -1)
-			return 0;
-		return after ? 1 : -ENOPROTOOPT;
 	case TCP_ZEROCOPY_RECEIVE:
 		/* No mmap() of an xtcp socket: no address is valid. */
 		return big && st != SW_LISTEN ? -EINVAL : 0;
@@ -2564,6 +2559,186 @@ PAIR_TEST(tcp_md5sig_checks)
 		      -errno : 0;
 		sw_rec(r, "md5 add", ret, true, -ENOPROTOOPT);
 	}
+}
+
+/* ---- TCP Fast Open: the listener's options and the keys (issue 10) ---- */
+
+/*
+ * Set net.ipv4.tcp_@name, and its twin net.xtcp.@name where the module
+ * is loaded, for this run.
+ */
+static void fo_sysctl(struct run *r, const char *name, const char *val)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "net/ipv4/tcp_%s", name);
+	sysctl_set(r, path, val);
+	snprintf(path, sizeof(path), "net/xtcp/%s", name);
+	if (!access("/proc/sys/net/xtcp", F_OK))
+		sysctl_set(r, path, val);
+}
+
+/*
+ * TCP_FASTOPEN sizes a socket's Fast Open queue (capped at
+ * net.core.somaxconn), closed or listening, never on a connection, never
+ * negative; a child starts without one.  listen() with
+ * net.ipv4.tcp_fastopen (xtcp: net.xtcp.fastopen) 0x400|0x2 gives a
+ * listener without one the backlog's, keeps one TCP_FASTOPEN set; 0x400
+ * alone nothing.  TCP_FASTOPEN_NO_COOKIE: 0 or 1, closed or listening.
+ */
+PAIR_TEST(tcp_fastopen_sockopt)
+{
+	int s, l, l2, l3, c, a;
+
+	sysctl_set(r, "net/core/somaxconn", "100");
+	s = tsock(r);
+	get_int(r, s, SOL_TCP, TCP_FASTOPEN);
+	want(r, 0);
+	set_int(r, s, SOL_TCP, TCP_FASTOPEN, 5);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_FASTOPEN);
+	want(r, 5);
+	set_int(r, s, SOL_TCP, TCP_FASTOPEN, -1);
+	want(r, -EINVAL);
+	set_int(r, s, SOL_TCP, TCP_FASTOPEN, 1000);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_FASTOPEN);
+	want(r, 100);
+	bind_at(r, s, LOOPBACK, P(r, 1));
+	listen_on(r, s, 8);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_FASTOPEN);
+	want(r, 100);
+	set_int(r, s, SOL_TCP, TCP_FASTOPEN, 7);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_FASTOPEN);
+	want(r, 7);
+	set_int(r, s, SOL_TCP, TCP_FASTOPEN_NO_COOKIE, 1);
+	want(r, 0);
+	get_int(r, s, SOL_TCP, TCP_FASTOPEN_NO_COOKIE);
+	want(r, 1);
+	set_int(r, s, SOL_TCP, TCP_FASTOPEN_NO_COOKIE, 2);
+	want(r, -EINVAL);
+
+	fo_sysctl(r, "fastopen", "1026");	/* 0x400 | TFO_SERVER_ENABLE */
+	l = listener(r, P(r, 2), 16);
+	get_int(r, l, SOL_TCP, TCP_FASTOPEN);
+	want(r, 16);
+	l2 = tsock(r);
+	set_int(r, l2, SOL_TCP, TCP_FASTOPEN, 3);
+	bind_at(r, l2, LOOPBACK, P(r, 3));
+	listen_on(r, l2, 16);
+	get_int(r, l2, SOL_TCP, TCP_FASTOPEN);
+	want(r, 3);
+	a = accepted_client(r, l, P(r, 2), &c);
+	if (a < 0)
+		return;
+	get_int(r, a, SOL_TCP, TCP_FASTOPEN);
+	want(r, 0);
+	set_int(r, a, SOL_TCP, TCP_FASTOPEN, 1);
+	want(r, -EINVAL);
+	set_int(r, a, SOL_TCP, TCP_FASTOPEN_NO_COOKIE, 1);
+	want(r, -EINVAL);
+	fo_sysctl(r, "fastopen", "1024");	/* 0x400 alone */
+	l3 = listener(r, P(r, 4), 16);
+	get_int(r, l3, SOL_TCP, TCP_FASTOPEN);
+	want(r, 0);
+}
+
+#define FO_ZERO_KEY	"00000000-00000000-00000000-00000000"
+
+/* The namespace's Fast Open keys as the run's stack shows them. */
+static const char *fo_key_path(struct run *r)
+{
+	return r->fam[0] == AF_INET ? "/proc/sys/net/ipv4/tcp_fastopen_key" :
+				      "/proc/sys/net/xtcp/fastopen_key";
+}
+
+/* Whether the namespace's keys read back as @want (NULL: not as zeros). */
+static void fo_key_is(struct run *r, const char *what, const char *want_str)
+{
+	char buf[128];
+
+	if (read_file(fo_key_path(r), buf, sizeof(buf))) {
+		rec(r, what, -errno);
+		return;
+	}
+	rec(r, what, want_str ? !strcmp(buf, want_str) :
+				!!strcmp(buf, FO_ZERO_KEY));
+	want(r, 1);
+}
+
+/* getsockopt(TCP_FASTOPEN_KEY) at length @len: the length, the bytes. */
+static void fo_get_key(struct run *r, int fd, socklen_t len,
+		       const unsigned char *want_key)
+{
+	unsigned char buf[40];
+
+	memset(buf, 0xa5, sizeof(buf));
+	sys(r, "get key", getsockopt(fd, SOL_TCP, TCP_FASTOPEN_KEY, buf, &len));
+	want(r, 0);
+	rec(r, "key len", len);
+	rec(r, "key bytes", !memcmp(buf, want_key, len));
+	want(r, 1);
+}
+
+/*
+ * TCP_FASTOPEN_KEY: 16 or 32 bytes (EINVAL else), on any socket; read
+ * back only the socket's own (none: a length of 0), cut to the caller's
+ * length.  net.ipv4.tcp_fastopen_key (xtcp: net.xtcp.fastopen_key):
+ * zeros in a new namespace, a random key once a TCP_FASTOPEN needed
+ * one; written as "%x-%x-%x-%x[,%x-%x-%x-%x]", read back zero-padded,
+ * anything else EINVAL.
+ */
+PAIR_TEST(tcp_fastopen_key)
+{
+	static const unsigned char k[32] = "0123456789abcdefFEDCBA9876543210";
+	const char *path = fo_key_path(r);
+	int s, l, c, a;
+
+	fo_key_is(r, "netns key zero", FO_ZERO_KEY);
+	s = tsock(r);
+	fo_get_key(r, s, 32, k);
+	sys(r, "set key 20", setsockopt(s, SOL_TCP, TCP_FASTOPEN_KEY, k, 20));
+	want(r, -EINVAL);
+	sys(r, "set key 16", setsockopt(s, SOL_TCP, TCP_FASTOPEN_KEY, k, 16));
+	want(r, 0);
+	fo_get_key(r, s, 32, k);
+	fo_get_key(r, s, 8, k);
+	sys(r, "set key 32", setsockopt(s, SOL_TCP, TCP_FASTOPEN_KEY, k, 32));
+	want(r, 0);
+	fo_get_key(r, s, 40, k);
+	fo_key_is(r, "netns key still zero", FO_ZERO_KEY);
+	l = listener(r, P(r, 1), 8);
+	set_int(r, l, SOL_TCP, TCP_FASTOPEN, 4);
+	want(r, 0);
+	fo_key_is(r, "netns key random", NULL);
+	fo_get_key(r, l, 32, k);
+	sys(r, "set key 32 listener",
+	    setsockopt(l, SOL_TCP, TCP_FASTOPEN_KEY, k, 32));
+	want(r, 0);
+	a = accepted_client(r, l, P(r, 1), &c);
+	if (a < 0)
+		return;
+	fo_get_key(r, a, 32, k);
+	sys(r, "set key conn", setsockopt(a, SOL_TCP, TCP_FASTOPEN_KEY, k, 16));
+	want(r, 0);
+	fo_get_key(r, a, 32, k);
+
+	sys(r, "write key", write_file(path, "1-2-3-4"));
+	want(r, 0);
+	fo_key_is(r, "key read back",
+		  "00000001-00000002-00000003-00000004");
+	sys(r, "write keys", write_file(path, "a-b-c-d,deadbeef-0-1-ffffffff"));
+	want(r, 0);
+	fo_key_is(r, "keys read back", "0000000a-0000000b-0000000c-0000000d,"
+		  "deadbeef-00000000-00000001-ffffffff");
+	sys(r, "write bad key", write_file(path, "1-2-3"));
+	want(r, -EINVAL);
+	sys(r, "write bad backup", write_file(path, "1-2-3-4,xyz"));
+	want(r, -EINVAL);
+	fo_key_is(r, "keys kept", "0000000a-0000000b-0000000c-0000000d,"
+		  "deadbeef-00000000-00000001-ffffffff");
 }
 
 /*

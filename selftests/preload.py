@@ -7,7 +7,8 @@ run under tools/libxtcp.so.
 SPEC is a port to bind(), 0 to bind() port 0, or "-" to listen() without
 bind() (the kernel picks the port then).  Before bind() each socket gets
 SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, TCP_KEEPIDLE 77 and
-TCP_FASTOPEN 5 (which xtcp refuses: libxtcp drops it with a line on
+a TCP_MD5SIG key for a peer that never connects (192.0.2.1; which xtcp
+refuses, having no RFC 2385 signatures: libxtcp drops it with a line on
 stderr); a fixed port gets a second socket, the same way, in the same
 SO_REUSEPORT group.  After listen() each listener's port (getsockname(),
 the same after listen() as after bind()) and the options it has are
@@ -23,11 +24,17 @@ interpreter's start-up overlaps other work).
 """
 import os
 import socket
+import struct
 import sys
 import threading
 import time
 
-TCP_FASTOPEN = getattr(socket, "TCP_FASTOPEN", 23)
+TCP_MD5SIG = getattr(socket, "TCP_MD5SIG", 14)
+# struct tcp_md5sig: a sockaddr_storage (AF_INET, port 0, 192.0.2.1),
+# flags, prefix length, key length, ifindex, an 80-byte key.
+MD5SIG = (struct.pack("=H2s4s120s", socket.AF_INET, b"",
+                      socket.inet_aton("192.0.2.1"), b"") +
+          struct.pack("=BBHi80s", 0, 0, 4, 0, b"key!"))
 
 
 def make(addr, spec, port):
@@ -36,7 +43,7 @@ def make(addr, spec, port):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 77)
-    s.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, 5)
+    s.setsockopt(socket.IPPROTO_TCP, TCP_MD5SIG, MD5SIG)
     if spec != "-":
         s.bind((addr, port))
     bound = s.getsockname()[1]

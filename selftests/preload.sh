@@ -23,7 +23,7 @@
 # bind(), a second socket in each port's SO_REUSEPORT group):
 #   - XTCP_PORTS=7,8420-8421: 8421 is AF_XTCP's, 8422 and a port-0
 #     listener stay stock (/proc/net/tcp and both PassiveOpens agree);
-#     options carried over; TCP_FASTOPEN, which xtcp refuses, dropped
+#     options carried over; TCP_MD5SIG, which xtcp refuses, dropped
 #     with one line on stderr;
 #   - no XTCP_PORTS: a fixed port, a bind() to port 0 and a listen()
 #     without bind() all AF_XTCP, getsockname() unchanged by listen();
@@ -203,7 +203,7 @@ start_programs() {
 	[ -s "$TMP/nginx/nginx.pid" ] && READY+=(nginx)
 	wait_for "$TMP/iperf3.log" 'Server listening' "${SRV_PIDS[iperf3]}" && READY+=(iperf3)
 	wait_for "$TMP/redis.log" 'Ready to accept' "${SRV_PIDS[redis]}" && READY+=(redis)
-	# Not strict: preload.py sets TCP_FASTOPEN, which xtcp refuses.
+	# Not strict: preload.py sets TCP_MD5SIG, which xtcp refuses.
 	preloaded ports XTCP_STRICT=0 XTCP_PORTS=7,8420-8421 "$PYTHON" -u "$DIR/preload.py" \
 		"$SRV_IP" "$P_IN" "$P_OUT" 0
 	preloaded all XTCP_STRICT=0 "$PYTHON" -u "$DIR/preload.py" "$SRV_IP" \
@@ -329,11 +329,11 @@ ports_case() {
 	[ "$XO" = 0 ] && [ "$SO" = 2 ] || rc=1
 	check $rc "XTCP_PORTS=7,8420-8421: port $P_OUT and port 0 ($zero) stay stock" \
 		"$OPENED, want xtcp +0 stock +2; stock listeners: $(stock_listens "$P_OUT" && echo "$P_OUT") $(stock_listens "$zero" && echo "$zero")"
-	# TCP_FASTOPEN: stock took it, xtcp refuses it; told once.
+	# TCP_MD5SIG: stock took it, xtcp refuses it; told once.
 	err=$(cat "$TMP/ports.err")
 	[ "$(printf '%s\n' "$err" | grep -c .)" = 1 ] &&
-		[[ $err == *"setsockopt(TCP_FASTOPEN) dropped: AF_XTCP refuses it"* ]]
-	check $? "an option xtcp refuses (TCP_FASTOPEN) is dropped, said once on stderr" \
+		[[ $err == *"setsockopt(TCP_MD5SIG) dropped: AF_XTCP refuses it"* ]]
+	check $? "an option xtcp refuses (TCP_MD5SIG) is dropped, said once on stderr" \
 		"stderr: $(printf '%s' "$err" | head -c 300 | tr '\n' '|')"
 }
 

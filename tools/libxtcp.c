@@ -40,7 +40,7 @@
  * address.  Outgoing connections are therefore always stock TCP's.
  *
  * An option that xtcp refuses (it answers as stock does for a feature the
- * kernel lacks: TCP_FASTOPEN, TCP_MD5SIG, TCP_ULP and the repair options
+ * kernel lacks: TCP_MD5SIG, TCP_ULP and the repair options
  * get ENOPROTOOPT, EPERM or ENOENT) is dropped with one line on stderr
  * per option, and the listener works without it, as on a kernel built
  * without the feature; XTCP_STRICT=1 makes it an error.

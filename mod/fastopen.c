@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: TCP Fast Open on the passive side (RFC 7413), as
+ * net/ipv4/tcp_fastopen.c: the keys, per namespace (net.xtcp.fastopen_key)
+ * and per socket (TCP_FASTOPEN_KEY), and a listener's Fast Open queue
+ * (TCP_FASTOPEN, or listen() with net.xtcp.fastopen's 0x400 bit).
+ *
+ * A key set is stock's struct tcp_fastopen_context: a primary key, the
+ * one that makes cookies, and an optional backup key that cookies are
+ * also checked against (key rotation).  A namespace's set lives in
+ * xtcp_net.fastopen_ctx, a socket's in the field stock keeps it in,
+ * icsk_accept_queue.fastopenq.ctx; a listener uses its own set if it has
+ * one, else its namespace's (xtcp_fastopen_get_ctx()).
+ *
+ * Concurrency, as stock's: a set is never changed in place.  A writer
+ * (the sysctl, setsockopt(TCP_FASTOPEN_KEY), the first TCP_FASTOPEN or
+ * listen() of a namespace) builds a new one and publishes it with
+ * xchg(), with no lock held: concurrent writers each replace a whole set
+ * and the last one stands, as in stock.  The set replaced is freed
+ * after an RCU grace period (call_rcu()), so that readers -- the SYN
+ * path in softirq, getsockopt() and the sysctl's read in process
+ * context -- use a set only inside rcu_read_lock() and never see it
+ * freed.  A socket's own set is freed with the socket
+ * (xtcp_sock_destruct()), a namespace's with the namespace; the module's
+ * exit waits for the callbacks (rcu_barrier()).
+ */
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+static void xtcp_fastopen_ctx_free(struct rcu_head *head)
+{
+	struct tcp_fastopen_context *ctx =
+		container_of(head, struct tcp_fastopen_context, rcu);
+
+	kfree_sensitive(ctx);
+}
+
+/**
+ * xtcp_fastopen_reset_cipher - publish a new key set (tcp_fastopen_reset_cipher())
+ * @xn:          the namespace, for its own set when @sk is NULL
+ * @sk:          a socket, for its own set (TCP_FASTOPEN_KEY), or NULL
+ * @primary_key: TCP_FASTOPEN_KEY_LENGTH bytes, little-endian words
+ * @backup_key:  as many more, or NULL for a set of one key
+ *
+ * Context: process context, no lock needed (see the top of this file).
+ * Return: 0 or -ENOMEM.
+ */
+int xtcp_fastopen_reset_cipher(struct xtcp_net *xn, struct sock *sk,
+			       const void *primary_key, const void *backup_key)
+{
+	struct tcp_fastopen_context *ctx, *octx;
+
+	ctx = kmalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->key[0].key[0] = get_unaligned_le64(primary_key);
+	ctx->key[0].key[1] = get_unaligned_le64(primary_key + 8);
+	if (backup_key) {
+		ctx->key[1].key[0] = get_unaligned_le64(backup_key);
+		ctx->key[1].key[1] = get_unaligned_le64(backup_key + 8);
+		ctx->num = 2;
+	} else {
+		ctx->num = 1;
+	}
+	if (sk)
+		octx = unrcu_pointer(xchg(&inet_csk(sk)->icsk_accept_queue.fastopenq.ctx,
+					  RCU_INITIALIZER(ctx)));
+	else
+		octx = unrcu_pointer(xchg(&xn->fastopen_ctx,
+					  RCU_INITIALIZER(ctx)));
+	if (octx)
+		call_rcu(&octx->rcu, xtcp_fastopen_ctx_free);
+	return 0;
+}
+
+/*
+ * tcp_fastopen_get_cipher(): the keys of @icsk's own set, or with @icsk
+ * NULL of the namespace's, into @key as little-endian words; how many.
+ */
+static int xtcp_fastopen_get_cipher(struct xtcp_net *xn,
+				    struct inet_connection_sock *icsk, u64 *key)
+{
+	struct tcp_fastopen_context *ctx;
+	int n_keys = 0, i;
+
+	rcu_read_lock();
+	if (icsk)
+		ctx = rcu_dereference(icsk->icsk_accept_queue.fastopenq.ctx);
+	else
+		ctx = rcu_dereference(xn->fastopen_ctx);
+	if (ctx) {
+		n_keys = ctx->num;
+		for (i = 0; i < n_keys; i++) {
+			put_unaligned_le64(ctx->key[i].key[0], key + (i * 2));
+			put_unaligned_le64(ctx->key[i].key[1], key + (i * 2) + 1);
+		}
+	}
+	rcu_read_unlock();
+	return n_keys;
+}
+
+/*
+ * tcp_fastopen_init_key_once(): a random key for the namespace, unless
+ * it has one.  Two first callers may both publish one; the last stands,
+ * as in stock (no cookie was made with the other yet).
+ */
+static void xtcp_fastopen_init_key_once(struct xtcp_net *xn)
+{
+	u8 key[TCP_FASTOPEN_KEY_LENGTH];
+
+	if (rcu_access_pointer(xn->fastopen_ctx))
+		return;
+	get_random_bytes(key, sizeof(key));
+	xtcp_fastopen_reset_cipher(xn, NULL, key, NULL);
+	memzero_explicit(key, sizeof(key));
+}
+
+/**
+ * xtcp_fastopen_destroy_cipher - free a socket's own key set
+ * @sk: the socket, unreachable (tcp_fastopen_destroy_cipher())
+ */
+void xtcp_fastopen_destroy_cipher(struct sock *sk)
+{
+	struct tcp_fastopen_context *ctx;
+
+	ctx = rcu_dereference_protected(inet_csk(sk)->icsk_accept_queue.fastopenq.ctx,
+					1);
+	if (ctx)
+		call_rcu(&ctx->rcu, xtcp_fastopen_ctx_free);
+}
+
+/**
+ * xtcp_fastopen_ctx_destroy - free a namespace's key set
+ * @xn: the namespace, going away (tcp_fastopen_ctx_destroy())
+ */
+void xtcp_fastopen_ctx_destroy(struct xtcp_net *xn)
+{
+	struct tcp_fastopen_context *ctx;
+
+	ctx = unrcu_pointer(xchg(&xn->fastopen_ctx, NULL));
+	if (ctx)
+		call_rcu(&ctx->rcu, xtcp_fastopen_ctx_free);
+}
+
+/**
+ * xtcp_fastopen_listen - Fast Open for a socket that starts listening
+ * @sk:      the socket, locked, not yet listening
+ * @backlog: listen()'s backlog
+ *
+ * inet_listen(): with net.xtcp.fastopen's TFO_SERVER_WO_SOCKOPT1 and
+ * TFO_SERVER_ENABLE bits, a listener whose Fast Open queue TCP_FASTOPEN
+ * did not size (or a shutdown() left sized) gets one of the backlog's
+ * length, and the namespace a key.
+ */
+void xtcp_fastopen_listen(struct sock *sk, int backlog)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	int tfo = READ_ONCE(xn->sysctl.fastopen);
+
+	if ((tfo & TFO_SERVER_WO_SOCKOPT1) && (tfo & TFO_SERVER_ENABLE) &&
+	    !inet_csk(sk)->icsk_accept_queue.fastopenq.max_qlen) {
+		fastopen_queue_tune(sk, backlog);
+		xtcp_fastopen_init_key_once(xn);
+	}
+}
+
+/**
+ * xtcp_setsockopt_fastopen - TCP_FASTOPEN
+ * @sk:  the socket, locked
+ * @val: the Fast Open queue's length (capped at net.core.somaxconn)
+ *
+ * Also gives the namespace a key if it has none.
+ *
+ * Return: 0, or -EINVAL for a negative length or a socket neither closed
+ * nor listening.
+ */
+int xtcp_setsockopt_fastopen(struct sock *sk, int val)
+{
+	if (val < 0 || !((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		return -EINVAL;
+	xtcp_fastopen_init_key_once(xtcp_pernet(sock_net(sk)));
+	fastopen_queue_tune(sk, val);
+	return 0;
+}
+
+/**
+ * xtcp_setsockopt_fastopen_key - TCP_FASTOPEN_KEY
+ * @sk:     the socket, in any state; not locked (as stock)
+ * @optval: a key of 16 bytes, or the primary and the backup key
+ * @optlen: 16 or 32
+ *
+ * The socket's own key set, which a listener uses instead of its
+ * namespace's.
+ *
+ * Return: 0, -EINVAL for another length, -EFAULT, -ENOMEM.
+ */
+int xtcp_setsockopt_fastopen_key(struct sock *sk, sockptr_t optval,
+				 unsigned int optlen)
+{
+	u8 key[TCP_FASTOPEN_KEY_BUF_LENGTH];
+	u8 *backup_key = NULL;
+	int err;
+
+	if (optlen != TCP_FASTOPEN_KEY_LENGTH &&
+	    optlen != TCP_FASTOPEN_KEY_BUF_LENGTH)
+		return -EINVAL;
+	if (copy_from_sockptr(key, optval, optlen))
+		return -EFAULT;
+	if (optlen == TCP_FASTOPEN_KEY_BUF_LENGTH)
+		backup_key = key + TCP_FASTOPEN_KEY_LENGTH;
+	err = xtcp_fastopen_reset_cipher(xtcp_pernet(sock_net(sk)), sk, key,
+					 backup_key);
+	memzero_explicit(key, sizeof(key));
+	return err;
+}
+
+/**
+ * xtcp_getsockopt_fastopen_key - TCP_FASTOPEN_KEY read back
+ * @sk:     the socket
+ * @optval: where the keys go
+ * @optlen: the caller's length, in; what was written, out
+ *
+ * The socket's own keys only (none: a length of 0), as stock.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int xtcp_getsockopt_fastopen_key(struct sock *sk, char __user *optval,
+				 int __user *optlen)
+{
+	u64 key[TCP_FASTOPEN_KEY_BUF_LENGTH / sizeof(u64)];
+	unsigned int key_len;
+	int len, err = 0;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	key_len = xtcp_fastopen_get_cipher(xtcp_pernet(sock_net(sk)),
+					   inet_csk(sk), key) *
+		  TCP_FASTOPEN_KEY_LENGTH;
+	len = min_t(unsigned int, len, key_len);
+	if (put_user(len, optlen) || copy_to_user(optval, key, len))
+		err = -EFAULT;
+	memzero_explicit(key, sizeof(key));
+	return err;
+}
+
+/* sysctl_net_ipv4.c's sscanf_key(): "%x-%x-%x-%x", little-endian words. */
+static int xtcp_sscanf_key(char *buf, __le32 *key)
+{
+	u32 user_key[4];
+	int i;
+
+	if (sscanf(buf, "%x-%x-%x-%x", user_key, user_key + 1,
+		   user_key + 2, user_key + 3) != 4)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(user_key); i++)
+		key[i] = cpu_to_le32(user_key[i]);
+	return 0;
+}
+
+/**
+ * xtcp_proc_fastopen_key - net.xtcp.fastopen_key (proc_tcp_fastopen_key())
+ * @table:  its table entry; data is the namespace's struct xtcp_net
+ * @write:  a write
+ * @buffer: user text
+ * @lenp:   its length
+ * @ppos:   file position
+ *
+ * Read: the namespace's keys as four 32-bit hex words joined by dashes,
+ * the backup key after a comma; zeros while there is no key.  Write: a
+ * key, or "primary,backup", in that form; the set replaces the
+ * namespace's whole (see the top of this file).
+ *
+ * Return: 0, -EINVAL for a key not in that form, -ENOMEM.
+ */
+int xtcp_proc_fastopen_key(xtcp_ctl_table *table, int write, void *buffer,
+			   size_t *lenp, loff_t *ppos)
+{
+	struct xtcp_net *xn = table->data;
+	struct ctl_table tbl = { .maxlen = ((TCP_FASTOPEN_KEY_LENGTH *
+					    2 * TCP_FASTOPEN_KEY_MAX) +
+					    (TCP_FASTOPEN_KEY_MAX * 5)) };
+	u32 user_key[TCP_FASTOPEN_KEY_BUF_LENGTH / sizeof(u32)];
+	__le32 key[TCP_FASTOPEN_KEY_BUF_LENGTH / sizeof(__le32)];
+	char *backup_data;
+	int ret, i = 0, off = 0, n_keys;
+
+	tbl.data = kmalloc(tbl.maxlen, GFP_KERNEL);
+	if (!tbl.data)
+		return -ENOMEM;
+
+	n_keys = xtcp_fastopen_get_cipher(xn, NULL, (u64 *)key);
+	if (!n_keys) {
+		memset(&key[0], 0, TCP_FASTOPEN_KEY_LENGTH);
+		n_keys = 1;
+	}
+	for (i = 0; i < n_keys * 4; i++)
+		user_key[i] = le32_to_cpu(key[i]);
+	for (i = 0; i < n_keys; i++) {
+		off += snprintf(tbl.data + off, tbl.maxlen - off,
+				"%08x-%08x-%08x-%08x", user_key[i * 4],
+				user_key[i * 4 + 1], user_key[i * 4 + 2],
+				user_key[i * 4 + 3]);
+		if (WARN_ON_ONCE(off >= tbl.maxlen - 1))
+			break;
+		if (i + 1 < n_keys)
+			off += snprintf(tbl.data + off, tbl.maxlen - off, ",");
+	}
+
+	ret = proc_dostring(&tbl, write, buffer, lenp, ppos);
+	if (write && ret == 0) {
+		backup_data = strchr(tbl.data, ',');
+		if (backup_data) {
+			*backup_data = '\0';
+			backup_data++;
+		}
+		if (xtcp_sscanf_key(tbl.data, key) ||
+		    (backup_data && xtcp_sscanf_key(backup_data, key + 4))) {
+			ret = -EINVAL;
+			goto out;
+		}
+		xtcp_fastopen_reset_cipher(xn, NULL, key,
+					   backup_data ? key + 4 : NULL);
+	}
+out:
+	memzero_explicit(user_key, sizeof(user_key));
+	memzero_explicit(key, sizeof(key));
+	kfree_sensitive(tbl.data);
+	return ret;
+}
