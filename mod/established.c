@@ -239,7 +239,7 @@ static bool xtcp_fast_parse_options(struct sock *sk, const struct sk_buff *skb)
 		tp->rx_opt.saw_tstamp = 0;
 		return false;
 	}
-	if (!xtcp_parse_options(sock_net(sk), skb, &tp->rx_opt, 1))
+	if (!xtcp_parse_options(sock_net(sk), skb, &tp->rx_opt, 1, NULL))
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INOPTERRORS);
 	if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr)
 		tp->rx_opt.rcv_tsecr -= tp->tsoffset;

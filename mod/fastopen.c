@@ -25,6 +25,7 @@
  * exit waits for the callbacks (rcu_barrier()).
  */
 #include <linux/random.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/tcp.h>
@@ -330,4 +331,176 @@ out:
 	memzero_explicit(key, sizeof(key));
 	kfree_sensitive(tbl.data);
 	return ret;
+}
+
+/*
+ * tcp_fastopen_get_ctx(): the listener's own key set, else its
+ * namespace's.  Under rcu_read_lock().
+ */
+static struct tcp_fastopen_context *xtcp_fastopen_get_ctx(const struct sock *sk)
+{
+	struct tcp_fastopen_context *ctx;
+
+	ctx = rcu_dereference(inet_csk(sk)->icsk_accept_queue.fastopenq.ctx);
+	if (!ctx)
+		ctx = rcu_dereference(xtcp_pernet(sock_net(sk))->fastopen_ctx);
+	return ctx;
+}
+
+/*
+ * __tcp_fastopen_cookie_gen_cipher(): the cookie is SipHash of the SYN's
+ * source and destination addresses, as they lie in the IP header, under
+ * @key; little-endian, 8 bytes.
+ */
+static void xtcp_fastopen_cookie_gen_cipher(const struct sk_buff *syn,
+					    const siphash_key_t *key,
+					    struct tcp_fastopen_cookie *foc)
+{
+	const struct iphdr *iph = ip_hdr(syn);
+
+	BUILD_BUG_ON(sizeof(u64) != TCP_FASTOPEN_COOKIE_SIZE);
+	foc->val[0] = cpu_to_le64(siphash(&iph->saddr,
+					  sizeof(iph->saddr) + sizeof(iph->daddr),
+					  key));
+	foc->len = TCP_FASTOPEN_COOKIE_SIZE;
+}
+
+/* tcp_fastopen_cookie_gen(): the cookie of the primary key, if any. */
+static void xtcp_fastopen_cookie_gen(const struct sock *sk,
+				     const struct sk_buff *syn,
+				     struct tcp_fastopen_cookie *foc)
+{
+	struct tcp_fastopen_context *ctx;
+
+	rcu_read_lock();
+	ctx = xtcp_fastopen_get_ctx(sk);
+	if (ctx)
+		xtcp_fastopen_cookie_gen_cipher(syn, &ctx->key[0], foc);
+	rcu_read_unlock();
+}
+
+/*
+ * tcp_fastopen_cookie_gen_check(): @orig checked against the cookie of
+ * each key; @valid_foc gets the primary key's.  Returns 0 if none
+ * matched, 1 for the primary key, 2 for the backup.
+ */
+static int xtcp_fastopen_cookie_gen_check(const struct sock *sk,
+					  const struct sk_buff *syn,
+					  const struct tcp_fastopen_cookie *orig,
+					  struct tcp_fastopen_cookie *valid_foc)
+{
+	struct tcp_fastopen_cookie search_foc = { .len = -1 };
+	struct tcp_fastopen_cookie *foc = valid_foc;
+	struct tcp_fastopen_context *ctx;
+	int i, ret = 0;
+
+	rcu_read_lock();
+	ctx = xtcp_fastopen_get_ctx(sk);
+	if (!ctx)
+		goto out;
+	for (i = 0; i < ctx->num; i++) {
+		xtcp_fastopen_cookie_gen_cipher(syn, &ctx->key[i], foc);
+		if (tcp_fastopen_cookie_match(foc, orig)) {
+			ret = i + 1;
+			goto out;
+		}
+		foc = &search_foc;
+	}
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+/*
+ * tcp_fastopen_queue_check(): the listener has a Fast Open queue with
+ * room.  Stock, with the queue full, first frees the oldest Fast Open
+ * request a RST ended whose timer ran out (fastopenq.rskq_rst_head);
+ * xtcp makes no Fast Open child yet, so its queue stays empty.
+ */
+static bool xtcp_fastopen_queue_check(struct sock *sk)
+{
+	struct fastopen_queue *fastopenq =
+		&inet_csk(sk)->icsk_accept_queue.fastopenq;
+	int max_qlen = READ_ONCE(fastopenq->max_qlen);
+
+	if (max_qlen == 0)
+		return false;
+	if (fastopenq->qlen >= max_qlen) {
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPFASTOPENLISTENOVERFLOW);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * tcp_fastopen_no_cookie(): SYN data is taken without a cookie, by
+ * net.xtcp.fastopen's @flag, the listener's TCP_FASTOPEN_NO_COOKIE or
+ * the route's fastopen_no_cookie.
+ */
+static bool xtcp_fastopen_no_cookie(const struct sock *sk,
+				    const struct dst_entry *dst, int flag)
+{
+	return (READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.fastopen) & flag) ||
+	       tcp_sk(sk)->fastopen_no_cookie ||
+	       (dst && dst_metric(dst, RTAX_FASTOPEN_NO_COOKIE));
+}
+
+/**
+ * xtcp_try_fastopen - Fast Open's answer to a SYN (tcp_try_fastopen())
+ * @sk:  the listener, not locked
+ * @skb: the SYN
+ * @req: its request, not yet hashed
+ * @foc: in, the SYN's cookie option (len -1: none, 0: a cookie request);
+ *       out, the cookie the SYN-ACK offers (len -1: none)
+ * @dst: the route to the client
+ *
+ * With the server bit of net.xtcp.fastopen and a listener whose Fast
+ * Open queue has room: a cookie request gets the primary key's cookie
+ * (TCPFastOpenCookieReqd counts every request, answered or not); a
+ * cookie that matches neither key gets it too (TCPFastOpenPassiveFail).
+ *
+ * Where stock would make the child now -- a valid cookie, or cookie-less
+ * mode -- xtcp cannot yet (issue 10) and answers as stock does when
+ * tcp_fastopen_create_child() fails: TCPFastOpenPassiveFail, the SYN's
+ * data not acknowledged, a valid cookie offered again, the handshake as
+ * without Fast Open.
+ *
+ * Context: softirq, under rcu_read_lock().
+ */
+void xtcp_try_fastopen(struct sock *sk, struct sk_buff *skb,
+		       struct request_sock *req,
+		       struct tcp_fastopen_cookie *foc,
+		       const struct dst_entry *dst)
+{
+	bool syn_data = TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(skb)->seq + 1;
+	struct net *net = sock_net(sk);
+	int tcp_fastopen = READ_ONCE(xtcp_pernet(net)->sysctl.fastopen);
+	struct tcp_fastopen_cookie valid_foc = { .len = -1 };
+
+	if (foc->len == 0)	/* the client asks for a cookie */
+		xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENCOOKIEREQD);
+
+	if (!((tcp_fastopen & TFO_SERVER_ENABLE) &&
+	      (syn_data || foc->len >= 0) &&
+	      xtcp_fastopen_queue_check(sk))) {
+		foc->len = -1;
+		return;
+	}
+
+	if (xtcp_fastopen_no_cookie(sk, dst, TFO_SERVER_COOKIE_NOT_REQD)) {
+		/* No child yet: as a failed tcp_fastopen_create_child(). */
+		xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENPASSIVEFAIL);
+	} else if (foc->len == 0) {
+		xtcp_fastopen_cookie_gen(sk, skb, &valid_foc);
+	} else if (foc->len > 0) {
+		/*
+		 * A bad cookie, or a good one whose child xtcp cannot make
+		 * yet (as a failed tcp_fastopen_create_child()): either
+		 * way the primary key's cookie is offered.
+		 */
+		xtcp_fastopen_cookie_gen_check(sk, skb, foc, &valid_foc);
+		xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENPASSIVEFAIL);
+	}
+	valid_foc.exp = foc->exp;
+	*foc = valid_foc;
 }

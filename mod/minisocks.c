@@ -140,7 +140,7 @@ static XTCP_SEED bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
 	tmp_opt->saw_tstamp = 0;
 	if (th->doff <= sizeof(struct tcphdr) >> 2)
 		return false;
-	if (!xtcp_parse_options(sock_net(sk), skb, tmp_opt, 0))
+	if (!xtcp_parse_options(sock_net(sk), skb, tmp_opt, 0, NULL))
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_INOPTERRORS);
 	if (!tmp_opt->saw_tstamp)
 		return false;
@@ -476,7 +476,7 @@ static bool xtcp_timewait_paws(struct xtcp_timewait_sock *tw,
 	tmp_opt->saw_tstamp = 0;
 	if (th->doff <= (sizeof(*th) >> 2) || !ts_recent_stamp)
 		return false;
-	xtcp_parse_options(twsk_net(&tcptw->tw_sk), skb, tmp_opt, 0);
+	xtcp_parse_options(twsk_net(&tcptw->tw_sk), skb, tmp_opt, 0, NULL);
 	if (!tmp_opt->saw_tstamp)
 		return false;
 	if (tmp_opt->rcv_tsecr)

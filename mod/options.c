@@ -12,9 +12,31 @@
 
 #include "xtcp.h"
 
+/*
+ * tcp_parse_fastopen_option(): a Fast Open cookie of @len bytes at
+ * @cookie, valid only in a SYN and of even length; an empty one asks for
+ * a cookie (len 0), one of 4..16 bytes is kept, any other length is
+ * taken as no option (len -1).  @exp_opt: it came in the experimental
+ * option (254 with magic 0xF989), to be answered in the same.
+ */
+static void xtcp_parse_fastopen_option(int len, const unsigned char *cookie,
+				       bool syn, struct tcp_fastopen_cookie *foc,
+				       bool exp_opt)
+{
+	if (!foc || !syn || len < 0 || (len & 1))
+		return;
+	if (len >= TCP_FASTOPEN_COOKIE_MIN && len <= TCP_FASTOPEN_COOKIE_MAX)
+		memcpy(foc->val, cookie, len);
+	else if (len != 0)
+		len = -1;
+	foc->len = len;
+	foc->exp = exp_opt;
+}
+
 /* One option of kind @opcode and total size @opsize at @ptr (its data). */
 static void xtcp_parse_one(const struct xtcp_sysctl *s, const struct tcphdr *th,
 			   struct tcp_options_received *opt_rx, int estab,
+			   struct tcp_fastopen_cookie *foc,
 			   int opcode, int opsize, const unsigned char *ptr)
 {
 	switch (opcode) {
@@ -53,6 +75,18 @@ static void xtcp_parse_one(const struct xtcp_sysctl *s, const struct tcphdr *th,
 			tcp_sack_reset(opt_rx);
 		}
 		break;
+	case TCPOPT_FASTOPEN:
+		xtcp_parse_fastopen_option(opsize - TCPOLEN_FASTOPEN_BASE, ptr,
+					   th->syn, foc, false);
+		break;
+	case TCPOPT_EXP:
+		/* Fast Open's experimental form: kind 254, 16-bit magic. */
+		if (opsize >= TCPOLEN_EXP_FASTOPEN_BASE &&
+		    get_unaligned_be16(ptr) == TCPOPT_FASTOPEN_MAGIC)
+			xtcp_parse_fastopen_option(opsize -
+						   TCPOLEN_EXP_FASTOPEN_BASE,
+						   ptr + 2, th->syn, foc, true);
+		break;
 	}
 }
 
@@ -63,11 +97,14 @@ static void xtcp_parse_one(const struct xtcp_sysctl *s, const struct tcphdr *th,
  *          offset of a SACK option goes to TCP_SKB_CB(skb)->sacked.
  * @opt_rx: what was seen; mss_clamp and user_mss are inputs too
  * @estab:  nonzero on a synchronized connection (only TS then counts)
+ * @foc:    where a SYN's Fast Open cookie goes (len -1 stays if none),
+ *          or NULL to ignore it
  *
  * Return: false if an option was malformed (what precedes it stands).
  */
 XTCP_SEED bool xtcp_parse_options(const struct net *net, const struct sk_buff *skb,
-				  struct tcp_options_received *opt_rx, int estab)
+				  struct tcp_options_received *opt_rx, int estab,
+				  struct tcp_fastopen_cookie *foc)
 {
 	const struct xtcp_sysctl *s = &xtcp_pernet(net)->sysctl;
 	const struct tcphdr *th = tcp_hdr(skb);
@@ -92,7 +129,7 @@ XTCP_SEED bool xtcp_parse_options(const struct net *net, const struct sk_buff *s
 		/* "silly options", or one that runs past the header */
 		if (opsize < 2 || opsize > length)
 			return false;
-		xtcp_parse_one(s, th, opt_rx, estab, opcode, opsize, ptr);
+		xtcp_parse_one(s, th, opt_rx, estab, foc, opcode, opsize, ptr);
 		/*
 		 * SACK blocks (RFC 2018): where they are, for the
 		 * scoreboard (xtcp_sacktag_write_queue()).

@@ -38,8 +38,10 @@ u32 xtcp_time_stamp_ms(void)
  * The order and padding stock TCP uses, which a packet-by-packet
  * comparison sees: MSS; SACK-permitted folded into the timestamp's first
  * word when both are present, else NOP NOP TS and NOP NOP SACK-permitted;
- * NOP and window scale; NOP NOP and the SACK blocks last, a D-SACK block
- * first among them (RFC 2883 section 4).
+ * NOP and window scale; NOP NOP and the SACK blocks, a D-SACK block
+ * first among them (RFC 2883 section 4); a Fast Open cookie last, in
+ * the option it was asked for in (34, or 254 with the magic 0xF989),
+ * padded with NOP NOP to a word.
  */
 void xtcp_options_write(__be32 *ptr, const struct xtcp_out_options *opts)
 {
@@ -80,36 +82,74 @@ void xtcp_options_write(__be32 *ptr, const struct xtcp_out_options *opts)
 			*ptr++ = htonl(opts->sack[i].end_seq);
 		}
 	}
+	if (unlikely(options & XTCP_OPT_FAST_OPEN_COOKIE)) {
+		const struct tcp_fastopen_cookie *foc = opts->fastopen_cookie;
+		u8 *p = (u8 *)ptr;
+		u32 len;
+
+		if (foc->exp) {
+			len = TCPOLEN_EXP_FASTOPEN_BASE + foc->len;
+			*ptr = htonl((TCPOPT_EXP << 24) | (len << 16) |
+				     TCPOPT_FASTOPEN_MAGIC);
+			p += TCPOLEN_EXP_FASTOPEN_BASE;
+		} else {
+			len = TCPOLEN_FASTOPEN_BASE + foc->len;
+			*p++ = TCPOPT_FASTOPEN;
+			*p++ = len;
+		}
+		memcpy(p, foc->val, foc->len);
+		if ((len & 3) == 2) {
+			p[foc->len] = TCPOPT_NOP;
+			p[foc->len + 1] = TCPOPT_NOP;
+		}
+	}
 }
 
-/* tcp_synack_options(): returns the options' length in bytes. */
+/*
+ * tcp_synack_options(): returns the options' length in bytes.  A Fast
+ * Open cookie (@foc, len >= 0) goes in if it fits in what is left.
+ */
 static unsigned int xtcp_synack_options(struct request_sock *req,
 					unsigned int mss, u64 ts_ns,
+					const struct tcp_fastopen_cookie *foc,
 					struct xtcp_out_options *opts)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
-	unsigned int size = TCPOLEN_MSS_ALIGNED;
+	unsigned int remaining = MAX_TCP_OPTION_SPACE;
 
 	/* We always send an MSS option. */
 	opts->mss = mss;
+	remaining -= TCPOLEN_MSS_ALIGNED;
 	if (likely(ireq->wscale_ok)) {
 		opts->ws = ireq->rcv_wscale;
 		opts->options |= XTCP_OPT_WSCALE;
-		size += TCPOLEN_WSCALE_ALIGNED;
+		remaining -= TCPOLEN_WSCALE_ALIGNED;
 	}
 	if (likely(ireq->tstamp_ok)) {
 		opts->options |= XTCP_OPT_TS;
 		opts->tsval = (u32)div_u64(ts_ns, NSEC_PER_MSEC) +
 			      tcp_rsk(req)->ts_off;
 		opts->tsecr = READ_ONCE(req->ts_recent);
-		size += TCPOLEN_TSTAMP_ALIGNED;
+		remaining -= TCPOLEN_TSTAMP_ALIGNED;
 	}
 	if (likely(ireq->sack_ok)) {
 		opts->options |= XTCP_OPT_SACK_ADVERTISE;
 		if (unlikely(!ireq->tstamp_ok))
-			size += TCPOLEN_SACKPERM_ALIGNED;
+			remaining -= TCPOLEN_SACKPERM_ALIGNED;
 	}
-	return size;
+	if (foc && foc->len >= 0) {
+		u32 need = foc->len;
+
+		need += foc->exp ? TCPOLEN_EXP_FASTOPEN_BASE :
+				   TCPOLEN_FASTOPEN_BASE;
+		need = (need + 3) & ~3U;	/* aligned to 32 bits */
+		if (remaining >= need) {
+			opts->options |= XTCP_OPT_FAST_OPEN_COOKIE;
+			opts->fastopen_cookie = foc;
+			remaining -= need;
+		}
+	}
+	return MAX_TCP_OPTION_SPACE - remaining;
 }
 
 /**
@@ -138,6 +178,7 @@ XTCP_SEED void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 dadd
  * @sk:     the listener
  * @dst:    the route to the peer; consumed
  * @req:    the request
+ * @foc:    a Fast Open cookie to offer (len >= 0), or NULL
  * @cookie: a SYN cookie answer: no request sock stays behind, so the
  *          skb is owned by nobody and TSval carries the options
  *
@@ -145,7 +186,9 @@ XTCP_SEED void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 dadd
  */
 static XTCP_SEED struct sk_buff *xtcp_make_synack(const struct sock *sk,
 						  struct dst_entry *dst,
-						  struct request_sock *req, bool cookie)
+						  struct request_sock *req,
+						  const struct tcp_fastopen_cookie *foc,
+						  bool cookie)
 {
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct xtcp_out_options opts = {};
@@ -174,7 +217,7 @@ static XTCP_SEED struct sk_buff *xtcp_make_synack(const struct sock *sk,
 	else if (!tcp_rsk(req)->snt_synack)	/* first SYN-ACK: RTT start */
 		tcp_rsk(req)->snt_synack = div_u64(now, NSEC_PER_USEC);
 
-	tcp_header_size = xtcp_synack_options(req, mss, ts_ns, &opts) +
+	tcp_header_size = xtcp_synack_options(req, mss, ts_ns, foc, &opts) +
 			  sizeof(*th);
 	skb_push(skb, tcp_header_size);
 	skb_reset_transport_header(skb);
@@ -236,12 +279,15 @@ XTCP_SEED struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
  * @sk:     the listener
  * @dst:    a route, or NULL to look one up; consumed
  * @req:    the request
+ * @foc:    a Fast Open cookie to offer, or NULL (retransmissions)
  * @cookie: see xtcp_make_synack()
  *
  * Return: 0 or a negative errno.
  */
 XTCP_SEED int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
-				  struct request_sock *req, bool cookie)
+				  struct request_sock *req,
+				  const struct tcp_fastopen_cookie *foc,
+				  bool cookie)
 {
 	const struct inet_request_sock *ireq = inet_rsk(req);
 	struct sk_buff *skb;
@@ -254,7 +300,7 @@ XTCP_SEED int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
 		if (!dst)
 			return -EHOSTUNREACH;
 	}
-	skb = xtcp_make_synack(sk, dst, req, cookie);
+	skb = xtcp_make_synack(sk, dst, req, foc, cookie);
 	if (!skb)
 		return -ENOMEM;
 	xtcp_v4_send_check(skb, ireq->ir_loc_addr, ireq->ir_rmt_addr);

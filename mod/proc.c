@@ -135,6 +135,11 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_TCPHYSTARTTRAINCWND] = "TCPHystartTrainCwnd",
 	[XTCP_MIB_TCPHYSTARTDELAYDETECT] = "TCPHystartDelayDetect",
 	[XTCP_MIB_TCPHYSTARTDELAYCWND] = "TCPHystartDelayCwnd",
+	[XTCP_MIB_TCPFASTOPENPASSIVE]	= "TCPFastOpenPassive",
+	[XTCP_MIB_TCPFASTOPENPASSIVEFAIL] = "TCPFastOpenPassiveFail",
+	[XTCP_MIB_TCPFASTOPENLISTENOVERFLOW] = "TCPFastOpenListenOverflow",
+	[XTCP_MIB_TCPFASTOPENCOOKIEREQD] = "TCPFastOpenCookieReqd",
+	[XTCP_MIB_TCPFASTOPENPASSIVEALTKEY] = "TCPFastOpenPassiveAltKey",
 };
 
 static int xtcp_stat_show(struct seq_file *seq, void *v)

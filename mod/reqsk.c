@@ -35,7 +35,7 @@ static void xtcp_syn_ack_timeout(const struct request_sock *req)
 
 static int xtcp_rtx_synack(const struct sock *sk, struct request_sock *req)
 {
-	int err = xtcp_v4_send_synack(sk, NULL, req, false);
+	int err = xtcp_v4_send_synack(sk, NULL, req, NULL, false);
 
 	if (!err)
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_SYNRETRANS);
@@ -347,6 +347,7 @@ XTCP_SEED int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	int syncookies = READ_ONCE(xn->sysctl.syncookies);
+	struct tcp_fastopen_cookie foc = { .len = -1 };
 	struct tcp_options_received tmp_opt = {};
 	struct request_sock *req;
 	bool want_cookie = false;
@@ -381,7 +382,9 @@ XTCP_SEED int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	tcp_clear_options(&tmp_opt);
 	tmp_opt.mss_clamp = TCP_MSS_DEFAULT;
 	tmp_opt.user_mss = tcp_sk(sk)->rx_opt.user_mss;
-	if (!xtcp_parse_options(xn->net, skb, &tmp_opt, 0))
+	/* A cookie answer keeps no state: no Fast Open either. */
+	if (!xtcp_parse_options(xn->net, skb, &tmp_opt, 0,
+				want_cookie ? NULL : &foc))
 		xtcp_inc_stats(xn->net, XTCP_MIB_INOPTERRORS);
 	/* A cookie without timestamps has no room for options. */
 	if (want_cookie && !tmp_opt.saw_tstamp)
@@ -425,6 +428,12 @@ XTCP_SEED int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 
 	if (!want_cookie) {
 		xtcp_reqsk_record_syn(sk, req, skb);
+		/*
+		 * tcp_try_fastopen(): where stock's Fast Open branch leaves
+		 * this path (design.rst, "TCP Fast Open").  Here only its
+		 * cookie: @foc becomes the cookie the SYN-ACK offers, if any.
+		 */
+		xtcp_try_fastopen(sk, skb, req, &foc, dst);
 		if (unlikely(!xtcp_csk_reqsk_queue_hash_add(sk, req,
 							    TCP_TIMEOUT_INIT))) {
 			/* Another SYN of this 4-tuple won the race. */
@@ -433,7 +442,7 @@ XTCP_SEED int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 			return 0;
 		}
 	}
-	xtcp_v4_send_synack(sk, dst, req, want_cookie);
+	xtcp_v4_send_synack(sk, dst, req, &foc, want_cookie);
 	if (want_cookie) {
 		xtcp_inc_stats(xn->net, XTCP_MIB_SYNCOOKIESSENT);
 		reqsk_free(req);

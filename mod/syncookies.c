@@ -318,7 +318,7 @@ struct sock *xtcp_cookie_v4_check(struct sock *sk, struct sk_buff *skb)
 	mss = xtcp_msstab[mssind];
 	xtcp_inc_stats(net, XTCP_MIB_SYNCOOKIESRECV);
 
-	if (!xtcp_parse_options(net, skb, &opt, 0))
+	if (!xtcp_parse_options(net, skb, &opt, 0, NULL))
 		xtcp_inc_stats(net, XTCP_MIB_INOPTERRORS);
 	if (opt.saw_tstamp && opt.rcv_tsecr) {
 		tsoff = xtcp_init_ts_off(net, skb);

@@ -496,6 +496,11 @@ enum xtcp_mib {
 	XTCP_MIB_TCPHYSTARTTRAINCWND,
 	XTCP_MIB_TCPHYSTARTDELAYDETECT,
 	XTCP_MIB_TCPHYSTARTDELAYCWND,
+	XTCP_MIB_TCPFASTOPENPASSIVE,
+	XTCP_MIB_TCPFASTOPENPASSIVEFAIL,
+	XTCP_MIB_TCPFASTOPENLISTENOVERFLOW,
+	XTCP_MIB_TCPFASTOPENCOOKIEREQD,
+	XTCP_MIB_TCPFASTOPENPASSIVEALTKEY,
 	XTCP_MIB_MAX
 };
 
@@ -665,7 +670,8 @@ void xtcp_v4_mtu_reduced(struct sock *sk);
 
 /* options.c: TCP option parsing (tcp_parse_options) */
 bool xtcp_parse_options(const struct net *net, const struct sk_buff *skb,
-			struct tcp_options_received *opt_rx, int estab);
+			struct tcp_options_received *opt_rx, int estab,
+			struct tcp_fastopen_cookie *foc);
 
 /* isn.c: initial sequence numbers and timestamp offsets (RFC 6528) */
 u32 xtcp_init_sequence(const struct sk_buff *skb);
@@ -722,6 +728,7 @@ unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu);
 #define XTCP_OPT_SACK_ADVERTISE	BIT(0)
 #define XTCP_OPT_TS		BIT(1)
 #define XTCP_OPT_WSCALE		BIT(3)
+#define XTCP_OPT_FAST_OPEN_COOKIE	BIT(8)
 
 /**
  * struct xtcp_out_options - the options one segment carries (tcp_out_options)
@@ -732,6 +739,8 @@ unsigned int xtcp_sync_mss(struct sock *sk, u32 pmtu);
  * @tsval:           timestamp value, with XTCP_OPT_TS
  * @tsecr:           timestamp echo reply, with XTCP_OPT_TS
  * @sack:            the blocks, D-SACK first
+ * @fastopen_cookie: with XTCP_OPT_FAST_OPEN_COOKIE, the cookie to write,
+ *                   in the option it came in (->exp)
  */
 struct xtcp_out_options {
 	u16 options;
@@ -741,6 +750,7 @@ struct xtcp_out_options {
 	u32 tsval;
 	u32 tsecr;
 	struct tcp_sack_block sack[TCP_NUM_SACKS];
+	const struct tcp_fastopen_cookie *fastopen_cookie;
 };
 
 /* output.c: SYN-ACK, RST and ACK segments on no connection's behalf */
@@ -750,7 +760,8 @@ struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
 				     struct flowi4 *fl4,
 				     const struct request_sock *req);
 int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
-			struct request_sock *req, bool cookie);
+			struct request_sock *req,
+			const struct tcp_fastopen_cookie *foc, bool cookie);
 void xtcp_v4_timewait_ack(struct xtcp_timewait_sock *tw, struct sk_buff *skb);
 void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb);
 void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
@@ -1299,6 +1310,10 @@ int xtcp_getsockopt_fastopen_key(struct sock *sk, char __user *optval,
 				 int __user *optlen);
 int xtcp_proc_fastopen_key(xtcp_ctl_table *table, int write, void *buffer,
 			   size_t *lenp, loff_t *ppos);
+void xtcp_try_fastopen(struct sock *sk, struct sk_buff *skb,
+		       struct request_sock *req,
+		       struct tcp_fastopen_cookie *foc,
+		       const struct dst_entry *dst);
 
 /* data.c: segment text, FIN, and the ACK policy */
 bool xtcp_epollin_ready(const struct sock *sk, int target);

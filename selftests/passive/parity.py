@@ -32,6 +32,7 @@ import sending  # noqa: E402
 import urgent  # noqa: E402
 import ecn_est  # noqa: E402
 import txdelay  # noqa: E402
+import fastopen  # noqa: E402
 from xtcplib import problems, want_flags, want_note  # noqa: E402
 
 ACCEPTED = "accept() returned the client's address"
@@ -1228,6 +1229,7 @@ TESTS = {
     **ecn_est.TESTS,
     **recovery.TESTS,
     **txdelay.TESTS,
+    **fastopen.TESTS,
 }
 
 

@@ -653,7 +653,10 @@ class Agent:
                 continue
             try:
                 with open(path, "w") as f:
-                    f.write("%d\n" % int(req["value"]))
+                    v = req["value"]
+                    # text knobs (tcp_fastopen_key) as given
+                    f.write("%s\n" % v if isinstance(v, str)
+                            else "%d\n" % int(v))
                 done.append(path)
             except OSError as e:
                 return {"ok": False, "error": "%s: %s" % (path, errname(e))}
