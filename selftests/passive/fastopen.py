@@ -17,6 +17,10 @@ fa.request kind34 / kind254 / no-ts: an empty cookie option in the RFC
 after an MSS option alone: the cookie in the SYN-ACK in the form asked
 for, padded as stock pads it; TCPFastOpenCookieReqd+1.
 fa.request with data: the same, and the SYN's data is not acknowledged.
+fa.request listener key: the listener's own TCP_FASTOPEN_KEY, not the
+namespace's, makes the cookie.
+fa.request retransmitted: no ACK for 1.6 s: the SYN-ACK the request's
+timer sends again carries no cookie (tcp_rtx_synack() passes none).
 fa.bad cookie with data: 8 bytes no key made: TCPFastOpenPassiveFail+1,
 the data not acknowledged, the right cookie offered.
 fa.short cookie: 2 bytes is no cookie at all (tcp_parse_fastopen_option()).
@@ -34,6 +38,8 @@ import xtcplib as X
 from xtcplib import problems, want_flags, want_note
 
 TCP_FASTOPEN = 23       # include/uapi/linux/tcp.h
+TCP_FASTOPEN_KEY = 33
+LISTENER_KEY = "xtcp-listenerkey"   # 16 bytes, set as its bytes
 KEY = "01234567-89abcdef-fedcba98-76543210"
 OPT_FASTOPEN = 34
 OPT_EXP = 254
@@ -70,9 +76,9 @@ def syn_opts(f, cookie, exp=False, base="all"):
     return opts
 
 
-def scenario(cookie, exp=False, base="all", data=b""):
+def scenario(cookie, exp=False, base="all", data=b"", rtx=False):
     def scen(side):
-        f = side.flow("c")
+        f = side.flow("c", keep_rtx=rtx)
         before = counters(side)
         pkt = f.syn(opts=syn_opts(f, cookie, exp, base))
         if data:
@@ -83,6 +89,9 @@ def scenario(cookie, exp=False, base="all", data=b""):
         f.cur.notes.append(delta_note(before, counters(side)))
         if f.synack is None:
             return
+        if rtx:
+            f.mark("rtx")
+            f.expect(1, 1.6)    # TCP_TIMEOUT_INIT after the first
         f.send("ack", f.seg("A"))
         f.expect_accept(3.0)
     return scen
@@ -120,10 +129,12 @@ def want_acked(tr, label, offset):
     return None
 
 
-def sanity(kind, note, acked=1):
+def sanity(kind, note, acked=1, rtx=False):
     return lambda tr: problems(
         want_flags(tr, "c:syn", ["SA"]), want_cookie(tr, "c:syn", kind),
         want_acked(tr, "c:syn", acked), want_note(tr, "c:syn", note),
+        want_flags(tr, "c:rtx", ["SA"]) if rtx else None,
+        want_cookie(tr, "c:rtx", None) if rtx else None,
         want_note(tr, "c:ack", ACCEPTED))
 
 
@@ -143,6 +154,11 @@ def test_fa(ctx):
         ("request no-ts", scenario(b"", base="mss"), on, queue,
          sanity("FastOpen", REQD)),
         ("request with data", scenario(b"", data=REQUEST), on, queue,
+         sanity("FastOpen", REQD)),
+        ("request retransmitted", scenario(b"", rtx=True), on, queue,
+         sanity("FastOpen", REQD, rtx=True)),
+        ("request listener key", scenario(b""), on,
+         queue + [(socket.IPPROTO_TCP, TCP_FASTOPEN_KEY, LISTENER_KEY)],
          sanity("FastOpen", REQD)),
         ("bad cookie with data", scenario(b"\0" * 8, data=REQUEST), on,
          queue, sanity("FastOpen", FAIL)),
