@@ -2,8 +2,11 @@
 /*
  * xtcp: TCP Fast Open on the passive side (RFC 7413), as
  * net/ipv4/tcp_fastopen.c: the keys, per namespace (net.xtcp.fastopen_key)
- * and per socket (TCP_FASTOPEN_KEY), and a listener's Fast Open queue
- * (TCP_FASTOPEN, or listen() with net.xtcp.fastopen's 0x400 bit).
+ * and per socket (TCP_FASTOPEN_KEY), a listener's Fast Open queue
+ * (TCP_FASTOPEN, or listen() with net.xtcp.fastopen's 0x400 bit), and
+ * the cookie a SYN is answered with (xtcp_try_fastopen()).  The child at
+ * SYN time, which a valid cookie makes in stock, is not there yet
+ * (issue 10; Documentation/design.rst, "TCP Fast Open").
  *
  * A key set is stock's struct tcp_fastopen_context: a primary key, the
  * one that makes cookies, and an optional backup key that cookies are
