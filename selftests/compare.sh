@@ -1,22 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# compare.sh: scripts/xtcp-compare's pipeline in the guest (issue 9).
-# The same server on stock TCP and on AF_XTCP, the same stock client
-# against each, both captured, the side-by-side table and verdict made
-# from the pcaps:
-#
-#   1  curl GET of a 1000-byte file from selftests/httpd.py (xtcp's under
-#      the LD_PRELOAD library): verdict "same", exit 0
-#   2  nc sends 5 bytes to xtcp-serve --rr 5:5 and closes first (nc -N):
-#      verdict "same", exit 0, and the first FIN is the client's in both
-#      runs
-#   3  the tool can fail: stock against stock, the second run with
-#      net.ipv4.tcp_timestamps=0: exit 1, verdict "DIFFERENT", the
-#      SYN-ACK's options among the differences
-#
-# Each check also asserts that the report came from this run's captures
-# (its pcaps exist and hold the connections the report shows).
+# compare.sh: scripts/xtcp-compare can fail (issue 9).  Stock against
+# stock, the same nc client (5 bytes to xtcp-serve --rr 5:5, the client
+# closing first) against each, the second run with
+# net.ipv4.tcp_timestamps=0: exit 1, verdict "DIFFERENT", the SYN-ACK's
+# options among the differences, and the report the one its run's pcaps
+# give.  That stock and xtcp come out "same" through the same pipeline
+# is demo.sh's first check (curl GETs and an upload through
+# selftests/httpd.py under tools/libxtcp.so, and nc exchanges closed by
+# either side); make check runs that once rather than twice.
 #
 #   scripts/vm -- selftests/run_tests compare.sh
 #
@@ -37,7 +30,7 @@ RR="$SERVE --family {FAMILY} --addr {ADDR} --port {PORT} --reuseaddr --accept -1
 
 require_vm
 require_xtcp
-require_cmd tcpdump curl nc
+require_cmd tcpdump nc
 [ -x "$SERVE" ] || ksft_skip "$SERVE not built (make -C tools)"
 TMP=$(mktemp -d)
 # shellcheck disable=SC2317 # runs from the EXIT trap
@@ -116,18 +109,13 @@ verdict() {
 
 t0=$SECONDS
 nics_up || ksft_fail "could not set up the namespaces"
-compare curl -- curl -sS --fail -o /dev/null "http://{ADDR}:{PORT}/small"
-compare nc --server "$RR" -- sh -c 'printf hello | nc -N {ADDR} {PORT}'
 compare neg --server "$RR" --sides stock,stock \
 	--sysctl-b net.ipv4.tcp_timestamps=0 \
 	-- sh -c 'printf hello | nc -N {ADDR} {PORT}'
-summarise "$TMP/curl" "$TMP/nc" "$TMP/neg" >"$TMP/summary" 2>&1
+summarise "$TMP/neg" >"$TMP/summary" 2>&1
 
-verdict curl 0 "conns=1 *"
-check $? "curl GET /small: xtcp's segments as stock's" "$NOTE"
-verdict nc 0 "conns=1 first_fin=in *"
-check $? "nc, the client closes first: xtcp's segments as stock's" "$NOTE"
-verdict neg 1 "*opts@2*" && grep -q '^verdict: DIFFERENT' "$TMP/neg.log"
+verdict neg 1 "conns=1 first_fin=in *opts@2*" &&
+	grep -q '^verdict: DIFFERENT' "$TMP/neg.log"
 check $? "stock against stock without timestamps: a difference, exit 1" "$NOTE"
 echo "# $((SECONDS - t0)) s"
 tap_done
