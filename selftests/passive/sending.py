@@ -246,20 +246,29 @@ def test_sb(ctx):
 PROBES_WAIT = 6.0
 
 
+def close_window(side, f):
+    """The handshake, the server's write of twenty segments, the first
+    ten (the initial window) and the client's ACK of them with a zero
+    window; False if the handshake failed.  The waits end with the
+    count: long ones cost a passing run nothing and keep a late reply
+    (a loaded host) out of the next step."""
+    if not opened(f):
+        return False
+    f.mark("write")
+    f.cur.notes.append(side.send(f, 2 * IW * MSS))
+    f.expect(IW, 2.0)
+    ack(f, "zero", highest(f), window=0)
+    return True
+
+
 def zero_window(side):
     """The server writes twenty segments; the client ACKs the first ten
     (the initial window) with a zero window: the server stops, then
     probes (tcp_probe_timer(): a bare ACK one below SND.UNA, RFC 9293
     3.8.6.1), backed off, until a window update lets the rest go."""
     f = side.flow("c")
-    if not opened(f):
+    if not close_window(side, f):
         return
-    f.mark("write")
-    f.cur.notes.append(side.send(f, 2 * IW * MSS))
-    # The waits end with the count: long ones cost a passing run nothing
-    # and keep a late reply (a loaded host) out of the next step.
-    f.expect(IW, 2.0)
-    ack(f, "zero", highest(f), window=0)
     # Two probes: one RTO after the zero window, then twice that.
     f.expect(2, PROBES_WAIT)
     ack(f, "open", highest(f))
@@ -999,12 +1008,8 @@ def probe_user_timeout(side):
     timer alone would wait until 6 RTOs after it.  A client segment
     1.05 s after the first probe then finds no socket: RST."""
     f = side.flow("c")
-    if not opened(f):
+    if not close_window(side, f):
         return
-    f.mark("write")
-    f.cur.notes.append(side.send(f, 2 * IW * MSS))
-    f.expect(IW, 1.0)
-    ack(f, "zero", highest(f), window=0)
     f.expect(1, 2.0)
     first = f.cur.pkts[0][1].t if f.cur.pkts else f.cur.t
     while time.time() < first + LATE_SJ:
