@@ -61,6 +61,7 @@ compared (Flow.loose_psh: they mark GSO packet ends).  Timings are held
 to each side's own RTT estimate (tcpi_rtt, tcpi_min_rtt, tcpi_rto), as
 sending.py's rto_problem() does.
 """
+import copy
 import re
 import socket
 import time
@@ -941,12 +942,11 @@ def cubic_timing(tr):
     """A copy of `tr` without what CUBIC's clock decides: the cwnd in
     c:info2's and c:info's notes, and where c:full's segments end and
     c:rest's begin (all of them in c:full)."""
-    out = X.Transcript(tr.side)
-    out.error = tr.error
+    out = copy.copy(tr)
+    out.steps = []
     merged = None
     for st in tr.steps:
-        c = X.Step(st.flow, "", st.t)
-        c.__dict__.update(st.__dict__)
+        c = copy.copy(st)
         c.pkts = list(st.pkts)
         if st.label in ("c:info2", "c:info"):
             c.notes = [re.sub(r"cwnd=\d+", "cwnd=(CUBIC's)", n)
