@@ -91,6 +91,7 @@ PATTERN = b"0123456789abcdef"
 
 # How many lines of a failed check's problems follow its "not ok".
 WHY_LINES = 4
+DIFFERS = "<-- differs"
 
 BASE_SYSCTLS = {
     "syncookies": 1,
@@ -813,6 +814,23 @@ def rel32(a, b):
     return d - (1 << 32) if d & 0x80000000 else d
 
 
+# How far below 65536 the previous IP ID may be for a 0 to be the
+# socket's counter wrapping (a GSO burst advances it by its segments).
+IP_ID_WRAP = 64
+
+
+def ip_id_class(ip_id, prev):
+    """"0" or "nonzero": request and control sockets send 0 with DF
+    (ip_select_ident_segs()), a full socket its inet_id counter, which
+    starts at random (tcp_v4_syn_recv_sock()) and passes 0 once in
+    65536 segments: a 0 right after an ID near 65535 is that counter.
+    (A child whose first segment draws 0 still reads as "0": one in
+    65536 children.)"""
+    if ip_id == 0 and (prev is None or prev < 65536 - IP_ID_WRAP):
+        return "0"
+    return "nonzero"
+
+
 def normalise(r, flow):
     """The comparable form of reply `r` on `flow`: a dict of strings.
 
@@ -827,7 +845,7 @@ def normalise(r, flow):
     n["ip.tos"] = "0x%02x" % r.tos
     n["ip.ttl"] = str(r.ttl)
     n["ip.df/mf/frag"] = "%d/%d/%d" % (r.df, r.mf, r.frag)
-    n["ip.id"] = "0" if r.ip_id == 0 else "nonzero"
+    n["ip.id"] = ip_id_class(r.ip_id, getattr(flow, "last_ip_id", None))
     n["ip.ihl/len"] = "%d/%d" % (r.ihl, r.ip_len)
     n["ip.opts"] = r.ip_opts.hex() or "-"
     n["ip.csum"] = "ok" if r.ip_csum_ok else "BAD"
@@ -985,7 +1003,7 @@ def diff_packets(i, pa, pb, ta, tb, na_="stock", nb_="xtcp"):
                                        pb[1].summary()))
     out.append("    %-16s %-34s %s" % ("field", na_, nb_))
     for k in na:
-        mark = "" if na[k] == nb.get(k) else "   <-- differs"
+        mark = "" if na[k] == nb.get(k) else "   " + DIFFERS
         out.append("    %-16s %-34s %s%s" % (k, na[k], nb.get(k), mark))
     return out
 
@@ -1196,6 +1214,7 @@ class Flow:
         self.srv_ts = None      # the last SYN-ACK's TSval, to echo
         self.synack = None      # the first SYN-ACK (Reply)
         self.last_synack_t = None
+        self.last_ip_id = None  # the last reply's, for ip_id_class()
         self.cur = None
         self.steps = []
         self.cursor = 0         # index into wire.frames already looked at
@@ -1370,6 +1389,7 @@ class Flow:
                 # [snt_tsval_first, snt_tsval_last] of the SYN-ACKs sent.
                 self.srv_ts = ts[0]
             n = normalise(r, self)
+            self.last_ip_id = r.ip_id
             if st.loose_window:
                 n["tcp.window"] = "(rule-checked)"
             if st.loose_psh and r.payload:
@@ -1540,7 +1560,10 @@ class Context:
             self.failed += 1
             print("not ok %d %s" % (self.n, name), flush=True)
             lines = [ln for w in why or diag for ln in str(w).splitlines()]
-            for ln in lines[:WHY_LINES]:
+            # A packet diff's raw lines hide what differs (ISN, TSval):
+            # the table's marked rows say it.
+            marked = [ln for ln in lines[WHY_LINES:] if DIFFERS in ln]
+            for ln in lines[:WHY_LINES] + marked[:WHY_LINES]:
                 print("# why: %s" % ln[:200], flush=True)
 
     def pair(self, name, scenario, sysctls=None, backlog=128, accept=True,
