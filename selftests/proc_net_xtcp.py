@@ -146,6 +146,7 @@ class Side:
         self.name, self.fam, self.base = name, fam, base
         self.srv_ns, self.cli_ns, self.ip = env
         self.keep = []          # sockets that must stay open
+        self.pairs = {}         # row name: (server, client) of conn()
         self.rows = {}          # row name -> (local port, remote port)
         self.inodes = {}        # row name -> the socket's inode, if open
         self.lst = {}
@@ -193,12 +194,14 @@ class Side:
         s = self.lst[off].accept()[0]
         self.keep.append(s)
         self.name_row(name, off, c.getsockname()[1], s)
+        self.pairs[name] = (s, c)
         return s, c
 
     def close_all(self):
         for s in self.keep:
             s.close()
         self.keep = []
+        self.pairs = {}
 
 
 def setup(side):
@@ -401,6 +404,35 @@ def wait_states(sides, want, limit=10.0):
         time.sleep(0.02)
 
 
+# struct tcp_info up to tcpi_segs_in: eight u8, 24 u32 (tcpi_rto ..
+# tcpi_total_retrans), four u64 (pacing rates, bytes acked and
+# received), tcpi_segs_out, tcpi_segs_in.
+TCP_INFO = struct.Struct("<8B24I4Q2I")
+TCP_INFO_FIELDS = {"last_data_recv": 8 + 11, "last_ack_sent": 8 + 10,
+                   "total_retrans": 8 + 23, "segs_out": 8 + 24 + 4,
+                   "segs_in": 8 + 24 + 4 + 1}
+
+
+def tcp_info(sock):
+    """A few of TCP_INFO's fields of `sock`, as "name=value" words."""
+    try:
+        raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO,
+                              TCP_INFO.size)
+        v = TCP_INFO.unpack(raw.ljust(TCP_INFO.size, b"\0"))
+    except OSError as e:
+        return "(TCP_INFO: %s)" % e
+    return " ".join("%s=%d" % (k, v[i]) for k, i in TCP_INFO_FIELDS.items())
+
+
+def pair_info(sd, name):
+    """What tells a failed row's story: the server's and the client's
+    segments in and out and retransmissions (which a TCG stall makes)."""
+    if name not in sd.pairs:
+        return "(no sockets kept)"
+    s, c = sd.pairs[name]
+    return "server %s; client %s" % (tcp_info(s), tcp_info(c))
+
+
 def parity(env, xfam):
     stock = Side("stock", socket.AF_INET, STOCK_BASE, env)
     xtcp = Side("xtcp", xfam, XTCP_BASE, env)
@@ -466,6 +498,9 @@ def parity(env, xfam):
         print("# %-8s stock %s" % (name, row_summary(s)))
         print("# %-8s xtcp  %s" % (name, row_summary(x)))
         diff = compare(name, s, x, stock, xtcp)
+        if diff:
+            for sd in sides:
+                print("# %-8s %-5s %s" % (name, sd.name, pair_info(sd, name)))
         tap(not diff, "row %s (%s) as stock's" % (name, state_name(s["st"])),
             diff)
     for sd in sides:
