@@ -281,6 +281,16 @@ def start_timed(side):
     sd.name_row("1.req", 1, c.getsockname()[1])
 
 
+# Rows whose qp ((icsk_ack.quick << 1) | pingpong) depends on how busy
+# the guest was when the connection got its data, on stock as on xtcp:
+# row 2's one quick ACK leaves 15 of 16 quick ACKs (30) when the guest
+# is idle, and the count stays at 16 (32) when its CPUs are busy (stock
+# 6.12 with two busy loops in the guest: 32 in 9 of 9 runs, one ACK on
+# the wire; 30 when idle).  The two stacks' rows are made one after the
+# other, so in a loaded run one may see either: each must show one of
+# stock's values.  Why load changes stock's count is not understood yet.
+QP_BY_LOAD = {"2.conn": (30, 32)}
+
 # What each named row must show on both stacks: state, timer kind, and
 # tx/rx queues where the scenario fixes them.
 EXPECT = {
@@ -341,7 +351,14 @@ def compare(name, s, x, sside, xside):
 
     for f in ("st", "laddr", "raddr", "tx", "rx", "tr", "retrnsmt", "uid",
               "timeout", "ncols", "width", "ato", "qp", "cwnd", "ssthresh"):
+        if f == "qp" and name in QP_BY_LOAD:
+            continue
         eq(f)
+    if name in QP_BY_LOAD:
+        for side, r in ((sside, s), (xside, x)):
+            if r.get("qp") not in QP_BY_LOAD[name]:
+                bad.append("%s qp %s, stock shows one of %s" % (
+                    side.name, r.get("qp"), QP_BY_LOAD[name]))
     want = EXPECT[name]
     for f, v in want.items():
         if x[f] != v or s[f] != v:
