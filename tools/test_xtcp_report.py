@@ -491,6 +491,84 @@ class ReportTest(unittest.TestCase):
             self.assertIn(field, {d["field"] for d in rep["differences"]},
                           (field, rep["differences"]))
 
+    # A reply of headers (10 bytes) and a short body (20) after them,
+    # then the server's close: Nagle holds the body until the headers
+    # are acknowledged, and close() before that ACK puts the FIN on the
+    # body, after it sends the FIN alone (rule "f").
+    @staticmethod
+    def fin_merged(port=8080):
+        return script(port, HEAD + [
+            ("out", "PA", 1, 6, 10), ("out", "FPA", 11, 6, 20),
+            ("in", "A", 6, 11, 0), ("in", "A", 6, 32, 0),
+            ("in", "FA", 6, 32, 0), ("out", "A", 32, 7, 0)])
+
+    @staticmethod
+    def fin_split(port=8081, fin_seq=31, fin_win=500, data_win=500,
+                  data_acks=1, extra=()):
+        return script(port, HEAD + [
+            ("out", "PA", 1, 6, 10), ("in", "A", 6, 11, 0),
+            ("out", "PA", 11, 6, 20, data_win),
+            ("out", "FA", fin_seq, 6, 0, fin_win)] +
+            [("in", "A", 6, 31, 0)] * data_acks + list(extra) + [
+            ("in", "A", 6, 32, 0), ("in", "FA", 6, 32, 0),
+            ("out", "A", 32, 7, 0)])
+
+    def test_fin_on_the_data_or_alone_is_timing(self):
+        """FPA with the data in one run, PA then FA in the other, with or
+        without the client's ACK of the data alone, either run first."""
+        for acks in (1, 0, 2):
+            rc, rep, text = self.run_pair(self.fin_merged(),
+                                          self.fin_split(data_acks=acks))
+            self.assertEqual(rc, 0, text)
+            marks = [r["mark"] for r in rep["connections"][0]["rows"]]
+            self.assertEqual(marks.count("f"), 2 + acks, text)
+            self.assertNotIn("!", marks)
+            notes = [t for t in rep["timing"] if "fin_split" in t]
+            self.assertEqual(len(notes), 1)
+            self.assertEqual(notes[0]["fin_split"]["merged"], 0)
+            self.assertEqual(notes[0]["fin_split"]["len"], 20)
+            self.assertEqual(notes[0]["fin_split"]["acks"], acks)
+            self.assertIn("(f): stock sent the FIN on the data", text)
+            self.assertIn("a FIN on the data or alone after it", text)
+        rc, rep, text = self.run_pair(self.fin_split(port=8080),
+                                      self.fin_merged(port=8081))
+        self.assertEqual(rc, 0, text)
+        self.assertEqual([r["mark"] for r in rep["connections"][0]["rows"]]
+                         .count("f"), 3)
+        self.assertIn("(f): xtcp sent the FIN on the data", text)
+
+    def test_fin_alone_elsewhere_is_a_difference(self):
+        """The lone FIN not at the data's end."""
+        for seq in (32, 30):
+            rc, rep, text = self.run_pair(self.fin_merged(),
+                                          self.fin_split(fin_seq=seq))
+            self.assertEqual(rc, 1, text)
+            self.assertNotIn("f", [r["mark"] for r in
+                                   rep["connections"][0]["rows"]])
+            self.assertIn("flags", {d["field"] for d in rep["differences"]})
+
+    def test_fin_with_other_fields_differing_is_a_difference(self):
+        """The data segment, or the lone FIN, differing in more than F."""
+        for kw in (dict(data_win=501), dict(fin_win=501)):
+            rc, rep, text = self.run_pair(self.fin_merged(),
+                                          self.fin_split(**kw))
+            self.assertEqual(rc, 1, (kw, text))
+            self.assertNotIn("f", [r["mark"] for r in
+                                   rep["connections"][0]["rows"]])
+
+    def test_fin_alone_extra_ack_beyond_the_data_is_a_difference(self):
+        """A peer ACK in the split run only that acknowledges the FIN
+        (beyond the data) is no ACK of the data alone."""
+        rc, rep, text = self.run_pair(self.fin_merged(), self.fin_split(
+            extra=[("in", "A", 6, 32, 0)]))
+        self.assertEqual(rc, 1, text)
+        self.assertEqual([(d["field"], d["text"]) for d in
+                          rep["differences"]],
+                         [("segment", "only on side b: in A seq=6 ack=32 "
+                           "win=500 len=0")])
+        marks = [r["mark"] for r in rep["connections"][0]["rows"]]
+        self.assertEqual(marks.count("f"), 3)
+
     def write(self, frames):
         f = os.path.join(self.dir, "w.pcap")
         wrpcap(f, frames)

@@ -292,7 +292,8 @@ LADDER_HEAD = 28
 LADDER_TAIL = 14
 
 MARK_COLOR = {"!": "#c00000", "~": "#b07000", "x": "#3060b0",
-              "w": "#3060b0", "d": "#3060b0", "=": "#000000"}
+              "w": "#3060b0", "d": "#3060b0", "f": "#3060b0",
+              "=": "#000000"}
 
 
 def ladder_rows(c):
@@ -387,7 +388,7 @@ def html_table(rep, c):
          "<tr><th></th>%s<th></th>%s</tr>" % (head, head)]
     for r in c["rows"]:
         cls = {"!": "diff", "~": "timing", "x": "timing", "d": "timing",
-               "w": "timing", "b": "timing"}.get(
+               "w": "timing", "b": "timing", "f": "timing"}.get(
             r["mark"], "")
         mark = "" if r["mark"] == "=" else r["mark"]
         o.append("<tr class='%s'><td>%d</td>%s<td class=mark title='%s'>%s"
@@ -446,7 +447,9 @@ def cmd_html(args):
                  "segment as the server's NIC saw it (tcpdump), seq/ack "
                  "relative to each side's ISN. Colours and marks: red "
                  "<b>!</b> an unexplained difference, blue <b>x</b>/<b>d</b>"
-                 " and amber <b>~</b> timing, <b>b</b> a bulk transfer compared as a "
+                 "/<b>f</b> and amber <b>~</b> timing (<b>f</b>: a FIN on "
+                 "the data in one run, alone after it in the other), "
+                 "<b>b</b> a bulk transfer compared as a "
                  "whole, <b>w</b> the window after one (allowed, explained "
                  "below)."
                  "</p>")

@@ -28,7 +28,9 @@ connection, RFC 6528), TSval values (a per-connection random offset
 plus the clock) and time: scheduling (large gaps are marked "~" and
 listed, since a timer that differs would show there), and segments of
 the two directions that passed each other in flight, with the ACK
-numbers that follow from it ("x", see compare_conn()).
+numbers that follow from it ("x", see compare_conn()), and a FIN that
+Nagle and close() put on the data in one run and alone after it in the
+other ("f", fin_split()).
 
 Used by scripts/xtcp-compare and the demo:
 
@@ -111,6 +113,18 @@ ALLOWED_EXPLAINED = {
             "smallest window it advertised before the stretch, the stock "
             "client's any (it tells how far its application had read)"
             % BULK_MIN,
+    "fin": "a FIN on the data or alone after it (\"f\"): Nagle holds a "
+           "short segment until what was sent before it is acknowledged, "
+           "and a close() that comes before that ACK puts the FIN on the "
+           "held data (FPA with data), one that comes after it sends the "
+           "FIN alone after the data (PA, then FA without data; the peer "
+           "may acknowledge the data alone in between): timing, stock "
+           "against stock too; compared are the data segment (the same "
+           "seq and length, flags differing only by F, every other field "
+           "equal) and the FIN alone (at the data's end, every other "
+           "field as the segment that carried both); the peer's pure ACKs "
+           "of exactly the data's end, in the run with the FIN alone "
+           "only, are allowed",
 }
 
 
@@ -802,6 +816,93 @@ def window_after_bulk(ra, i, rb, j, bulks):
     return None
 
 
+def bare_fin_of(r, m, end):
+    """Whether row r is a FIN alone (no data) at relative sequence number
+    end, its flags those of m (a data segment carrying the FIN) with or
+    without PSH, and every other compared field m's."""
+    k = r["key"]
+    if k["seq"] != end or k["len"] or "F" not in k["flags"] or \
+            k["flags"] not in (m["flags"], m["flags"].replace("P", "")):
+        return False
+    blank = dict(flags=None, seq=None, len=None)
+    return dict(k, **blank) == dict(m, **blank)
+
+
+def acks_in_order(rows, k):
+    """same_but_ack()'s test of one row: its ACK number covers no more
+    than had arrived before it, and leaves out only what arrived just
+    before (ack_lag_ok())."""
+    ack = rows[k]["key"]["ack"]
+    return ack_lag_ok(rows, k) and (ack is None or ack <= (
+        peer_end_before(rows, k, rows[k]["key"]["dir"]) or 0))
+
+
+def fin_split(ra, rb, pairs, moved, skip=()):
+    """Rule "f": a FIN that rides on the data in one run and follows it
+    alone in the other.  A server that writes a short body after its
+    headers and closes at once has the body held by Nagle until the
+    headers are acknowledged: if close() comes first, the FIN is queued
+    on the body and leaves with it (FPA with data); if the ACK comes
+    first, the body leaves (PA), then the FIN alone (FA, no data).
+    Which is timing, stock against stock too.
+
+    A group is: a pair (i, j) whose rows are the same segment but for F
+    (the same seq and length, flags differing only by F, every other
+    compared field equal), the one run's ("merged") with F and data;
+    in the other run ("split") a FIN of one run only, of the same
+    direction, at the data's end, otherwise as the merged segment (its
+    flags the same with or without PSH, every other compared field
+    equal); and the peer's pure ACKs of the split run only that
+    acknowledge exactly the data's end (the data without the FIN),
+    after the data.  A data pair whose rows sit in another order
+    relative to the peer's (moved) must have ACK numbers that cover no
+    more than had arrived (as "x").  Pairs in skip (a bulk transfer's)
+    take no part.
+
+    Returns [(pair indexes of the group, the data pair first; the run
+    that merged, 0 or 1; the data's seq and length; how many ACKs)]."""
+    only = ({}, {})
+    for n, (i, j) in enumerate(pairs):
+        if n in skip:
+            continue
+        if j is None and i is not None:
+            only[0][i] = n
+        elif i is None and j is not None:
+            only[1][j] = n
+    groups, used = [], set()
+    for n, (i, j) in enumerate(pairs):
+        if i is None or j is None or n in skip:
+            continue
+        for merged, (mrows, mk, srows, sk) in enumerate(
+                ((ra, i, rb, j), (rb, j, ra, i))):
+            m, s = mrows[mk]["key"], srows[sk]["key"]
+            if not m["len"] or "F" not in m["flags"] or \
+                    "F" in s["flags"] or set("SR") & set(m["flags"]) or \
+                    set(m["flags"]) != set(s["flags"]) | {"F"} or \
+                    not isinstance(s["seq"], int) or \
+                    dict(m, flags=None) != dict(s, flags=None):
+                continue
+            if n in moved and not (acks_in_order(ra, i) and
+                                   acks_in_order(rb, j)):
+                continue
+            end = s["seq"] + s["len"]
+            lone = only[1 - merged]
+            fins = [k for k in sorted(lone) if k > sk and
+                    lone[k] not in used and srows[k]["key"]["dir"] ==
+                    s["dir"] and bare_fin_of(srows[k], m, end)]
+            if not fins:
+                continue
+            acks = [lone[k] for k in sorted(lone) if k > sk and
+                    lone[k] not in used and srows[k]["key"]["dir"] !=
+                    s["dir"] and is_pure_ack(srows[k]) and
+                    srows[k]["key"]["ack"] == end]
+            group = [n, lone[fins[0]]] + acks
+            used.update(group)
+            groups.append((group, merged, s["seq"], s["len"], len(acks)))
+            break
+    return groups
+
+
 def compare_conn(ca, cb):
     """The compared rows of one pair of connections (either may be None).
     Returns (rows, differences, timing notes)."""
@@ -825,6 +926,9 @@ def compare_conn(ca, cb):
         bp, bm = align_block(ra, rb, i1, i2, j1, j2)
         moved.update(len(pairs) + m for m in bm)
         pairs.extend(bp)
+    fin_at = {}
+    for g in fin_split(ra, rb, pairs, moved, bulk_at):
+        fin_at.update((p, g) for p in g[0])
     for n, (i, j) in enumerate(pairs, 1):
         a = ra[i] if i is not None else None
         b = rb[j] if j is not None else None
@@ -833,6 +937,14 @@ def compare_conn(ca, cb):
                "fields": [], "mark": "="}
         if n - 1 in bulk_at:
             row["mark"] = "b"
+        elif n - 1 in fin_at:
+            row["mark"] = "f"
+            group, merged, seq, ln, acks = fin_at[n - 1]
+            if n - 1 == group[0]:
+                row["fields"] = ["flags"]
+                timing.append((n, "fin", {
+                    "rows": [p + 1 for p in group], "merged": merged,
+                    "seq": seq, "len": ln, "acks": acks}))
         elif a is not None and b is not None and \
                 window_after_bulk(ra, i, rb, j, bulks):
             row["mark"] = "w"
@@ -926,6 +1038,9 @@ def compare(conns_a, conns_b, names=("stock", "xtcp"), meta=None,
             elif ga == "win":
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "win_after_bulk": list(gb)})
+            elif ga == "fin":
+                rep["timing"].append({"conn": k + 1, "row": n,
+                                      "fin_split": gb})
             else:
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "gap_a": ga, "gap_b": gb})
@@ -1045,7 +1160,9 @@ def render_text(rep):
                "~ timing only, x the same segment elsewhere or with another "
                "ACK number (crossed in flight), d a delayed ACK the other "
                "run's reply made unneeded, b a bulk transfer's row (compared as a "
-               "whole), w the receiver's window after a bulk transfer")
+               "whole), w the receiver's window after a bulk transfer, f "
+               "a FIN on the data in one run and alone after it in the "
+               "other, with the peer's ACKs of the data alone")
     for c in rep["connections"]:
         out.append("")
         out.extend(render_conn(rep, c))
@@ -1089,6 +1206,22 @@ def render_text(rep):
                                cb["short"], cb["psh"], cb["acks"],
                                cb["dupacks"]))
                 continue
+            if "fin_split" in d:
+                f = d["fin_split"]
+                merged, split = (na, nb) if f["merged"] == 0 else (nb, na)
+                out.append("  conn %d rows %s (f): %s sent the FIN on the "
+                           "data (seq %d, len %d), %s the data, then the "
+                           "FIN alone%s: Nagle held the data until the ACK "
+                           "of what was before it, and close() came before "
+                           "that ACK on %s, after it on %s" % (
+                               d["conn"], ",".join(map(str, f["rows"])),
+                               merged, f["seq"], f["len"], split,
+                               "" if not f["acks"] else
+                               " (and the peer acknowledged the data alone"
+                               "%s)" % ("" if f["acks"] == 1 else
+                                        ", %d times" % f["acks"]),
+                               merged, split))
+                continue
             if "win_after_bulk" in d:
                 out.append("  conn %d row %d (w): the receiver's window "
                            "after a bulk transfer: %s on %s, %s on %s" % (
@@ -1109,8 +1242,9 @@ def render_text(rep):
                            d["conn"], d["row"], d["gap_a"], na,
                            d["gap_b"], nb))
     out.append("allowed differences, not marked:")
-    for k in ("isn", "tsval", "timing", "port", "bulk"):
-        out.append("  - " + rep["allowed"][k])
+    for k in ("isn", "tsval", "timing", "port", "bulk", "fin"):
+        if k in rep["allowed"]:
+            out.append("  - " + rep["allowed"][k])
     out.append(rep["verdict"]["text"])
     return "\n".join(out) + "\n"
 
