@@ -33,9 +33,9 @@ WORKLOADS = {
     "get-4M": "curl GET of a 4 MiB file",
     "get-64k": "curl GET of a 64 KiB file",
     "upload": "curl POST to /echo, the body echoed back",
-    "nc-srvclose": "nc, HTTP/1.0 GET of an empty file: the server "
+    "nc-srvclose": "nc, HTTP/1.0 GET of a 300-byte file: the server "
                    "closes first",
-    "nc-clclose": "nc -N, HTTP/1.1 GET of an empty file: the client "
+    "nc-clclose": "nc -N, HTTP/1.1 GET of a 300-byte file: the client "
                   "closes first",
 }
 
