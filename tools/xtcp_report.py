@@ -943,7 +943,7 @@ def compare_conn(ca, cb):
             if n - 1 == group[0]:
                 row["fields"] = ["flags"]
                 timing.append((n, "fin", {
-                    "rows": [p + 1 for p in group], "merged": merged,
+                    "rows": sorted(p + 1 for p in group), "merged": merged,
                     "seq": seq, "len": ln, "acks": acks}))
         elif a is not None and b is not None and \
                 window_after_bulk(ra, i, rb, j, bulks):
