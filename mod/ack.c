@@ -176,6 +176,9 @@ void xtcp_rearm_rto(struct sock *sk)
 	const struct inet_connection_sock *icsk = inet_csk(sk);
 	u32 rto = icsk->icsk_rto;
 
+	/* A Fast Open child's timer is its SYN-ACK's until the third ACK. */
+	if (rcu_access_pointer(tcp_sk(sk)->fastopen_rsk))
+		return;
 	if (!tcp_sk(sk)->packets_out) {
 		inet_csk_clear_xmit_timer(sk, ICSK_TIME_RETRANS);
 		return;

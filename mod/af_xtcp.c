@@ -145,6 +145,7 @@ static int xtcp_create(struct net *net, struct socket *sock, int protocol,
 static int xtcp_disconnect(struct sock *sk, int flags)
 {
 	struct inet_sock *inet = inet_sk(sk);
+	struct request_sock *req;
 	int old_state = sk->sk_state;
 
 	if (old_state == TCP_LISTEN) {
@@ -187,6 +188,11 @@ static int xtcp_disconnect(struct sock *sk, int flags)
 	} else {
 		xtcp_fence_unlisten(sk);
 	}
+	/* A Fast Open child aborted before the third ACK (tcp_disconnect()). */
+	req = rcu_dereference_protected(tcp_sk(sk)->fastopen_rsk,
+					lockdep_sock_is_held(sk));
+	if (req)
+		xtcp_reqsk_fastopen_remove(sk, req, false);
 	inet->inet_dport = 0;
 	WRITE_ONCE(sk->sk_shutdown, 0);
 	sk_error_report(sk);

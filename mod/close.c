@@ -266,8 +266,16 @@ static void xtcp_adjudge_orphan(struct sock *sk, int state)
 		xtcp_close_reset(sk, XTCP_MIB_TCPABORTONMEMORY);
 		return;
 	}
-	if (sk->sk_state == TCP_CLOSE)
+	if (sk->sk_state == TCP_CLOSE) {
+		struct request_sock *req =
+			rcu_dereference_protected(tcp_sk(sk)->fastopen_rsk,
+						  lockdep_sock_is_held(sk));
+
+		/* A Fast Open child aborted before its third ACK. */
+		if (req)
+			xtcp_reqsk_fastopen_remove(sk, req, false);
 		xtcp_csk_destroy_sock(sk);
+	}
 }
 
 /**

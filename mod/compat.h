@@ -748,4 +748,23 @@ static inline u32 xtcp_sockopt_timestamp(const struct tcp_sock *tp)
 /* TCP_IS_MPTCP at SOL_TCP: 0 for plain TCP in 6.12, unknown to 6.1's. */
 #define XTCP_TCP_IS_MPTCP		XTCP_KERNEL_AT_LEAST(6, 8)
 
+/*
+ * A Fast Open child's request gets its refcount before the child is
+ * visible (tcp_fastopen_create_child()): 6.12 with release ordering
+ * (refcount_set_release(), new there), 6.1 plainly.
+ */
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+#define xtcp_compat_refcount_set_release(r, n)	refcount_set_release(r, n)
+#else
+#define xtcp_compat_refcount_set_release(r, n)	refcount_set(r, n)
+#endif
+
+/*
+ * tcp_rcv_synrecv_state_fastopen(), the ACK of a Fast Open child's
+ * SYN-ACK: 6.1 zeroes retrans_stamp; 6.12 keeps it while a
+ * retransmission is still out (tcp_retrans_stamp_cleanup()), so that
+ * recovery the ACK started keeps its start for undo and timeouts.
+ */
+#define XTCP_TFO_SYNRECV_STAMP_CLEANUP	XTCP_KERNEL_AT_LEAST(6, 12)
+
 #endif /* _XTCP_COMPAT_H */

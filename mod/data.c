@@ -1033,14 +1033,18 @@ static void xtcp_rbtree_purge(struct rb_root *root)
 	}
 }
 
-/*
- * tcp_fin(): the peer has no more to send (RFC 9293 3.10.7.4, step 8).
- * The FIN is ACKed like data; ESTABLISHED moves to CLOSE_WAIT and the
- * connection is taken for interactive, so the ACK may wait for our reply.
- * After our own FIN: FIN-WAIT-1 to CLOSING (simultaneous close),
- * FIN-WAIT-2 to TIME-WAIT, each with an ACK at once.
+/**
+ * xtcp_fin - the peer has no more to send (tcp_fin())
+ * @sk: the connection, locked (or a Fast Open child at its SYN, whose
+ *      SYN carried the FIN: xtcp_fastopen_add_skb())
+ *
+ * RFC 9293 3.10.7.4, step 8.  The FIN is ACKed like data; ESTABLISHED
+ * (or SYN-RECEIVED) moves to CLOSE_WAIT and the connection is taken for
+ * interactive, so the ACK may wait for our reply.  After our own FIN:
+ * FIN-WAIT-1 to CLOSING (simultaneous close), FIN-WAIT-2 to TIME-WAIT,
+ * each with an ACK at once.
  */
-static void xtcp_fin(struct sock *sk)
+void xtcp_fin(struct sock *sk)
 {
 	inet_csk_schedule_ack(sk);
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);

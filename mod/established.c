@@ -64,11 +64,21 @@ static void xtcp_synack_rtt_ts(struct sock *sk)
  */
 void xtcp_done(struct sock *sk)
 {
+	/*
+	 * Not lockdep_sock_is_held(): a child that never lived comes here
+	 * unlocked (xtcp_csk_prepare_forced_close()), as in stock.
+	 */
+	struct request_sock *req =
+		rcu_dereference_protected(tcp_sk(sk)->fastopen_rsk, 1);
+
 	if (sk->sk_state != TCP_CLOSE) {
 		sk->sk_prot->unhash(sk);
 		inet_sk_set_state(sk, TCP_CLOSE);
 	}
 	xtcp_clear_xmit_timers(sk);
+	/* A Fast Open child that ends in its handshake. */
+	if (req)
+		xtcp_reqsk_fastopen_remove(sk, req, false);
 	xtcp_put_port(sk);
 	xtcp_cleanup_congestion_control(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
@@ -78,11 +88,39 @@ void xtcp_done(struct sock *sk)
 		xtcp_csk_destroy_sock(sk);
 }
 
-/*
- * tcp_reset(): the peer reset the connection.  The error a reader sees
- * is BSD's: EPIPE once the peer had closed, ECONNRESET otherwise.
+/**
+ * xtcp_done_with_error - the connection ends in an error (tcp_done_with_error())
+ * @sk:  the connection, locked
+ * @err: the errno a reader will see
+ *
+ * Nothing of ours will be delivered now: the write queue goes, then the
+ * connection (xtcp_done()), then the owner hears.  A Fast Open child
+ * that ends in SYN-RECEIVED counts as a failed attempt (AttemptFails),
+ * as stock's tcp_done() counts it; xtcp_done() does not, since its
+ * other callers with a child in that state are ones stock does not
+ * count.
  */
-static void xtcp_reset(struct sock *sk)
+void xtcp_done_with_error(struct sock *sk, int err)
+{
+	if (sk->sk_state == TCP_SYN_RECV)
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_ATTEMPTFAILS);
+	WRITE_ONCE(sk->sk_err, err);
+	/* The error before the state: pairs with xtcp_conn_poll()'s smp_rmb(). */
+	smp_wmb();
+	xtcp_write_queue_purge(sk);
+	xtcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
+}
+
+/**
+ * xtcp_reset - the peer reset the connection (tcp_reset())
+ * @sk: the connection, locked
+ *
+ * The error a reader sees is BSD's: EPIPE once the peer had closed,
+ * ECONNRESET otherwise.
+ */
+void xtcp_reset(struct sock *sk)
 {
 	int err;
 
@@ -95,14 +133,7 @@ static void xtcp_reset(struct sock *sk)
 	default:
 		err = ECONNRESET;
 	}
-	/* tcp_done_with_error(): nothing of ours will be delivered now. */
-	WRITE_ONCE(sk->sk_err, err);
-	/* The error before the state: pairs with xtcp_conn_poll()'s smp_rmb(). */
-	smp_wmb();
-	xtcp_write_queue_purge(sk);
-	xtcp_done(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
+	xtcp_done_with_error(sk, err);
 }
 
 /**
@@ -161,14 +192,18 @@ static XTCP_SEED void xtcp_init_buffer_space(struct sock *sk)
 				    (u32)TCP_INIT_CWND * tp->advmss);
 }
 
-/*
- * tcp_init_transfer() with tcp_init_metrics() minus its cache (stock's
- * takes a tcp_sock): ssthresh back to infinite, a 3 s RTO if the
- * handshake gave no RTT (RFC 6298 5.7), the initial window (one segment
- * if the SYN-ACK had to be sent more than twice, RFC 5681 3.1), then the
- * algorithm and the buffers.
+/**
+ * xtcp_init_transfer - the connection starts to transfer (tcp_init_transfer())
+ * @sk: the child, locked: at the third ACK, or a Fast Open child at
+ *      its SYN (xtcp_fastopen_create_child())
+ *
+ * With tcp_init_metrics() minus its cache (stock's takes a tcp_sock):
+ * ssthresh back to infinite, a 3 s RTO if the handshake gave no RTT
+ * (RFC 6298 5.7), the initial window (one segment if the SYN-ACK had to
+ * be sent more than twice, RFC 5681 3.1), then the algorithm and the
+ * buffers.
  */
-static XTCP_SEED void xtcp_init_transfer(struct sock *sk)
+XTCP_SEED void xtcp_init_transfer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -196,25 +231,66 @@ XTCP_SEED void xtcp_fast_path_on(struct tcp_sock *tp)
 }
 
 /*
+ * tcp_rcv_synrecv_state_fastopen(): the ACK of a Fast Open child's
+ * SYN-ACK.  An RTO of the SYN-ACK the timestamps show spurious is
+ * undone; the SYN-ACK's retransmission state ends; the request goes
+ * (xtcp_reqsk_fastopen_remove()); the retransmit timer, the SYN-ACK's
+ * until now, is armed for the data sent meanwhile.
+ */
+static void xtcp_rcv_synrecv_state_fastopen(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct request_sock *req;
+
+	if (inet_csk(sk)->icsk_ca_state == TCP_CA_Loss && !tp->packets_out)
+		xtcp_try_undo_recovery(sk);
+	inet_csk(sk)->icsk_retransmits = 0;
+	/*
+	 * The first SYN-ACK timeout set retrans_stamp without entering
+	 * Loss (xtcp_fastopen_synack_timer()); compat.h.
+	 */
+	if (XTCP_TFO_SYNRECV_STAMP_CLEANUP)
+		xtcp_retrans_stamp_cleanup(sk);
+	else
+		tp->retrans_stamp = 0;
+	req = rcu_dereference_protected(tp->fastopen_rsk,
+					lockdep_sock_is_held(sk));
+	xtcp_reqsk_fastopen_remove(sk, req, false);
+	xtcp_rearm_rto(sk);
+}
+
+/*
  * The third ACK, accepted by xtcp_ack(): SYN-RECEIVED to ESTABLISHED
  * (the TCP_SYN_RECV case of tcp_rcv_state_process() and
- * tcp_init_transfer()).
+ * tcp_init_transfer()).  @req is a Fast Open child's request, whose
+ * transfer started at the SYN: its data may be unread, and the RTT is
+ * measured from its first SYN-ACK.
  */
-static XTCP_SEED void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
+static XTCP_SEED void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb,
+					   struct request_sock *req)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->delivered++;	/* the SYN-ACK, which xtcp_ack() does not see */
+	if (req && !tp->srtt_us)
+		xtcp_synack_rtt_meas(sk, req);
 	xtcp_synack_rtt_ts(sk);
 	if (tp->rx_opt.tstamp_ok)
 		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
-	tp->retrans_stamp = 0;
-	xtcp_init_transfer(sk);
-	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
+	if (req) {
+		xtcp_rcv_synrecv_state_fastopen(sk);
+	} else {
+		tp->retrans_stamp = 0;
+		xtcp_init_transfer(sk);
+		WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
+	}
 	/* The connection's fields before its state, which poll() reads. */
 	smp_mb();
 	inet_sk_set_state(sk, TCP_ESTABLISHED);
 	sk->sk_state_change(sk);
+	/* A Fast Open child may have a process waiting to write. */
+	if (sk->sk_socket)
+		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
 	WRITE_ONCE(tp->snd_una, TCP_SKB_CB(skb)->ack_seq);
 	tp->snd_wnd = ntohs(tcp_hdr(skb)->window) << tp->rx_opt.snd_wscale;
 	tp->max_window = max(tp->max_window, tp->snd_wnd);
@@ -224,6 +300,9 @@ static XTCP_SEED void xtcp_rcv_synrecv_ack(struct sock *sk, struct sk_buff *skb)
 	tp->lsndtime = tcp_jiffies32;
 	xtcp_initialize_rcv_mss(sk);
 	xtcp_fast_path_on(tp);
+	/* shutdown(SHUT_WR) of an accepted Fast Open child, before now. */
+	if (sk->sk_shutdown & SEND_SHUTDOWN)
+		xtcp_shutdown_send(sk, SEND_SHUTDOWN);
 }
 
 /*
@@ -652,8 +731,10 @@ static int xtcp_rcv_fin_wait1_ack(struct sock *sk, struct sk_buff *skb)
  * Mirrors tcp_rcv_state_process() for the states of a passive
  * connection other than ESTABLISHED: SYN-RECEIVED (the third ACK), the
  * closing states (RFC 9293 3.10.7.4: FIN-WAIT-1, FIN-WAIT-2, CLOSING,
- * LAST-ACK, CLOSE-WAIT) and CLOSED.  Consumes @skb unless it returns
- * nonzero.
+ * LAST-ACK, CLOSE-WAIT) and CLOSED.  A Fast Open child still holding
+ * its request (fastopen_rsk, in SYN-RECEIVED or, closed before the
+ * third ACK, FIN-WAIT-1) first passes the request's checks
+ * (xtcp_check_req()).  Consumes @skb unless it returns nonzero.
  *
  * Return: nonzero if the caller must answer @skb with a RST and free it.
  */
@@ -662,6 +743,7 @@ XTCP_SEED int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	const struct tcphdr *th = tcp_hdr(skb);
 	struct tcp_sock *tp = tcp_sk(sk);
 	enum skb_drop_reason reason;
+	struct request_sock *req;
 	bool queued = false;
 	int ret;
 
@@ -670,6 +752,18 @@ XTCP_SEED int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		goto discard;
 	}
 	xtcp_mstamp_refresh(tp);
+	req = rcu_dereference_protected(tp->fastopen_rsk,
+					lockdep_sock_is_held(sk));
+	if (req) {
+		bool req_stolen;
+
+		WARN_ON_ONCE(sk->sk_state != TCP_SYN_RECV &&
+			     sk->sk_state != TCP_FIN_WAIT1);
+		if (!xtcp_check_req(sk, skb, req, true, &req_stolen)) {
+			reason = SKB_DROP_REASON_TCP_FASTOPEN;
+			goto discard;
+		}
+	}
 	if (!th->ack && !th->rst && !th->syn) {
 		reason = SKB_DROP_REASON_TCP_FLAGS;
 		goto discard;
@@ -692,9 +786,12 @@ XTCP_SEED int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	/* Step 5 continued: what the ACK means in this state. */
 	switch (sk->sk_state) {
 	case TCP_SYN_RECV:
-		xtcp_rcv_synrecv_ack(sk, skb);
+		xtcp_rcv_synrecv_ack(sk, skb, req);
 		break;
 	case TCP_FIN_WAIT1:
+		/* A Fast Open child closed before the third ACK. */
+		if (req)
+			xtcp_rcv_synrecv_state_fastopen(sk);
 		ret = xtcp_rcv_fin_wait1_ack(sk, skb);
 		if (ret > 0)
 			return 1;

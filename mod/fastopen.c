@@ -3,10 +3,12 @@
  * xtcp: TCP Fast Open on the passive side (RFC 7413), as
  * net/ipv4/tcp_fastopen.c: the keys, per namespace (net.xtcp.fastopen_key)
  * and per socket (TCP_FASTOPEN_KEY), a listener's Fast Open queue
- * (TCP_FASTOPEN, or listen() with net.xtcp.fastopen's 0x400 bit), and
- * the cookie a SYN is answered with (xtcp_try_fastopen()).  The child at
- * SYN time, which a valid cookie makes in stock, is not there yet
- * (issue 10; Documentation/design.rst, "TCP Fast Open").
+ * (TCP_FASTOPEN, or listen() with net.xtcp.fastopen's 0x400 bit), the
+ * cookie a SYN is answered with, and the child a valid cookie makes at
+ * SYN time (xtcp_try_fastopen(), xtcp_fastopen_create_child()), which
+ * holds its request as fastopen_rsk until the third ACK or its end
+ * (xtcp_reqsk_fastopen_remove(); Documentation/design.rst, "TCP Fast
+ * Open").
  *
  * A key set is stock's struct tcp_fastopen_context: a primary key, the
  * one that makes cookies, and an optional backup key that cookies are
@@ -31,6 +33,7 @@
 #include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
+#include <net/busy_poll.h>
 #include <net/tcp.h>
 
 #include "xtcp.h"
@@ -416,21 +419,31 @@ out:
 
 /*
  * tcp_fastopen_queue_check(): the listener has a Fast Open queue with
- * room.  Stock, with the queue full, first frees the oldest Fast Open
- * request a RST ended whose timer ran out (fastopenq.rskq_rst_head);
- * xtcp makes no Fast Open child yet, so its queue stays empty.
+ * room.  A full queue first frees the oldest request a RST ended whose
+ * 60 s are over (fastopenq.rskq_rst_head, xtcp_reqsk_fastopen_remove()).
  */
 static bool xtcp_fastopen_queue_check(struct sock *sk)
 {
 	struct fastopen_queue *fastopenq =
 		&inet_csk(sk)->icsk_accept_queue.fastopenq;
 	int max_qlen = READ_ONCE(fastopenq->max_qlen);
+	struct request_sock *req1;
 
 	if (max_qlen == 0)
 		return false;
 	if (fastopenq->qlen >= max_qlen) {
-		xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPFASTOPENLISTENOVERFLOW);
-		return false;
+		spin_lock(&fastopenq->lock);
+		req1 = fastopenq->rskq_rst_head;
+		if (!req1 || time_after(req1->rsk_timer.expires, jiffies)) {
+			xtcp_inc_stats(sock_net(sk),
+				       XTCP_MIB_TCPFASTOPENLISTENOVERFLOW);
+			spin_unlock(&fastopenq->lock);
+			return false;
+		}
+		fastopenq->rskq_rst_head = req1->dl_next;
+		fastopenq->qlen--;
+		spin_unlock(&fastopenq->lock);
+		reqsk_put(req1);
 	}
 	return true;
 }
@@ -449,6 +462,105 @@ static bool xtcp_fastopen_no_cookie(const struct sock *sk,
 }
 
 /**
+ * xtcp_fastopen_add_skb - the SYN's data to a Fast Open child (tcp_fastopen_add_skb())
+ * @sk:  the child, bh-locked, not yet visible (or its own process's)
+ * @skb: the SYN; a clone of it is queued, the SYN itself stays the caller's
+ *
+ * The data (and a FIN with it) go to the receive queue as the segment
+ * after the SYN: rcv_nxt moves past them, the SYN-ACK acknowledges them
+ * (syn_data_acked).  A clone that cannot be had leaves the data
+ * unacknowledged; the client sends it again.
+ */
+void xtcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (TCP_SKB_CB(skb)->end_seq == tp->rcv_nxt)
+		return;
+	skb = skb_clone(skb, GFP_ATOMIC);
+	if (!skb)
+		return;
+	/* tcp_cleanup_skb(): nothing of the route or IPsec stays queued. */
+	skb_dst_drop(skb);
+	secpath_reset(skb);
+	/*
+	 * xtcp_create_openreq_child() counted the SYN in segs_in; count it
+	 * again with its data (tcp_segs_in() wants the header in skb->len).
+	 */
+	tp->segs_in = 0;
+	tcp_segs_in(tp, skb);
+	__skb_pull(skb, tcp_hdrlen(skb));
+	xtcp_forced_mem_schedule(sk, skb->truesize);
+	skb_set_owner_r(skb, sk);
+
+	TCP_SKB_CB(skb)->seq++;
+	TCP_SKB_CB(skb)->tcp_flags &= ~TCPHDR_SYN;
+	tp->rcv_nxt = TCP_SKB_CB(skb)->end_seq;
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	tp->syn_data_acked = 1;
+	tp->bytes_received = skb->len;
+	if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN)
+		xtcp_fin(sk);
+}
+
+/*
+ * tcp_fastopen_create_child(): the child of a valid Fast Open SYN, made
+ * now rather than at the third ACK.  It takes the request as its
+ * fastopen_rsk and counts in the listener's Fast Open queue; the window
+ * is the SYN's, unscaled (RFC 7323 2.2); its retransmit timer runs for
+ * the SYN-ACK (xtcp_fastopen_synack_timer()); the transfer starts (the
+ * algorithm, the buffers) and the SYN's data is queued.  The request's
+ * refcount becomes 2: the child's fastopen_rsk and the accept queue's
+ * entry, which xtcp_conn_request()'s reference, dropped at its end,
+ * stood for until then.  Returns the child, bh-locked with a reference
+ * for the caller, or NULL.
+ */
+static struct sock *xtcp_fastopen_create_child(struct sock *sk,
+					       struct sk_buff *skb,
+					       struct request_sock *req)
+{
+	struct request_sock_queue *queue = &inet_csk(sk)->icsk_accept_queue;
+	struct tcp_sock *tp;
+	struct sock *child;
+	bool own_req;
+
+	child = xtcp_syn_recv_sock(sk, skb, req, NULL, NULL, &own_req);
+	if (!child)
+		return NULL;
+
+	spin_lock(&queue->fastopenq.lock);
+	queue->fastopenq.qlen++;
+	spin_unlock(&queue->fastopenq.lock);
+
+	tp = tcp_sk(child);
+	rcu_assign_pointer(tp->fastopen_rsk, req);
+	tcp_rsk(req)->tfo_listener = true;
+
+	/* RFC 7323 2.2: a SYN's window is never scaled. */
+	tp->snd_wnd = ntohs(tcp_hdr(skb)->window);
+	tp->max_window = tp->snd_wnd;
+
+	/*
+	 * The SYN-ACK is re-sent by the child's retransmit timer: the
+	 * request is on the accept queue, not in the established hash, and
+	 * its own timer is never armed.
+	 */
+	req->timeout = TCP_TIMEOUT_INIT;
+	inet_csk_reset_xmit_timer(child, ICSK_TIME_RETRANS, req->timeout,
+				  TCP_RTO_MAX);
+	xtcp_compat_refcount_set_release(&req->rsk_refcnt, 2);
+	sk_mark_napi_id_set(child, skb);
+
+	xtcp_init_transfer(child);
+	tp->rcv_nxt = TCP_SKB_CB(skb)->seq + 1;
+	xtcp_fastopen_add_skb(child, skb);
+	tcp_rsk(req)->rcv_nxt = tp->rcv_nxt;
+	tp->rcv_wup = tp->rcv_nxt;
+	/* xtcp_conn_request() sends the SYN-ACK and queues the child. */
+	return child;
+}
+
+/**
  * xtcp_try_fastopen - Fast Open's answer to a SYN (tcp_try_fastopen())
  * @sk:  the listener, not locked
  * @skb: the SYN
@@ -461,24 +573,29 @@ static bool xtcp_fastopen_no_cookie(const struct sock *sk,
  * Open queue has room: a cookie request gets the primary key's cookie
  * (TCPFastOpenCookieReqd counts every request, answered or not); a
  * cookie that matches neither key gets it too (TCPFastOpenPassiveFail).
- *
- * Where stock would make the child now -- a valid cookie, or cookie-less
- * mode -- xtcp cannot yet (issue 10) and answers as stock does when
- * tcp_fastopen_create_child() fails: TCPFastOpenPassiveFail, the SYN's
- * data not acknowledged, a valid cookie offered again, the handshake as
- * without Fast Open.
+ * A valid cookie -- or any SYN where no cookie is required (the 0x200
+ * bit, TCP_FASTOPEN_NO_COOKIE, the route's fastopen_no_cookie) -- makes
+ * the child now (xtcp_fastopen_create_child(), TCPFastOpenPassive): the
+ * SYN-ACK then carries no cookie, or the primary key's when the backup
+ * key matched (TCPFastOpenPassiveAltKey).  A child that cannot be made
+ * leaves the data unacknowledged (TCPFastOpenPassiveFail) and the
+ * handshake as without Fast Open.
  *
  * Context: softirq, under rcu_read_lock().
+ * Return: the child, bh-locked and referenced for the caller, which
+ * sends the SYN-ACK from it and queues it; or NULL.
  */
-void xtcp_try_fastopen(struct sock *sk, struct sk_buff *skb,
-		       struct request_sock *req,
-		       struct tcp_fastopen_cookie *foc,
-		       const struct dst_entry *dst)
+struct sock *xtcp_try_fastopen(struct sock *sk, struct sk_buff *skb,
+			       struct request_sock *req,
+			       struct tcp_fastopen_cookie *foc,
+			       const struct dst_entry *dst)
 {
 	bool syn_data = TCP_SKB_CB(skb)->end_seq != TCP_SKB_CB(skb)->seq + 1;
 	struct net *net = sock_net(sk);
 	int tcp_fastopen = READ_ONCE(xtcp_pernet(net)->sysctl.fastopen);
 	struct tcp_fastopen_cookie valid_foc = { .len = -1 };
+	struct sock *child;
+	int ret = 0;
 
 	if (foc->len == 0)	/* the client asks for a cookie */
 		xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENCOOKIEREQD);
@@ -487,23 +604,121 @@ void xtcp_try_fastopen(struct sock *sk, struct sk_buff *skb,
 	      (syn_data || foc->len >= 0) &&
 	      xtcp_fastopen_queue_check(sk))) {
 		foc->len = -1;
-		return;
+		return NULL;
 	}
 
-	if (xtcp_fastopen_no_cookie(sk, dst, TFO_SERVER_COOKIE_NOT_REQD)) {
-		/* No child yet: as a failed tcp_fastopen_create_child(). */
-		xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENPASSIVEFAIL);
-	} else if (foc->len == 0) {
+	if (xtcp_fastopen_no_cookie(sk, dst, TFO_SERVER_COOKIE_NOT_REQD))
+		goto fastopen;
+
+	if (foc->len == 0) {
 		xtcp_fastopen_cookie_gen(sk, skb, &valid_foc);
 	} else if (foc->len > 0) {
-		/*
-		 * A bad cookie, or a good one whose child xtcp cannot make
-		 * yet (as a failed tcp_fastopen_create_child()): either
-		 * way the primary key's cookie is offered.
-		 */
-		xtcp_fastopen_cookie_gen_check(sk, skb, foc, &valid_foc);
-		xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENPASSIVEFAIL);
+		ret = xtcp_fastopen_cookie_gen_check(sk, skb, foc, &valid_foc);
+		if (!ret) {
+			xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENPASSIVEFAIL);
+		} else {
+			/*
+			 * A valid cookie: the child takes the SYN's data and
+			 * the SYN-ACK acknowledges it.  A data-less SYN with
+			 * a valid cookie makes one too, which may send in
+			 * SYN-RECEIVED.
+			 */
+fastopen:
+			child = xtcp_fastopen_create_child(sk, skb, req);
+			if (child) {
+				if (ret == 2) {
+					valid_foc.exp = foc->exp;
+					*foc = valid_foc;
+					xtcp_inc_stats(net,
+						       XTCP_MIB_TCPFASTOPENPASSIVEALTKEY);
+				} else {
+					foc->len = -1;
+				}
+				xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENPASSIVE);
+				return child;
+			}
+			xtcp_inc_stats(net, XTCP_MIB_TCPFASTOPENPASSIVEFAIL);
+		}
 	}
 	valid_foc.exp = foc->exp;
 	*foc = valid_foc;
+	return NULL;
+}
+
+/**
+ * xtcp_reqsk_fastopen_remove - a Fast Open child lets go of its request
+ * @sk:    the child, locked (or not yet visible, or being destroyed)
+ * @req:   its fastopen_rsk
+ * @reset: the handshake ended in the peer's RST
+ *
+ * reqsk_fastopen_remove(): the handshake completed or was aborted, so
+ * the child no longer needs the request (fastopen_rsk cleared) and it
+ * stops counting in the listener's Fast Open queue.  Who holds the
+ * request then: while the child waits on the accept queue (req->sk set)
+ * the queue's entry does, and accept() frees it; once accepted
+ * (xtcp_csk_accept() cleared req->sk) its last reference is the child's,
+ * dropped here -- unless a RST ended it on a listening listener: then it
+ * counts in the queue 60 s more on fastopenq.rskq_rst_head (a defence
+ * against spoofed Fast Open SYNs, the CoNEXT'11 paper), freed by
+ * xtcp_fastopen_queue_check() or when the listener closes.
+ * tfo_listener and that list are the listener's fastopenq.lock's.
+ *
+ * Context: any; takes fastopenq.lock with BHs off.
+ */
+void xtcp_reqsk_fastopen_remove(struct sock *sk, struct request_sock *req,
+				bool reset)
+{
+	struct sock *lsk = req->rsk_listener;
+	struct fastopen_queue *fastopenq =
+		&inet_csk(lsk)->icsk_accept_queue.fastopenq;
+
+	RCU_INIT_POINTER(tcp_sk(sk)->fastopen_rsk, NULL);
+	spin_lock_bh(&fastopenq->lock);
+	fastopenq->qlen--;
+	tcp_rsk(req)->tfo_listener = false;
+	if (req->sk)	/* not accepted yet */
+		goto out;
+	if (!reset || lsk->sk_state != TCP_LISTEN) {
+		spin_unlock_bh(&fastopenq->lock);
+		reqsk_put(req);
+		return;
+	}
+	req->rsk_timer.expires = jiffies + 60 * HZ;
+	if (!fastopenq->rskq_rst_head)
+		fastopenq->rskq_rst_head = req;
+	else
+		fastopenq->rskq_rst_tail->dl_next = req;
+	req->dl_next = NULL;
+	fastopenq->rskq_rst_tail = req;
+	fastopenq->qlen++;
+out:
+	spin_unlock_bh(&fastopenq->lock);
+}
+
+/**
+ * xtcp_fastopen_rst_list_free - free a closing listener's RST list
+ * @sk: the listener, no longer listening
+ *
+ * The part of inet_csk_listen_stop() that frees the requests
+ * xtcp_reqsk_fastopen_remove() kept on fastopenq.rskq_rst_head.
+ *
+ * Context: process, the listener locked.
+ */
+void xtcp_fastopen_rst_list_free(struct sock *sk)
+{
+	struct fastopen_queue *fastopenq =
+		&inet_csk(sk)->icsk_accept_queue.fastopenq;
+	struct request_sock *req, *next;
+
+	if (!fastopenq->rskq_rst_head)
+		return;
+	spin_lock_bh(&fastopenq->lock);
+	req = fastopenq->rskq_rst_head;
+	fastopenq->rskq_rst_head = NULL;
+	spin_unlock_bh(&fastopenq->lock);
+	while (req) {
+		next = req->dl_next;
+		reqsk_put(req);
+		req = next;
+	}
 }

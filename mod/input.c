@@ -434,7 +434,7 @@ static XTCP_SEED int xtcp_v4_rcv_req(struct sk_buff *skb, struct sock *sk)
 		/* The request holds the listener; it may go before we end. */
 		sock_hold(listener);
 	}
-	nsk = xtcp_check_req(listener, skb, req, &req_stolen);
+	nsk = xtcp_check_req(listener, skb, req, false, &req_stolen);
 	if (!nsk) {
 		reqsk_put(req);
 		if (req_stolen) {
@@ -776,7 +776,9 @@ static void xtcp_v4_err_conn(struct sock *sk, struct sk_buff *skb, u32 info,
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
+	struct request_sock *fastopen;
 	struct dst_entry *dst;
+	u32 snd_una;
 	int err;
 
 	bh_lock_sock(sk);
@@ -785,7 +787,10 @@ static void xtcp_v4_err_conn(struct sock *sk, struct sk_buff *skb, u32 info,
 	/* IP_MINTTL (RFC 5082): the ICMP quotes what we sent; its TTL. */
 	if (unlikely(iph->ttl < READ_ONCE(inet_sk(sk)->min_ttl)))
 		goto out;
-	if (!between(seq, tp->snd_una, tp->snd_nxt)) {
+	/* A Fast Open child's window starts at its SYN-ACK. */
+	fastopen = rcu_dereference(tp->fastopen_rsk);
+	snd_una = fastopen ? tcp_rsk(fastopen)->snt_isn : tp->snd_una;
+	if (!between(seq, snd_una, tp->snd_nxt)) {
 		xtcp_inc_stats(net, XTCP_MIB_OUTOFWINDOWICMPS);
 		goto out;
 	}
@@ -819,6 +824,17 @@ static void xtcp_v4_err_conn(struct sock *sk, struct sk_buff *skb, u32 info,
 		err = EHOSTUNREACH;
 		break;
 	default:
+		goto out;
+	}
+	/*
+	 * A Fast Open child in its handshake that no one accepted yet dies
+	 * of a hard error; once accepted it is treated as a connection.
+	 */
+	if (sk->sk_state == TCP_SYN_RECV && !(fastopen && !fastopen->sk)) {
+		if (!sock_owned_by_user(sk))
+			xtcp_done_with_error(sk, err);
+		else
+			WRITE_ONCE(sk->sk_err_soft, err);
 		goto out;
 	}
 	if (!sock_owned_by_user(sk) && xtcp_inet_recverr(sk)) {

@@ -315,10 +315,26 @@ static struct sock *xtcp_csk_accept(struct sock *sk, int flags, int *err)
 			goto out_err;
 	}
 	req = xtcp_reqsk_queue_remove(sk);
-	release_sock(sk);
 	newsk = req->sk;
+	/*
+	 * A Fast Open child still waiting for its third ACK needs its
+	 * request: req->sk cleared says the child was taken, and its
+	 * xtcp_reqsk_fastopen_remove() frees the request when the
+	 * handshake ends.  tfo_listener is read again under the lock
+	 * that function clears it with.
+	 */
+	if (tcp_rsk(req)->tfo_listener) {
+		spin_lock_bh(&queue->fastopenq.lock);
+		if (tcp_rsk(req)->tfo_listener) {
+			req->sk = NULL;
+			req = NULL;
+		}
+		spin_unlock_bh(&queue->fastopenq.lock);
+	}
+	release_sock(sk);
 	xtcp_csk_accept_memcg(newsk);
-	reqsk_put(req);
+	if (req)
+		reqsk_put(req);
 	/*
 	 * The child's queue is a copy of the listener's, locks included,
 	 * taken while they may have been held: it may listen one day.

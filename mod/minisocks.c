@@ -158,9 +158,12 @@ static XTCP_SEED bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
 
 /**
  * xtcp_check_req - a segment for a request sock (tcp_check_req())
- * @sk:         the listener, referenced by the caller
+ * @sk:         the listener, referenced by the caller; with @fastopen,
+ *              the Fast Open child, locked
  * @skb:        the segment
- * @req:        the request, referenced by the caller
+ * @req:        the request, referenced by the caller (or the child's
+ *              fastopen_rsk)
+ * @fastopen:   @sk is a Fast Open child in its handshake
  * @req_stolen: set when another CPU completed the request first
  *
  * RFC 9293 section 3.10.7.4, SYN-RECEIVED: a retransmitted SYN is
@@ -169,11 +172,21 @@ static XTCP_SEED bool xtcp_check_req_paws(struct sock *sk, struct sk_buff *skb,
  * an in-window RST that is not exactly at RCV.NXT gets a challenge ACK
  * (RFC 5961 section 3.2); an exact RST or a SYN kills the request.
  *
+ * A Fast Open child (xtcp_rcv_state_process()) has sent since its
+ * SYN-ACK, so its ACK field is for xtcp_ack() to judge, not checked
+ * here; a segment that passes comes back as @sk to go on through the
+ * child's state machine; an exact RST ends the child's hold on the
+ * request (kept on the listener's RST list) and resets it, and a SYN
+ * in the window is answered with a RST but leaves the child alone.
+ *
+ * Context: softirq; with @fastopen also the child's owner.
  * Return: the new child (locked), @sk when the listener must answer the
- * segment (with a RST), or NULL when it was consumed.
+ * segment (with a RST) or a Fast Open child goes on, or NULL when it
+ * was consumed.
  */
 XTCP_SEED struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
-				      struct request_sock *req, bool *req_stolen)
+				      struct request_sock *req, bool fastopen,
+				      bool *req_stolen)
 {
 	struct tcp_request_sock *treq = tcp_rsk(req);
 	const struct tcphdr *th = tcp_hdr(skb);
@@ -191,14 +204,25 @@ XTCP_SEED struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
 	    !paws_reject) {
 		if (!xtcp_oow_rate_limited(net, skb, XTCP_MIB_ACKSKIPPEDSYNRECV,
 					   &treq->last_oow_ack_time) &&
-		    !xtcp_rtx_syn_ack(sk, req))
-			mod_timer_pending(&req->rsk_timer,
-					  jiffies + xtcp_reqsk_timeout(req));
+		    !xtcp_rtx_syn_ack(sk, req)) {
+			unsigned long expires = jiffies +
+						xtcp_reqsk_timeout(req);
+
+			/* A Fast Open request has no timer of its own. */
+			if (!fastopen)
+				mod_timer_pending(&req->rsk_timer, expires);
+			else
+				req->rsk_timer.expires = expires;
+		}
 		return NULL;
 	}
 
-	/* RFC 9293: an ACK of something not yet sent is answered by a RST. */
-	if ((flg & TCP_FLAG_ACK) && !(flg & TCP_FLAG_RST) &&
+	/*
+	 * RFC 9293: an ACK of something not yet sent is answered by a RST.
+	 * A Fast Open child's ACK is checked against the child, which may
+	 * have sent data since (xtcp_ack()).
+	 */
+	if ((flg & TCP_FLAG_ACK) && !(flg & TCP_FLAG_RST) && !fastopen &&
 	    TCP_SKB_CB(skb)->ack_seq != treq->snt_isn + 1)
 		return sk;
 
@@ -232,6 +256,9 @@ XTCP_SEED struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
 	/* No ACK: silently dropped. */
 	if (!(flg & TCP_FLAG_ACK))
 		return NULL;
+	/* A Fast Open child takes the segment itself. */
+	if (fastopen)
+		return sk;
 
 	/*
 	 * While TCP_DEFER_ACCEPT is active, a bare ACK makes no child: the
@@ -261,8 +288,19 @@ listen_overflow:
 		return NULL;
 	}
 embryonic_reset:
-	if (!(flg & TCP_FLAG_RST))
+	if (!(flg & TCP_FLAG_RST)) {
+		/*
+		 * A bad SYN.  A Fast Open child is not reset for it: an
+		 * attacker must not be able to kill a live connection so.
+		 */
 		xtcp_v4_send_reset(sk, skb);
+	} else if (fastopen) {
+		/* The peer's exact RST. */
+		xtcp_reqsk_fastopen_remove(sk, req, true);
+		xtcp_reset(sk);
+	}
+	if (fastopen)
+		return NULL;
 	/* The queue it counts in is its own listener's, migrated or not. */
 	if (xtcp_csk_reqsk_queue_drop(req->rsk_listener, req))
 		xtcp_inc_stats(net, XTCP_MIB_EMBRYONICRSTS);
@@ -378,6 +416,8 @@ static XTCP_SEED struct sock *xtcp_create_openreq_child(const struct sock *sk,
 				 TCPOLEN_TSTAMP_ALIGNED : 0);
 	newtp->rx_opt.mss_clamp = req->mss;
 	newtp->ecn_flags = ireq->ecn_ok ? TCP_ECN_OK : 0;
+	/* Until xtcp_fastopen_create_child() makes it a Fast Open child. */
+	RCU_INIT_POINTER(newtp->fastopen_rsk, NULL);
 	/* SO_KEEPALIVE on the listener: the timer runs from the start. */
 	if (sock_flag(newsk, SOCK_KEEPOPEN))
 		inet_csk_reset_keepalive_timer(newsk,

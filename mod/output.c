@@ -175,12 +175,15 @@ XTCP_SEED void xtcp_v4_send_check(struct sk_buff *skb, __be32 saddr, __be32 dadd
 
 /**
  * xtcp_make_synack - build the SYN-ACK for @req (tcp_make_synack())
- * @sk:     the listener
+ * @sk:     the listener, or the Fast Open child sending it
  * @dst:    the route to the peer; consumed
  * @req:    the request
  * @foc:    a Fast Open cookie to offer (len >= 0), or NULL
- * @cookie: a SYN cookie answer: no request sock stays behind, so the
- *          skb is owned by nobody and TSval carries the options
+ * @synack_type: TCP_SYNACK_NORMAL, the skb owned by the request;
+ *          TCP_SYNACK_COOKIE, a SYN cookie answer: no request sock stays
+ *          behind, so the skb is owned by nobody and TSval carries the
+ *          options; TCP_SYNACK_FASTOPEN, @sk is the Fast Open child,
+ *          which owns the skb
  *
  * Return: the segment, or NULL.
  */
@@ -188,8 +191,9 @@ static XTCP_SEED struct sk_buff *xtcp_make_synack(const struct sock *sk,
 						  struct dst_entry *dst,
 						  struct request_sock *req,
 						  const struct tcp_fastopen_cookie *foc,
-						  bool cookie)
+						  enum tcp_synack_type synack_type)
 {
+	bool cookie = synack_type == TCP_SYNACK_COOKIE;
 	struct inet_request_sock *ireq = inet_rsk(req);
 	struct xtcp_out_options opts = {};
 	struct sk_buff *skb;
@@ -204,9 +208,21 @@ static XTCP_SEED struct sk_buff *xtcp_make_synack(const struct sock *sk,
 		return NULL;
 	}
 	skb_reserve(skb, MAX_TCP_HEADER);
-	/* Under a SYN flood, no socket is charged for cookie answers. */
-	if (!cookie)
+	switch (synack_type) {
+	case TCP_SYNACK_NORMAL:
 		skb_set_owner_w(skb, req_to_sk(req));
+		break;
+	case TCP_SYNACK_COOKIE:
+		/* Under a SYN flood, no socket is charged for cookie answers. */
+		break;
+	case TCP_SYNACK_FASTOPEN:
+		/*
+		 * The child, bh-locked by the caller: its sk_wmem_alloc is
+		 * atomic, so the const may go (as stock's).
+		 */
+		skb_set_owner_w(skb, (struct sock *)sk);
+		break;
+	}
 	skb_dst_set(skb, dst);
 
 	mss = xtcp_mss_clamp(sk, tcp_dst_advmss(dst));
@@ -276,18 +292,21 @@ XTCP_SEED struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
 
 /**
  * xtcp_v4_send_synack - send (or re-send) the SYN-ACK for @req
- * @sk:     the listener
+ * @sk:     the listener, or a Fast Open child (its first SYN-ACK, and
+ *          the retransmissions of its timer)
  * @dst:    a route, or NULL to look one up; consumed
  * @req:    the request
  * @foc:    a Fast Open cookie to offer, or NULL (retransmissions)
- * @cookie: see xtcp_make_synack()
+ * @synack_type: see xtcp_make_synack()
+ *
+ * Mirrors tcp_v4_send_synack().
  *
  * Return: 0 or a negative errno.
  */
 XTCP_SEED int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
 				  struct request_sock *req,
 				  const struct tcp_fastopen_cookie *foc,
-				  bool cookie)
+				  enum tcp_synack_type synack_type)
 {
 	const struct inet_request_sock *ireq = inet_rsk(req);
 	struct sk_buff *skb;
@@ -300,7 +319,7 @@ XTCP_SEED int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
 		if (!dst)
 			return -EHOSTUNREACH;
 	}
-	skb = xtcp_make_synack(sk, dst, req, foc, cookie);
+	skb = xtcp_make_synack(sk, dst, req, foc, synack_type);
 	if (!skb)
 		return -ENOMEM;
 	xtcp_v4_send_check(skb, ireq->ir_loc_addr, ireq->ir_rmt_addr);
@@ -507,12 +526,17 @@ void xtcp_v4_timewait_ack(struct xtcp_timewait_sock *tw, struct sk_buff *skb)
 
 /**
  * xtcp_v4_reqsk_send_ack - ACK in SYN-RECEIVED (tcp_v4_reqsk_send_ack())
- * @sk:  the listener
+ * @sk:  the listener, or a Fast Open child in SYN-RECEIVED (or
+ *       FIN-WAIT-1) whose request it is (xtcp_check_req() with fastopen)
  * @skb: the segment that needs the ACK (out of window, or a challenge)
  * @req: the request
  *
+ * The sequence number is the one after our SYN for a request; a Fast
+ * Open child may have sent data (or its FIN) since, so its SND.NXT.
  * RFC 7323 section 2.3: every segment but a SYN carries its window
  * right-shifted by the scale we offered.
+ *
+ * Context: softirq, or the child's owner.
  */
 void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 			    struct request_sock *req)
@@ -521,7 +545,8 @@ void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 
 	xtcp_reply_init(&rep, skb, sock_net(sk));
 	rep.flags = TCPHDR_ACK;
-	rep.seq = tcp_rsk(req)->snt_isn + 1;
+	rep.seq = sk->sk_state == TCP_LISTEN ? tcp_rsk(req)->snt_isn + 1 :
+					       tcp_sk(sk)->snd_nxt;
 	rep.ack_seq = tcp_rsk(req)->rcv_nxt;
 	rep.window = xtcp_synack_window(req) >> inet_rsk(req)->rcv_wscale;
 	rep.tsecr = READ_ONCE(req->ts_recent);

@@ -118,8 +118,13 @@ bool xtcp_any_retrans_done(const struct sock *sk)
 	       (skb && (TCP_SKB_CB(skb)->sacked & TCPCB_EVER_RETRANS));
 }
 
-/* tcp_retrans_stamp_cleanup() */
-static void xtcp_retrans_stamp_cleanup(struct sock *sk)
+/**
+ * xtcp_retrans_stamp_cleanup - forget when re-sending began (tcp_retrans_stamp_cleanup())
+ * @sk: the connection, locked
+ *
+ * Only when no retransmission is out any more (xtcp_any_retrans_done()).
+ */
+void xtcp_retrans_stamp_cleanup(struct sock *sk)
 {
 	if (!xtcp_any_retrans_done(sk))
 		tcp_sk(sk)->retrans_stamp = 0;
@@ -359,12 +364,16 @@ static bool xtcp_is_non_sack_preventing_reopen(struct sock *sk)
 	return false;
 }
 
-/*
- * tcp_try_undo_recovery(): the episode is over (high_seq acked); undo it
- * if it was spurious (TCPFullUndo, or TCPLossUndo for a timeout), and
- * go back to Open.  Returns true if the state must hold a little longer.
+/**
+ * xtcp_try_undo_recovery - end a recovery episode (tcp_try_undo_recovery())
+ * @sk: the connection, locked
+ *
+ * The episode is over (high_seq acked); undo it if it was spurious
+ * (TCPFullUndo, or TCPLossUndo for a timeout), and go back to Open.
+ *
+ * Return: true if the state must hold a little longer.
  */
-static bool xtcp_try_undo_recovery(struct sock *sk)
+bool xtcp_try_undo_recovery(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -628,7 +637,9 @@ static void xtcp_process_loss(struct sock *sk, int flag, int num_dupack,
 	struct tcp_sock *tp = tcp_sk(sk);
 	bool recovered = !before(tp->snd_una, tp->high_seq);
 
-	if ((flag & XTCP_FLAG_SND_UNA_ADVANCED) &&
+	/* A Fast Open child's ACK of its SYN-ACK may undo too. */
+	if ((flag & XTCP_FLAG_SND_UNA_ADVANCED ||
+	     rcu_access_pointer(tp->fastopen_rsk)) &&
 	    xtcp_try_undo_loss(sk, false))
 		return;
 	if (tp->frto) {

@@ -384,8 +384,13 @@ __poll_t xtcp_conn_poll(struct sock *sk)
 		mask |= EPOLLHUP;
 	if (shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	/* A passive open is readable once it is a connection. */
-	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+	/*
+	 * A passive open is readable once it is a connection, or from its
+	 * SYN on as a Fast Open child.
+	 */
+	if (state != TCP_SYN_SENT &&
+	    (state != TCP_SYN_RECV ||
+	     rcu_access_pointer(tcp_sk(sk)->fastopen_rsk))) {
 		const struct tcp_sock *tp = tcp_sk(sk);
 		int target = sock_rcvlowat(sk, 0, INT_MAX);
 		u16 urg_data = READ_ONCE(tp->urg_data);

@@ -35,10 +35,19 @@ static void xtcp_syn_ack_timeout(const struct request_sock *req)
 
 static int xtcp_rtx_synack(const struct sock *sk, struct request_sock *req)
 {
-	int err = xtcp_v4_send_synack(sk, NULL, req, NULL, false);
+	int err = xtcp_v4_send_synack(sk, NULL, req, NULL, TCP_SYNACK_NORMAL);
 
-	if (!err)
+	if (!err) {
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_SYNRETRANS);
+		/*
+		 * A Fast Open child's own SYN-ACK (its timer, or a
+		 * retransmitted SYN): the child counts it, as stock's
+		 * tcp_rtx_synack() does.  Listeners are lockless and never
+		 * written here; the child is locked by its caller.
+		 */
+		if (unlikely(tcp_passive_fastopen(sk)))
+			tcp_sk((struct sock *)sk)->total_retrans++;
+	}
 	return err;
 }
 
@@ -95,6 +104,7 @@ XTCP_SEED struct request_sock *xtcp_reqsk_alloc(struct sock *sk_listener,
 	sk_tx_queue_clear(req_to_sk(req));
 	req->saved_syn = NULL;
 	req->syncookie = 0;
+	req->timeout = 0;
 	req->num_timeout = 0;
 	req->num_retrans = 0;
 	req->sk = NULL;
@@ -107,6 +117,13 @@ XTCP_SEED struct request_sock *xtcp_reqsk_alloc(struct sock *sk_listener,
 	ireq->ireq_state = TCP_NEW_SYN_RECV;
 	write_pnet(&ireq->ireq_net, sock_net(sk_listener));
 	ireq->ireq_family = AF_INET;
+	/*
+	 * Not a Fast Open request until xtcp_fastopen_create_child() says
+	 * so (stock clears it in tcp_conn_request() and
+	 * cookie_tcp_reqsk_init()): the slab object may be an old Fast Open
+	 * request's, and accept() and a closing listener read the flag.
+	 */
+	tcp_rsk(req)->tfo_listener = false;
 	return req;
 }
 
@@ -349,6 +366,7 @@ XTCP_SEED int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 	int syncookies = READ_ONCE(xn->sysctl.syncookies);
 	struct tcp_fastopen_cookie foc = { .len = -1 };
 	struct tcp_options_received tmp_opt = {};
+	struct sock *fastopen_sk = NULL;
 	struct request_sock *req;
 	bool want_cookie = false;
 	struct dst_entry *dst;
@@ -430,23 +448,55 @@ XTCP_SEED int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 		xtcp_reqsk_record_syn(sk, req, skb);
 		/*
 		 * tcp_try_fastopen(): where stock's Fast Open branch leaves
-		 * this path (design.rst, "TCP Fast Open").  Here only its
-		 * cookie: @foc becomes the cookie the SYN-ACK offers, if any.
+		 * this path (design.rst, "TCP Fast Open").  @foc becomes the
+		 * cookie the SYN-ACK offers, if any; a valid cookie (or none
+		 * needed) makes the child now.
 		 */
-		xtcp_try_fastopen(sk, skb, req, &foc, dst);
-		if (unlikely(!xtcp_csk_reqsk_queue_hash_add(sk, req,
-							    TCP_TIMEOUT_INIT))) {
-			/* Another SYN of this 4-tuple won the race. */
+		fastopen_sk = xtcp_try_fastopen(sk, skb, req, &foc, dst);
+	}
+	if (fastopen_sk) {
+		xtcp_child_locked(fastopen_sk);
+		/*
+		 * The SYN-ACK leaves from the child, acknowledging the SYN's
+		 * data; the child goes on the accept queue at once, where
+		 * accept() may take it before the third ACK.
+		 */
+		xtcp_v4_send_synack(fastopen_sk, dst, req, &foc,
+				    TCP_SYNACK_FASTOPEN);
+		if (!xtcp_csk_reqsk_queue_add(sk, req, fastopen_sk)) {
+			/*
+			 * The listener closed: the child was reset and
+			 * destroyed, and its xtcp_reqsk_fastopen_remove()
+			 * dropped one reference of the request's two.
+			 */
+			bh_unlock_sock(fastopen_sk);
+			sock_put(fastopen_sk);
+			reqsk_put(req);
+			goto drop;
+		}
+		sk->sk_data_ready(sk);
+		bh_unlock_sock(fastopen_sk);
+		sock_put(fastopen_sk);
+	} else {
+		tcp_rsk(req)->tfo_listener = false;
+		if (!want_cookie) {
+			req->timeout = TCP_TIMEOUT_INIT;
+			if (unlikely(!xtcp_csk_reqsk_queue_hash_add(sk, req,
+								    req->timeout))) {
+				/* Another SYN of this 4-tuple won the race. */
+				reqsk_free(req);
+				dst_release(dst);
+				return 0;
+			}
+		}
+		xtcp_v4_send_synack(sk, dst, req, &foc,
+				    want_cookie ? TCP_SYNACK_COOKIE :
+						  TCP_SYNACK_NORMAL);
+		if (want_cookie) {
+			xtcp_inc_stats(xn->net, XTCP_MIB_SYNCOOKIESSENT);
 			reqsk_free(req);
-			dst_release(dst);
 			return 0;
 		}
-	}
-	xtcp_v4_send_synack(sk, dst, req, &foc, want_cookie);
-	if (want_cookie) {
-		xtcp_inc_stats(xn->net, XTCP_MIB_SYNCOOKIESSENT);
-		reqsk_free(req);
-		return 0;
 	}
 	reqsk_put(req);
 	return 0;
@@ -557,6 +607,23 @@ struct request_sock *xtcp_reqsk_clone(struct request_sock *req,
 #endif
 	nreq_sk->sk_incoming_cpu = req_sk->sk_incoming_cpu;
 	nreq->rsk_listener = sk;
+	/*
+	 * A queued Fast Open child still in its handshake: its request now
+	 * counts in the new listener's Fast Open queue, whose
+	 * xtcp_reqsk_fastopen_remove() will take it off, and the child
+	 * points at the copy.  The child is locked by the caller
+	 * (xtcp_reqsk_queue_drain()), so fastopenq.lock is not needed for
+	 * fastopen_rsk.
+	 */
+	if (tcp_rsk(nreq)->tfo_listener) {
+		struct fastopen_queue *fastopenq =
+			&inet_csk(sk)->icsk_accept_queue.fastopenq;
+
+		spin_lock_bh(&fastopenq->lock);
+		fastopenq->qlen++;
+		spin_unlock_bh(&fastopenq->lock);
+		rcu_assign_pointer(tcp_sk(nreq->sk)->fastopen_rsk, nreq);
+	}
 	return nreq;
 }
 
@@ -590,8 +657,19 @@ void xtcp_reqsk_queue_migrated(struct request_sock_queue *queue,
 static void xtcp_child_forget(struct sock *sk, struct request_sock *req,
 			      struct sock *child)
 {
+	struct request_sock *fastopen_req;
+
 	if (xtcp_need_reset(child->sk_state))
 		xtcp_send_active_reset(child);
+	/*
+	 * A Fast Open child still in its handshake lets go of its request
+	 * (tcp_disconnect()); the accept queue's entry, still set (req->sk),
+	 * keeps it for the caller to drop.
+	 */
+	fastopen_req = rcu_dereference_protected(tcp_sk(child)->fastopen_rsk,
+						 lockdep_sock_is_held(child));
+	if (fastopen_req)
+		xtcp_reqsk_fastopen_remove(child, fastopen_req, false);
 	xtcp_disconnect_rx(child);
 	xtcp_disconnect_tx(child);
 	/* An orphan before xtcp_done(), which destroys it then. */
@@ -808,4 +886,6 @@ void xtcp_reqsk_queue_drain(struct sock *sk)
 	 */
 	if (!xtcp_reuseport_may_migrate(sk))
 		xtcp_reqsk_purge(sk);
+	/* Requests a RST ended, kept 60 s in the Fast Open queue. */
+	xtcp_fastopen_rst_list_free(sk);
 }

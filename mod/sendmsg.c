@@ -243,8 +243,12 @@ static int xtcp_sendmsg_locked(struct sock *sk, struct msghdr *msg)
 
 	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
 	xtcp_rate_check_app_limited(sk);	/* an idle gap before this write? */
-	/* A passive open has nothing to wait for: not yet, or no longer. */
-	if ((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) {
+	/*
+	 * A passive open has nothing to wait for: not yet, or no longer.
+	 * A Fast Open child may send before the third ACK.
+	 */
+	if (((1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) &&
+	    !tcp_passive_fastopen(sk)) {
 		err = sk_stream_wait_connect(sk, &timeo);
 		if (err)
 			goto do_error;

@@ -244,13 +244,7 @@ static bool xtcp_retransmits_timed_out(struct sock *sk, unsigned int boundary,
  */
 static void xtcp_write_err(struct sock *sk)
 {
-	WRITE_ONCE(sk->sk_err, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
-	/* The error before the state: pairs with xtcp_conn_poll(). */
-	smp_wmb();
-	xtcp_write_queue_purge(sk);
-	xtcp_done(sk);
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk_error_report(sk);
+	xtcp_done_with_error(sk, READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT);
 	xtcp_inc_stats(sock_net(sk), XTCP_MIB_TCPABORTONTIMEOUT);
 }
 
@@ -424,19 +418,68 @@ static bool xtcp_stream_is_thin(const struct tcp_sock *tp)
 }
 
 /*
+ * tcp_fastopen_synack_timer(): a Fast Open child re-sends its SYN-ACK
+ * from its own retransmit timer, with the request's backoff (1 s, 2 s,
+ * ... from req->timeout), one retry more than a request gets
+ * (net.xtcp.synack_retries + 1, or the listener's TCP_SYNCNT the child
+ * inherited) since the child may have been accepted already; then it
+ * gives up (ETIMEDOUT).  The second timeout enters Loss, lowering cwnd
+ * as a SYN-ACK re-sent twice does for a normal child.  A failed send is
+ * not a reason to give up sooner.
+ */
+static void xtcp_fastopen_synack_timer(struct sock *sk,
+				       struct request_sock *req)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	int max_retries;
+
+	req->rsk_ops->syn_ack_timeout(req);
+	max_retries = READ_ONCE(icsk->icsk_syn_retries) ? :
+		READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.synack_retries) + 1;
+	if (req->num_timeout >= max_retries) {
+		xtcp_write_err(sk);
+		return;
+	}
+	if (icsk->icsk_retransmits == 1)
+		xtcp_enter_loss(sk);
+	xtcp_rtx_syn_ack(sk, req);
+	req->num_timeout++;
+	/*
+	 * 6.12 also counts the timeout in TCP_INFO's total_rto fields
+	 * (tcp_update_rto_stats()), which xtcp's RTO does not keep.
+	 */
+	icsk->icsk_retransmits++;
+	if (!tp->retrans_stamp)
+		tp->retrans_stamp = (u32)div_u64(tp->tcp_mstamp, USEC_PER_MSEC);
+	inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
+				  req->timeout << req->num_timeout, TCP_RTO_MAX);
+}
+
+/*
  * tcp_retransmit_timer(): RFC 6298 5.4-5.6.  Send the oldest unacked
  * segment again, double the RTO (up to TCP_RTO_MAX), restart the timer;
  * the loss state (xtcp_enter_loss()) re-sends the rest as ACKs come.
  * A peer whose window is zero is probed this way without ever timing
- * out, as long as it answers.
+ * out, as long as it answers.  A Fast Open child's timer re-sends its
+ * SYN-ACK instead, and nothing else, until the third ACK.
  */
 static void xtcp_retransmit_timer(struct sock *sk)
 {
 	struct inet_connection_sock *icsk = inet_csk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
+	struct request_sock *req;
 	struct sk_buff *skb;
 
+	req = rcu_dereference_protected(tp->fastopen_rsk,
+					lockdep_sock_is_held(sk));
+	if (req) {
+		WARN_ON_ONCE(sk->sk_state != TCP_SYN_RECV &&
+			     sk->sk_state != TCP_FIN_WAIT1);
+		xtcp_fastopen_synack_timer(sk, req);
+		return;
+	}
 	if (!tp->packets_out)
 		return;
 	skb = tcp_rtx_queue_head(sk);

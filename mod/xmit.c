@@ -1623,6 +1623,9 @@ bool xtcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
 	u32 timeout, timeout_us, rto_delta_us;
 	int early_retrans;
 
+	/* No loss probe before a Fast Open child's handshake completes. */
+	if (rcu_access_pointer(tp->fastopen_rsk))
+		return false;
 	early_retrans = READ_ONCE(xtcp_pernet(sock_net(sk))->sysctl.early_retrans);
 	if ((early_retrans != 3 && early_retrans != 4) ||
 	    !tp->packets_out || !tcp_is_sack(tp) ||

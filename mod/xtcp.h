@@ -706,7 +706,8 @@ void xtcp_req_select_window(struct request_sock *req,
 
 /* minisocks.c: SYN-RECEIVED to a child socket */
 struct sock *xtcp_check_req(struct sock *sk, struct sk_buff *skb,
-			    struct request_sock *req, bool *req_stolen);
+			    struct request_sock *req, bool fastopen,
+			    bool *req_stolen);
 struct sock *xtcp_syn_recv_sock(const struct sock *sk, struct sk_buff *skb,
 				struct request_sock *req,
 				struct dst_entry *dst,
@@ -761,7 +762,8 @@ struct dst_entry *xtcp_csk_route_req(const struct sock *sk,
 				     const struct request_sock *req);
 int xtcp_v4_send_synack(const struct sock *sk, struct dst_entry *dst,
 			struct request_sock *req,
-			const struct tcp_fastopen_cookie *foc, bool cookie);
+			const struct tcp_fastopen_cookie *foc,
+			enum tcp_synack_type synack_type);
 void xtcp_v4_timewait_ack(struct xtcp_timewait_sock *tw, struct sk_buff *skb);
 void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb);
 void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
@@ -892,6 +894,8 @@ void xtcp_count_delivered(struct tcp_sock *tp, u32 delivered, bool ece_ack);
 void xtcp_fastretrans_alert(struct sock *sk, u32 prior_snd_una,
 			    int num_dupack, int *ack_flag, int *rexmit);
 void xtcp_enter_loss(struct sock *sk);
+void xtcp_retrans_stamp_cleanup(struct sock *sk);
+bool xtcp_try_undo_recovery(struct sock *sk);
 void xtcp_enter_recovery(struct sock *sk, bool ece_ack);
 void xtcp_enter_cwr(struct sock *sk);
 void xtcp_cwnd_reduction(struct sock *sk, int newly_acked_sacked,
@@ -1212,6 +1216,9 @@ void xtcp_rcv_established(struct sock *sk, struct sk_buff *skb);
 int xtcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
 void xtcp_synack_rtt_meas(struct sock *sk, struct request_sock *req);
 void xtcp_done(struct sock *sk);
+void xtcp_reset(struct sock *sk);
+void xtcp_done_with_error(struct sock *sk, int err);
+void xtcp_init_transfer(struct sock *sk);
 void xtcp_replace_ts_recent(struct tcp_sock *tp, u32 seq);
 void xtcp_send_challenge_ack(struct sock *sk);
 
@@ -1310,10 +1317,14 @@ int xtcp_getsockopt_fastopen_key(struct sock *sk, char __user *optval,
 				 int __user *optlen);
 int xtcp_proc_fastopen_key(xtcp_ctl_table *table, int write, void *buffer,
 			   size_t *lenp, loff_t *ppos);
-void xtcp_try_fastopen(struct sock *sk, struct sk_buff *skb,
-		       struct request_sock *req,
-		       struct tcp_fastopen_cookie *foc,
-		       const struct dst_entry *dst);
+struct sock *xtcp_try_fastopen(struct sock *sk, struct sk_buff *skb,
+			       struct request_sock *req,
+			       struct tcp_fastopen_cookie *foc,
+			       const struct dst_entry *dst);
+void xtcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb);
+void xtcp_reqsk_fastopen_remove(struct sock *sk, struct request_sock *req,
+				bool reset);
+void xtcp_fastopen_rst_list_free(struct sock *sk);
 
 /* data.c: segment text, FIN, and the ACK policy */
 bool xtcp_epollin_ready(const struct sock *sk, int target);
@@ -1324,6 +1335,7 @@ void xtcp_sack_compress_send_ack(struct sock *sk);
 void xtcp_rcv_rtt_measure_ts(struct sock *sk, const struct sk_buff *skb);
 void xtcp_rcv_space_adjust(struct sock *sk);
 void xtcp_data_queue(struct sock *sk, struct sk_buff *skb);
+void xtcp_fin(struct sock *sk);
 void xtcp_data_ready(struct sock *sk);
 void xtcp_event_data_recv(struct sock *sk, struct sk_buff *skb);
 int xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb, bool *fragstolen);
