@@ -28,8 +28,40 @@ fa.request server off / no queue / syncookies: tcp_fastopen 1, a listener
 without TCP_FASTOPEN, syncookies 2: no cookie; the request is counted in
 the first two, not for a SYN cookie answer (no option parsed).
 
-A valid cookie makes stock's child at SYN time; xtcp does not yet (issue
-10), so there is no scenario for it here.
+fb: the child a valid cookie makes at SYN time (tcp_try_fastopen()'s
+tcp_fastopen_create_child(), tcp_conn_request()'s fastopen_sk): the
+client computes the cookie both stacks make for it (SipHash-2-4 of the
+SYN's addresses under the key, cookie() below), so no round trip asks
+for one.  Each step's TCPFastOpen* counters, AttemptFails and
+TCPAbortOnClose deltas are a note of the step.
+
+fb.data: a valid cookie and a request in the SYN: the SYN-ACK acknowledges
+the data and carries no cookie (TCPFastOpenPassive+1); accept() returns
+and the data is read before the third ACK; the third ACK then.
+fb.no cookie mode: tcp_fastopen 0x203 (0x200: no cookie required, with the
+server bit 0x2) and its twin, a SYN with data and no cookie option: the
+same.
+fb.no data: a valid cookie alone: a child all the same, the SYN-ACK
+acknowledges the SYN only.
+fb.synack lost: no third ACK: the child's own retransmit timer re-sends
+the SYN-ACK after 1 s (tcp_fastopen_synack_timer()), still acknowledging
+the data; then the third ACK.
+fb.rst and overflow: TCP_FASTOPEN 1; an accepted child reset by an exact
+RST before its third ACK (AttemptFails twice, as tcp_check_req() and
+tcp_done() count it; the child gone: a late ACK gets the listener's RST)
+keeps its request 60 s in the Fast Open queue
+(fastopenq.rskq_rst_head), so the next valid cookie finds the queue full
+(TCPFastOpenListenOverflow): a normal SYN-ACK, data not acknowledged,
+and the third ACK makes a child as without Fast Open.
+fb.server writes: the accepted child writes 100 bytes before the third
+ACK (tcp_passive_fastopen()), at SND.NXT; a segment out of the window
+then gets the request's ACK with the child's SND.NXT as its sequence
+number (tcp_v4_reqsk_send_ack()); the third ACK acknowledges the data.
+fb.key rotation: key set "new,old", the client's cookie of the old key:
+accepted by the backup key (TCPFastOpenPassiveAltKey+1), the SYN-ACK
+offers the new key's cookie.
+fb.close unread: the child closed with the SYN's data unread: a RST
+(TCPAbortOnClose), and the third ACK then gets the listener's RST.
 """
 import socket
 import time
@@ -47,22 +79,23 @@ FASTOPEN_MAGIC = b"\xf9\x89"
 COUNTERS = ("TCPFastOpenCookieReqd", "TCPFastOpenPassive",
             "TCPFastOpenPassiveFail", "TCPFastOpenListenOverflow",
             "TCPFastOpenPassiveAltKey")
+FB_COUNTERS = COUNTERS + ("AttemptFails", "TCPAbortOnClose")
 COUNTER_SETTLE = 0.2
 ACCEPTED = "accept() returned the client's address"
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
 
 
-def counters(side):
-    """This side's TCPFastOpen* counters, {name: value}."""
+def counters(side, names=COUNTERS):
+    """This side's counters `names` (TCPFastOpen*), {name: value}."""
     rep = side.ctx.agent.call("stats")
     table = rep["stock" if side.name == "stock" or side.ctx.cfg.selftest
                 else "xtcp"] or {}
     return {c: sum(v for k, v in table.items() if k.endswith(c))
-            for c in COUNTERS}
+            for c in names}
 
 
 def delta_note(before, after):
-    moved = ["%s%+d" % (c, after[c] - before[c]) for c in COUNTERS
+    moved = ["%s%+d" % (c, after[c] - before[c]) for c in before
              if after[c] != before[c]]
     return "fastopen: %s" % (" ".join(moved) or "no change")
 
@@ -177,7 +210,230 @@ def test_fa(ctx):
                  serial=True, sanity=check)
 
 
+# ---------------------------------------------------------------------
+# fb: the child at SYN time
+# ---------------------------------------------------------------------
+
+NEW_KEY = "0badc0de-1badc0de-2badc0de-3badc0de"
+M64 = (1 << 64) - 1
+
+
+def _rotl(x, b):
+    return ((x << b) | (x >> (64 - b))) & M64
+
+
+def siphash24(key, data):
+    """SipHash-2-4 of `data` under the 16-byte `key` (lib/siphash.c)."""
+    k0 = int.from_bytes(key[:8], "little")
+    k1 = int.from_bytes(key[8:], "little")
+    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d,
+         k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573]
+
+    def rounds(n):
+        for _ in range(n):
+            v[0] = (v[0] + v[1]) & M64
+            v[1] = _rotl(v[1], 13) ^ v[0]
+            v[0] = _rotl(v[0], 32)
+            v[2] = (v[2] + v[3]) & M64
+            v[3] = _rotl(v[3], 16) ^ v[2]
+            v[0] = (v[0] + v[3]) & M64
+            v[3] = _rotl(v[3], 21) ^ v[0]
+            v[2] = (v[2] + v[1]) & M64
+            v[1] = _rotl(v[1], 17) ^ v[2]
+            v[2] = _rotl(v[2], 32)
+
+    tail = len(data) & 7
+    for i in range(0, len(data) - tail, 8):
+        m = int.from_bytes(data[i:i + 8], "little")
+        v[3] ^= m
+        rounds(2)
+        v[0] ^= m
+    b = (len(data) & 0xff) << 56
+    b |= int.from_bytes(data[len(data) - tail:], "little")
+    v[3] ^= b
+    rounds(2)
+    v[0] ^= b
+    v[2] ^= 0xff
+    rounds(4)
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+
+
+# The reference implementation's first test vector: a wrong SipHash must
+# not be taken for a stack that rejects good cookies.
+assert siphash24(bytes(range(16)), bytes(range(15))) == 0xa129ca6149be45e5
+
+
+def cookie(ctx, key=KEY):
+    """The cookie a stack with key set `key` (net.*.fastopen_key's text:
+    four 32-bit words, stored little-endian, sscanf_key()) gives this
+    client: SipHash of the SYN's source and destination addresses as the
+    IP header holds them, little-endian (tcp_fastopen.c's
+    __tcp_fastopen_cookie_gen_cipher())."""
+    raw = b"".join(int(w, 16).to_bytes(4, "little") for w in key.split("-"))
+    addrs = socket.inet_aton(ctx.cfg.cli_ip) + socket.inet_aton(
+        ctx.cfg.srv_ip)
+    return siphash24(raw, addrs).to_bytes(8, "little")
+
+
+def fb_syn(side, f, label, data=REQUEST, with_cookie=True, key=KEY):
+    """A SYN with the cookie of `key` (or none) and `data`; the counter
+    deltas of the step as its note."""
+    before = counters(side, FB_COUNTERS)
+    c = cookie(side.ctx, key) if with_cookie else None
+    pkt = f.syn(opts=syn_opts(f, c))
+    if data:
+        pkt = pkt / X.Raw(data)
+    f.send(label, pkt)
+    f.expect(1, 1.0)
+    # Both stacks count before the SYN-ACK leaves: no settling needed.
+    f.cur.notes.append(delta_note(before, counters(side, FB_COUNTERS)))
+    return f.synack is not None
+
+
+FB_QUIET = 0.3
+
+
+def fb_step(side, f, label, pkt, replies=0, window=FB_QUIET):
+    """Send `pkt` as step `label`, wait for `replies` (or `window` s of
+    quiet), note the counter deltas."""
+    before = counters(side, FB_COUNTERS)
+    f.send(label, pkt)
+    if replies:
+        f.expect(replies, 1.0)
+    else:
+        f.quiet(window)
+    f.cur.notes.append(delta_note(before, counters(side, FB_COUNTERS)))
+
+
+def fb_child(data=REQUEST, with_cookie=True, key=KEY, lost=False):
+    """The child at SYN time: accepted at once, its data read, then (after
+    a lost SYN-ACK's retransmission, with `lost`) the third ACK."""
+    def scen(side):
+        f = side.flow("c", keep_rtx=lost)
+        if not fb_syn(side, f, "syn", data, with_cookie, key):
+            return
+        f.expect_accept(2.0)
+        if data:
+            f.cur.notes.append(side.recv(f, len(data), timeout=0.3))
+        if lost:
+            f.mark("rtx")
+            f.expect(1, 1.6)    # TCP_TIMEOUT_INIT after the first
+        fb_step(side, f, "ack", f.seg("A", seq=f.isn + 1 + len(data)))
+    return scen
+
+
+def fb_rst_overflow(side):
+    a = side.flow("a")
+    if not fb_syn(side, a, "syn"):
+        return
+    a.expect_accept(2.0)
+    end = a.isn + 1 + len(REQUEST)
+    fb_step(side, a, "rst", a.seg("R", seq=end, ack=0, ts=False))
+    b = side.flow("b")
+    if not fb_syn(side, b, "syn"):
+        return
+    fb_step(side, b, "ack", b.seg("A"))
+    b.expect_accept(2.0)
+    fb_step(side, a, "late ack", a.seg("A", seq=end), replies=1)
+
+
+def fb_server_writes(side):
+    f = side.flow("c")
+    if not fb_syn(side, f, "syn"):
+        return
+    f.expect_accept(2.0)
+    f.mark("write")
+    f.cur.notes.append(side.send(f, 100))
+    f.expect(1, 1.0)
+    end = f.isn + 1 + len(REQUEST)
+    fb_step(side, f, "oow", f.seg("A", seq=end + 1000000), replies=1)
+    fb_step(side, f, "ack", f.seg("A", seq=end, ack=f.srv_isn + 1 + 100))
+    f.cur.notes.append(side.sent(f, 2.0))
+
+
+def fb_close_unread(side):
+    f = side.flow("c")
+    if not fb_syn(side, f, "syn"):
+        return
+    f.expect_accept(2.0)
+    before = counters(side, FB_COUNTERS)
+    f.mark("close")
+    side.close_child(f, wait=0.2)
+    f.expect(1, 1.0)
+    f.cur.notes.append(delta_note(before, counters(side, FB_COUNTERS)))
+    fb_step(side, f, "ack", f.seg("A", seq=f.isn + 1 + len(REQUEST)),
+            replies=1)
+
+
+PASSIVE = "fastopen: TCPFastOpenPassive+1"
+
+
+def fb_sanity(acked=len(REQUEST) + 1, note=PASSIVE, kind=None, read=True):
+    return lambda tr: problems(
+        want_flags(tr, "c:syn", ["SA"]), want_cookie(tr, "c:syn", kind),
+        want_acked(tr, "c:syn", acked), want_note(tr, "c:syn", note),
+        want_note(tr, "c:syn", ACCEPTED),
+        want_note(tr, "c:syn", "read %d bytes" % len(REQUEST))
+        if read else None)
+
+
+def rst_overflow_sanity(tr):
+    return problems(
+        want_acked(tr, "a:syn", len(REQUEST) + 1),
+        want_note(tr, "a:rst", "fastopen: AttemptFails+2"),
+        want_acked(tr, "b:syn", 1), want_cookie(tr, "b:syn", None),
+        want_note(tr, "b:syn", "fastopen: TCPFastOpenListenOverflow+1"),
+        want_flags(tr, "a:late ack", ["R"]))
+
+
+def server_writes_sanity(tr):
+    st = tr.step("c:oow")
+    seq = st.pkts[0][0].get("tcp.seq") if st and st.pkts else None
+    return problems(
+        fb_sanity(read=False)(tr), want_flags(tr, "c:write", ["PA"]),
+        want_flags(tr, "c:oow", ["A"]),
+        None if seq == "ISN+101" else
+        "c:oow: ACK's seq %s, stock sends ISN+101 (SND.NXT)" % seq)
+
+
+def test_fb(ctx):
+    on = {"fastopen": 3, "fastopen_key": KEY}
+    queue = [(socket.IPPROTO_TCP, TCP_FASTOPEN, 16)]
+    cases = [
+        ("data", fb_child(), on, queue, fb_sanity()),
+        ("no cookie mode", fb_child(with_cookie=False),
+         dict(on, fastopen=0x203), queue, fb_sanity()),
+        ("no data", fb_child(data=b""), on, queue,
+         fb_sanity(acked=1, read=False)),
+        ("synack lost", fb_child(lost=True), on, queue,
+         lambda tr: problems(fb_sanity()(tr),
+                             want_flags(tr, "c:rtx", ["SA"]),
+                             want_acked(tr, "c:rtx", len(REQUEST) + 1))),
+        ("rst and overflow", fb_rst_overflow, on,
+         [(socket.IPPROTO_TCP, TCP_FASTOPEN, 1)], rst_overflow_sanity),
+        ("server writes", fb_server_writes, on, queue,
+         server_writes_sanity),
+        ("key rotation", fb_child(), dict(on, fastopen_key="%s,%s" % (
+            NEW_KEY, KEY)), queue,
+         fb_sanity(kind="FastOpen",
+                   note="fastopen: TCPFastOpenPassive+1 "
+                        "TCPFastOpenPassiveAltKey+1")),
+        ("close unread", fb_close_unread, on, queue,
+         lambda tr: problems(
+             want_acked(tr, "c:syn", len(REQUEST) + 1),
+             want_flags(tr, "c:close", ["RA"]),
+             want_note(tr, "c:close", "fastopen: TCPAbortOnClose+1"),
+             want_flags(tr, "c:ack", ["R"]))),
+    ]
+    for name, scen, sysctls, sockopts, check in cases:
+        ctx.pair("fb.%s" % name, scen, sysctls=sysctls, sockopts=sockopts,
+                 serial=True, sanity=check)
+
+
 TESTS = {
     "fa": ("TCP Fast Open cookies: requests (34, 254), bad and short "
            "cookies, server off, no queue, syncookies", test_fa),
+    "fb": ("TCP Fast Open child at SYN time: data, no-cookie mode, no "
+           "data, SYN-ACK lost, RST and queue overflow, server writes, key "
+           "rotation, close with unread data", test_fb),
 }
