@@ -62,6 +62,8 @@ accepted by the backup key (TCPFastOpenPassiveAltKey+1), the SYN-ACK
 offers the new key's cookie.
 fb.close unread: the child closed with the SYN's data unread: a RST
 (TCPAbortOnClose), and the third ACK then gets the listener's RST.
+fb.listener close: never accepted, the child in its handshake is reset
+when its listener closes; the third ACK then meets no socket: RST.
 """
 import socket
 import time
@@ -365,6 +367,22 @@ def fb_close_unread(side):
             replies=1)
 
 
+def fb_listener_close(side):
+    """No accept(): the listener closes with the child still in its
+    handshake on the accept queue (inet_csk_listen_stop(),
+    inet_child_forget())."""
+    f = side.flow("c")
+    if not fb_syn(side, f, "syn"):
+        return
+    before = counters(side, FB_COUNTERS)
+    f.mark("close")
+    side.close_listener()
+    f.expect(1, 1.0)
+    f.cur.notes.append(delta_note(before, counters(side, FB_COUNTERS)))
+    fb_step(side, f, "ack", f.seg("A", seq=f.isn + 1 + len(REQUEST)),
+            replies=1)
+
+
 PASSIVE = "fastopen: TCPFastOpenPassive+1"
 
 
@@ -424,10 +442,16 @@ def test_fb(ctx):
              want_flags(tr, "c:close", ["RA"]),
              want_note(tr, "c:close", "fastopen: TCPAbortOnClose+1"),
              want_flags(tr, "c:ack", ["R"]))),
+        ("listener close", fb_listener_close, on, queue,
+         lambda tr: problems(
+             want_acked(tr, "c:syn", len(REQUEST) + 1),
+             want_flags(tr, "c:close", ["RA"]),
+             want_flags(tr, "c:ack", ["R"])), False),
     ]
-    for name, scen, sysctls, sockopts, check in cases:
+    for name, scen, sysctls, sockopts, check, *accept in cases:
         ctx.pair("fb.%s" % name, scen, sysctls=sysctls, sockopts=sockopts,
-                 serial=True, sanity=check)
+                 serial=True, sanity=check, accept=accept[0] if accept
+                 else True)
 
 
 TESTS = {
@@ -435,5 +459,5 @@ TESTS = {
            "cookies, server off, no queue, syncookies", test_fa),
     "fb": ("TCP Fast Open child at SYN time: data, no-cookie mode, no "
            "data, SYN-ACK lost, RST and queue overflow, server writes, key "
-           "rotation, close with unread data", test_fb),
+           "rotation, close with unread data, listener close", test_fb),
 }
