@@ -414,6 +414,14 @@ static XTCP_SEED struct sock *xtcp_create_openreq_child(const struct sock *sk,
 	newtp->tcp_header_len = sizeof(struct tcphdr) +
 				(newtp->rx_opt.tstamp_ok ?
 				 TCPOLEN_TSTAMP_ALIGNED : 0);
+	/*
+	 * A segment of at least TCP_MSS_DEFAULT bytes of data -- a Fast
+	 * Open SYN's, or a third ACK's -- is the first guess of the peer's
+	 * segment size (xtcp_measure_rcv_mss()).
+	 */
+	if (skb->len >= TCP_MSS_DEFAULT + newtp->tcp_header_len)
+		inet_csk(newsk)->icsk_ack.last_seg_size =
+			skb->len - newtp->tcp_header_len;
 	newtp->rx_opt.mss_clamp = req->mss;
 	newtp->ecn_flags = ireq->ecn_ok ? TCP_ECN_OK : 0;
 	/* Until xtcp_fastopen_create_child() makes it a Fast Open child. */
