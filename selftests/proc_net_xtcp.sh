@@ -21,11 +21,6 @@ require_vm
 require_xtcp
 require_cmd tc
 nics_up || ksft_fail "nics_up: the test namespaces could not be built"
-# The client's tail loss probe (2 SRTT of a veth-short RTT) beats the
-# server's ACK whenever the guest stalls under TCG: the duplicate it
-# sends refills the quick-ACK count (tcp_send_dupack()), so a row's
-# "qp" would depend on which side the stall hit.
-in_cli sysctl -qw net.ipv4.tcp_early_retrans=0
 "$PYTHON" "$DIR/proc_net_xtcp.py" "$XSRV" "$XCLI" "$SRV_IP" "$CLI_DEV" \
 	"$SRV_DEV"
 rc=$?
