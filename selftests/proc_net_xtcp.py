@@ -42,6 +42,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xtcp_sock import enter_netns as enter  # noqa: E402
 from xtcp_sock import make_socket, xtcp_family  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "passive"))
+from xtcp_agent import TCP_INFO_FIELDS, TCP_INFO_FMT  # noqa: E402
 
 NOBODY = 65534
 STOCK_BASE, XTCP_BASE = 20000, 30000
@@ -421,24 +424,22 @@ def wait_states(sides, want, limit=10.0):
         time.sleep(0.02)
 
 
-# struct tcp_info up to tcpi_segs_in: eight u8, 24 u32 (tcpi_rto ..
-# tcpi_total_retrans), four u64 (pacing rates, bytes acked and
-# received), tcpi_segs_out, tcpi_segs_in.
-TCP_INFO = struct.Struct("<8B24I4Q2I")
-TCP_INFO_FIELDS = {"last_data_recv": 8 + 11, "last_ack_sent": 8 + 10,
-                   "total_retrans": 8 + 23, "segs_out": 8 + 24 + 4,
-                   "segs_in": 8 + 24 + 4 + 1}
+# The TCP_INFO fields a failed row prints (passive/xtcp_agent.py's
+# description of struct tcp_info).
+INFO_SHOWN = ("last_data_recv", "last_ack_sent", "total_retrans",
+              "segs_out", "segs_in")
 
 
 def tcp_info(sock):
     """A few of TCP_INFO's fields of `sock`, as "name=value" words."""
+    size = struct.calcsize(TCP_INFO_FMT)
     try:
-        raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO,
-                              TCP_INFO.size)
-        v = TCP_INFO.unpack(raw.ljust(TCP_INFO.size, b"\0"))
+        raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, size)
     except OSError as e:
         return "(TCP_INFO: %s)" % e
-    return " ".join("%s=%d" % (k, v[i]) for k, i in TCP_INFO_FIELDS.items())
+    info = dict(zip(TCP_INFO_FIELDS,
+                    struct.unpack(TCP_INFO_FMT, raw.ljust(size, b"\0"))))
+    return " ".join("%s=%d" % (k, info[k]) for k in INFO_SHOWN)
 
 
 def pair_info(sd, name):
