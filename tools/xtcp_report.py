@@ -627,11 +627,7 @@ def same_but_ack(ra, i, rb, j):
     (ack_lag_ok): the same cumulative ACK, sent earlier or later."""
     if dict(ra[i]["key"], ack=None) != dict(rb[j]["key"], ack=None):
         return False
-    return all(ack_lag_ok(rows, k) and (
-        rows[k]["key"]["ack"] is None or
-        rows[k]["key"]["ack"] <= (peer_end_before(
-            rows, k, rows[k]["key"]["dir"]) or 0))
-        for rows, k in ((ra, i), (rb, j)))
+    return acks_in_order(ra, i) and acks_in_order(rb, j)
 
 
 def ack_lag_ok(rows, k):
@@ -829,9 +825,9 @@ def bare_fin_of(r, m, end):
 
 
 def acks_in_order(rows, k):
-    """same_but_ack()'s test of one row: its ACK number covers no more
-    than had arrived before it, and leaves out only what arrived just
-    before (ack_lag_ok())."""
+    """Whether the ACK number of rows[k] covers no more than had arrived
+    before it, and leaves out only what arrived just before
+    (ack_lag_ok())."""
     ack = rows[k]["key"]["ack"]
     return ack_lag_ok(rows, k) and (ack is None or ack <= (
         peer_end_before(rows, k, rows[k]["key"]["dir"]) or 0))
