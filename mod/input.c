@@ -547,6 +547,8 @@ static XTCP_SEED void xtcp_v4_rcv_sk(struct sock *sk, struct sk_buff *skb,
 	nf_reset_ct(skb);
 	skb->dev = NULL;
 	bh_lock_sock_nested(sk);
+	/* TCP_INFO's segs_in/data_segs_in, the header still in skb->len. */
+	tcp_segs_in(tcp_sk(sk), skb);
 	if (!sock_owned_by_user(sk))
 		xtcp_v4_do_rcv(sk, skb);
 	else if (xtcp_add_backlog(sk, skb))

@@ -824,6 +824,8 @@ XTCP_SEED int xtcp_child_process(struct sock *parent, struct sock *child,
 	int state = child->sk_state;
 	int ret = 0;
 
+	/* The third ACK is the child's second segment in (the SYN first). */
+	tcp_segs_in(tcp_sk(child), skb);
 	if (!sock_owned_by_user(child)) {
 		ret = xtcp_rcv_state_process(child, skb);
 		/* Wake the accept()er: its connection is ready. */

@@ -73,7 +73,8 @@ def want_sack(tr, label, text):
 def inorder(opts):
     """Three segments, each ACKed at once (quick-ACK mode at the start,
     tcp_event_data_recv()), a read of all, the FIN (ACKed, delayed in
-    pingpong mode: tcp_fin()), a read that sees EOF, then an abort.
+    pingpong mode: tcp_fin()), a read that sees EOF, TCP_INFO's segment
+    and byte counters (stock's), then an abort.
 
     The third segment is larger than the first guess of the peer's MSS:
     from it on the window depends on the NIC buffer's truesize, which
@@ -96,6 +97,8 @@ def inorder(opts):
         f.expect(1, 1.0)
         f.mark("eof")
         f.cur.notes.append(side.recv(f, 1))
+        f.mark("info")
+        f.cur.notes.append(X.segs_note(side.tcp_info(f)))
         abort(side, f)
     return scen
 
@@ -137,6 +140,10 @@ def inorder_sanity(tr):
                     want_note(tr, "c:read", "read %d bytes" % total),
                     want_ack_of(tr, "c:fin", total + 1),
                     want_note(tr, "c:eof", "read 0 bytes"),
+                    # In: the SYN, the third ACK, three segments of
+                    # data, the FIN.
+                    want_note(tr, "c:info",
+                              "segs: segs_in=6 data_segs_in=3 "),
                     want_flags(tr, "c:abort", ["RA"]))
 
 

@@ -232,6 +232,7 @@ def info(side, f, name):
             i["sacked"], i["lost"],
             i["retrans"], i["total_retrans"], i["reordering"],
             i["dsack_dups"], i["reord_seen"]))
+    f.cur.notes.append(X.segs_note(i))
     return i
 
 

@@ -1700,6 +1700,21 @@ def want_flags(tr, label, flags):
     return None
 
 
+# TCP_INFO's per-connection counters of segments and bytes, each a
+# function of the segments a scenario sends and receives: stock's
+# (tcp_segs_in() at tcp_v4_rcv() and tcp_child_process(), tcp_sock's
+# counters at transmit, ACK and receive).
+SEGS_FIELDS = ("segs_in", "data_segs_in", "segs_out", "data_segs_out",
+               "bytes_received", "bytes_acked")
+
+
+def segs_note(info):
+    """TCP_INFO's segment and byte counters (SEGS_FIELDS) as a note."""
+    if info is None:
+        return "segs: no TCP_INFO"
+    return "segs: " + " ".join("%s=%d" % (k, info[k]) for k in SEGS_FIELDS)
+
+
 def want_note(tr, label, prefix):
     st = tr.step(label)
     if st is None:
