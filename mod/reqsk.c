@@ -38,15 +38,21 @@ static int xtcp_rtx_synack(const struct sock *sk, struct request_sock *req)
 	int err = xtcp_v4_send_synack(sk, NULL, req, NULL, TCP_SYNACK_NORMAL);
 
 	if (!err) {
+		/* A retransmitted segment as well as a SYN-ACK, for nstat. */
+		xtcp_inc_stats(sock_net(sk), XTCP_MIB_RETRANSSEGS);
 		xtcp_inc_stats(sock_net(sk), XTCP_MIB_SYNRETRANS);
 		/*
 		 * A Fast Open child's own SYN-ACK (its timer, or a
 		 * retransmitted SYN): the child counts it, as stock's
 		 * tcp_rtx_synack() does.  Listeners are lockless and never
-		 * written here; the child is locked by its caller.
+		 * written here; the child is locked by its caller, and
+		 * TCP_INFO reads total_retrans without the lock.
 		 */
-		if (unlikely(tcp_passive_fastopen(sk)))
-			tcp_sk((struct sock *)sk)->total_retrans++;
+		if (unlikely(tcp_passive_fastopen(sk))) {
+			struct tcp_sock *tp = tcp_sk((struct sock *)sk);
+
+			WRITE_ONCE(tp->total_retrans, tp->total_retrans + 1);
+		}
 	}
 	return err;
 }
