@@ -19,7 +19,8 @@ in the client namespace, whose NIC drops chosen server ports' segments
    +6  CLOSE_WAIT (the client closed)
    +7  FIN_WAIT2 (shutdown(SHUT_WR), the client keeps its side open)
    +8  TIME_WAIT (we closed first, then the client)
-   +9  an orphan's FIN_WAIT2 (closed; the client keeps its side open)
+   +9  an orphan's FIN_WAIT2 (shut down, closed once the client's ACK
+       is in; the client keeps its side open)
 
 Each row of /proc/net/xtcp is compared with its stock twin field by
 field (FIELDS below says how), and every row must be there exactly once.
@@ -154,6 +155,7 @@ class Side:
         self.inodes = {}        # row name -> the socket's inode, if open
         self.lst = {}
         self.armed = {}         # row name -> when its timer was started
+        self.zwin_info = None   # +4's server TCP_INFO, read with the files
 
     def listener(self, off, uid=0, backlog=8):
         enter(self.srv_ns)
@@ -243,13 +245,33 @@ def setup(side):
     del sd.inodes["8.tw"]
     sd.listener(9)
     sd.fw2 = sd.conn(9, "9.fw2")
+    sd.fw2[0].shutdown(socket.SHUT_WR)
     del sd.inodes["9.fw2"]
 
 
+def wait_state(sock, state, timeout=2.0):
+    """Poll `sock`'s TCP_INFO until it shows `state`; False if it never
+    does within `timeout` seconds."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if info_dict(sock)["state"] == state:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def close_timewait(side):
-    """+9's timewait sock (FIN_WAIT2) starts its 60 s when our FIN is
-    acknowledged, +8's (TIME_WAIT) when the client's FIN comes; both
-    stacks' in the same few milliseconds."""
+    """+9's timewait sock (FIN_WAIT2) starts its 60 s at close(), +8's
+    (TIME_WAIT) when the client's FIN comes; both stacks' in the same
+    few milliseconds.  +9's FIN went out in setup() and close() waits
+    for its ACK (the client delays it, in pingpong mode since the FIN):
+    an ACK that found close() still holding the socket would leave,
+    on stock as on xtcp, a full socket on the keepalive timer
+    (tcp_rcv_state_process()'s "bad case"), as a TCG stall once made
+    xtcp's do in CI.  The orphan's FIN_WAIT1 -> FIN_WAIT2 step is
+    passive's "sh", with the ACK scripted after close()."""
+    if not wait_state(side.fw2[0], FIN_WAIT2):
+        print("# %s: 9.fw2 never reached FIN_WAIT2" % side.name)
     side.fw2[0].close()
     side.armed["9.fw2"] = time.time()
     side.tw[0].close()
@@ -344,6 +366,36 @@ def timer_bound(r):
             4: 120 * USER_HZ}[r["tr"]]
 
 
+def zero_window_tx(s, x, sside, xside, bad):
+    """Row +4's send queue.  Each side's must be its own: what send()
+    took less what TCP_INFO says the peer acknowledged (read right after
+    the files).  The two must be equal, or apart by less than one MSS:
+    the stock client's window ends 24 bytes past a segment, and whether
+    it takes that tail at once or drops it (then the RTO resends it and
+    the probes start one interval later) has varied from run to run on
+    stock 6.1 as on xtcp (CI: 4344 against 4368 bytes acknowledged), by
+    how the client's receive memory was charged.  Returns the extra
+    expiry slack, in USER_HZ, that such a tail allows (one RTO)."""
+    for side, r in ((sside, s), (xside, x)):
+        info = side.zwin_info
+        if info is None:
+            bad.append("%s: no TCP_INFO" % side.name)
+            continue
+        if r["tx"] != side.zwin_sent - info["bytes_acked"]:
+            bad.append("%s tx %d, sent %d less %d acknowledged" % (
+                side.name, r["tx"], side.zwin_sent, info["bytes_acked"]))
+    if s["tx"] == x["tx"]:
+        return 0
+    infos = [i for i in (sside.zwin_info, xside.zwin_info) if i]
+    if not infos or abs(s["tx"] - x["tx"]) >= min(i["snd_mss"]
+                                                  for i in infos):
+        bad.append("tx %d/%d" % (s["tx"], x["tx"]))
+        return 0
+    print("# 4.conn: tx %d/%d, a sub-MSS tail apart: one RTO more slack"
+          % (s["tx"], x["tx"]))
+    return max(s.get("rto", 0), x.get("rto", 0))
+
+
 def compare(name, s, x, sside, xside):
     """Field by field: the list of differences ("" if none)."""
     bad = []
@@ -354,7 +406,8 @@ def compare(name, s, x, sside, xside):
 
     for f in ("st", "laddr", "raddr", "tx", "rx", "tr", "retrnsmt", "uid",
               "timeout", "ncols", "width", "ato", "qp", "cwnd", "ssthresh"):
-        if f == "qp" and name in QP_BY_LOAD:
+        if (f == "qp" and name in QP_BY_LOAD) or \
+                (f == "tx" and name == "4.conn"):
             continue
         eq(f)
     if name in QP_BY_LOAD:
@@ -387,6 +440,8 @@ def compare(name, s, x, sside, xside):
     # Expiry: stock's, give or take how far apart the two were armed.
     skew = abs(sside.armed.get(name, 0) - xside.armed.get(name, 0))
     slack = WHEN_SLACK + skew * USER_HZ
+    if name == "4.conn":
+        slack += zero_window_tx(s, x, sside, xside, bad)
     if abs(s["when"] - x["when"]) > slack:
         bad.append("when %d/%d, armed %.2f s apart" % (s["when"], x["when"],
                                                        skew))
@@ -430,15 +485,20 @@ INFO_SHOWN = ("last_data_recv", "last_ack_sent", "total_retrans",
               "segs_out", "segs_in")
 
 
+def info_dict(sock):
+    """`sock`'s TCP_INFO as a dict (OSError if the call fails)."""
+    size = struct.calcsize(TCP_INFO_FMT)
+    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, size)
+    return dict(zip(TCP_INFO_FIELDS,
+                    struct.unpack(TCP_INFO_FMT, raw.ljust(size, b"\0"))))
+
+
 def tcp_info(sock):
     """A few of TCP_INFO's fields of `sock`, as "name=value" words."""
-    size = struct.calcsize(TCP_INFO_FMT)
     try:
-        raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, size)
+        info = info_dict(sock)
     except OSError as e:
         return "(TCP_INFO: %s)" % e
-    info = dict(zip(TCP_INFO_FIELDS,
-                    struct.unpack(TCP_INFO_FMT, raw.ljust(size, b"\0"))))
     return " ".join("%s=%d" % (k, info[k]) for k in INFO_SHOWN)
 
 
@@ -491,6 +551,11 @@ def parity(env, xfam):
     time.sleep(max(0, t_start + 2.5 - time.time()))
     shead, srows = read_proc("tcp")
     xhead, xrows = read_proc("xtcp")
+    for sd in sides:
+        try:
+            sd.zwin_info = info_dict(sd.zwin[0])
+        except OSError:
+            sd.zwin_info = None
     print("# setup %.1f s, filters %.1f s; /proc/net/xtcp begins:"
           % (t1 - t0, t2 - t1))
     for line in [xhead] + xrows[:4]:
