@@ -476,18 +476,25 @@ def srv_dev_to_client(cfg):
     return f[f.index("dev") + 1]
 
 
-def set_client_route_advmss(cfg, advmss):
-    """A host route on the server to the client address with metric
-    advmss `advmss` (None: remove it again, the subnet route serves)."""
-    if advmss is None:
+def set_client_route(cfg, *attrs):
+    """A host route on the server to the client address with `attrs`
+    (ip route's words: "advmss", "536"); none: remove it again, the
+    subnet route serves.  Returns the route as ip shows it."""
+    if not attrs:
         run(["ip", "route", "del", cfg.cli_ip + "/32"], ns=cfg.srv_ns,
             check=False)
         return None
     dev = srv_dev_to_client(cfg)
-    run(["ip", "route", "replace", cfg.cli_ip + "/32", "dev", dev,
-         "advmss", str(advmss)], ns=cfg.srv_ns)
+    run(["ip", "route", "replace", cfg.cli_ip + "/32", "dev", dev] +
+        list(attrs), ns=cfg.srv_ns)
     p = run(["ip", "-o", "route", "show", cfg.cli_ip + "/32"], ns=cfg.srv_ns)
     return p.stdout.strip()
+
+
+def set_client_route_advmss(cfg, advmss):
+    """set_client_route() with metric advmss `advmss` (None: remove)."""
+    return set_client_route(cfg, *(() if advmss is None else
+                                   ("advmss", str(advmss))))
 
 
 # ---------------------------------------------------------------------
