@@ -32,15 +32,23 @@ fb: the child a valid cookie makes at SYN time (tcp_try_fastopen()'s
 tcp_fastopen_create_child(), tcp_conn_request()'s fastopen_sk): the
 client computes the cookie both stacks make for it (SipHash-2-4 of the
 SYN's addresses under the key, cookie() below), so no round trip asks
-for one.  Each step's TCPFastOpen* counters, AttemptFails and
-TCPAbortOnClose deltas are a note of the step.
+for one.  Each step's TCPFastOpen* counters, AttemptFails,
+TCPAbortOnClose and OutOfWindowIcmps deltas are a note of the step.
 
 fb.data: a valid cookie and a request in the SYN: the SYN-ACK acknowledges
 the data and carries no cookie (TCPFastOpenPassive+1); accept() returns
 and the data is read before the third ACK; the third ACK then.
+fb.kind254 data: the same cookie in the experimental option (254, magic
+0xF989; tcp_parse_options()): the same, and the SYN-ACK carries no
+cookie in either form (tcp_try_fastopen() sets foc->len = -1).
 fb.no cookie mode: tcp_fastopen 0x203 (0x200: no cookie required, with the
 server bit 0x2) and its twin, a SYN with data and no cookie option: the
 same.
+fb.no cookie sockopt: the listener's TCP_FASTOPEN_NO_COOKIE 1 instead of
+the 0x200 bit (tcp_fastopen_no_cookie()): the same.
+fb.no cookie route: the server's host route to the client with
+fastopen_no_cookie 1 (RTAX_FASTOPEN_NO_COOKIE of the request's dst),
+removed after each side: the same.
 fb.no data: a valid cookie alone: a child all the same, the SYN-ACK
 acknowledges the SYN only.
 fb.synack lost: no third ACK: the child's own retransmit timer re-sends
@@ -64,6 +72,16 @@ fb.close unread: the child closed with the SYN's data unread: a RST
 (TCPAbortOnClose), and the third ACK then gets the listener's RST.
 fb.listener close: never accepted, the child in its handshake is reset
 when its listener closes; the third ACK then meets no socket: RST.
+fb.icmp before accept: the listener does not accept by itself.  Client a:
+ICMP host unreachable quoting the child's SYN-ACK (its ISN): tcp_v4_err()
+finds a TCP_SYN_RECV child whose request still points at it (not
+accepted), a hard error: tcp_done_with_error(EHOSTUNREACH), AttemptFails
+(tcp_done()); accept() still returns it, poll() shows ERR and HUP, a
+read gets the SYN's data, the next EHOSTUNREACH; the third ACK meets the
+listener alone: RST.  Client b: the same ICMP quoting ISN+1000, beyond
+SND.NXT: OutOfWindowIcmps, nothing else; its data read, then EAGAIN; the
+third ACK draws nothing.  6.1's and 6.12's tcp_v4_err() differ only in
+TCP-AO's check and how IP_RECVERR is read.
 """
 import socket
 import time
@@ -73,6 +91,7 @@ from xtcplib import problems, want_flags, want_note
 
 TCP_FASTOPEN = 23       # include/uapi/linux/tcp.h
 TCP_FASTOPEN_KEY = 33
+TCP_FASTOPEN_NO_COOKIE = 34
 LISTENER_KEY = "xtcp-listenerkey"   # 16 bytes, set as its bytes
 KEY = "01234567-89abcdef-fedcba98-76543210"
 OPT_FASTOPEN = 34
@@ -81,7 +100,8 @@ FASTOPEN_MAGIC = b"\xf9\x89"
 COUNTERS = ("TCPFastOpenCookieReqd", "TCPFastOpenPassive",
             "TCPFastOpenPassiveFail", "TCPFastOpenListenOverflow",
             "TCPFastOpenPassiveAltKey")
-FB_COUNTERS = COUNTERS + ("AttemptFails", "TCPAbortOnClose")
+FB_COUNTERS = COUNTERS + ("AttemptFails", "TCPAbortOnClose",
+                          "OutOfWindowIcmps")
 COUNTER_SETTLE = 0.2
 ACCEPTED = "accept() returned the client's address"
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
@@ -277,12 +297,13 @@ def cookie(ctx, key=KEY):
     return siphash24(raw, addrs).to_bytes(8, "little")
 
 
-def fb_syn(side, f, label, data=REQUEST, with_cookie=True, key=KEY):
-    """A SYN with the cookie of `key` (or none) and `data`; the counter
-    deltas of the step as its note."""
+def fb_syn(side, f, label, data=REQUEST, with_cookie=True, key=KEY,
+           exp=False):
+    """A SYN with the cookie of `key` (or none; in option 254 with
+    `exp`) and `data`; the counter deltas of the step as its note."""
     before = counters(side, FB_COUNTERS)
     c = cookie(side.ctx, key) if with_cookie else None
-    pkt = f.syn(opts=syn_opts(f, c))
+    pkt = f.syn(opts=syn_opts(f, c, exp))
     if data:
         pkt = pkt / X.Raw(data)
     f.send(label, pkt)
@@ -307,12 +328,13 @@ def fb_step(side, f, label, pkt, replies=0, window=FB_QUIET):
     f.cur.notes.append(delta_note(before, counters(side, FB_COUNTERS)))
 
 
-def fb_child(data=REQUEST, with_cookie=True, key=KEY, lost=False):
+def fb_child(data=REQUEST, with_cookie=True, key=KEY, lost=False,
+             exp=False):
     """The child at SYN time: accepted at once, its data read, then (after
     a lost SYN-ACK's retransmission, with `lost`) the third ACK."""
     def scen(side):
         f = side.flow("c", keep_rtx=lost)
-        if not fb_syn(side, f, "syn", data, with_cookie, key):
+        if not fb_syn(side, f, "syn", data, with_cookie, key, exp):
             return
         f.expect_accept(2.0)
         if data:
@@ -383,6 +405,62 @@ def fb_listener_close(side):
             replies=1)
 
 
+def fb_no_cookie_route(side):
+    """fb_child() without a cookie, the server's route to the client
+    with fastopen_no_cookie 1 (RTAX_FASTOPEN_NO_COOKIE, the dst
+    tcp_conn_request() hands tcp_try_fastopen()) for the while."""
+    X.set_client_route(side.ctx.cfg, "fastopen_no_cookie", "1")
+    try:
+        fb_child(with_cookie=False)(side)
+    finally:
+        X.set_client_route(side.ctx.cfg)
+
+
+# (flow, ICMP type, code, offset from the server's ISN, the child dies)
+FB_ICMP = (("a", 3, 1, 0, True),        # host unreachable: EHOSTUNREACH
+           ("b", 3, 1, 1000, False))    # beyond SND.NXT: OutOfWindowIcmps
+
+
+def fb_icmp(side):
+    """tcp_v4_err() on a child at SYN time that no one accepted yet
+    (fastopen_rsk->sk still set): an error quoting its SYN-ACK is a
+    hard one (tcp_done_with_error()), one beyond SND.NXT is counted and
+    dropped.  Then accept() (the listener does not accept by itself),
+    poll() and two reads that do not wait, the third ACK."""
+    for label, itype, code, off, dies in FB_ICMP:
+        f = side.flow(label)
+        if not fb_syn(side, f, "syn"):
+            return
+        fb_step(side, f, "icmp", f.icmp_error(itype, code, f.srv_isn + off))
+        f.cur.notes.append("accept: %s" % " ".join(side.drain()))
+        f.cur.notes.append(side.calls(f, "poll", "recv 64", "recv 1"))
+        fb_step(side, f, "ack", f.seg("A", seq=f.isn + 1 + len(REQUEST)),
+                replies=1 if dies else 0)
+
+
+def want_note_end(tr, label, suffix):
+    st = tr.step(label)
+    if st is None or not any(n.endswith(suffix) for n in st.notes):
+        return "%s: no note ends in '%s'" % (label, suffix)
+    return None
+
+
+def icmp_sanity(tr):
+    read = "recv=%r" % REQUEST.decode()
+    return problems(
+        want_acked(tr, "a:syn", len(REQUEST) + 1),
+        want_flags(tr, "a:icmp", []),
+        want_note(tr, "a:icmp", "fastopen: AttemptFails+1"),
+        want_note(tr, "a:icmp", "accept: a"),
+        want_note_end(tr, "a:icmp", read + " recv:EHOSTUNREACH"),
+        want_flags(tr, "a:ack", ["R"]),
+        want_acked(tr, "b:syn", len(REQUEST) + 1),
+        want_note(tr, "b:icmp", "fastopen: OutOfWindowIcmps+1"),
+        want_note(tr, "b:icmp", "accept: b"),
+        want_note_end(tr, "b:icmp", read + " recv:EAGAIN"),
+        want_flags(tr, "b:ack", []))
+
+
 PASSIVE = "fastopen: TCPFastOpenPassive+1"
 
 
@@ -419,8 +497,13 @@ def test_fb(ctx):
     queue = [(socket.IPPROTO_TCP, TCP_FASTOPEN, 16)]
     cases = [
         ("data", fb_child(), on, queue, fb_sanity()),
+        ("kind254 data", fb_child(exp=True), on, queue, fb_sanity()),
         ("no cookie mode", fb_child(with_cookie=False),
          dict(on, fastopen=0x203), queue, fb_sanity()),
+        ("no cookie sockopt", fb_child(with_cookie=False), on,
+         queue + [(socket.IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1)],
+         fb_sanity()),
+        ("no cookie route", fb_no_cookie_route, on, queue, fb_sanity()),
         ("no data", fb_child(data=b""), on, queue,
          fb_sanity(acked=1, read=False)),
         ("synack lost", fb_child(lost=True), on, queue,
@@ -447,6 +530,7 @@ def test_fb(ctx):
              want_acked(tr, "c:syn", len(REQUEST) + 1),
              want_flags(tr, "c:close", ["RA"]),
              want_flags(tr, "c:ack", ["R"])), False),
+        ("icmp before accept", fb_icmp, on, queue, icmp_sanity, False),
     ]
     for name, scen, sysctls, sockopts, check, *accept in cases:
         ctx.pair("fb.%s" % name, scen, sysctls=sysctls, sockopts=sockopts,
@@ -457,7 +541,8 @@ def test_fb(ctx):
 TESTS = {
     "fa": ("TCP Fast Open cookies: requests (34, 254), bad and short "
            "cookies, server off, no queue, syncookies", test_fa),
-    "fb": ("TCP Fast Open child at SYN time: data, no-cookie mode, no "
-           "data, SYN-ACK lost, RST and queue overflow, server writes, key "
-           "rotation, close with unread data, listener close", test_fb),
+    "fb": ("TCP Fast Open child at SYN time: data, cookie in 254, "
+           "no-cookie mode, sockopt and route, no data, SYN-ACK lost, RST "
+           "and queue overflow, server writes, key rotation, close with "
+           "unread data, listener close, ICMP before accept()", test_fb),
 }
