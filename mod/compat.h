@@ -13,6 +13,8 @@
 /* The one comparison with LINUX_VERSION_CODE; scripts/checkpatch knows. */
 #define XTCP_KERNEL_AT_LEAST(major, minor) \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(major, minor, 0))
+#include <linux/errqueue.h>
+#include <linux/icmp.h>
 #include <linux/net.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
@@ -766,5 +768,55 @@ static inline u32 xtcp_sockopt_timestamp(const struct tcp_sock *tp)
  * recovery the ACK started keeps its start for undo and timeouts.
  */
 #define XTCP_TFO_SYNRECV_STAMP_CLEANUP	XTCP_KERNEL_AT_LEAST(6, 12)
+
+/*
+ * ip_icmp_error(): the ICMP error, a clone of its skb, on the socket's
+ * error queue for recvmsg(MSG_ERRQUEUE), as tcp_v4_err() queues it for a
+ * handshaking child.  Exported (GPL) by 6.12; 6.1 keeps it to itself,
+ * so xtcp carries the same steps on the exported pieces.
+ */
+#if XTCP_KERNEL_AT_LEAST(6, 12)
+#define xtcp_ip_icmp_error	ip_icmp_error
+#else
+static inline void xtcp_ip_icmp_error(struct sock *sk, struct sk_buff *skb,
+				      int err, __be16 port, u32 info,
+				      u8 *payload)
+{
+	struct sock_exterr_skb *serr;
+	const struct icmphdr *icmph;
+
+	skb = skb_clone(skb, GFP_ATOMIC);
+	if (!skb)
+		return;
+	icmph = icmp_hdr(skb);
+	serr = SKB_EXT_ERR(skb);
+	serr->ee.ee_errno = err;
+	serr->ee.ee_origin = SO_EE_ORIGIN_ICMP;
+	serr->ee.ee_type = icmph->type;
+	serr->ee.ee_code = icmph->code;
+	serr->ee.ee_pad = 0;
+	serr->ee.ee_info = info;
+	serr->ee.ee_data = 0;
+	/* The offender: the quoted IP header's destination. */
+	serr->addr_offset = (u8 *)&((struct iphdr *)(icmph + 1))->daddr -
+			    skb_network_header(skb);
+	serr->port = port;
+	if (!skb_pull(skb, payload - skb->data))
+		goto drop;
+	/* RFC 4884 extensions, for the types that may carry them. */
+	if (inet_sk(sk)->recverr_rfc4884 &&
+	    (icmph->type == ICMP_DEST_UNREACH ||
+	     icmph->type == ICMP_TIME_EXCEEDED ||
+	     icmph->type == ICMP_PARAMETERPROB))
+		ip_icmp_error_rfc4884(skb, &serr->ee.ee_rfc4884,
+				      sizeof(struct icmphdr),
+				      icmph->un.reserved[1] * 4);
+	skb_reset_transport_header(skb);
+	if (!sock_queue_err_skb(sk, skb))
+		return;
+drop:
+	kfree_skb(skb);
+}
+#endif
 
 #endif /* _XTCP_COMPAT_H */

@@ -821,6 +821,10 @@ static void xtcp_v4_err_conn(struct sock *sk, struct sk_buff *skb, u32 info,
 			goto out;
 		}
 		err = icmp_err_convert[code].errno;
+		/* RFC 6069: the path, not congestion, lost SND.UNA. */
+		if (!fastopen &&
+		    (code == ICMP_NET_UNREACH || code == ICMP_HOST_UNREACH))
+			xtcp_ld_RTO_revert(sk, seq);
 		break;
 	case ICMP_TIME_EXCEEDED:
 		err = EHOSTUNREACH;
@@ -833,6 +837,11 @@ static void xtcp_v4_err_conn(struct sock *sk, struct sk_buff *skb, u32 info,
 	 * of a hard error; once accepted it is treated as a connection.
 	 */
 	if (sk->sk_state == TCP_SYN_RECV && !(fastopen && !fastopen->sk)) {
+		struct tcphdr *th = (struct tcphdr *)(skb->data +
+						      (iph->ihl << 2));
+
+		/* Queued for MSG_ERRQUEUE whatever IP_RECVERR says. */
+		xtcp_ip_icmp_error(sk, skb, err, th->dest, info, (u8 *)th);
 		if (!sock_owned_by_user(sk))
 			xtcp_done_with_error(sk, err);
 		else

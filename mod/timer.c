@@ -539,6 +539,53 @@ out_reset_timer:
 		__sk_dst_reset(sk);
 }
 
+/**
+ * xtcp_ld_RTO_revert - take back one RTO doubling for an unreachable path
+ * @sk:  the connection, bh-locked (xtcp_v4_err_conn())
+ * @seq: the sequence number the ICMP error quotes
+ *
+ * tcp_ld_RTO_revert(), RFC 6069: an ICMP net or host unreachable that
+ * quotes SND.UNA while the RTO is backed off says the segment was lost
+ * on a broken path, not to congestion, so one doubling is undone: the
+ * RTO is recomputed from SRTT (TCP_TIMEOUT_INIT without a sample, and
+ * as stock without the tcp_rto_min() clamp), backed off one step less,
+ * and the timer re-armed for what is left of it since the segment was
+ * sent, or the segment re-sent now if nothing is.  Not while a process
+ * owns the socket (its timers may be deferred).
+ *
+ * Context: softirq, the socket spinlock held, no owner.
+ */
+void xtcp_ld_RTO_revert(struct sock *sk, u32 seq)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+	s32 remaining;
+	u32 delta_us;
+
+	if (sock_owned_by_user(sk))
+		return;
+	if (seq != tp->snd_una || !icsk->icsk_retransmits ||
+	    !icsk->icsk_backoff)
+		return;
+	skb = tcp_rtx_queue_head(sk);
+	if (WARN_ON_ONCE(!skb))
+		return;
+
+	icsk->icsk_backoff--;
+	icsk->icsk_rto = tp->srtt_us ? __xtcp_set_rto(tp) : TCP_TIMEOUT_INIT;
+	icsk->icsk_rto = inet_csk_rto_backoff(icsk, TCP_RTO_MAX);
+
+	xtcp_mstamp_refresh(tp);
+	delta_us = (u32)(tp->tcp_mstamp - tcp_skb_timestamp_us(skb));
+	remaining = icsk->icsk_rto - usecs_to_jiffies(delta_us);
+	if (remaining > 0)
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, remaining,
+					  TCP_RTO_MAX);
+	else
+		xtcp_retransmit_timer(sk);	/* the revert clocked it out */
+}
+
 /*
  * tcp_probe_timer(): probe a zero window for as long as the peer
  * answers (RFC 1122 4.2.2.17); only TCP_USER_TIMEOUT, or tcp_retries2

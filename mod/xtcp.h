@@ -1188,6 +1188,7 @@ void xtcp_clear_xmit_timers(struct sock *sk);
 void xtcp_set_keepalive(struct sock *sk, int val);
 void xtcp_release_cb(struct sock *sk);
 unsigned long xtcp_reqsk_timeout(const struct request_sock *req);
+void xtcp_ld_RTO_revert(struct sock *sk, u32 seq);
 
 /* cong.c: xtcp's own congestion-control registry */
 void xtcp_assign_congestion_control(struct sock *sk);

@@ -75,12 +75,14 @@ when its listener closes; the third ACK then meets no socket: RST.
 fb.icmp before accept: the listener does not accept by itself.  Client a:
 ICMP host unreachable quoting the child's SYN-ACK (its ISN): tcp_v4_err()
 finds a TCP_SYN_RECV child whose request still points at it (not
-accepted), a hard error: tcp_done_with_error(EHOSTUNREACH), AttemptFails
-(tcp_done()); accept() still returns it, poll() shows ERR and HUP, a
-read gets the SYN's data, the next EHOSTUNREACH; the third ACK meets the
+accepted), a hard error: ip_icmp_error() queues it for MSG_ERRQUEUE
+(whatever IP_RECVERR says), tcp_done_with_error(EHOSTUNREACH),
+AttemptFails (tcp_done()); accept() still returns it, poll() shows ERR
+and HUP, recvmsg(MSG_ERRQUEUE) the ICMP (which clears sk_err), then a
+read gets the SYN's data and the next EOF; the third ACK meets the
 listener alone: RST.  Client b: the same ICMP quoting ISN+1000, beyond
-SND.NXT: OutOfWindowIcmps, nothing else; its data read, then EAGAIN; the
-third ACK draws nothing.  6.1's and 6.12's tcp_v4_err() differ only in
+SND.NXT: OutOfWindowIcmps, nothing else; an empty error queue, its data
+read, then EAGAIN; the third ACK draws nothing.  6.1's and 6.12's tcp_v4_err() differ only in
 TCP-AO's check and how IP_RECVERR is read.
 """
 import socket
@@ -433,7 +435,8 @@ def fb_icmp(side):
             return
         fb_step(side, f, "icmp", f.icmp_error(itype, code, f.srv_isn + off))
         f.cur.notes.append("accept: %s" % " ".join(side.drain()))
-        f.cur.notes.append(side.calls(f, "poll", "recv 64", "recv 1"))
+        f.cur.notes.append(side.calls(f, "poll", "errqueue", "poll",
+                                      "recv 64", "recv 1"))
         fb_step(side, f, "ack", f.seg("A", seq=f.isn + 1 + len(REQUEST)),
                 replies=1 if dies else 0)
 
@@ -452,12 +455,17 @@ def icmp_sanity(tr):
         want_flags(tr, "a:icmp", []),
         want_note(tr, "a:icmp", "fastopen: AttemptFails+1"),
         want_note(tr, "a:icmp", "accept: a"),
-        want_note_end(tr, "a:icmp", read + " recv:EHOSTUNREACH"),
+        # ip_icmp_error() queued it; reading it clears sk_err
+        # (sock_dequeue_err_skb()), so the read after the data is EOF.
+        want_note_end(tr, "a:icmp", "poll=IN|OUT|RDHUP|ERR|HUP "
+                      "errqueue=EHOSTUNREACH origin=2 type=3 code=1 len=20 "
+                      "poll=IN|OUT|RDHUP|HUP " + read + " recv=''"),
         want_flags(tr, "a:ack", ["R"]),
         want_acked(tr, "b:syn", len(REQUEST) + 1),
         want_note(tr, "b:icmp", "fastopen: OutOfWindowIcmps+1"),
         want_note(tr, "b:icmp", "accept: b"),
-        want_note_end(tr, "b:icmp", read + " recv:EAGAIN"),
+        want_note_end(tr, "b:icmp", "errqueue:EAGAIN poll=IN|OUT " +
+                      read + " recv:EAGAIN"),
         want_flags(tr, "b:ack", []))
 
 

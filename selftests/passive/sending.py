@@ -223,11 +223,59 @@ def thin_compare(stock, xtcp):
     return [bad] if bad else [], []
 
 
+def rto_icmp(side):
+    """rto() with an ICMP host unreachable quoting SND.UNA right after
+    the first retransmission (RFC 6069, tcp_ld_RTO_revert() from
+    tcp_v4_err()): the doubling that retransmission took is undone, so
+    the second comes one RTO after the first, not two."""
+    f = side.flow("c")
+    if not opened(f):
+        return
+    f.mark("write")
+    f.cur.notes.append(side.send(f, 3 * MSS))
+    f.expect(4, 2.0)
+    f.send("icmp", f.icmp_error(3, 1, f.srv_isn + 1))
+    f.expect(1, 2.0)
+    f.mark("done")
+    f.cur.notes.append(side.sent(f, 1.0))
+    ack(f, "ack", 3 * MSS)
+    f.quiet(0.3)
+    abort(side, f)
+
+
+def rto_icmp_problem(tr):
+    """The ICMP came after the first retransmission: the second follows
+    it by one RTO (the first's interval, 15 % and a few jiffies)."""
+    w, i = tr.step("c:write"), tr.step("c:icmp")
+    times = [r.t for st in (w, i) if st for _, r in st.pkts if r.payload]
+    if len(times) != 5 or len(w.pkts) != 4:
+        return "%s: %d data segments, 4 before the ICMP; stock sends 3 " \
+            "and a retransmission, then one more" % (tr.side, len(times))
+    first, second = times[3] - times[0], times[4] - times[3]
+    if not 0.85 * first - 0.02 <= second <= 1.15 * first + 0.02:
+        return "%s: second retransmission %.3f s after the first, which " \
+            "came %.3f s after the send: the ICMP should have undone " \
+            "the doubling" % (tr.side, second, first)
+    return None
+
+
+def rto_icmp_sanity(tr):
+    return problems(want_note(tr, "c:ack", ACCEPTED),
+                    want_flags(tr, "c:abort", ["RA"]),
+                    rto_icmp_problem(tr))
+
+
+def rto_icmp_compare(stock, xtcp):
+    bad = rto_icmp_problem(xtcp)
+    return [bad] if bad else [], []
+
+
 def test_sb(ctx):
     """The retransmission timer: the oldest segment again, backed off;
     not backed off for a thin stream that asked for linear timeouts
     (TCP_THIN_LINEAR_TIMEOUTS on the listener: three segments in flight,
-    and the first RTO ended the initial slow start)."""
+    and the first RTO ended the initial slow start); one doubling undone
+    by an ICMP unreachable for SND.UNA (RFC 6069)."""
     rto_only_pair(ctx, "sb.retransmission timeout and backoff, then "
                   "recovery", rto, sanity=rto_sanity, compare=rto_compare)
     rto_only_pair(ctx, "sb.TCP_THIN_LINEAR_TIMEOUTS: the second timeout "
@@ -235,6 +283,10 @@ def test_sb(ctx):
                   sockopts=[(socket.IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS,
                              1)],
                   sanity=thin_sanity, compare=thin_compare)
+    rto_only_pair(ctx, "sb.ICMP host unreachable for SND.UNA after the "
+                  "first timeout: one doubling undone (RFC 6069)",
+                  rto_icmp, sanity=rto_icmp_sanity,
+                  compare=rto_icmp_compare)
 
 
 # ---------------------------------------------------------------------
@@ -308,7 +360,8 @@ def test_sc(ctx):
 
 TESTS = {
     "sa": ("sending: initial window, slow start, GSO packets", test_sa),
-    "sb": ("sending: retransmission timeout and backoff", test_sb),
+    "sb": ("sending: retransmission timeout and backoff, RFC 6069's "
+           "revert", test_sb),
     "sc": ("sending: zero-window probes", test_sc),
 }
 

@@ -257,6 +257,7 @@ class Listener:
         each answered by one word: what a server using urgent data (and
         poll(), sockatmark(), MSG_PEEK) sees, step by step.  A step is
         "recv N", "peek N", "oob", "oob_peek", "atmark", "poll",
+        "errqueue" (recvmsg(MSG_ERRQUEUE): the queued ICMP error),
         "inline 0|1", "send N" or "send_oob N" (N pattern bytes)."""
         child = self.child(peer, timeout)
         if child is None:
@@ -391,6 +392,22 @@ POLL_BITS = (("IN", select.POLLIN), ("PRI", select.POLLPRI),
              ("OUT", select.POLLOUT), ("RDHUP", 0x2000),
              ("ERR", select.POLLERR), ("HUP", select.POLLHUP))
 SIOCATMARK = 0x8905
+IP_RECVERR = 11
+
+
+def errqueue_word(sock):
+    """recvmsg(MSG_ERRQUEUE): the first queued error's struct
+    sock_extended_err (errno, origin, ICMP type and code) and how many
+    bytes of the quoted segment came with it."""
+    data, anc, _, _ = sock.recvmsg(64, 512, socket.MSG_ERRQUEUE |
+                                   socket.MSG_DONTWAIT)
+    for level, typ, cdata in anc:
+        if level == socket.IPPROTO_IP and typ == IP_RECVERR:
+            err, origin, itype, code = struct.unpack_from("=IBBB", cdata)
+            return "errqueue=%s origin=%d type=%d code=%d len=%d" % (
+                errno.errorcode.get(err, str(err)), origin, itype, code,
+                len(data))
+    return "errqueue=no IP_RECVERR message (%d bytes)" % len(data)
 
 
 def one_call(sock, what, arg=None):
@@ -404,6 +421,8 @@ def one_call(sock, what, arg=None):
                                 socket.MSG_PEEK}[what]
             data = sock.recv(int(arg or 1), flags)
             return "%s=%r" % (what, data.decode("latin-1"))
+        if what == "errqueue":
+            return errqueue_word(sock)
         if what == "atmark":
             buf = fcntl.ioctl(sock.fileno(), SIOCATMARK, b"\0" * 4)
             return "atmark=%d" % struct.unpack("i", buf)[0]
