@@ -133,7 +133,7 @@ class Packet:
 
     __slots__ = ("t", "src", "dst", "sport", "dport", "seq", "ack",
                  "flagbits", "window", "urg", "opts", "length", "tos",
-                 "ttl", "df", "ip_id", "bad")
+                 "ttl", "df", "ip_id", "bad", "head")
 
     @property
     def flags(self):
@@ -203,6 +203,9 @@ def parse_ip(t, ip):
     p.opts = parse_options(th[20:doff])
     p.bad = doff < 20 or len(th) < doff
     p.length = max(0, tot - ihl - doff)
+    # The payload's first bytes as captured (selftests/fastopen.py looks
+    # for the request in a SYN).
+    p.head = bytes(th[doff:doff + min(p.length, 16)])
     return p
 
 
