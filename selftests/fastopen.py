@@ -86,20 +86,16 @@ def shape(conn):
 
 
 def opening(conn):
-    """A Conn of conn's opening alone: the SYN, the SYN-ACK, the client's
-    ACK of the SYN-ACK and its first segment of data after the SYN (the
-    request where the SYN did not carry it), in capture order.  What
-    follows depends on when each side ran (how the 16 KiB go out, where
-    PSH falls, which ACKs are sent): under TCG even stock against stock
-    differ there."""
+    """A Conn of conn's opening alone: the SYN, the SYN-ACK and the
+    client's first segment of data after the SYN (the request where the
+    SYN did not carry it), in capture order.  What follows depends on
+    when each side ran (how the 16 KiB go out, where PSH falls, which
+    ACKs are sent; the client's ACK of a SYN-ACK may come after the
+    data the Fast Open child sent with it and acknowledge that too):
+    under TCG even stock against stock differ there."""
     syn, sa = first(conn, "in", "S"), first(conn, "out", "SA")
-    pick = [syn, sa]
-    if syn and sa:
-        isn = (sa.seq + 1) & 0xffffffff
-        pick.append(conn.first(lambda p: conn.direction(p) == "in" and
-                               p.flags == "A" and p.ack == isn))
-        pick.append(conn.first(lambda p: conn.direction(p) == "in" and
-                               not p.has("S") and p.length > 0))
+    pick = [syn, sa, conn.first(lambda p: conn.direction(p) == "in" and
+                                not p.has("S") and p.length > 0)]
     c = xr.Conn(syn)
     c.pkts = [p for p in conn.pkts if any(p is q for q in pick)]
     return c

@@ -51,6 +51,7 @@ curl --help all 2>/dev/null | grep -q -- --tcp-fastopen ||
 	ksft_skip "curl has no --tcp-fastopen ($(curl -V | head -n 1))"
 [ -e "$PRELOAD" ] || ksft_skip "$PRELOAD not built (make -C tools)"
 
+T0=$EPOCHREALTIME
 TMP=$(mktemp -d)
 PIDS=()
 # shellcheck disable=SC2317 # runs from the EXIT trap
@@ -114,6 +115,7 @@ grep -q listening "$TMP/tcpdump.err" ||
 	ksft_fail "tcpdump did not start: $(cat "$TMP/tcpdump.err")"
 
 in_srv cat /proc/net/netstat /proc/net/xtcp_stat >"$TMP/before"
+T1=$EPOCHREALTIME
 for side in stock xtcp; do
 	# no cookie cached for the server's address: the 1st SYN asks
 	in_cli ip tcp_metrics flush "$SRV_IP" 2>/dev/null
@@ -135,6 +137,7 @@ for side in stock xtcp; do
 	done
 done
 in_srv cat /proc/net/netstat /proc/net/xtcp_stat >"$TMP/after"
+T2=$EPOCHREALTIME
 
 # fastopen.py's "RC<TAB>NAME<TAB>NOTE" lines are checks, the rest log.
 while IFS= read -r line; do
@@ -148,4 +151,7 @@ while IFS= read -r line; do
 done < <("$PYTHON" "$DIR/fastopen.py" "$TMP/fo.pcap" "${PORT[stock]}" \
 	"${PORT[xtcp]}" "$TMP/before" "$TMP/after" 2>&1)
 [ "$TESTNO" -ge 12 ] || check 1 "fastopen.py ran all its checks" "$TESTNO checks"
+awk -v a="$T0" -v b="$T1" -v c="$T2" -v d="$EPOCHREALTIME" 'BEGIN {
+	printf "# seconds: set-up %.1f, fetches %.1f, fastopen.py %.1f\n",
+		b - a, c - b, d - c }'
 tap_done
