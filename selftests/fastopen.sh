@@ -25,9 +25,11 @@
 #     /proc/net/xtcp_stat: TCPFastOpenPassive +1, TCPFastOpenCookieReqd
 #     +1, TCPFastOpenPassiveFail +0;
 #
-# and stock's four connections against xtcp's, segment by segment
-# (tools/xtcp_report.py, as scripts/xtcp-compare: ISN, TSval and timing
-# aside).  fastopen.py reads the capture.
+# and stock's four connections against xtcp's: each opening (SYN,
+# SYN-ACK, the client's first data) segment by segment through
+# tools/xtcp_report.py (ISN and TSval aside), the bytes each way and the
+# last three segments; the middle of a connection depends on timing
+# under TCG, stock against stock too.  fastopen.py reads the capture.
 #
 #   scripts/vm -- selftests/run_tests fastopen.sh
 #
