@@ -73,30 +73,11 @@ in_srv sysctl -qw net.ipv4.tcp_fastopen=3 net.xtcp.fastopen=3 \
 	ksft_fail "server sysctls"
 in_cli sysctl -qw net.ipv4.tcp_fastopen=1 || ksft_fail "client sysctl"
 
-mkdir -p "$TMP/www" "$TMP/nginx"
+mkdir -p "$TMP/www"
 head -c 16384 /dev/urandom >"$TMP/www/$PAGE"
 WANT=$(sha256sum <"$TMP/www/$PAGE" | cut -c1-64)
-cat >"$TMP/nginx.conf" <<EOF
-daemon off;
-user root;
-worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $TMP/nginx/body;
-	proxy_temp_path $TMP/nginx/proxy;
-	fastcgi_temp_path $TMP/nginx/fastcgi;
-	uwsgi_temp_path $TMP/nginx/uwsgi;
-	scgi_temp_path $TMP/nginx/scgi;
-	server {
-		listen $SRV_IP:${PORT[stock]} fastopen=16;
-		listen $SRV_IP:${PORT[xtcp]} fastopen=16;
-		root $TMP/www;
-	}
-}
-EOF
+nginx_conf "$TMP" "listen $SRV_IP:${PORT[stock]} fastopen=16;
+listen $SRV_IP:${PORT[xtcp]} fastopen=16; root $TMP/www;"
 
 # The capture first: tcpdump says "listening" once it is.
 ip netns exec "$XSRV" tcpdump -i "$SRV_DEV" -nn -U -s 256 -w "$TMP/fo.pcap" \

@@ -337,3 +337,33 @@ srv_ingress_count_stop() {
 	ip netns exec "$XSRV" tc qdisc del dev "$SRV_DEV" clsact 2>/dev/null
 	return 0
 }
+
+# nginx_conf DIR SERVER: DIR/nginx.conf for an nginx run in the
+# foreground as root (nginx -p DIR/nginx/ -c DIR/nginx.conf -e
+# DIR/nginx/error.log), one worker, its pid, logs and temporary files
+# under DIR/nginx, and one http server block whose lines are SERVER
+# (listen, root, ...).
+nginx_conf() {
+	mkdir -p "$1/nginx"
+	cat >"$1/nginx.conf" <<-EOF
+	daemon off;
+	user root;
+	worker_processes 1;
+	pid $1/nginx/nginx.pid;
+	error_log $1/nginx/error.log;
+	events { worker_connections 64; }
+	http {
+		access_log off;
+		sendfile on;
+		default_type application/octet-stream;
+		client_body_temp_path $1/nginx/body;
+		proxy_temp_path $1/nginx/proxy;
+		fastcgi_temp_path $1/nginx/fastcgi;
+		uwsgi_temp_path $1/nginx/uwsgi;
+		scgi_temp_path $1/nginx/scgi;
+		server {
+	$2
+		}
+	}
+	EOF
+}

@@ -154,39 +154,13 @@ wait_for() {
 	return 1
 }
 
-nginx_conf() {
-	mkdir -p "$TMP/nginx"
-	cat >"$TMP/nginx.conf" <<-EOF
-	daemon off;
-	user root;
-	worker_processes 1;
-	pid $TMP/nginx/nginx.pid;
-	error_log $TMP/nginx/error.log;
-	events { worker_connections 64; }
-	http {
-		access_log off;
-		sendfile on;
-		default_type application/octet-stream;
-		client_body_temp_path $TMP/nginx/body;
-		proxy_temp_path $TMP/nginx/proxy;
-		fastcgi_temp_path $TMP/nginx/fastcgi;
-		uwsgi_temp_path $TMP/nginx/uwsgi;
-		scgi_temp_path $TMP/nginx/scgi;
-		server {
-			listen $SRV_IP:${PORT[nginx]};
-			root $TMP/www;
-		}
-	}
-	EOF
-}
-
 # The four programs, at once (their start-ups overlap); each is ready
 # when it says so (nginx: when it has written its pid file, after its
 # listeners).  Then preload.py's, whose start-ups overlap the clients.
 start_programs() {
 	preloaded http "$PYTHON" -u -m http.server --bind "$SRV_IP" \
 		--directory "$TMP/www" "${PORT[http]}"
-	nginx_conf
+	nginx_conf "$TMP" "listen $SRV_IP:${PORT[nginx]}; root $TMP/www;"
 	preloaded nginx nginx -p "$TMP/nginx/" -c "$TMP/nginx.conf" \
 		-e "$TMP/nginx/error.log"
 	preloaded iperf3 iperf3 -s --forceflush -B "$SRV_IP" -p "${PORT[iperf3]}"
