@@ -20,7 +20,8 @@ fa.request with data: the same, and the SYN's data is not acknowledged.
 fa.request listener key: the listener's own TCP_FASTOPEN_KEY, not the
 namespace's, makes the cookie.
 fa.request retransmitted: no ACK for 1.6 s: the SYN-ACK the request's
-timer sends again carries no cookie (tcp_rtx_synack() passes none).
+timer sends again carries no cookie (tcp_rtx_synack() passes none) and
+counts in RetransSegs and TCPSynRetrans.
 fa.bad cookie with data: 8 bytes no key made: TCPFastOpenPassiveFail+1,
 the data not acknowledged, the right cookie offered.
 fa.short cookie: 2 bytes is no cookie at all (tcp_parse_fastopen_option()).
@@ -147,8 +148,12 @@ def scenario(cookie, exp=False, base="all", data=b"", rtx=False):
         if f.synack is None:
             return
         if rtx:
+            before = counters(side, RTX_COUNTERS)
             f.mark("rtx")
             f.expect(1, 1.6)    # TCP_TIMEOUT_INIT after the first
+            time.sleep(COUNTER_SETTLE)
+            f.cur.notes.append(delta_note(before,
+                                          counters(side, RTX_COUNTERS)))
         f.send("ack", f.seg("A"))
         f.expect_accept(3.0)
     return scen
@@ -192,9 +197,14 @@ def sanity(kind, note, acked=1, rtx=False):
         want_acked(tr, "c:syn", acked), want_note(tr, "c:syn", note),
         want_flags(tr, "c:rtx", ["SA"]) if rtx else None,
         want_cookie(tr, "c:rtx", None) if rtx else None,
+        want_note(tr, "c:rtx", RTX_NOTE) if rtx else None,
         want_note(tr, "c:ack", ACCEPTED))
 
 
+# A SYN-ACK sent again counts as a retransmitted segment too
+# (tcp_rtx_synack()).
+RTX_COUNTERS = ("RetransSegs", "TCPSynRetrans")
+RTX_NOTE = "fastopen: RetransSegs+1 TCPSynRetrans+1"
 REQD = "fastopen: TCPFastOpenCookieReqd+1"
 FAIL = "fastopen: TCPFastOpenPassiveFail+1"
 NONE = "fastopen: no change"
