@@ -208,7 +208,7 @@ wait_nics_home() {
 # Kill every process still in namespace $1, then delete it.
 netns_del() {
 	local ns=$1 pids
-	ip netns list | grep -qw "^$ns" || return 0
+	[ -e "/run/netns/$ns" ] || return 0
 	pids=$(ip netns pids "$ns" 2>/dev/null)
 	# shellcheck disable=SC2086 # a list of pids
 	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
@@ -291,7 +291,7 @@ nics_up() {
 # IRQ's old CPU list goes into IRQ_SAVED ("irq:cpulist"), the number
 # pinned into IRQS_PINNED; nic_irqs_restore puts them back.
 nic_irqs_pin() {
-	local ns dev virtio irq
+	local ns dev virtio irq aff
 	IRQS_PINNED=0
 	for ns in "$XSRV" "$XCLI"; do
 		dev=$CLI_DEV
@@ -299,7 +299,8 @@ nic_irqs_pin() {
 		virtio=$(ip netns exec "$ns" readlink -f "/sys/class/net/$dev/device")
 		virtio=${virtio##*/}
 		while read -r irq; do
-			IRQ_SAVED+=("$irq:$(cat "/proc/irq/$irq/smp_affinity_list")")
+			read -r aff <"/proc/irq/$irq/smp_affinity_list"
+			IRQ_SAVED+=("$irq:$aff")
 			echo 0 2>/dev/null >"/proc/irq/$irq/smp_affinity_list" &&
 				IRQS_PINNED=$((IRQS_PINNED + 1))
 		done < <(awk -F: -v v="$virtio-" 'index($0, v) {
