@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # stress.sh: races of the listener's lifetime (issue 6) and of the
-# receive path against it (issue 7).  Four phases of
+# receive path against it (issue 7), and of TCP Fast Open children
+# (issue 10).  Five phases of
 # XTCP_STRESS_SECONDS (60; make check 15) each, one after the other,
 # each with the guest to itself; build/xtcp_stress runs the socket loops (stock TCP clients in
 # several threads, an AF_XTCP listener that keeps changing state).
@@ -50,6 +51,23 @@
 #      connect and RST, or RST the SYN-ACK.  Every victim must be accepted
 #      in its own namespace and never be reset by an aggressor's RST, and
 #      no listener may accept more than its own clients completed.
+#   5. TCP Fast Open children: net.xtcp.fastopen=3 in xsrv (stock's
+#      net.ipv4.tcp_fastopen there stays 1, client only; the control
+#      sets it to 3), net.ipv4.tcp_fastopen=1 in xcli; the listener
+#      close/re-listen loop of phase 1 with 0-1000 ms holds and a Fast
+#      Open queue of 64 (TCP_FASTOPEN) on every listener, a fifth of the
+#      cycles without accept(), 30% of the accepted children closed at
+#      once unread (their SYN data makes it a RST, maybe before the
+#      third ACK), the rest kept up to 1 s; 16 client threads
+#      sendto(MSG_FASTOPEN) 1-1000 bytes (after the first cookie in the
+#      SYN, so the child is made at SYN time), then half close or RST
+#      within 0-2 ms (the SYN-ACK meets a RST instead of the third ACK),
+#      half wait for the connection and then for the server's RST, or
+#      RST, or close; netem drops 25% of the server's segments and 5% of
+#      the clients' (2 ms delay each way), so that the child's timer
+#      re-sends SYN-ACKs while the client's SYN again or third ACK
+#      arrives, and listeners close with Fast Open children in their
+#      accept and Fast Open queues.
 #
 # Checks (TAP), per phase: the listener cycled and accepted connections;
 # the client threads connected, none stalled or hung (every wait is
@@ -59,7 +77,10 @@
 # plus stock's, for segments that met no xtcp listener) are exactly the
 # marked segments that arrived; phase 3: SYN cookies were sent and accepted; phase 4 as
 # above, and each namespace's PassiveOpens is its own accepted count (plus
-# at most the aggressors' children reset before accept()); then
+# at most the aggressors' children reset before accept()); phase 5:
+# TCP_FASTOPEN, bind() and listen() always worked, TCPFastOpenPassive
+# grew, the server accepted children that took their SYN's data
+# (TCPI_OPT_SYN_DATA) and SYN-ACKs were sent again (TCPSynRetrans); then
 # the xtcp slab caches are back to their count before the phase (a live
 # timewait sock's own object and bind bucket aside), and the kernel log
 # of the phase has no warning.  At the end: the xtcp slab
@@ -69,7 +90,7 @@
 # XTCP_STRESS_SECONDS   seconds per phase (60; make check uses 15)
 # XTCP_STRESS_FAMILY    xtcp, or inet: the same against a stock listener,
 #                       the control that checks the test itself
-# XTCP_STRESS_PHASES    the phases to run ("1 2 3 4")
+# XTCP_STRESS_PHASES    the phases to run ("1 2 3 4 5")
 #
 # In the scripts/vm guest only (it unloads the module).  The guest runs
 # with slub_debug=FZP and fails on any warning besides.  Exit 0 pass,
@@ -86,7 +107,7 @@ STRESS=$DIR/build/xtcp_stress
 LOG_PATTERNS=$DIR/../scripts/kernel-log-patterns
 SECS=${XTCP_STRESS_SECONDS:-60}
 FAMILY=${XTCP_STRESS_FAMILY:-xtcp}
-PHASES=${XTCP_STRESS_PHASES:-1 2 3 4}
+PHASES=${XTCP_STRESS_PHASES:-1 2 3 4 5}
 THREADS=4
 PORT_BASE=8100		# phase N listens on PORT_BASE + N
 FIXED_SPORT=9000	# phase 1: thread 0's source ports, hping3's -s
@@ -244,7 +265,8 @@ show() {
 # The counters the phases look at (snap keeps only these).
 COUNTERS="InCsumErrors PassiveOpens TCPOFOQueue TCPOFOMerge TCPAckCompressed
 	SyncookiesSent SyncookiesRecv SyncookiesFailed TCPReqQFullDoCookies
-	ListenOverflows"
+	ListenOverflows TCPSynRetrans TCPFastOpenPassive TCPFastOpenPassiveFail
+	TCPFastOpenCookieReqd TCPFastOpenListenOverflow TCPFastOpenActive"
 
 # snap NETNS TAG: the namespace's counters in COUNTERS into
 # CNT[TAG:PREFIX:NAME], from /proc/net/snmp, netstat and xtcp_stat
@@ -763,6 +785,69 @@ phase4() {
 	ns4_down
 }
 
+phase5() {
+	local pass fail req ovf rtx act loss=0
+	PORT=$((PORT_BASE + 5))
+	# xtcp's own server bit, stock's left client-only: only
+	# net.xtcp.fastopen can make xtcp take SYN data.
+	if [ "$FAMILY" = xtcp ]; then
+		in_srv sysctl -qw net.xtcp.fastopen=3 net.ipv4.tcp_fastopen=1 ||
+			{ tap fail "phase 5: net.xtcp.fastopen=3 in $XSRV"; return; }
+	else
+		in_srv sysctl -qw net.ipv4.tcp_fastopen=3
+	fi
+	in_cli sysctl -qw net.ipv4.tcp_fastopen=1
+	# SYN-ACKs lost (the child's timer sends them again while the
+	# client's SYN or third ACK comes in), third ACKs and SYNs lost too.
+	if modprobe -q sch_netem 2>/dev/null &&
+	   in_srv tc qdisc add dev "$SRV_DEV" root netem delay 2ms loss 25% &&
+	   in_cli tc qdisc add dev "$CLI_DEV" root netem delay 2ms loss 5%; then
+		loss=1
+	else
+		comment "phase 5: no netem: no SYN-ACK is lost"
+	fi
+	snap "$XSRV" p5.0
+	snap "$XCLI" p5.c0
+	run_server_and_clients 5 relisten --backlog 16 --hold-ms 1000 --lazy 20 \
+		--fin 30 --tfo 64 --quick 30 -- --mix tfo --wait-ms 2000 --threads 16
+	snap "$XSRV" p5.1
+	snap "$XCLI" p5.c1
+	if [ "$loss" = 1 ]; then
+		in_srv tc qdisc del dev "$SRV_DEV" root
+		in_cli tc qdisc del dev "$CLI_DEV" root
+	fi
+	phase_common_checks 5 p5.server p5.client "$SRC" "$CRC"
+	[ "${KV[p5.server:bind_fail]:--1}" = 0 ] && [ "${KV[p5.server:listen_fail]:--1}" = 0 ] &&
+		[ "${KV[p5.server:tfo_fail]:--1}" = 0 ]
+	check $? "phase 5: TCP_FASTOPEN, bind() and listen() after close() always work" \
+		"tfo_fail ${KV[p5.server:tfo_fail]:--1}, bind_fail ${KV[p5.server:bind_fail]:--1}," \
+		"listen_fail ${KV[p5.server:listen_fail]:--1}"
+	pass=$(ldelta p5.0 p5.1 TCPFastOpenPassive)
+	fail=$(ldelta p5.0 p5.1 TCPFastOpenPassiveFail)
+	req=$(ldelta p5.0 p5.1 TCPFastOpenCookieReqd)
+	ovf=$(ldelta p5.0 p5.1 TCPFastOpenListenOverflow)
+	rtx=$(ldelta p5.0 p5.1 TCPSynRetrans)
+	act=$(delta p5.c0 p5.c1 netstat TcpExt TCPFastOpenActive)
+	# Children made at SYN time, and some of them accepted with their
+	# SYN's data (the rest reset, closed or left queued meanwhile).
+	[ "$pass" -gt 0 ] && [ "${KV[p5.server:tfo_accepted]:--1}" -gt 0 ] &&
+		[ "${KV[p5.client:tfo_syn_data]:--1}" -gt 0 ]
+	check $? "phase 5: Fast Open children made at SYN time and accepted" \
+		"TCPFastOpenPassive +$pass, accepted with SYN data" \
+		"${KV[p5.server:tfo_accepted]:--1} of ${KV[p5.server:accepted]:--1}" \
+		"(${KV[p5.server:quick_closed]:--1} closed at once);" \
+		"clients: ${KV[p5.client:tfo_syn_data]:--1} SYNs with data," \
+		"${KV[p5.client:tfo_cookie_req]:--1} cookie requests, TCPFastOpenActive +$act," \
+		"${KV[p5.client:tfo_early_close]:--1} closed in 0-2 ms;" \
+		"CookieReqd +$req, PassiveFail +$fail, ListenOverflow +$ovf"
+	if [ "$loss" = 1 ]; then
+		[ "$rtx" -gt 0 ]
+		check $? "phase 5: lost SYN-ACKs were sent again" "TCPSynRetrans +$rtx"
+	else
+		tap ok "phase 5: lost SYN-ACKs were sent again" "SKIP no sch_netem"
+	fi
+}
+
 run_phase() {
 	local n=$1 t0=$SECONDS what bad left
 	case $n in
@@ -770,6 +855,7 @@ run_phase() {
 	2) what="shutdown(SHUT_RD) + listen() loops under handshakes" ;;
 	3) what="SYN flood with SYN cookies while the listener closes" ;;
 	4) what="two namespaces with identical addressing and 4-tuples" ;;
+	5) what="TCP Fast Open children under loss, RSTs and listener closes" ;;
 	*) tap fail "phase $n: no such phase"; return ;;
 	esac
 	comment "phase $n: $what, ${SECS} s"

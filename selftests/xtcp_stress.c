@@ -10,6 +10,11 @@
  *	at random) and closed with SO_LINGER {1, 0}, or with --fin percent
  *	of them by a plain close(): the server's FIN goes first and, once
  *	the client closes too, the server's side ends in TIME-WAIT.
+ *	--tfo QLEN gives every listener a Fast Open queue (TCP_FASTOPEN)
+ *	and counts the accepted children that took their SYN's data
+ *	(TCPI_OPT_SYN_DATA); --quick percent of accepted connections are
+ *	closed at once, unread (a Fast Open child's SYN data makes that a
+ *	RST, maybe before the third ACK is in).
  *	relisten  close(), socket(), bind() with SO_REUSEADDR, listen(),
  *		  then a random 0..--hold-ms of accept()s, again and again;
  *		  --lazy percent of the cycles accept nothing, so that the
@@ -41,7 +46,13 @@
  *	data    connect(), send 1 B..128 KiB for up to 20 ms, then close()
  *		or close() with SO_LINGER {1, 0}, at random: the server's
  *		receive path meets the listener's own changes, its close()
- *		with unread data and its delayed-ACK timer.
+ *		with unread data and its delayed-ACK timer;
+ *	tfo     sendto(MSG_FASTOPEN) of 1..1000 bytes: in the SYN once the
+ *		client's kernel has the server's cookie (the first attempts
+ *		ask for it), then at random close() or close() with SO_LINGER
+ *		{1, 0} within 0..2 ms (in SYN-SENT: the SYN-ACK is answered
+ *		with a RST, the child made at SYN time meets it), or wait for
+ *		the connection and go on as wait, rst or fin.
  *	With --sport BASE, the first --sport-threads threads bind source
  *	ports BASE + thread * --sport-span + (n % --sport-span) in turn and
  *	use rst or synrst only, which free the port at once.
@@ -86,9 +97,9 @@
 #define JOIN_SLACK_MS	10000
 #define MAX_REPORTS	10
 
-enum { P_RST, P_SYNRST, P_FIN, P_WAIT, P_DATA, P_MAX };
+enum { P_RST, P_SYNRST, P_FIN, P_WAIT, P_DATA, P_TFO, P_MAX };
 static const char * const pattern_names[P_MAX] = {
-	"rst", "synrst", "fin", "wait", "data",
+	"rst", "synrst", "fin", "wait", "data", "tfo",
 };
 
 enum { ROLE_NONE, ROLE_VICTIM, ROLE_AGGRESSOR };
@@ -102,6 +113,8 @@ static struct {
 	long hold_ms;
 	int lazy;
 	int fin;
+	int tfo;
+	int quick;
 	long drain_ms;
 	int threads;
 	int mix[P_MAX];
@@ -252,7 +265,8 @@ enum {
 	S_CYCLES, S_ACCEPTED, S_SOCKET_FAIL, S_BIND_FAIL, S_LISTEN_FAIL,
 	S_SHUTDOWN_FAIL, S_ACCEPT_EINVAL, S_ACCEPT_ERR, S_HELD_BAD,
 	S_VICTIMS, S_VICTIMS_KILLED, S_AGGRESSORS, S_THREAD_ACCEPTED,
-	S_READ_BYTES, S_FIN_CLOSED, S_MAX,
+	S_READ_BYTES, S_FIN_CLOSED, S_TFO_FAIL, S_TFO_ACCEPTED, S_QUICK_CLOSED,
+	S_MAX,
 };
 
 _Static_assert(S_MAX <= 40, "struct counters is too small");
@@ -273,6 +287,9 @@ static const char * const server_names[S_MAX] = {
 	[S_THREAD_ACCEPTED]	= "thread_accepted",
 	[S_READ_BYTES]		= "read_bytes",
 	[S_FIN_CLOSED]		= "fin_closed",
+	[S_TFO_FAIL]		= "tfo_fail",
+	[S_TFO_ACCEPTED]	= "tfo_accepted",
+	[S_QUICK_CLOSED]	= "quick_closed",
 };
 
 struct held {
@@ -364,10 +381,32 @@ static void held_expire(long age_ms)
 	}
 }
 
-/* Take a connection: keep it, making room by closing the oldest. */
+/* The child was made at SYN time and took the SYN's data (Fast Open). */
+static bool syn_data_acked(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	return !getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) &&
+	       (ti.tcpi_options & TCPI_OPT_SYN_DATA);
+}
+
+/*
+ * Take a connection: keep it, making room by closing the oldest.  With
+ * --quick, that percent are closed at once, unread: a Fast Open child
+ * whose third ACK is not in yet, its SYN's data unread, is reset.
+ */
 static void held_add(int fd, const struct sockaddr_in *peer)
 {
 	int i, oldest = 0;
+
+	if (opt.tfo && syn_data_acked(fd))
+		srv.v[S_TFO_ACCEPTED]++;
+	if (opt.quick && (int)(rnd(&srv_seed) % 100) < opt.quick) {
+		srv.v[S_QUICK_CLOSED]++;
+		close(fd);
+		return;
+	}
 
 	if (nheld == MAX_HELD) {
 		for (i = 1; i < nheld; i++)
@@ -477,6 +516,11 @@ static int bound_socket(void)
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		report(&srv_budget, "server: SO_REUSEADDR: %s", strerror(errno));
+	if (opt.tfo && setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &opt.tfo,
+				  sizeof(opt.tfo))) {
+		srv.v[S_TFO_FAIL]++;
+		report(&srv_budget, "server: TCP_FASTOPEN: %s", strerror(errno));
+	}
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
 		srv.v[S_BIND_FAIL]++;
 		report(&srv_budget, "server: bind: %s", strerror(errno));
@@ -676,6 +720,7 @@ enum {
 	C_DATA, C_DATA_BYTES,
 	C_VICTIMS, C_VICTIMS_CONNECTED, C_VICTIMS_RESET, C_VICTIMS_BAD,
 	C_VICTIMS_RESET_IN_CONNECT, C_AGGRESSORS, C_AGGRESSORS_CONNECTED, C_AGGRESSORS_SYNRST,
+	C_TFO, C_TFO_SYN_DATA, C_TFO_COOKIE_REQ, C_TFO_EARLY,
 	C_MAX_GAP_MS, C_MAX,
 };
 
@@ -709,6 +754,10 @@ static const char * const client_names[C_MAX] = {
 	[C_AGGRESSORS]		= "aggressors",
 	[C_AGGRESSORS_CONNECTED] = "aggressors_connected",
 	[C_AGGRESSORS_SYNRST]	= "aggressors_synrst",
+	[C_TFO]			= "tfo",
+	[C_TFO_SYN_DATA]	= "tfo_syn_data",
+	[C_TFO_COOKIE_REQ]	= "tfo_cookie_req",
+	[C_TFO_EARLY]		= "tfo_early_close",
 	[C_MAX_GAP_MS]		= "max_gap_ms",
 };
 
@@ -724,17 +773,13 @@ struct cthread {
 
 static struct cthread cts[MAX_THREADS];
 
-/* Non-blocking connect() with a bounded wait: 0 or an errno. */
-static int connect_wait(int fd, const struct sockaddr_in *sin, long ms)
+/* A connect() in progress, waited for up to @ms: 0 or an errno. */
+static int connect_poll(int fd, long ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	socklen_t len = sizeof(int);
 	int err, n;
 
-	if (!connect(fd, (const struct sockaddr *)sin, sizeof(*sin)))
-		return 0;
-	if (errno != EINPROGRESS)
-		return errno;
 	do {
 		n = poll(&p, 1, (int)ms);
 	} while (n < 0 && errno == EINTR);
@@ -745,6 +790,42 @@ static int connect_wait(int fd, const struct sockaddr_in *sin, long ms)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		return errno;
 	return err;
+}
+
+/* Non-blocking connect() with a bounded wait: 0 or an errno. */
+static int connect_wait(int fd, const struct sockaddr_in *sin, long ms)
+{
+	if (!connect(fd, (const struct sockaddr *)sin, sizeof(*sin)))
+		return 0;
+	if (errno != EINPROGRESS)
+		return errno;
+	return connect_poll(fd, ms);
+}
+
+/*
+ * A Fast Open connect: sendto(MSG_FASTOPEN) of 1..1000 bytes sends them
+ * in the SYN if the client's kernel has a cookie for the server (the
+ * call returns what it took), else a SYN with a cookie request and the
+ * data after the handshake (EINPROGRESS).  0 or an errno.
+ */
+static int tfo_sendto(struct cthread *ct, int fd, const struct sockaddr_in *sin)
+{
+	static const char buf[1000];
+	size_t len = 1 + rnd(&ct->seed) % sizeof(buf);
+	ssize_t n;
+
+	n = sendto(fd, buf, len, MSG_FASTOPEN | MSG_NOSIGNAL,
+		   (const struct sockaddr *)sin, sizeof(*sin));
+	if (n > 0) {
+		ct->c.v[C_TFO_SYN_DATA]++;
+		ct->c.v[C_DATA_BYTES] += n;
+		return 0;
+	}
+	if (n < 0 && errno == EINPROGRESS) {
+		ct->c.v[C_TFO_COOKIE_REQ]++;
+		return 0;
+	}
+	return n < 0 ? errno : EIO;
 }
 
 static int tcp_state(int fd)
@@ -859,7 +940,34 @@ static void attempt(struct cthread *ct, int pattern, int port, int role)
 		return;
 	}
 
-	err = connect_wait(fd, &sin, opt.connect_ms);
+	if (pattern == P_TFO) {
+		/*
+		 * Half close at once, in SYN-SENT (no RST: the SYN-ACK
+		 * then meets no socket and the client's kernel answers it
+		 * with a RST, before or instead of the third ACK) or just
+		 * after it (a RST or FIN from ESTABLISHED); half wait for
+		 * the connection, then as wait, rst or fin.
+		 */
+		w = rnd(&ct->seed) % 4;
+		v[C_TFO]++;
+		err = tfo_sendto(ct, fd, &sin);
+		if (!err && w < 2) {
+			v[C_TFO_EARLY]++;
+			usleep(rnd(&ct->seed) % 2000);
+			if (tcp_state(fd) == TCP_ESTABLISHED)
+				v[C_SYNRST_EST]++;
+			if (w == 0)
+				close_rst(fd);
+			else
+				close(fd);
+			return;
+		}
+		if (!err)
+			err = connect_poll(fd, opt.connect_ms);
+		pattern = w == 2 ? P_WAIT : rnd(&ct->seed) & 1 ? P_RST : P_FIN;
+	} else {
+		err = connect_wait(fd, &sin, opt.connect_ms);
+	}
 	switch (err) {
 	case 0:
 		v[C_CONNECTED]++;
@@ -1043,9 +1151,11 @@ static void usage(FILE *f)
 		"  --hold-ms MS          server: listen/keep time (default 20)\n"
 		"  --lazy PCT            server: cycles without accept() (0)\n"
 		"  --fin PCT             server: connections closed with a FIN (0)\n"
+		"  --tfo QLEN            server: TCP_FASTOPEN queue length (0: none)\n"
+		"  --quick PCT           server: connections closed unread at accept (0)\n"
 		"  --drain-ms MS         hold: accept after the stop (1000)\n"
 		"  --threads N           client threads (default 4)\n"
-		"  --mix P,P...          rst,synrst,fin,wait (default rst)\n"
+		"  --mix P,P...          rst,synrst,fin,wait,data,tfo (default rst)\n"
 		"  --sport B             client source ports from B\n"
 		"  --sport-span N        ports per thread (default 64)\n"
 		"  --sport-threads N     threads with fixed ports (default all)\n"
@@ -1109,7 +1219,8 @@ int main(int argc, char **argv)
 		{ "port", 1, NULL, 'p' }, { "secs", 1, NULL, 't' },
 		{ "backlog", 1, NULL, 'b' }, { "hold-ms", 1, NULL, 'H' },
 		{ "lazy", 1, NULL, 'L' }, { "drain-ms", 1, NULL, 'D' },
-		{ "fin", 1, NULL, 'F' },
+		{ "fin", 1, NULL, 'F' }, { "tfo", 1, NULL, 'O' },
+		{ "quick", 1, NULL, 'Q' },
 		{ "threads", 1, NULL, 'n' }, { "mix", 1, NULL, 'm' },
 		{ "sport", 1, NULL, 's' }, { "sport-span", 1, NULL, 'S' },
 		{ "sport-threads", 1, NULL, 'T' }, { "ns", 1, NULL, 'N' },
@@ -1172,6 +1283,12 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			opt.fin = (int)num(optarg, 0, 100, "fin");
+			break;
+		case 'O':
+			opt.tfo = (int)num(optarg, 0, 65535, "tfo");
+			break;
+		case 'Q':
+			opt.quick = (int)num(optarg, 0, 100, "quick");
 			break;
 		case 'D':
 			opt.drain_ms = num(optarg, 0, 60000, "drain-ms");
