@@ -574,6 +574,44 @@ class ReportTest(unittest.TestCase):
         wrpcap(f, frames)
         return f
 
+    @staticmethod
+    def reply(port=8080, cli_win=500, third_win=500, srv_win=500):
+        """A request, the server's 5-byte reply, the client's ACK of it
+        with window cli_win (its third ACK with third_win), FINs."""
+        return script(port, [
+            ("in", "S", 0, 0, 0), ("out", "SA", 0, 1, 0, srv_win),
+            ("in", "A", 1, 1, 0, third_win), ("in", "PA", 1, 1, 5),
+            ("out", "PA", 1, 6, 5, srv_win), ("in", "A", 6, 6, 0, cli_win),
+            ("in", "FA", 6, 6, 0, cli_win), ("out", "FA", 6, 7, 0, srv_win),
+            ("in", "A", 7, 7, 0, cli_win)])
+
+    def test_client_window_with_data_read_is_timing(self):
+        """The client's window once it has the reply says how far its
+        application had read ("r"): allowed, listed."""
+        rc, rep, text = self.run_pair(self.reply(),
+                                      self.reply(port=8081, cli_win=498))
+        self.assertEqual(rc, 0, text)
+        marks = [r["mark"] for r in rep["connections"][0]["rows"]]
+        self.assertEqual(marks.count("r"), 3, marks)
+        self.assertEqual(rep["timing"][0]["client_window"], [500, 498])
+        self.assertIn("(r): the client's window", text)
+
+    def test_client_window_before_data_is_a_difference(self):
+        """Its window before any data of the server's (the third ACK) is
+        compared."""
+        rc, rep, text = self.run_pair(self.reply(),
+                                      self.reply(port=8081, third_win=498))
+        self.assertEqual(rc, 1, text)
+        self.assertEqual([(d["row"], d["field"]) for d in
+                          rep["differences"]], [(3, "win")])
+
+    def test_server_window_is_a_difference(self):
+        """The server's window is the stack under test's: compared."""
+        rc, rep, text = self.run_pair(self.reply(),
+                                      self.reply(port=8081, srv_win=498))
+        self.assertEqual(rc, 1, text)
+        self.assertEqual({d["field"] for d in rep["differences"]}, {"win"})
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -113,6 +113,12 @@ ALLOWED_EXPLAINED = {
             "smallest window it advertised before the stretch, the stock "
             "client's any (it tells how far its application had read)"
             % BULK_MIN,
+    "read": "the client's window once it has received data (\"r\"): the "
+            "client is the same stock stack in both runs, and its window "
+            "is the receive space its application had not yet filled "
+            "with unread data when the segment left, so it says how far "
+            "the application had read: timing; every other field of the "
+            "segment is compared, and its windows before any data arrived",
     "fin": "a FIN on the data or alone after it (\"f\"): Nagle holds a "
            "short segment until what was sent before it is acknowledged, "
            "and a close() that comes before that ACK puts the FIN on the "
@@ -815,6 +821,21 @@ def window_after_bulk(ra, i, rb, j, bulks):
     return None
 
 
+def client_window_after_data(ra, i, rb, j):
+    """If rows ra[i] and rb[j] are the client's, differ only in their
+    window, and acknowledge data of the server's (ACK number past the
+    SYN's 1): (window a, window b); else None.  Its window then follows
+    how much of that data its application had read (ALLOWED_EXPLAINED's
+    "read")."""
+    a, b = ra[i]["key"], rb[j]["key"]
+    if a["dir"] != "in" or a["win"] == b["win"] or \
+            dict(a, win=None) != dict(b, win=None):
+        return None
+    if not isinstance(a["ack"], int) or a["ack"] <= 1:
+        return None
+    return (a["win"], b["win"])
+
+
 def bare_fin_of(r, m, end):
     """Whether row r is a FIN alone (no data) at relative sequence number
     end, its flags those of m (a data segment carrying the FIN) with or
@@ -949,6 +970,11 @@ def compare_conn(ca, cb):
             row["mark"] = "w"
             timing.append((n, "win", window_after_bulk(ra, i, rb, j, bulks)))
         elif a is not None and b is not None and \
+                client_window_after_data(ra, i, rb, j):
+            row["mark"] = "r"
+            timing.append((n, "read", client_window_after_data(ra, i, rb,
+                                                                j)))
+        elif a is not None and b is not None and \
                 (a["key"]["ack"] != b["key"]["ack"] or n - 1 in moved) and \
                 same_but_ack(ra, i, rb, j):
             row["mark"] = "x"
@@ -1037,6 +1063,9 @@ def compare(conns_a, conns_b, names=("stock", "xtcp"), meta=None,
             elif ga == "win":
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "win_after_bulk": list(gb)})
+            elif ga == "read":
+                rep["timing"].append({"conn": k + 1, "row": n,
+                                      "client_window": list(gb)})
             elif ga == "fin":
                 rep["timing"].append({"conn": k + 1, "row": n,
                                       "fin_split": gb})
@@ -1159,7 +1188,8 @@ def render_text(rep):
                "~ timing only, x the same segment elsewhere or with another "
                "ACK number (crossed in flight), d a delayed ACK the other "
                "run's reply made unneeded, b a bulk transfer's row (compared as a "
-               "whole), w the receiver's window after a bulk transfer, f "
+               "whole), w the receiver's window after a bulk transfer, r "
+               "the client's window once it had data to read, f "
                "a FIN on the data in one run and alone after it in the "
                "other, with the peer's ACKs of the data alone")
     for c in rep["connections"]:
@@ -1227,6 +1257,12 @@ def render_text(rep):
                                d["conn"], d["row"],
                                d["win_after_bulk"][0], na,
                                d["win_after_bulk"][1], nb))
+                continue
+            if "client_window" in d:
+                out.append("  conn %d row %d (r): the client's window, "
+                           "with data it had received: %s on %s, %s on %s"
+                           % (d["conn"], d["row"], d["client_window"][0],
+                              na, d["client_window"][1], nb))
                 continue
             if "crossed_ack" in d:
                 out.append("  conn %d row %d (x): the ACK number differs: "
