@@ -40,19 +40,57 @@ fi
 OUT=$(mktemp -d /tmp/xtcp-demo-test.XXXXXX)
 trap 'nics_down >/dev/null 2>&1; rm -rf "$OUT"' EXIT
 
-t0=$SECONDS
-"$ROOT/scripts/demo" --guest --out "$OUT" --light >"$OUT/log" 2>&1
-rc=$?
-sed 's/^/# /' "$OUT/log"
-check "$rc" "the demo's pipeline: verdict same" "$(cat "$OUT/verdict.txt" 2>/dev/null)"
-if [ "$rc" != 0 ]; then
-	sed -n '/^unexplained differences/,/^verdict/p' "$OUT/report.txt" |
+# run_demo DIR: the guest pipeline into DIR, its log printed; its exit
+# status.
+run_demo() {
+	mkdir -p "$1"
+	"$ROOT/scripts/demo" --guest --out "$1" --light >"$1/log" 2>&1
+	local rc=$?
+	sed 's/^/# /' "$1/log"
+	return $rc
+}
+
+# explain DIR: a failed run's unexplained differences, the whole table
+# of each connection they are in, and the summary.
+explain() {
+	local c
+	sed -n '/^unexplained differences/,/^verdict/p' "$1/report.txt" |
 		head -n 40 | sed 's/^/# /'
-	sed -n '/^== summary/,$p' "$OUT/report.txt" | sed 's/^/# /'
+	# "  conn C row R: field: ..." (timing notes say "row R (mark):")
+	for c in $(sed -n 's/^  conn \([0-9]*\) row [0-9]*: .*/\1/p' \
+		"$1/report.txt" | sort -un | head -n 3); do
+		awk -v c="connection $c (" 'index($0, c) == 1 { on = 1 }
+			on && /^$/ { exit } on' "$1/report.txt" |
+			head -n 40 | sed 's/^/# /'
+	done
+	sed -n '/^== summary/,$p' "$1/report.txt" | sed 's/^/# /'
+}
+
+t0=$SECONDS
+RUN=$OUT/1
+run_demo "$RUN"
+rc=$?
+first=
+if [ "$rc" != 0 ]; then
+	explain "$RUN"
+	# A real workload's segments follow when each side ran, and under
+	# TCG a run can still fall outside the report's timing rules (CI,
+	# 6.12: stock once sent no quick ACK of nc's request, its reply
+	# leaving before nc's FIN arrived).  A second run decides; a
+	# difference of xtcp's own shows in both, and the first run's is
+	# printed above and named in the check's note.
+	first="first run: $(cat "$RUN/verdict.txt" 2>/dev/null)"
+	echo "# $first; the pipeline again"
+	RUN=$OUT/2
+	run_demo "$RUN"
+	rc=$?
+	[ "$rc" = 0 ] || explain "$RUN"
 fi
+check "$rc" "the demo's pipeline: verdict same" \
+	"$(cat "$RUN/verdict.txt" 2>/dev/null)${first:+; $first}"
 
 # The report against the run's files, re-derived here.
-"$PYTHON" - "$ROOT/tools" "$OUT" >"$OUT/rederive" 2>&1 <<'PY'
+"$PYTHON" - "$ROOT/tools" "$RUN" >"$OUT/rederive" 2>&1 <<'PY'
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
 import xtcp_demo as xd
@@ -82,8 +120,8 @@ grep -qx 'demo ok' "$OUT/rederive"
 check $? "demo.json and report.txt are the run's (re-made)"
 grep -qx 'workloads get-small get-64k upload nc-srvclose nc-clclose 5' "$OUT/rederive"
 check $? "five connections, one per workload"
-[ -s "$OUT/trace/tap.txt" ] && ! grep -q '^not ok' "$OUT/trace/tap.txt"
+[ -s "$RUN/trace/tap.txt" ] && ! grep -q '^not ok' "$RUN/trace/tap.txt"
 check $? "the trace: every mapped seed step, in order" \
-	"$(grep -m1 'mapped seed steps found' "$OUT/trace/render.txt" 2>/dev/null)"
+	"$(grep -m1 'mapped seed steps found' "$RUN/trace/render.txt" 2>/dev/null)"
 echo "# $((SECONDS - t0)) s"
 tap_done
