@@ -826,16 +826,44 @@ def rel32(a, b):
 IP_ID_WRAP = 64
 
 
+# A zero IP ID right after an ID near 65535: a full socket's counter
+# wrapping, or a control socket's 0 after the connection's last segment.
+IP_ID_EITHER = "0 (after %d: counter or control)"
+
+
 def ip_id_class(ip_id, prev):
     """"0" or "nonzero": request and control sockets send 0 with DF
     (ip_select_ident_segs()), a full socket its inet_id counter, which
     starts at random (tcp_v4_syn_recv_sock()) and passes 0 once in
-    65536 segments: a 0 right after an ID near 65535 is that counter.
-    (A child whose first segment draws 0 still reads as "0": one in
-    65536 children.)"""
-    if ip_id == 0 and (prev is None or prev < 65536 - IP_ID_WRAP):
+    65536 segments.  A 0 right after an ID near 65535 may be either, the
+    counter wrapping or a control socket's reply (a RST once the
+    connection is gone) after a counter that happened to stand there:
+    IP_ID_EITHER, which same_reply() takes as either class.  (A child
+    whose first segment draws 0 still reads as "0": one in 65536
+    children.)"""
+    if ip_id != 0:
+        return "nonzero"
+    if prev is None or prev < 65536 - IP_ID_WRAP:
         return "0"
-    return "nonzero"
+    return IP_ID_EITHER % prev
+
+
+def same_reply(na, nb):
+    """Whether two normalised replies are the same: every field equal,
+    but an IP_ID_EITHER ID equal to either class."""
+    if na == nb:
+        return True
+    a, b = na.get("ip.id", ""), nb.get("ip.id", "")
+    either = "(after "
+    if either not in a and either not in b:
+        return False
+    return dict(na, **{"ip.id": None}) == dict(nb, **{"ip.id": None})
+
+
+def same_step(sa, sb):
+    """Whether two steps got the same replies (same_reply()) and notes."""
+    return sa.notes == sb.notes and len(sa.pkts) == len(sb.pkts) and \
+        all(same_reply(a[0], b[0]) for a, b in zip(sa.pkts, sb.pkts))
 
 
 def normalise(r, flow):
@@ -918,9 +946,6 @@ class Step:
     def flags(self):
         return [n["tcp.flags"] for n, _ in self.pkts]
 
-    def key(self):
-        return ([n for n, _ in self.pkts], list(self.notes))
-
 
 class Transcript:
     def __init__(self, side):
@@ -979,7 +1004,7 @@ def diff_transcripts(a, b):
                                                           b.side, lb))
         return out
     for sa, sb in zip(a.steps, b.steps):
-        if sa.key() == sb.key():
+        if same_step(sa, sb):
             continue
         out.append("step %s differs:" % sa.label)
         for i in range(max(len(sa.pkts), len(sb.pkts))):
@@ -1001,7 +1026,7 @@ def diff_packets(i, pa, pb, ta, tb, na_="stock", nb_="xtcp"):
                 "+%.3fs %s" % (p[1].t - t, p[1].summary())))
         return out
     na, nb = pa[0], pb[0]
-    if na == nb:
+    if same_reply(na, nb):
         return out
     out.append("  reply[%d]:" % i)
     out.append("    %-6s +%.3fs %s" % (na_ + ":", pa[1].t - ta,
@@ -1010,7 +1035,9 @@ def diff_packets(i, pa, pb, ta, tb, na_="stock", nb_="xtcp"):
                                        pb[1].summary()))
     out.append("    %-16s %-34s %s" % ("field", na_, nb_))
     for k in na:
-        mark = "" if na[k] == nb.get(k) else "   " + DIFFERS
+        same = same_reply({k: na[k]}, {k: nb.get(k)}) if k == "ip.id" \
+            else na[k] == nb.get(k)
+        mark = "" if same else "   " + DIFFERS
         out.append("    %-16s %-34s %s%s" % (k, na[k], nb.get(k), mark))
     return out
 
