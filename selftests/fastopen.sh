@@ -28,7 +28,7 @@
 # and stock's four connections against xtcp's: each opening (SYN,
 # SYN-ACK, the client's first data) segment by segment through
 # tools/xtcp_report.py (ISN and TSval aside), the bytes each way and the
-# last three segments; the middle of a connection depends on timing
+# close (fastopen.py's ending()); the middle of a connection depends on timing
 # under TCG, stock against stock too.  fastopen.py reads the capture.
 #
 #   scripts/vm -- selftests/run_tests fastopen.sh
