@@ -941,8 +941,11 @@ def cubic_problem(tr):
 
 def cubic_timing(tr):
     """A copy of `tr` without what CUBIC's clock decides: the cwnd in
-    c:info2's and c:info's notes, and where c:full's segments end and
-    c:rest's begin (all of them in c:full)."""
+    c:info2's and c:info's notes, at c:info2 what that cwnd let out
+    (unacked, segs_out, data_segs_out: the sender has data queued, so
+    they follow cwnd; cubic_dupacks_sanity() holds unacked to each
+    side's own cwnd), and where c:full's segments end and c:rest's begin
+    (all of them in c:full)."""
     out = copy.copy(tr)
     out.steps = []
     merged = None
@@ -952,6 +955,9 @@ def cubic_timing(tr):
         if st.label in ("c:info2", "c:info"):
             c.notes = [re.sub(r"cwnd=\d+", "cwnd=(CUBIC's)", n)
                        for n in st.notes]
+        if st.label == "c:info2":
+            c.notes = [re.sub(r"\b(unacked|segs_out|data_segs_out)=\d+",
+                              r"\1=(CUBIC's)", n) for n in c.notes]
         if st.label == "c:full":
             merged = c
         elif st.label == "c:rest" and merged is not None:
@@ -969,7 +975,8 @@ def cubic_dupacks_sanity(tr):
         want_segs(tr, "c:ack10", span(10, 28)),
         want_segs(tr, "c:dupacks", [10]),
         want_info(tr, "c:info1", ca_state="Recovery", snd_ssthresh=14),
-        want_info(tr, "c:info2", ca_state="Open", snd_ssthresh=14),
+        want_info(tr, "c:info2", ca_state="Open", snd_ssthresh=14,
+                  unacked=cwnd),
         cubic_problem(tr),
         want_segs(tr, "c:full", span(29, 28 + cwnd)),
         want_segs(tr, "c:rest", span(29 + cwnd, 49)),
