@@ -15,6 +15,7 @@ static int __init xtcp_init(void)
 	int ret;
 
 	xtcp_isn_init();
+	xtcp_syncookie_init();
 	ret = xtcp_bind_init();
 	if (ret)
 		goto err_bind;

@@ -33,11 +33,27 @@ static siphash_aligned_key_t xtcp_syncookie_secret[2];
 /* The MSS values a cookie can encode: 2 bits (syncookies.c's msstab). */
 static const u16 xtcp_msstab[] = { 536, 1300, 1440, 1460 };
 
+/**
+ * xtcp_syncookie_init() - draw the SYN cookie secrets
+ *
+ * Context: module init, process context, before the receive handler is
+ * registered.
+ *
+ * Stock's cookie_hash() draws syncookie_secret with net_get_random_once()
+ * on the first cookie, because a built-in TCP may run before the RNG is
+ * seeded.  A module loads after boot, and a DO_ONCE's static key would be
+ * turned off by text_poke_bp() on xtcp's own text under the SYN flood that
+ * made the first cookie (one per module load); as xtcp_isn_init(), draw
+ * the secrets here instead.
+ */
+void xtcp_syncookie_init(void)
+{
+	get_random_bytes(xtcp_syncookie_secret, sizeof(xtcp_syncookie_secret));
+}
+
 static u32 xtcp_cookie_hash(__be32 saddr, __be32 daddr, __be16 sport,
 			    __be16 dport, u32 count, int c)
 {
-	net_get_random_once(xtcp_syncookie_secret,
-			    sizeof(xtcp_syncookie_secret));
 	return siphash_4u32((__force u32)saddr, (__force u32)daddr,
 			    (__force u32)sport << 16 | (__force u32)dport,
 			    count, &xtcp_syncookie_secret[c]);

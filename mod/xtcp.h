@@ -1166,6 +1166,7 @@ struct sock *xtcp_reuseport_migrate_sock(struct sock *sk,
 					 struct sk_buff *skb);
 
 /* syncookies.c (RFC 4987) */
+void xtcp_syncookie_init(void);
 u32 xtcp_cookie_v4_init_sequence(struct sock *sk, const struct sk_buff *skb,
 				 u16 *mssp);
 u64 xtcp_cookie_init_timestamp(struct request_sock *req, u64 now_ns);
