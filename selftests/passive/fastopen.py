@@ -69,6 +69,13 @@ number (tcp_v4_reqsk_send_ack()); the third ACK acknowledges the data.
 fb.key rotation: key set "new,old", the client's cookie of the old key:
 accepted by the backup key (TCPFastOpenPassiveAltKey+1), the SYN-ACK
 offers the new key's cookie.
+fb.rst before accept: the listener does not accept by itself; an exact
+RST on the child in its handshake, still on the accept queue: tcp_reset()
+(ECONNRESET), tcp_done() and tcp_check_req() count AttemptFails twice,
+the request waits in the Fast Open queue's RST list; accept() still
+returns the child, poll() shows IN, HUP and ERR, the first read gets
+the SYN's data, the next ECONNRESET (clearing sk_err), then EOF; the
+late third ACK meets the listener alone: RST.
 fb.close unread: the child closed with the SYN's data unread: a RST
 (TCPAbortOnClose), and the third ACK then gets the listener's RST.
 fb.listener close: never accepted, the child in its handshake is reset
@@ -401,6 +408,21 @@ def fb_close_unread(side):
             replies=1)
 
 
+def fb_rst_before_accept(side):
+    """An exact RST on the child no one accepted yet (tcp_reset() with
+    fastopen_rsk set; the child stays on the accept queue), then
+    accept(), poll() and reads that do not wait, the late third ACK."""
+    f = side.flow("c")
+    if not fb_syn(side, f, "syn"):
+        return
+    end = f.isn + 1 + len(REQUEST)
+    fb_step(side, f, "rst", f.seg("R", seq=end, ack=0, ts=False))
+    f.cur.notes.append("accept: %s" % " ".join(side.drain()))
+    f.cur.notes.append(side.calls(f, "poll", "recv 64", "recv 1",
+                                  "recv 1"))
+    fb_step(side, f, "late ack", f.seg("A", seq=end), replies=1)
+
+
 def fb_listener_close(side):
     """No accept(): the listener closes with the child still in its
     handshake on the accept queue (inet_csk_listen_stop(),
@@ -543,6 +565,15 @@ def test_fb(ctx):
              want_flags(tr, "c:close", ["RA"]),
              want_note(tr, "c:close", "fastopen: TCPAbortOnClose+1"),
              want_flags(tr, "c:ack", ["R"]))),
+        ("rst before accept", fb_rst_before_accept, on, queue,
+         lambda tr: problems(
+             want_acked(tr, "c:syn", len(REQUEST) + 1),
+             want_flags(tr, "c:rst", []),
+             want_note(tr, "c:rst", "fastopen: AttemptFails+2"),
+             want_note(tr, "c:rst", "accept: c"),
+             want_note_end(tr, "c:rst", "recv=%r recv:ECONNRESET "
+                           "recv=''" % REQUEST.decode()),
+             want_flags(tr, "c:late ack", ["R"])), False),
         ("listener close", fb_listener_close, on, queue,
          lambda tr: problems(
              want_acked(tr, "c:syn", len(REQUEST) + 1),
@@ -561,6 +592,7 @@ TESTS = {
            "cookies, server off, no queue, syncookies", test_fa),
     "fb": ("TCP Fast Open child at SYN time: data, cookie in 254, "
            "no-cookie mode, sockopt and route, no data, SYN-ACK lost, RST "
-           "and queue overflow, server writes, key rotation, close with "
+           "and queue overflow, server writes, key rotation, RST before "
+           "accept(), close with "
            "unread data, listener close, ICMP before accept()", test_fb),
 }
