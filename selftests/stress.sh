@@ -4,7 +4,7 @@
 # stress.sh: races of the listener's lifetime (issue 6) and of the
 # receive path against it (issue 7), and of TCP Fast Open children
 # (issue 10).  Five phases of
-# XTCP_STRESS_SECONDS (60; make check 15) each, one after the other,
+# XTCP_STRESS_SECONDS (60; make check 10) each, one after the other,
 # each with the guest to itself; build/xtcp_stress runs the socket loops (stock TCP clients in
 # several threads, an AF_XTCP listener that keeps changing state).
 #
@@ -87,7 +87,7 @@
 # caches (and request_sock_TCP) are back to the baseline taken before
 # phase 1, rmmod xtcp works and leaves no cache behind, and insmod again.
 #
-# XTCP_STRESS_SECONDS   seconds per phase (60; make check uses 15)
+# XTCP_STRESS_SECONDS   seconds per phase (60; make check uses 10)
 # XTCP_STRESS_FAMILY    xtcp, or inet: the same against a stock listener,
 #                       the control that checks the test itself
 # XTCP_STRESS_PHASES    the phases to run ("1 2 3 4 5")
