@@ -69,6 +69,9 @@ number (tcp_v4_reqsk_send_ack()); the third ACK acknowledges the data.
 fb.key rotation: key set "new,old", the client's cookie of the old key:
 accepted by the backup key (TCPFastOpenPassiveAltKey+1), the SYN-ACK
 offers the new key's cookie.
+fb.key rotation kind254: the same with the old cookie in option 254: the
+new cookie is offered in that form too (tcp_try_fastopen() keeps
+foc->exp).
 fb.rst before accept: the listener does not accept by itself; an exact
 RST on the child in its handshake, still on the accept queue: tcp_reset()
 (ECONNRESET), tcp_done() and tcp_check_req() count AttemptFails twice,
@@ -76,6 +79,15 @@ the request waits in the Fast Open queue's RST list; accept() still
 returns the child, poll() shows IN, HUP and ERR, the first read gets
 the SYN's data, the next ECONNRESET (clearing sk_err), then EOF; the
 late third ACK meets the listener alone: RST.
+fb.migrate: SO_REUSEPORT listeners with TCP_FASTOPEN 1 and
+net.ipv4.tcp_migrate_req 1 (and its twin): a child made at SYN time on
+listener A, a second listener B joins the group, A closes before the third
+ACK: the child and a copy of its request move to B silently
+(inet_csk_listen_stop(), TCPMigrateReqSuccess), and the copy counts in B's
+Fast Open queue (inet_reqsk_clone() charges it, reqsk_fastopen_remove()
+will uncharge B): the next valid cookie finds B's queue full
+(TCPFastOpenListenOverflow, a normal SYN-ACK); both third ACKs, then B
+accepts both children and the first one's SYN data is read from B.
 fb.close unread: the child closed with the SYN's data unread: a RST
 (TCPAbortOnClose), and the third ACK then gets the listener's RST.
 fb.listener close: never accepted, the child in its handshake is reset
@@ -111,7 +123,8 @@ COUNTERS = ("TCPFastOpenCookieReqd", "TCPFastOpenPassive",
             "TCPFastOpenPassiveFail", "TCPFastOpenListenOverflow",
             "TCPFastOpenPassiveAltKey")
 FB_COUNTERS = COUNTERS + ("AttemptFails", "TCPAbortOnClose",
-                          "OutOfWindowIcmps")
+                          "OutOfWindowIcmps", "TCPMigrateReqSuccess",
+                          "TCPMigrateReqFailure")
 COUNTER_SETTLE = 0.2
 ACCEPTED = "accept() returned the client's address"
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
@@ -423,6 +436,52 @@ def fb_rst_before_accept(side):
     fb_step(side, f, "late ack", f.seg("A", seq=end), replies=1)
 
 
+# A reuseport group whose listeners take one Fast Open child each.
+MIGRATE_SOCKOPTS = [(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1),
+                    (socket.IPPROTO_TCP, TCP_FASTOPEN, 1)]
+
+
+def fb_migrate(side):
+    """A Fast Open child in its handshake moves from a closing listener
+    to the other one of its reuseport group, and counts in that one's
+    Fast Open queue; then both third ACKs and accept() on the survivor."""
+    a = side.flow("a")
+    if not fb_syn(side, a, "syn"):
+        return
+    rep = side.ctx.agent.call(
+        "listen", family=side.family, addr=side.ctx.cfg.srv_ip,
+        port=side.port, backlog=128, accept=False, sockopts=MIGRATE_SOCKOPTS)
+    if not rep["ok"]:
+        raise X.SetupError("%s listener B: %s" % (side.name, rep["error"]))
+    before = counters(side, FB_COUNTERS)
+    a.mark("close")
+    side.close_listener()
+    side.lid = rep["lid"]
+    a.quiet(FB_QUIET)
+    a.cur.notes.append(delta_note(before, counters(side, FB_COUNTERS)))
+    b = side.flow("b")
+    if not fb_syn(side, b, "syn"):
+        return
+    end = a.isn + 1 + len(REQUEST)
+    fb_step(side, a, "ack", a.seg("A", seq=end))
+    fb_step(side, b, "ack", b.seg("A"))
+    b.cur.notes.append("accept: %s" % " ".join(sorted(side.drain())))
+    b.cur.notes.append(side.recv(a, len(REQUEST), timeout=0.3))
+
+
+def migrate_sanity(tr):
+    return problems(
+        want_acked(tr, "a:syn", len(REQUEST) + 1),
+        want_note(tr, "a:syn", PASSIVE),
+        want_flags(tr, "a:close", []),
+        want_note(tr, "a:close", "fastopen: TCPMigrateReqSuccess+1"),
+        want_acked(tr, "b:syn", 1), want_cookie(tr, "b:syn", None),
+        want_note(tr, "b:syn", "fastopen: TCPFastOpenListenOverflow+1"),
+        want_flags(tr, "a:ack", []), want_flags(tr, "b:ack", []),
+        want_note(tr, "b:ack", "accept: a b"),
+        want_note(tr, "b:ack", "read %d bytes" % len(REQUEST)))
+
+
 def fb_listener_close(side):
     """No accept(): the listener closes with the child still in its
     handshake on the accept queue (inet_csk_listen_stop(),
@@ -559,6 +618,11 @@ def test_fb(ctx):
          fb_sanity(kind="FastOpen",
                    note="fastopen: TCPFastOpenPassive+1 "
                         "TCPFastOpenPassiveAltKey+1")),
+        ("key rotation kind254", fb_child(exp=True), dict(
+            on, fastopen_key="%s,%s" % (NEW_KEY, KEY)), queue,
+         fb_sanity(kind="kind254",
+                   note="fastopen: TCPFastOpenPassive+1 "
+                        "TCPFastOpenPassiveAltKey+1")),
         ("close unread", fb_close_unread, on, queue,
          lambda tr: problems(
              want_acked(tr, "c:syn", len(REQUEST) + 1),
@@ -574,6 +638,8 @@ def test_fb(ctx):
              want_note_end(tr, "c:rst", "recv=%r recv:ECONNRESET "
                            "recv=''" % REQUEST.decode()),
              want_flags(tr, "c:late ack", ["R"])), False),
+        ("migrate", fb_migrate, dict(on, migrate_req=1),
+         MIGRATE_SOCKOPTS, migrate_sanity, False),
         ("listener close", fb_listener_close, on, queue,
          lambda tr: problems(
              want_acked(tr, "c:syn", len(REQUEST) + 1),
@@ -593,6 +659,6 @@ TESTS = {
     "fb": ("TCP Fast Open child at SYN time: data, cookie in 254, "
            "no-cookie mode, sockopt and route, no data, SYN-ACK lost, RST "
            "and queue overflow, server writes, key rotation, RST before "
-           "accept(), close with "
+           "accept(), migration to another reuseport listener, close with "
            "unread data, listener close, ICMP before accept()", test_fb),
 }
