@@ -363,6 +363,8 @@ static XTCP_SEED struct sock *xtcp_create_openreq_child(const struct sock *sk,
 	newtp->snd_wl1 = treq->rcv_isn;
 	inet_csk(newsk)->icsk_ack.lrcvtime = tcp_jiffies32;
 	newtp->lsndtime = tcp_jiffies32;
+	/* The request's flow hash goes on (skb_set_owner_w() uses it). */
+	newsk->sk_txhash = READ_ONCE(treq->txhash);
 	newtp->total_retrans = req->num_retrans;
 	WRITE_ONCE(newtp->write_seq, newtp->snd_una);
 	newtp->pushed_seq = newtp->snd_una;

@@ -224,6 +224,8 @@ static XTCP_SEED struct sk_buff *xtcp_make_synack(const struct sock *sk,
 		break;
 	}
 	skb_dst_set(skb, dst);
+	/* A request sock has no sk_txhash: skb_set_owner_w() set none. */
+	skb_set_hash(skb, READ_ONCE(tcp_rsk(req)->txhash), PKT_HASH_TYPE_L4);
 
 	mss = xtcp_mss_clamp(sk, tcp_dst_advmss(dst));
 	now = ktime_get_ns();
@@ -347,6 +349,7 @@ struct xtcp_reply {
 	int	oif;
 	u32	mark;
 	u64	transmit_time;	/* departure, or 0: xtcp_transmit_time() */
+	u32	txhash;		/* the socket's flow hash, or 0: none */
 };
 
 /* A bare TCP header with @rep's fields (and TS option), no route yet. */
@@ -380,6 +383,9 @@ static struct sk_buff *xtcp_build_reply(const struct xtcp_reply *rep)
 	}
 	xtcp_v4_send_check(skb, rep->saddr, rep->daddr);
 	skb->mark = rep->mark;
+	/* ip_send_unicast_reply(): the flow hash of the socket it speaks for. */
+	if (rep->txhash)
+		skb_set_hash(skb, rep->txhash, PKT_HASH_TYPE_L4);
 	/* ip_send_unicast_reply()'s transmit_time: TCP_TX_DELAY. */
 	if (rep->transmit_time)
 		xtcp_skb_set_delivery_time(skb, rep->transmit_time);
@@ -485,6 +491,10 @@ void xtcp_v4_send_reset(const struct sock *sk, struct sk_buff *skb)
 		rep.mark = sk->sk_mark;
 	if (sk)
 		rep.transmit_time = xtcp_transmit_time(sk);
+	if (sk && sk->sk_state == TCP_TIME_WAIT)
+		rep.txhash = inet_twsk(sk)->tw_txhash;
+	else if (sk && sk_fullsock(sk))
+		rep.txhash = READ_ONCE(sk->sk_txhash);
 	xtcp_v4_send_reply(net, &rep);
 }
 
@@ -521,6 +531,7 @@ void xtcp_v4_timewait_ack(struct xtcp_timewait_sock *tw, struct sk_buff *skb)
 	if (!rep.mark)
 		rep.mark = itw->tw_mark;
 	rep.transmit_time = xtcp_transmit_time((const struct sock *)itw);
+	rep.txhash = itw->tw_txhash;
 	xtcp_v4_send_reply(net, &rep);
 }
 
@@ -556,6 +567,7 @@ void xtcp_v4_reqsk_send_ack(const struct sock *sk, struct sk_buff *skb,
 		rep.mark = inet_rsk(req)->ir_mark;
 	/* The listener's delay, as stock's (tcp_v4_send_ack() of sk). */
 	rep.transmit_time = xtcp_transmit_time(sk);
+	rep.txhash = READ_ONCE(tcp_rsk(req)->txhash);
 	xtcp_v4_send_reply(sock_net(sk), &rep);
 }
 

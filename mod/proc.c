@@ -50,6 +50,7 @@ static const char * const xtcp_mib_names[XTCP_MIB_MAX] = {
 	[XTCP_MIB_ACKSKIPPEDCHALLENGE]	= "TCPACKSkippedChallenge",
 	[XTCP_MIB_SYNRETRANS]		= "TCPSynRetrans",
 	[XTCP_MIB_TIMEOUTS]		= "TCPTimeouts",
+	[XTCP_MIB_TCPTIMEOUTREHASH]	= "TcpTimeoutRehash",
 	[XTCP_MIB_REQDROPPED]		= "ReqDropped",
 	[XTCP_MIB_NOROUTE]		= "OutNoRoutes",
 	[XTCP_MIB_OUTOFWINDOWICMPS]	= "OutOfWindowIcmps",

@@ -35,7 +35,16 @@ static void xtcp_syn_ack_timeout(const struct request_sock *req)
 
 static int xtcp_rtx_synack(const struct sock *sk, struct request_sock *req)
 {
-	int err = xtcp_v4_send_synack(sk, NULL, req, NULL, TCP_SYNACK_NORMAL);
+	int err;
+
+	/*
+	 * A new flow hash for each retransmission, so that a path that
+	 * lost the SYN-ACK may be left (SO_TXREHASH, net.core.txrehash);
+	 * pairs with the WRITE_ONCE() in sock_setsockopt().
+	 */
+	if (READ_ONCE(sk->sk_txrehash) == SOCK_TXREHASH_ENABLED)
+		WRITE_ONCE(tcp_rsk(req)->txhash, net_tx_rndhash());
+	err = xtcp_v4_send_synack(sk, NULL, req, NULL, TCP_SYNACK_NORMAL);
 
 	if (!err) {
 		/* A retransmitted segment as well as a SYN-ACK, for nstat. */
@@ -447,6 +456,8 @@ XTCP_SEED int xtcp_conn_request(struct sock *sk, struct sk_buff *skb)
 			inet_rsk(req)->ecn_ok = 0;
 	}
 	tcp_rsk(req)->snt_isn = isn;
+	/* A random flow hash for the request's segments (skb->hash). */
+	tcp_rsk(req)->txhash = net_tx_rndhash();
 	tcp_rsk(req)->syn_tos = TCP_SKB_CB(skb)->ip_dsfield;
 	xtcp_openreq_init_rwin(req, sk, dst);
 

@@ -242,6 +242,7 @@ static struct request_sock *xtcp_cookie_reqsk(struct sock *sk,
 	treq->rcv_isn = ntohl(th->seq) - 1;
 	treq->rcv_nxt = treq->rcv_isn + 1;
 	treq->snt_isn = cookie;
+	treq->txhash = net_tx_rndhash();
 	treq->ts_off = 0;
 	treq->snt_synack = 0;
 	treq->last_oow_ack_time = 0;

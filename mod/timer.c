@@ -309,8 +309,16 @@ static int xtcp_write_timeout(struct sock *sk)
 	struct net *net = sock_net(sk);
 	int retry_until;
 
+	/*
+	 * Stock's SYN-SENT/SYN-RECV branch is for active opens and Fast Open
+	 * children, whose retransmit timer goes to the SYN-ACK timer
+	 * instead (xtcp_retransmit_timer()): never here.  Past retries1 the
+	 * route may be stale: the dst's negative advice drops it if it is
+	 * obsolete, redirected or expiring (tcp_mtu_probing()'s black hole
+	 * detection is not mirrored).
+	 */
 	if (xtcp_retransmits_timed_out(sk, READ_ONCE(net->ipv4.sysctl_tcp_retries1), 0))
-		sk_dst_reset(sk);
+		__dst_negative_advice(sk);
 	retry_until = READ_ONCE(net->ipv4.sysctl_tcp_retries2);
 	if (sock_flag(sk, SOCK_DEAD)) {
 		const bool alive = icsk->icsk_rto < TCP_RTO_MAX;
@@ -326,6 +334,15 @@ static int xtcp_write_timeout(struct sock *sk)
 				       READ_ONCE(icsk->icsk_user_timeout))) {
 		xtcp_write_err(sk);
 		return 1;
+	}
+	/*
+	 * A new flow hash after each timeout, so that the next attempt may
+	 * take another path (ECMP, a tunnel's source port, a TX queue) if
+	 * SO_TXREHASH allows it.
+	 */
+	if (sk_rethink_txhash(sk)) {
+		tcp_sk(sk)->timeout_rehash++;
+		xtcp_inc_stats(net, XTCP_MIB_TCPTIMEOUTREHASH);
 	}
 	return 0;
 }
