@@ -134,7 +134,11 @@ def counters(srv_ns):
     return vals
 
 
-def listeners(fams, ip, ports):
+def listeners(srv_ns, fams, ip, ports, rehash):
+    """net.core.txrehash `rehash` in srv_ns, then a listener per stack on
+    its port (a socket copies the knob into sk_txrehash when made)."""
+    run(srv_ns, "sysctl", "-qw", "net.core.txrehash=%d" % rehash)
+    enter(srv_ns)
     socks = {}
     for stack, fam in fams.items():
         s = make_socket(fam)
@@ -155,14 +159,14 @@ def client_pass(cli_ns, dev):
     run(cli_ns, "tc", "qdisc", "del", "dev", dev, "clsact", check=False)
 
 
-def synack_spread(a, cli_ns, ip, cli_dev, srv_ns, srv_dev, classes, ports,
+def synack_spread(cli_ns, ip, cli_dev, srv_ns, srv_dev, classes, ports,
                   wait):
     """One SYN per stack, its SYN-ACKs dropped at the client: {stack:
     (SYN-ACKs, classes)} after `wait` s."""
     client_drop(cli_ns, cli_dev, "tcp_flags 0x12/0x12")
     before = class_counts(srv_ns, srv_dev, classes)
     for stack, port in ports.items():
-        run(cli_ns, "hping3", "-q", "-S", "-c", "1", "-i", "u1000",
+        run(cli_ns, "hping3", "-q", "-S", "-c", "1",
             "-s", str(SYN_SPORT), "-k", "-p", str(port), ip, check=False)
     time.sleep(wait)
     after = class_counts(srv_ns, srv_dev, classes)
@@ -232,10 +236,8 @@ def main():
     print("1..3")
     fails = 0
     try:
-        run(srv_ns, "sysctl", "-qw", "net.core.txrehash=1")
-        enter(srv_ns)
-        a = listeners(fams, ip, PORTS)
-        res = synack_spread(a, cli_ns, ip, cli_dev, srv_ns, srv_dev, classes,
+        a = listeners(srv_ns, fams, ip, PORTS, 1)
+        res = synack_spread(cli_ns, ip, cli_dev, srv_ns, srv_dev, classes,
                             PORTS, 7.6)
         fails += verdict(1, "a request's 4 SYN-ACKs (SYN-ACKs, hash "
                          "classes): a new hash for each one sent again",
@@ -248,10 +250,8 @@ def main():
                          r[2] >= 2 and r[3] == r[2])
         for s in a.values():
             s.close()
-        run(srv_ns, "sysctl", "-qw", "net.core.txrehash=0")
-        enter(srv_ns)
-        c = listeners(fams, ip, CONTROL_PORTS)
-        res = synack_spread(c, cli_ns, ip, cli_dev, srv_ns, srv_dev, classes,
+        c = listeners(srv_ns, fams, ip, CONTROL_PORTS, 0)
+        res = synack_spread(cli_ns, ip, cli_dev, srv_ns, srv_dev, classes,
                             CONTROL_PORTS, 3.6)
         fails += verdict(3, "net.core.txrehash 0: a request's 3 SYN-ACKs "
                          "(SYN-ACKs, hash classes) keep its hash",
