@@ -26,19 +26,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xtcp_sock import enter_netns as enter  # noqa: E402
-from xtcp_sock import make_socket, xtcp_family  # noqa: E402
+from xtcp_sock import make_socket, proc_counter as counter  # noqa: E402
+from xtcp_sock import xtcp_family  # noqa: E402
 
 N = 12
-
-
-
-def counter(path, table, name):
-    with open(path) as f:
-        rows = [l.split() for l in f if l.startswith(table + ":")]
-    for head, vals in zip(rows[0::2], rows[1::2]):
-        if name in head:
-            return int(vals[head.index(name)])
-    return 0
 
 
 def migrations(srv_ns):

@@ -43,7 +43,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xtcp_sock import enter_netns as enter  # noqa: E402
-from xtcp_sock import make_socket, xtcp_family  # noqa: E402
+from xtcp_sock import make_socket, proc_counter  # noqa: E402
+from xtcp_sock import xtcp_family  # noqa: E402
 
 CLASSES = 16
 PORTS = {"stock": 7401, "xtcp": 7402}
@@ -120,18 +121,11 @@ def spread(before, after):
 def counters(srv_ns):
     """TCPTimeouts and TcpTimeoutRehash of stock and of xtcp in srv_ns."""
     enter(srv_ns)
-    vals = {(stack, name): 0 for stack in ("stock", "xtcp")
+    return {(stack, name): proc_counter(path, table, name)
+            for stack, path, table in (
+                ("stock", "/proc/net/netstat", "TcpExt"),
+                ("xtcp", "/proc/net/xtcp_stat", "Xtcp"))
             for name in ("TCPTimeouts", "TcpTimeoutRehash")}
-    for stack, path, table in (("stock", "/proc/net/netstat", "TcpExt"),
-                               ("xtcp", "/proc/net/xtcp_stat", "Xtcp")):
-        with open(path) as f:
-            rows = [line.split() for line in f
-                    if line.startswith(table + ":")]
-        for head, nums in zip(rows[0::2], rows[1::2]):
-            for name in ("TCPTimeouts", "TcpTimeoutRehash"):
-                if name in head:
-                    vals[stack, name] = int(nums[head.index(name)])
-    return vals
 
 
 def listeners(srv_ns, fams, ip, ports, rehash):

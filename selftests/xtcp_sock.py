@@ -47,6 +47,18 @@ def make_socket(family, type=socket.SOCK_STREAM):
     return socket.socket(socket.AF_INET, type, 0, fileno=raw.detach())
 
 
+def proc_counter(path, table, name):
+    """Counter `name` of `table` in a /proc/net file of header and value
+    line pairs ("TcpExt:" in /proc/net/netstat, "Xtcp:" in
+    /proc/net/xtcp_stat), read in the caller's namespace; 0 if absent."""
+    with open(path) as f:
+        rows = [line.split() for line in f if line.startswith(table + ":")]
+    for head, vals in zip(rows[0::2], rows[1::2]):
+        if name in head:
+            return int(vals[head.index(name)])
+    return 0
+
+
 def enter_cgroup(name, controller=None):
     """Move this process into the child cgroup v2 `name` (mounting
     cgroup2 if needed, and first enabling `controller` for the children
