@@ -448,15 +448,11 @@ def fb_migrate(side):
     a = side.flow("a")
     if not fb_syn(side, a, "syn"):
         return
-    rep = side.ctx.agent.call(
-        "listen", family=side.family, addr=side.ctx.cfg.srv_ip,
-        port=side.port, backlog=128, accept=False, sockopts=MIGRATE_SOCKOPTS)
-    if not rep["ok"]:
-        raise X.SetupError("%s listener B: %s" % (side.name, rep["error"]))
+    lid_a = side.lid
+    side.listen(accept=False, sockopts=MIGRATE_SOCKOPTS)     # B, side.lid
     before = counters(side, FB_COUNTERS)
     a.mark("close")
-    side.close_listener()
-    side.lid = rep["lid"]
+    side.ctx.agent.call("close", lid=lid_a)
     a.quiet(FB_QUIET)
     a.cur.notes.append(delta_note(before, counters(side, FB_COUNTERS)))
     b = side.flow("b")

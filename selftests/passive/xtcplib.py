@@ -854,8 +854,8 @@ def same_reply(na, nb):
     if na == nb:
         return True
     a, b = na.get("ip.id", ""), nb.get("ip.id", "")
-    either = "(after "
-    if either not in a and either not in b:
+    either = IP_ID_EITHER.split("%")[0]
+    if not (a.startswith(either) or b.startswith(either)):
         return False
     return dict(na, **{"ip.id": None}) == dict(nb, **{"ip.id": None})
 
